@@ -1,0 +1,173 @@
+//! The per-module stage: read, decode, parse (with error recovery) and collect facts, for one
+//! file at a time. The only caller of the Ruff parser. A file that cannot be read becomes a
+//! diagnostic; a file that does not parse still yields facts from its recovered tree.
+
+use ruff_python_ast::PySourceType;
+use ruff_python_parser::{ParseOptions, parse_unchecked};
+use ruff_source_file::LineIndex;
+
+use crate::catalog::Catalog;
+use crate::contexts::ContextPatterns;
+use crate::discover::SourcePath;
+use crate::facts::collect::{AstRule, collect};
+use crate::facts::{ModuleFacts, SyntaxErrorInfo};
+use crate::settings::Settings;
+
+/// A file-level problem that is not a finding: skipped, unreadable, decoded lossily.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Diagnostic {
+    pub path: String,
+    pub message: String,
+}
+
+pub struct FileResult {
+    pub facts: Option<ModuleFacts>,
+    pub diagnostic: Option<Diagnostic>,
+}
+
+/// Nesting depth beyond which the AST is dropped on a freshly grown stack (dropping nested
+/// `Box<Expr>` chains recurses).
+const DEEP_AST: u32 = 256;
+
+pub fn module_name(rel: &str) -> (String, bool) {
+    let stem = rel.strip_suffix(".py").unwrap_or(rel);
+    let is_package = stem == "__init__" || stem.ends_with("/__init__");
+    let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
+    let stem = if stem == "__init__" { "" } else { stem };
+    (stem.replace('/', "."), is_package)
+}
+
+pub fn analyze_file(
+    file: &SourcePath,
+    settings: &Settings,
+    catalog: &Catalog,
+    patterns: &ContextPatterns,
+    rules: &[&dyn AstRule],
+) -> FileResult {
+    let diag = |message: String| FileResult {
+        facts: None,
+        diagnostic: Some(Diagnostic {
+            path: file.rel.clone(),
+            message,
+        }),
+    };
+    let meta = match std::fs::metadata(&file.abs) {
+        Ok(m) => m,
+        Err(e) => return diag(format!("cannot read: {}", io_reason(&e))),
+    };
+    if meta.is_dir() {
+        return diag("is a directory, not a file".to_owned());
+    }
+    if meta.len() > settings.max_file_size {
+        return diag(format!(
+            "skipped: {} bytes is over the size cap of {} bytes (raise it with --max-file-size)",
+            meta.len(),
+            settings.max_file_size
+        ));
+    }
+    let bytes = match std::fs::read(&file.abs) {
+        Ok(b) => b,
+        Err(e) => return diag(format!("cannot read: {}", io_reason(&e))),
+    };
+    let decoded = match crate::source::decode(&bytes) {
+        Ok(d) => d,
+        Err(crate::source::DecodeError::Utf16) => {
+            return diag(
+                "skipped: UTF-16 encoded (Python source must be UTF-8 or declare an 8-bit coding)"
+                    .to_owned(),
+            );
+        }
+    };
+    drop(bytes);
+    let facts = analyze_source(&decoded.text, &file.rel, settings, catalog, patterns, rules);
+    let mut facts = facts;
+    facts.decode_note = decoded.note.clone();
+    FileResult {
+        facts: Some(facts),
+        diagnostic: decoded.note.map(|n| Diagnostic {
+            path: file.rel.clone(),
+            message: n,
+        }),
+    }
+}
+
+/// Parses and collects one module's facts from its text.
+pub fn analyze_source(
+    text: &str,
+    rel: &str,
+    settings: &Settings,
+    catalog: &Catalog,
+    patterns: &ContextPatterns,
+    rules: &[&dyn AstRule],
+) -> ModuleFacts {
+    let options =
+        ParseOptions::from(PySourceType::Python).with_target_version(settings.target_version);
+    let parsed = parse_unchecked(text, options);
+    let line_index = LineIndex::from_source_text(text);
+    let syntax_error = parsed.errors().first().map(|first| {
+        let lc = line_index.line_column(first.location.start(), text);
+        SyntaxErrorInfo {
+            message: first.error.to_string(),
+            line: lc.line.get() as u32,
+            column: lc.column.get() as u32,
+            count: parsed.errors().len() as u32,
+        }
+    });
+    let (module, is_package) = module_name(rel);
+    let (facts, depth) = match parsed.syntax().as_module() {
+        Some(m) => {
+            let (mut f, d) = collect(
+                &m.body,
+                text,
+                &line_index,
+                rel,
+                &module,
+                is_package,
+                catalog,
+                patterns,
+                rules,
+            );
+            f.syntax_error = syntax_error;
+            (f, d)
+        }
+        None => (
+            ModuleFacts {
+                path: rel.to_owned(),
+                module,
+                is_package,
+                syntax_error,
+                ..ModuleFacts::default()
+            },
+            0,
+        ),
+    };
+    if depth > DEEP_AST {
+        stacker::grow(64 * 1024 * 1024 + depth as usize * 4096, move || {
+            drop(parsed)
+        });
+    } else {
+        drop(parsed);
+    }
+    facts
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "file vanished during the run".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names() {
+        assert_eq!(module_name("a/b.py"), ("a.b".to_owned(), false));
+        assert_eq!(module_name("a/__init__.py"), ("a".to_owned(), true));
+        assert_eq!(module_name("__init__.py"), (String::new(), true));
+        assert_eq!(module_name("x.py"), ("x".to_owned(), false));
+    }
+}

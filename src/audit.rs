@@ -1,0 +1,133 @@
+//! The audit pipeline, in five steps: discover the files, analyse each module in parallel
+//! (parse, collect facts, drop the AST), link the project, run the rules, sort the findings.
+//! Output never depends on thread timing: everything is sorted before it leaves.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::analyze::{Diagnostic, analyze_file};
+use crate::catalog::Catalog;
+use crate::contexts::ContextPatterns;
+use crate::discover::{build_excludes, discover};
+use crate::facts::ModuleFacts;
+use crate::facts::collect::AstRule;
+use crate::finding::{Finding, Severity};
+use crate::project::Project;
+use crate::rules::{RULES, Rule, RuleContext};
+use crate::settings::Settings;
+
+/// Worker stack size: generous, because our walk and the AST drop recurse (they also grow the
+/// stack on demand).
+const WORKER_STACK: usize = 16 * 1024 * 1024;
+
+pub struct AuditReport {
+    /// The audited root that finding paths are relative to.
+    pub root: PathBuf,
+    pub files_scanned: usize,
+    pub files_unparsable: usize,
+    pub lines: u64,
+    pub diagnostics: Vec<Diagnostic>,
+    pub findings: Vec<Finding>,
+    pub elapsed_ms: u64,
+}
+
+impl AuditReport {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .filter(|f| f.reachable)
+            .map(|f| f.severity)
+            .max()
+    }
+}
+
+pub fn enabled_rules(settings: &Settings) -> Vec<&'static dyn Rule> {
+    RULES
+        .iter()
+        .copied()
+        .filter(|r| settings.rule_enabled(r.meta().code))
+        .collect()
+}
+
+/// Runs a whole audit. Errors are usage errors (a bad exclude pattern, no thread pool).
+pub fn run(settings: &Settings) -> Result<AuditReport, String> {
+    let start = Instant::now();
+    let excludes = build_excludes(&settings.exclude)?;
+    let found = discover(&settings.paths, &excludes, settings.follow_links);
+    let catalog = Catalog::builtin();
+    let patterns = ContextPatterns::builtin();
+    let rules = enabled_rules(settings);
+    let ast_rules: Vec<&dyn AstRule> = rules.iter().filter_map(|r| r.ast_rule()).collect();
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .stack_size(WORKER_STACK)
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let progress = crate::progress::Progress::new(settings, found.files.len());
+    let results: Vec<_> = pool.install(|| {
+        found
+            .files
+            .par_iter()
+            .map(|f| {
+                let r = analyze_file(f, settings, catalog, &patterns, &ast_rules);
+                progress.tick();
+                r
+            })
+            .collect()
+    });
+    progress.finish();
+
+    let mut diagnostics: Vec<Diagnostic> = found
+        .diagnostics
+        .into_iter()
+        .map(|d| Diagnostic {
+            path: d.path,
+            message: d.message,
+        })
+        .collect();
+    let mut modules: Vec<ModuleFacts> = Vec::with_capacity(results.len());
+    for r in results {
+        diagnostics.extend(r.diagnostic);
+        modules.extend(r.facts);
+    }
+    diagnostics.sort();
+    let files_scanned = modules.len();
+    let files_unparsable = modules.iter().filter(|m| m.syntax_error.is_some()).count();
+    let lines = modules.iter().map(|m| u64::from(m.lines)).sum();
+
+    let project = Project::new(modules);
+    let cx = RuleContext {
+        project: &project,
+        catalog,
+    };
+    let mut findings: Vec<Finding> = pool.install(|| {
+        rules
+            .par_iter()
+            .flat_map_iter(|r| {
+                let mut out = Vec::new();
+                r.check(&cx, &mut out);
+                out
+            })
+            .collect()
+    });
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(AuditReport {
+        root: found.root,
+        files_scanned,
+        files_unparsable,
+        lines,
+        diagnostics,
+        findings,
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    })
+}

@@ -1,0 +1,271 @@
+//! The API catalog: which qualified Python names block, load models, open connections, and what
+//! one call costs. The knowledge lives in `data/apis.toml`; this module only loads, validates and
+//! looks it up. Rules ask the catalog, they never match API names themselves.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// What a call does that makes it costly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    Sleep,
+    Network,
+    Disk,
+    Subprocess,
+    FsWalk,
+    Db,
+    Redis,
+    Browser,
+    Input,
+    ModelLoad,
+    Connection,
+    Socket,
+    Executor,
+    Cpu,
+    Regex,
+    Serialization,
+    ConfigParse,
+    Import,
+    Deepcopy,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Sleep => "sleep",
+            Effect::Network => "network",
+            Effect::Disk => "disk",
+            Effect::Subprocess => "subprocess",
+            Effect::FsWalk => "fs-walk",
+            Effect::Db => "db",
+            Effect::Redis => "redis",
+            Effect::Browser => "browser",
+            Effect::Input => "input",
+            Effect::ModelLoad => "model-load",
+            Effect::Connection => "connection",
+            Effect::Socket => "socket",
+            Effect::Executor => "executor",
+            Effect::Cpu => "cpu",
+            Effect::Regex => "regex",
+            Effect::Serialization => "serialization",
+            Effect::ConfigParse => "config-parse",
+            Effect::Import => "import",
+            Effect::Deepcopy => "deepcopy",
+        }
+    }
+
+    /// Effects that block the calling thread while waiting on something outside the CPU.
+    pub fn is_blocking_io(self) -> bool {
+        matches!(
+            self,
+            Effect::Sleep
+                | Effect::Network
+                | Effect::Disk
+                | Effect::Subprocess
+                | Effect::FsWalk
+                | Effect::Db
+                | Effect::Redis
+                | Effect::Browser
+                | Effect::Input
+        )
+    }
+}
+
+/// One catalog entry, exactly as written in `data/apis.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiEntry {
+    pub name: String,
+    pub effect: Effect,
+    pub low_ms: f64,
+    pub high_ms: f64,
+    #[serde(default)]
+    pub arg_seconds: Option<usize>,
+    #[serde(default)]
+    pub memory_mb: Option<f64>,
+    /// Literal-argument substring -> resident MB, checked in the order written.
+    #[serde(default)]
+    pub sizes: Option<toml::Table>,
+    #[serde(default)]
+    pub returns: Option<String>,
+    #[serde(default)]
+    pub timeout_kw: bool,
+    #[serde(default)]
+    pub async_alternative: Option<String>,
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl ApiEntry {
+    /// Resident memory for a model load, from the first literal argument when the table knows it.
+    pub fn memory_for(&self, literal: Option<&str>) -> Option<f64> {
+        if let (Some(sizes), Some(lit)) = (&self.sizes, literal) {
+            let lit = lit.to_ascii_lowercase();
+            for (key, mb) in sizes {
+                if lit.contains(&key.to_ascii_lowercase()) {
+                    return mb.as_float().or_else(|| mb.as_integer().map(|i| i as f64));
+                }
+            }
+        }
+        self.memory_mb
+    }
+
+    /// The type of the value the call returns, when the catalog knows it. Constructors (entries
+    /// whose last segment starts with an upper-case letter) return their own type.
+    pub fn returned_type(&self) -> Option<&str> {
+        if let Some(r) = &self.returns {
+            return Some(r);
+        }
+        let last = self.name.rsplit('.').next().unwrap_or(&self.name);
+        last.starts_with(|c: char| c.is_ascii_uppercase())
+            .then_some(self.name.as_str())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    api: Vec<ApiEntry>,
+}
+
+/// The loaded catalog: exact names in a hash map, `*` patterns in a short list.
+#[derive(Debug)]
+pub struct Catalog {
+    entries: Vec<ApiEntry>,
+    exact: HashMap<String, u32>,
+    patterns: Vec<u32>,
+}
+
+/// Index of an entry in the catalog; stable for one run.
+pub type ApiId = u32;
+
+static BUILTIN: &str = include_str!("../data/apis.toml");
+
+impl Catalog {
+    /// The catalog shipped with perfaudit.
+    pub fn builtin() -> &'static Catalog {
+        static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::from_toml(BUILTIN).expect("data/apis.toml is validated by the test suite")
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Catalog, String> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        Ok(Catalog::from_entries(file.api))
+    }
+
+    /// Builds the lookup tables. A later entry with the same name replaces an earlier one, so a
+    /// user's table merged after the built-in one wins.
+    pub fn from_entries(entries: Vec<ApiEntry>) -> Catalog {
+        let mut exact = HashMap::with_capacity(entries.len());
+        let mut patterns = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if e.name.contains('*') {
+                patterns.push(i as u32);
+            } else {
+                exact.insert(e.name.clone(), i as u32);
+            }
+        }
+        Catalog {
+            entries,
+            exact,
+            patterns,
+        }
+    }
+
+    pub fn entries(&self) -> &[ApiEntry] {
+        &self.entries
+    }
+
+    pub fn get(&self, id: ApiId) -> &ApiEntry {
+        &self.entries[id as usize]
+    }
+
+    /// Looks a fully qualified name up: exact first, then `*` patterns (one segment each).
+    pub fn lookup(&self, qualified: &str) -> Option<ApiId> {
+        if let Some(&i) = self.exact.get(qualified) {
+            return Some(i);
+        }
+        self.patterns
+            .iter()
+            .copied()
+            .find(|&i| pattern_matches(&self.entries[i as usize].name, qualified))
+    }
+}
+
+fn pattern_matches(pattern: &str, name: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut n = name.split('.');
+    loop {
+        match (p.next(), n.next()) {
+            (None, None) => return true,
+            (Some(ps), Some(ns)) if ps == "*" || ps == ns => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads() {
+        assert!(Catalog::builtin().entries().len() > 10);
+    }
+
+    #[test]
+    fn builtin_names_sorted_and_unique() {
+        let names: Vec<&str> = Catalog::builtin()
+            .entries()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        for w in names.windows(2) {
+            assert!(
+                w[0] < w[1],
+                "catalog not sorted or duplicated: {} / {}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+
+    #[test]
+    fn builtin_ranges_and_sources_are_sane() {
+        for e in Catalog::builtin().entries() {
+            assert!(e.low_ms >= 0.0, "{}: negative low_ms", e.name);
+            assert!(e.low_ms <= e.high_ms, "{}: low_ms > high_ms", e.name);
+            assert!(!e.source.trim().is_empty(), "{}: no source", e.name);
+            if let Some(script) = e.source.strip_prefix("measured: ") {
+                let script = script.split_whitespace().next().unwrap_or("");
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+                assert!(path.exists(), "{}: cites missing script {script}", e.name);
+            }
+            if e.effect == Effect::ModelLoad {
+                assert!(
+                    e.memory_mb.is_some() || e.sizes.is_some(),
+                    "{}: model without memory",
+                    e.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_match_one_segment() {
+        assert!(pattern_matches(
+            "transformers.*.from_pretrained",
+            "transformers.AutoModel.from_pretrained"
+        ));
+        assert!(!pattern_matches(
+            "transformers.*.from_pretrained",
+            "transformers.from_pretrained"
+        ));
+        assert!(!pattern_matches("a.*", "a.b.c"));
+    }
+}

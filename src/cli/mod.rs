@@ -1,0 +1,252 @@
+//! The command line: clap definitions, turning flags into `Settings`, and the three commands.
+//! Returns the process exit code; `main` does nothing else.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::finding::Severity;
+use crate::rules::{RULES, find_rule};
+use crate::settings::{Format, Settings, parse_target_version};
+
+/// Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, configuration or I/O error.
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "perfaudit",
+    version,
+    about = "Static performance audit of Python services and multi-agent systems"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Audit Python code for performance hotspots.
+    Audit(AuditArgs),
+    /// List every rule: code, name, category, default severity, summary.
+    Rules {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a rule's documentation.
+    Rule {
+        /// The rule code, e.g. PA101.
+        code: String,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Never,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// Files or directories to audit.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// Write the output to a file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Rule codes or prefixes to enable (comma-separated or repeated); default all.
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Rule codes or prefixes to disable.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Glob patterns of paths to leave out (repeatable).
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Exit with 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: FailOn,
+    /// Python version the code targets (for syntax checks), e.g. 3.12.
+    #[arg(long, default_value = "3.12")]
+    pub target_version: String,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 5 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Follow symbolic links while walking.
+    #[arg(long)]
+    pub follow_links: bool,
+    /// Print nothing but the findings (no progress, no notes on stderr).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl AuditArgs {
+    pub fn settings(&self) -> Result<Settings, String> {
+        let target_version = parse_target_version(&self.target_version).ok_or_else(|| {
+            format!(
+                "invalid --target-version `{}` (expected e.g. 3.12)",
+                self.target_version
+            )
+        })?;
+        for code in self.select.iter().chain(&self.ignore) {
+            let known = code == "ALL"
+                || RULES
+                    .iter()
+                    .any(|r| r.meta().code.starts_with(code.as_str()));
+            if !known {
+                return Err(format!(
+                    "unknown rule code or prefix `{code}` (see `perfaudit rules`)"
+                ));
+            }
+        }
+        Ok(Settings {
+            paths: self.paths.clone(),
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+            exclude: self.exclude.clone(),
+            threads: self.threads,
+            fail_on: match self.fail_on {
+                FailOn::Critical => Some(Severity::Critical),
+                FailOn::High => Some(Severity::High),
+                FailOn::Medium => Some(Severity::Medium),
+                FailOn::Low => Some(Severity::Low),
+                FailOn::Never => None,
+            },
+            target_version,
+            max_file_size: self.max_file_size,
+            follow_links: self.follow_links,
+            format: match self.format {
+                FormatArg::Text => Format::Text,
+                FormatArg::Json => Format::Json,
+            },
+            output: self.output.clone(),
+            quiet: self.quiet,
+            progress: true,
+        })
+    }
+}
+
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Audit(args) => audit(&args),
+        Command::Rules { json } => rules(json),
+        Command::Rule { code } => rule(&code),
+    }
+}
+
+fn audit(args: &AuditArgs) -> i32 {
+    let settings = match args.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("perfaudit: error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let report = match crate::audit::run(&settings) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("perfaudit: error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let written = match &settings.output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                crate::report::write(&report, settings.format, false, &mut w)?;
+                w.flush()
+            })
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => {
+            let stdout = std::io::stdout();
+            let color = settings.format == Format::Text && stdout.is_terminal();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            match crate::report::write(&report, settings.format, color, &mut w)
+                .and_then(|()| w.flush())
+            {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(|e| format!("cannot write output: {e}")),
+            }
+        }
+    };
+    if let Err(e) = written {
+        eprintln!("perfaudit: error: {e}");
+        return EXIT_ERROR;
+    }
+    match (settings.fail_on, report.worst()) {
+        (Some(threshold), Some(worst)) if worst >= threshold => EXIT_FINDINGS,
+        _ => EXIT_CLEAN,
+    }
+}
+
+fn rules(json: bool) -> i32 {
+    let mut out = String::new();
+    if json {
+        let metas: Vec<_> = RULES.iter().map(|r| r.meta()).collect();
+        out = serde_json::to_string_pretty(&metas).unwrap_or_default();
+        out.push('\n');
+    } else {
+        out.push_str(&format!(
+            "{:<6} {:<36} {:<14} {:<9} {}\n",
+            "code", "name", "category", "severity", "summary"
+        ));
+        for r in RULES {
+            let m = r.meta();
+            out.push_str(&format!(
+                "{:<6} {:<36} {:<14} {:<9} {}\n",
+                m.code,
+                m.name,
+                m.category.as_str(),
+                m.default_severity.as_str(),
+                m.summary
+            ));
+        }
+    }
+    print_or_pipe(&out)
+}
+
+fn rule(code: &str) -> i32 {
+    match find_rule(code) {
+        Some(r) => {
+            let m = r.meta();
+            print_or_pipe(&format!(
+                "# {} {}\n\n{}\n\n{}",
+                m.code, m.name, m.summary, m.doc
+            ))
+        }
+        None => {
+            eprintln!("perfaudit: error: unknown rule `{code}` (see `perfaudit rules`)");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn print_or_pipe(s: &str) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => EXIT_CLEAN,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        Err(e) => {
+            eprintln!("perfaudit: error: {e}");
+            EXIT_ERROR
+        }
+    }
+}

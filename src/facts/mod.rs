@@ -1,0 +1,158 @@
+//! Compact per-module facts: what the project stage and the rules need once the AST is dropped.
+//!
+//! A module is visited once (`collect`); the result holds its imports, definitions, every call
+//! site with its resolved qualified name and local context, and the candidates that AST-level
+//! rules raised. Nothing here knows about other modules: linking happens in `project`.
+
+pub mod collect;
+pub mod names;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::ApiId;
+
+/// Index of a function inside its module's `functions`; 0 is the module body itself.
+pub type FuncId = u32;
+
+/// Facts about one Python module.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ModuleFacts {
+    /// Path relative to the audited root, `/`-separated.
+    pub path: String,
+    /// Dotted module name derived from the path (`pkg/mod.py` -> `pkg.mod`).
+    pub module: String,
+    pub is_package: bool,
+    pub lines: u32,
+    pub syntax_error: Option<SyntaxErrorInfo>,
+    /// How the file was decoded when it was not plain UTF-8.
+    pub decode_note: Option<String>,
+    pub imports: Vec<Import>,
+    pub functions: Vec<Function>,
+    pub classes: Vec<Class>,
+    pub calls: Vec<Call>,
+    /// Names bound at module level to an instance of a known type (`client = Client()`).
+    pub globals: Vec<(String, String)>,
+    /// Directories this module adds to `sys.path`, relative to the audited root.
+    pub sys_path: Vec<String>,
+    /// Whether the module has an `if __name__ == "__main__":` block.
+    pub has_main: bool,
+    /// Findings raised by AST-level rules, before the project decides their context.
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyntaxErrorInfo {
+    pub message: String,
+    pub line: u32,
+    pub column: u32,
+    pub count: u32,
+}
+
+/// `import a.b as c` binds `c` -> `a.b`; `from a import b` binds `b` -> `a.b`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Import {
+    pub local: String,
+    pub target: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FnKind {
+    Module,
+    Function,
+    Method,
+    Nested,
+    Lambda,
+    /// The body of `if __name__ == "__main__":`.
+    Main,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Function {
+    pub name: String,
+    /// `Class.method`, `outer.inner`, `<module>`, `<lambda>` (with its line).
+    pub qualname: String,
+    pub kind: FnKind,
+    pub class: Option<u32>,
+    pub parent: Option<FuncId>,
+    pub is_async: bool,
+    /// Decorators as resolved dotted names (`fastapi.FastAPI.get` style when resolvable, else text).
+    pub decorators: Vec<String>,
+    pub line: u32,
+    pub end_line: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Class {
+    pub name: String,
+    pub qualname: String,
+    /// Base classes as resolved dotted names.
+    pub bases: Vec<String>,
+    pub line: u32,
+    /// `self.attr = Type(...)` anywhere in the class: attribute -> qualified type.
+    pub attr_types: Vec<(String, String)>,
+}
+
+/// How a call's target name was resolved inside its module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Resolution {
+    /// Through an import or a builtin: `target` is a fully qualified external or project name.
+    Import,
+    /// A function or class defined in this module: `target` is `module.name[.attr]`.
+    Local,
+    /// `self.m()` / `cls.m()`: `target` is `module.Class.m`; the project resolves inheritance.
+    SelfMethod,
+    /// Through an inferred variable or attribute type: `target` is `Type.method`.
+    Inferred,
+    /// Not resolved: `target` is the dotted source text.
+    Unresolved,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Call {
+    pub func: FuncId,
+    pub target: String,
+    pub resolution: Resolution,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    /// The catalog entry the target matches, if any.
+    pub api: Option<ApiId>,
+    pub loop_depth: u8,
+    /// Inside a `while` loop that receives work (`recv*`, `queue.get`, `accept`, ...).
+    pub in_recv_loop: bool,
+    pub awaited: bool,
+    /// The call is the context expression of a `with` statement (it will be closed).
+    pub in_with: bool,
+    /// First positional string literal, truncated (model names, patterns, paths).
+    pub str_arg: Option<String>,
+    /// Seconds given literally to a sleep-like call (catalog `arg_seconds`).
+    pub seconds: Option<f64>,
+    /// Whether `timeout=` was passed.
+    pub has_timeout: bool,
+    /// Whether the first argument is not a literal (a dynamic pattern, path, ...).
+    pub dynamic_first_arg: bool,
+    /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`), resolved like targets.
+    pub callable_args: Vec<(String, Resolution)>,
+    /// The name the result is bound to (`x = ...`, `self.x = ...`), as source text.
+    pub assigned_to: Option<String>,
+    /// Normalised source text of the call's callee, for messages and fingerprints.
+    pub text: String,
+}
+
+/// A finding raised by an AST-level rule, in its local context only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Candidate {
+    pub code: String,
+    pub func: FuncId,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub loop_depth: u8,
+    pub in_recv_loop: bool,
+    pub message: String,
+    pub text: String,
+    pub api: Option<ApiId>,
+}

@@ -1,0 +1,136 @@
+//! The one finding type that every rule emits and every report format consumes.
+//!
+//! Rules never format output; emitters never decide what is a hotspot. Everything a report says
+//! about a hotspot (where, why, how sure, how costly, which services) lives here.
+
+use serde::Serialize;
+
+/// Severity bands. Ordered from least to most severe so that `>=` means "at least as bad".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// The band for a cost of one execution, in milliseconds: critical >1 s, high 100 ms–1 s,
+    /// medium 10–100 ms, low below.
+    pub fn from_ms(ms: f64) -> Severity {
+        if ms > 1000.0 {
+            Severity::Critical
+        } else if ms >= 100.0 {
+            Severity::High
+        } else if ms >= 10.0 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// How sure perfaudit is that the finding is real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Possible,
+    Probable,
+    Definite,
+}
+
+/// A latency estimate for one execution of the finding's path, with where the numbers come from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub low_ms: f64,
+    pub high_ms: f64,
+    /// Human-readable derivation: the catalog entry and its source, and the context factor.
+    pub basis: String,
+}
+
+impl Estimate {
+    /// The representative value used for banding: the geometric mean of the range, so that a
+    /// wide range is neither inflated to its top nor deflated to its floor.
+    pub fn typical_ms(&self) -> f64 {
+        if self.low_ms <= 0.0 || self.high_ms <= 0.0 {
+            (self.low_ms + self.high_ms) / 2.0
+        } else {
+            (self.low_ms * self.high_ms).sqrt()
+        }
+    }
+}
+
+/// One step of the call chain from an entry point to the costly call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainStep {
+    pub path: String,
+    pub line: u32,
+    pub function: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// Path relative to the audited root, with `/` separators.
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    /// Qualified name of the enclosing function (`Class.method`), or `<module>`.
+    pub function: String,
+    /// Execution context that decided the severity (e.g. `event-loop`, `request-loop`).
+    pub context: String,
+    pub estimate: Option<Estimate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<f64>,
+    pub chain: Vec<ChainStep>,
+    pub agents: Vec<String>,
+    pub reachable: bool,
+    pub message: String,
+    pub help: String,
+    /// Normalised source text of the costly call, for fingerprints that survive line shifts.
+    #[serde(skip)]
+    pub snippet: String,
+}
+
+impl Finding {
+    /// Deterministic order: path, line, column, code.
+    pub fn sort_key(&self) -> (&str, u32, u32, &str) {
+        (&self.path, self.line, self.column, self.code)
+    }
+}

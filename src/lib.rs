@@ -1,0 +1,21 @@
+//! perfaudit: a static performance auditor for Python services and multi-agent systems.
+//!
+//! The pipeline (`audit::run`): discover files, analyse each module in parallel into compact
+//! facts, link the project, run the rules against call contexts, cost and report the findings.
+//! perfaudit never imports or executes the code it audits.
+
+pub mod analyze;
+pub mod audit;
+pub mod catalog;
+pub mod cli;
+pub mod contexts;
+pub mod cost;
+pub mod discover;
+pub mod facts;
+pub mod finding;
+pub mod progress;
+pub mod project;
+pub mod report;
+pub mod rules;
+pub mod settings;
+pub mod source;

@@ -1,0 +1,55 @@
+//! PA106 blocking-db-in-async: Synchronous database call (sqlite3, psycopg2, pymysql, pymongo) inside `async def`.
+
+use super::blocking_in_async;
+use crate::catalog::Effect;
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+
+pub struct BlockingDbInAsync;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA106",
+    name: "blocking-db-in-async",
+    category: Category::Blocking,
+    default_severity: Severity::Medium,
+    summary: "Synchronous database call (sqlite3, psycopg2, pymysql, pymongo) inside `async def`",
+    doc: r#"## What it does
+Finds queries and commits of synchronous database drivers — `sqlite3`, `psycopg2`, `pymysql`,
+`pymongo` — executed on the event loop.
+
+## Why is this slow?
+A query waits for the database: a network round trip plus the query's execution, or a file
+lock and an fsync for SQLite. On the event loop, every concurrent request waits too.
+
+## Example
+```python
+import sqlite3
+
+async def get_user(db: sqlite3.Connection, user_id):
+    return db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+```
+
+## Use instead
+```python
+import aiosqlite
+
+async def get_user(db: aiosqlite.Connection, user_id):
+    async with db.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cur:
+        return await cur.fetchone()
+```
+
+## Cost model
+The catalog range for the driver call (SQLite measured by `bench/calibrate`; server databases
+cite a typical round trip).
+"#,
+};
+
+impl Rule for BlockingDbInAsync {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        blocking_in_async(&META, &[Effect::Db], cx, out, None);
+    }
+}

@@ -1,0 +1,58 @@
+//! PA103 blocking-file-io-in-async: Synchronous file I/O (`open`, `pathlib` reads and writes) inside `async def`.
+
+use super::blocking_in_async;
+use crate::catalog::Effect;
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+
+pub struct BlockingFileIoInAsync;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA103",
+    name: "blocking-file-io-in-async",
+    category: Category::Blocking,
+    default_severity: Severity::Low,
+    summary: "Synchronous file I/O (`open`, `pathlib` reads and writes) inside `async def`",
+    doc: r#"## What it does
+Finds synchronous file operations — `open`, `pathlib.Path.read_text/write_text/...`, `shutil`
+copies and removals — executed on the event loop.
+
+## Why is this slow?
+Local file I/O is usually fast when the page cache is warm, but a cold read, a network file
+system or a large file blocks the loop for milliseconds to seconds, and every concurrent
+request waits with it.
+
+## Example
+```python
+async def read_prompt(name):
+    with open(f"prompts/{name}.txt") as f:
+        return f.read()
+```
+
+## Use instead
+```python
+import asyncio
+from pathlib import Path
+
+async def read_prompt(name):
+    return await asyncio.to_thread(Path(f"prompts/{name}.txt").read_text)
+```
+
+## Cost model
+The catalog range for the operation (measured on a small file by `bench/calibrate`). Usually
+low; it matters inside loops and on slow disks.
+
+## Known false positives
+Reading a small file once per process is harmless; move it to startup to silence the finding.
+"#,
+};
+
+impl Rule for BlockingFileIoInAsync {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        blocking_in_async(&META, &[Effect::Disk], cx, out, None);
+    }
+}

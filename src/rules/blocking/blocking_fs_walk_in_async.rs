@@ -1,0 +1,77 @@
+//! PA105 blocking-fs-walk-in-async: Filesystem walk (`os.walk`, `glob`, `rglob`) inside `async def`.
+
+use super::blocking_in_async;
+use crate::catalog::Effect;
+use crate::facts::Call;
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+
+pub struct BlockingFsWalkInAsync;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA105",
+    name: "blocking-fs-walk-in-async",
+    category: Category::Blocking,
+    default_severity: Severity::Medium,
+    summary: "Filesystem walk (`os.walk`, `glob`, `rglob`) inside `async def`",
+    doc: r#"## What it does
+Finds directory walks and listings — `os.walk`, `os.scandir`, `os.listdir`, `glob.glob`,
+`pathlib.Path.glob/rglob/iterdir` — executed on the event loop. A walk over `/` or the home
+directory is costed as critical.
+
+## Why is this slow?
+A walk touches every directory entry under its root: thousands of system calls for a project
+tree, millions for a home directory or `/`. The event loop is blocked for all of it.
+
+## Example
+```python
+import os
+
+async def find_documents():
+    return [f for _, _, files in os.walk("/") for f in files if f.endswith(".pdf")]
+```
+
+## Use instead
+```python
+import asyncio, os
+
+def _scan(root):
+    return [f for _, _, files in os.walk(root) for f in files if f.endswith(".pdf")]
+
+async def find_documents(root):
+    return await asyncio.to_thread(_scan, root)
+```
+
+## Cost model
+The catalog range for a walk over a small tree (measured by `bench/calibrate`). A literal root
+of `/`, `~` or a home directory is costed as 2–60 s: such trees hold 10^5–10^6 entries, each a
+few microseconds to stat.
+"#,
+};
+
+impl Rule for BlockingFsWalkInAsync {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        blocking_in_async(&META, &[Effect::FsWalk], cx, out, Some(unbounded_root));
+    }
+}
+
+/// A literal root of `/`, `~` or a home directory: 10^5–10^6 entries at a few µs each.
+fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
+    let root = call.str_arg.as_deref()?;
+    let unbounded = root == "/"
+        || root == "~"
+        || root.starts_with("~/")
+        || root.starts_with("/home")
+        || root == "/Users";
+    unbounded.then(|| {
+        (
+            2000.0,
+            60000.0,
+            format!("walk over the unbounded root `{root}` (10^5–10^6 entries)"),
+        )
+    })
+}

@@ -1,0 +1,50 @@
+//! PA109 blocking-input-in-async: `input()` inside `async def` blocks the event loop until a human answers.
+
+use super::blocking_in_async;
+use crate::catalog::Effect;
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+
+pub struct BlockingInputInAsync;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA109",
+    name: "blocking-input-in-async",
+    category: Category::Blocking,
+    default_severity: Severity::Critical,
+    summary: "`input()` inside `async def` blocks the event loop until a human answers",
+    doc: r#"## What it does
+Finds the builtin `input()` executed on the event loop.
+
+## Why is this slow?
+`input()` waits for a person to type a line. Nothing else on the event loop runs until they do.
+
+## Example
+```python
+async def confirm(action):
+    return input(f"Run {action}? [y/N] ") == "y"
+```
+
+## Use instead
+```python
+import asyncio
+
+async def confirm(action):
+    answer = await asyncio.to_thread(input, f"Run {action}? [y/N] ")
+    return answer == "y"
+```
+
+## Cost model
+Unbounded: costed by the catalog as human response time (seconds).
+"#,
+};
+
+impl Rule for BlockingInputInAsync {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        blocking_in_async(&META, &[Effect::Input], cx, out, None);
+    }
+}

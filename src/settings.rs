@@ -1,0 +1,118 @@
+//! Resolved settings: everything the library needs to run an audit, after command-line flags
+//! (and later configuration files) have been merged. The CLI builds this; nothing below the CLI
+//! reads raw flags.
+
+use std::path::PathBuf;
+
+use ruff_python_ast::PythonVersion;
+
+use crate::finding::Severity;
+
+/// Output formats for a single stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub paths: Vec<PathBuf>,
+    /// Rule codes or prefixes to enable; empty means all.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    /// Glob patterns of paths to leave out, in addition to the default skip list.
+    pub exclude: Vec<String>,
+    pub threads: usize,
+    pub fail_on: Option<Severity>,
+    pub target_version: PythonVersion,
+    pub max_file_size: u64,
+    pub follow_links: bool,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub quiet: bool,
+    pub progress: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            paths: vec![PathBuf::from(".")],
+            select: Vec::new(),
+            ignore: Vec::new(),
+            exclude: Vec::new(),
+            threads: 0,
+            fail_on: Some(Severity::High),
+            target_version: PythonVersion::PY312,
+            max_file_size: 5 * 1024 * 1024,
+            follow_links: false,
+            format: Format::Text,
+            output: None,
+            quiet: false,
+            progress: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Whether a rule is enabled by `select`/`ignore` (codes or prefixes; the longer match wins).
+    pub fn rule_enabled(&self, code: &str) -> bool {
+        let best = |list: &[String]| {
+            list.iter()
+                .filter(|p| code.starts_with(p.as_str()) || p.as_str() == "ALL")
+                .map(|p| if p == "ALL" { 0 } else { p.len() })
+                .max()
+        };
+        let selected = if self.select.is_empty() {
+            Some(0)
+        } else {
+            best(&self.select)
+        };
+        match (selected, best(&self.ignore)) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(s), Some(i)) => s > i,
+        }
+    }
+}
+
+pub fn parse_target_version(s: &str) -> Option<PythonVersion> {
+    let s = s
+        .trim()
+        .trim_start_matches("py")
+        .trim_start_matches("python");
+    let (major, minor) = if let Some((a, b)) = s.split_once('.') {
+        (a.parse().ok()?, b.parse().ok()?)
+    } else if s.len() >= 2 && s.starts_with('3') {
+        (3, s[1..].parse().ok()?)
+    } else {
+        return None;
+    };
+    (major == 3 && (7..=15).contains(&minor)).then_some(PythonVersion { major, minor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_and_ignore_prefixes() {
+        let mut s = Settings::default();
+        assert!(s.rule_enabled("PA101"));
+        s.select = vec!["PA1".into()];
+        assert!(s.rule_enabled("PA101"));
+        assert!(!s.rule_enabled("PA201"));
+        s.ignore = vec!["PA10".into()];
+        assert!(!s.rule_enabled("PA101"));
+        assert!(s.rule_enabled("PA110"));
+        s.select = vec!["PA101".into()];
+        assert!(s.rule_enabled("PA101"));
+    }
+
+    #[test]
+    fn target_versions() {
+        assert_eq!(parse_target_version("3.11"), Some(PythonVersion::PY311));
+        assert_eq!(parse_target_version("py312"), Some(PythonVersion::PY312));
+        assert_eq!(parse_target_version("2.7"), None);
+    }
+}

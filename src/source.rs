@@ -1,0 +1,134 @@
+//! Reading a Python file into text: UTF-8 (BOM allowed), else its PEP 263 coding cookie, else a
+//! lossy decode. Each fallback is reported as a diagnostic; none aborts the run.
+
+use std::borrow::Cow;
+
+/// The decoded text and how it was obtained.
+pub struct Decoded {
+    pub text: String,
+    /// A note for the user when the file was not plain UTF-8.
+    pub note: Option<String>,
+}
+
+/// Why a file could not be turned into text at all.
+#[derive(Debug)]
+pub enum DecodeError {
+    Utf16,
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(DecodeError::Utf16);
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok(Decoded {
+            text: s.to_owned(),
+            note: None,
+        });
+    }
+    if let Some(label) = coding_cookie(bytes) {
+        let norm = normalise_codec(&label);
+        if is_latin1(&norm) {
+            return Ok(Decoded {
+                text: bytes.iter().map(|&b| b as char).collect(),
+                note: Some(format!("decoded as {label} (coding cookie)")),
+            });
+        }
+        if let Some(enc) = encoding_rs::Encoding::for_label(norm.as_bytes()) {
+            let (text, _, had_errors) = enc.decode(bytes);
+            let note = if had_errors {
+                format!("decoded as {label} (coding cookie) with replacement characters")
+            } else {
+                format!("decoded as {label} (coding cookie)")
+            };
+            return Ok(Decoded {
+                text: text.into_owned(),
+                note: Some(note),
+            });
+        }
+    }
+    let text = match String::from_utf8_lossy(bytes) {
+        Cow::Owned(s) => s,
+        Cow::Borrowed(s) => s.to_owned(),
+    };
+    Ok(Decoded {
+        text,
+        note: Some("not valid UTF-8 and no usable coding cookie: decoded lossily".to_owned()),
+    })
+}
+
+/// The codec named by a `coding[:=]` comment on line 1 or 2 (PEP 263).
+fn coding_cookie(bytes: &[u8]) -> Option<String> {
+    for line in bytes.split(|&b| b == b'\n').take(2) {
+        let line = String::from_utf8_lossy(line);
+        let trimmed = line.trim_start();
+        if !trimmed.starts_with('#') {
+            continue;
+        }
+        if let Some(pos) = trimmed.find("coding") {
+            let rest = &trimmed[pos + 6..];
+            let rest = rest.strip_prefix([':', '='])?;
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            if !name.is_empty() {
+                return Some(name);
+            }
+        }
+    }
+    None
+}
+
+fn normalise_codec(label: &str) -> String {
+    let mut s = label.to_ascii_lowercase().replace('_', "-");
+    if let Some(stripped) = s.strip_suffix("-sig") {
+        s = stripped.to_owned();
+    }
+    s
+}
+
+fn is_latin1(norm: &str) -> bool {
+    matches!(
+        norm,
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "latin" | "8859" | "cp819"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_passes_through() {
+        let d = decode("x = 'é'\n".as_bytes()).unwrap();
+        assert_eq!(d.text, "x = 'é'\n");
+        assert!(d.note.is_none());
+    }
+
+    #[test]
+    fn latin1_cookie_is_decoded_by_hand() {
+        let d = decode(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n").unwrap();
+        assert!(d.text.contains('é'));
+        assert!(d.note.unwrap().contains("latin-1"));
+    }
+
+    #[test]
+    fn koi8_cookie_goes_through_encoding_rs() {
+        let d = decode(b"# coding: koi8-r\nx = '\xc1'\n").unwrap();
+        assert!(d.text.contains('а'));
+    }
+
+    #[test]
+    fn invalid_bytes_without_cookie_are_lossy() {
+        let d = decode(b"x = '\xff'\n").unwrap();
+        assert!(d.text.contains('\u{FFFD}'));
+        assert!(d.note.unwrap().contains("lossily"));
+    }
+
+    #[test]
+    fn utf16_is_refused() {
+        assert!(decode(b"\xff\xfex\x00").is_err());
+    }
+}
