@@ -105,7 +105,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let files_unparsable = modules.iter().filter(|m| m.syntax_error.is_some()).count();
     let lines = modules.iter().map(|m| u64::from(m.lines)).sum();
 
-    let project = Project::new(modules);
+    let project = Project::new(modules, patterns);
     let cx = RuleContext {
         project: &project,
         catalog,

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::contexts::ContextPatterns;
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
 use crate::finding::{ChainStep, Confidence};
 
@@ -55,11 +56,12 @@ pub struct CallContext {
 
 pub struct Project {
     pub modules: Vec<ModuleFacts>,
+    pub patterns: ContextPatterns,
 }
 
 impl Project {
-    pub fn new(modules: Vec<ModuleFacts>) -> Project {
-        Project { modules }
+    pub fn new(modules: Vec<ModuleFacts>, patterns: ContextPatterns) -> Project {
+        Project { modules, patterns }
     }
 
     /// The contexts a call executes in, most severe first.
@@ -83,10 +85,21 @@ impl Project {
         if call.in_recv_loop && !f.is_async {
             out.push(direct(CtxKind::RequestLoop));
         }
+        if !f.is_async && self.is_handler(module, call.func) {
+            out.push(direct(CtxKind::Request));
+        }
         if out.is_empty() && self.is_startup(module, call.func) {
             out.push(direct(CtxKind::Startup));
         }
         out
+    }
+
+    /// A request handler by name (`handle_*`, ...) or by a route decorator.
+    pub fn is_handler(&self, module: usize, func: FuncId) -> bool {
+        let f = &self.modules[module].functions[func as usize];
+        matches!(f.kind, FnKind::Function | FnKind::Method)
+            && (self.patterns.is_handler_name(&f.name)
+                || f.decorators.iter().any(|d| self.patterns.is_route_decorator(d)))
     }
 
     fn is_startup(&self, module: usize, func: FuncId) -> bool {
