@@ -19,3 +19,5 @@ pub mod report;
 pub mod rules;
 pub mod settings;
 pub mod source;
+#[doc(hidden)]
+pub mod testing;

@@ -99,7 +99,9 @@ impl Project {
         let f = &self.modules[module].functions[func as usize];
         matches!(f.kind, FnKind::Function | FnKind::Method)
             && (self.patterns.is_handler_name(&f.name)
-                || f.decorators.iter().any(|d| self.patterns.is_route_decorator(d)))
+                || f.decorators
+                    .iter()
+                    .any(|d| self.patterns.is_route_decorator(d)))
     }
 
     fn is_startup(&self, module: usize, func: FuncId) -> bool {

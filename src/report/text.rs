@@ -65,6 +65,35 @@ pub fn write(report: &AuditReport, color: bool, w: &mut dyn Write) -> std::io::R
     )
 }
 
+/// One line per finding, without colour or frame: the form used by snapshots.
+pub fn finding_line(f: &Finding) -> String {
+    let cost = f
+        .estimate
+        .as_ref()
+        .map(|e| format!(", ~{}", fmt_range(e.low_ms, e.high_ms)))
+        .unwrap_or_default();
+    let chain = if f.chain.len() > 1 {
+        let steps: Vec<String> = f
+            .chain
+            .iter()
+            .map(|s| format!("{}:{}", s.function, s.line))
+            .collect();
+        format!(" [chain: {}]", steps.join(" -> "))
+    } else {
+        String::new()
+    };
+    format!(
+        "{}:{}:{}: {} [{}{cost}] [{}] {}{chain}",
+        f.path,
+        f.line,
+        f.column,
+        f.code,
+        f.severity.as_str(),
+        f.context,
+        f.message
+    )
+}
+
 fn write_finding(
     w: &mut dyn Write,
     style: &Style,

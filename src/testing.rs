@@ -1,0 +1,63 @@
+//! Helpers shared by the test suites: audit a snippet or a fixture with chosen rules, and read
+//! the expectations a fixture writes in its comments.
+//!
+//! A fixture line that must produce a finding ends with `# expect: CODE severity` (several may
+//! be separated by `;`). Every other line must stay silent; traps carry a `# ok: reason` comment
+//! for the reader.
+
+use std::path::Path;
+
+use crate::audit::{AuditReport, run};
+use crate::settings::{Format, Settings};
+
+/// Audits `paths` with only the rules whose codes start with one of `select`.
+pub fn audit_paths(paths: &[&Path], select: &[&str]) -> AuditReport {
+    let settings = Settings {
+        paths: paths.iter().map(|p| p.to_path_buf()).collect(),
+        select: select.iter().map(|s| s.to_string()).collect(),
+        threads: 1,
+        format: Format::Json,
+        progress: false,
+        quiet: true,
+        ..Settings::default()
+    };
+    run(&settings).expect("audit runs")
+}
+
+/// Audits one snippet of Python source, written to a temporary file named `name`.
+pub fn audit_snippet(name: &str, source: &str, select: &[&str]) -> AuditReport {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, source).expect("write snippet");
+    audit_paths(&[dir.path()], select)
+}
+
+/// `(line, code, severity)` triples a fixture expects, from its `# expect:` comments.
+pub fn expectations(source: &str) -> Vec<(u32, String, String)> {
+    let mut out = Vec::new();
+    for (i, line) in source.lines().enumerate() {
+        let Some(pos) = line.find("# expect:") else {
+            continue;
+        };
+        for part in line[pos + 9..].split(';') {
+            let mut words = part.split_whitespace();
+            if let (Some(code), Some(sev)) = (words.next(), words.next()) {
+                out.push((i as u32 + 1, code.to_owned(), sev.to_owned()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `(line, code, severity)` triples of a report's findings in one file.
+pub fn actual(report: &AuditReport, path: &str) -> Vec<(u32, String, String)> {
+    let mut out: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.path == path)
+        .map(|f| (f.line, f.code.to_owned(), f.severity.as_str().to_owned()))
+        .collect();
+    out.sort();
+    out
+}

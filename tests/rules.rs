@@ -1,0 +1,76 @@
+//! Rule fixtures: `tests/fixtures/rules/<CODE>.py` is audited with that rule alone. Each
+//! `# expect: CODE severity` comment must be matched by exactly one finding on its line, and no
+//! other finding may appear; the findings are also pinned by a snapshot.
+
+use std::path::Path;
+
+use perfaudit::report::text::finding_line;
+use perfaudit::rules::RULES;
+use perfaudit::testing::{actual, audit_paths, audit_snippet, expectations};
+
+#[test]
+fn rule_fixtures() {
+    insta::glob!("fixtures/rules/*.py", |path| {
+        let code = path.file_stem().unwrap().to_string_lossy().to_string();
+        let source = std::fs::read_to_string(path).unwrap();
+        let report = audit_paths(&[path], &[&code]);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let expected = expectations(&source);
+        assert!(
+            !expected.is_empty(),
+            "{name} expects no finding: a fixture must show what fires"
+        );
+        assert_eq!(
+            actual(&report, &name),
+            expected,
+            "{name}: findings differ from its `# expect:` comments"
+        );
+        let lines: Vec<String> = report.findings.iter().map(finding_line).collect();
+        insta::assert_snapshot!(lines.join("\n"));
+    });
+}
+
+#[test]
+fn every_rule_has_a_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    for r in RULES {
+        let code = r.meta().code;
+        assert!(
+            dir.join(format!("{code}.py")).exists(),
+            "{code} has no fixture"
+        );
+    }
+}
+
+/// The code blocks under a heading of a rule's documentation.
+fn doc_block<'a>(doc: &'a str, heading: &str) -> &'a str {
+    let after = doc
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {heading}"));
+    let start = after.find("```python\n").expect("python block") + 10;
+    let len = after[start..].find("```").expect("closing fence");
+    &after[start..start + len]
+}
+
+#[test]
+fn doc_examples_fire_and_alternatives_do_not() {
+    for r in RULES {
+        let m = r.meta();
+        if m.code == "PA001" {
+            continue;
+        }
+        let example = audit_snippet("example.py", doc_block(m.doc, "## Example"), &[m.code]);
+        assert!(
+            example.findings.iter().any(|f| f.code == m.code),
+            "{}: its documented Example does not fire",
+            m.code
+        );
+        let fixed = audit_snippet("fixed.py", doc_block(m.doc, "## Use instead"), &[m.code]);
+        assert!(
+            fixed.findings.iter().all(|f| f.code != m.code),
+            "{}: its documented `Use instead` fires",
+            m.code
+        );
+    }
+}
