@@ -1,0 +1,1 @@
+"""One module per agent; each is started as its own process by the launcher."""

@@ -1,0 +1,1 @@
+"""Code shared by every agent: the ZMQ request loop and small helpers."""
