@@ -409,7 +409,7 @@ impl<'a> Collector<'a> {
 
     /// Marks calls recorded since `start` in the current function as inside a receive loop when
     /// one of them receives work.
-    fn close_loop(&mut self, start: usize, iter_receives: bool) {
+    fn close_loop(&mut self, start: usize, cand_start: usize, iter_receives: bool) {
         let func = self.func;
         let receives = iter_receives
             || self.facts.calls[start..]
@@ -420,6 +420,11 @@ impl<'a> Collector<'a> {
                 });
         if receives {
             for c in &mut self.facts.calls[start..] {
+                if c.func == func {
+                    c.in_recv_loop = true;
+                }
+            }
+            for c in &mut self.facts.candidates[cand_start..] {
                 if c.func == func {
                     c.in_recv_loop = true;
                 }
@@ -781,9 +786,10 @@ impl<'a> Collector<'a> {
             Stmt::While(w) => {
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 let start = self.facts.calls.len();
+                let cand_start = self.facts.candidates.len();
                 self.visit_expr(&w.test);
                 self.visit_body(&w.body);
-                self.close_loop(start, false);
+                self.close_loop(start, cand_start, false);
                 self.loop_depth -= 1;
                 self.visit_body(&w.orelse);
             }
@@ -796,10 +802,11 @@ impl<'a> Collector<'a> {
                 });
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 let start = self.facts.calls.len();
+                let cand_start = self.facts.candidates.len();
                 self.bind_target(&f.target, None);
                 self.visit_expr(&f.target);
                 self.visit_body(&f.body);
-                self.close_loop(start, iter_receives);
+                self.close_loop(start, cand_start, iter_receives);
                 self.loop_depth -= 1;
                 self.visit_body(&f.orelse);
             }

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::contexts::ContextPatterns;
-use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
+use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts};
 use crate::finding::{ChainStep, Confidence};
 
 /// Where a piece of code runs, from the point of view of request latency.
@@ -66,11 +66,27 @@ impl Project {
 
     /// The contexts a call executes in, most severe first.
     pub fn call_contexts(&self, module: usize, call: &Call) -> Vec<CallContext> {
+        self.contexts_at(module, call.func, call.line, call.in_recv_loop)
+    }
+
+    /// The contexts of a candidate raised by an AST-level rule.
+    pub fn candidate_contexts(&self, module: usize, c: &Candidate) -> Vec<CallContext> {
+        self.contexts_at(module, c.func, c.line, c.in_recv_loop)
+    }
+
+    /// The contexts code at `line` of function `func` executes in, most severe first.
+    pub fn contexts_at(
+        &self,
+        module: usize,
+        func: FuncId,
+        line: u32,
+        in_recv_loop: bool,
+    ) -> Vec<CallContext> {
         let m = &self.modules[module];
-        let f = &m.functions[call.func as usize];
+        let f = &m.functions[func as usize];
         let step = ChainStep {
             path: m.path.clone(),
-            line: call.line,
+            line,
             function: f.qualname.clone(),
         };
         let direct = |kind| CallContext {
@@ -82,13 +98,13 @@ impl Project {
         if f.is_async {
             out.push(direct(CtxKind::EventLoop));
         }
-        if call.in_recv_loop && !f.is_async {
+        if in_recv_loop && !f.is_async {
             out.push(direct(CtxKind::RequestLoop));
         }
-        if !f.is_async && self.is_handler(module, call.func) {
+        if !f.is_async && self.is_handler(module, func) {
             out.push(direct(CtxKind::Request));
         }
-        if out.is_empty() && self.is_startup(module, call.func) {
+        if out.is_empty() && self.is_startup(module, func) {
             out.push(direct(CtxKind::Startup));
         }
         out
