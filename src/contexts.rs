@@ -13,6 +13,7 @@ pub struct ContextPatterns {
     pub offload_methods: Vec<String>,
     pub background_functions: Vec<String>,
     pub background_methods: Vec<String>,
+    pub route_registrations: Vec<String>,
     pub handler_names: Vec<String>,
     pub startup_names: Vec<String>,
     pub route_decorators: Vec<String>,
@@ -52,6 +53,12 @@ impl ContextPatterns {
                 .background_methods
                 .iter()
                 .any(|m| m == last_segment(target))
+    }
+
+    pub fn is_route_registration(&self, target: &str) -> bool {
+        self.route_registrations
+            .iter()
+            .any(|m| m == last_segment(target))
     }
 
     pub fn is_handler_name(&self, name: &str) -> bool {

@@ -114,6 +114,8 @@ struct Collector<'a> {
     attr_bindings: Vec<(u32, String, u32)>,
     /// Literal numeric positional arguments (first four) and `secs=`/`seconds=`/`delay=` per call.
     numeric_args: Vec<(Vec<Option<f64>>, Option<f64>)>,
+    /// Value references to functions, resolved at the end.
+    raw_refs: Vec<(FuncId, String)>,
     /// Memoised resolution per call; `None` while unresolved, guarded against cycles.
     resolved: Vec<Option<(String, Resolution)>>,
     resolving: Vec<bool>,
@@ -158,6 +160,7 @@ pub fn collect(
         bindings: Vec::new(),
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),
+        raw_refs: Vec::new(),
         resolved: Vec::new(),
         resolving: Vec::new(),
         imports: HashMap::new(),
@@ -419,14 +422,19 @@ impl<'a> Collector<'a> {
                     c.func == func && self.patterns.is_receive(&r.callee.text(), &r.callee.text())
                 });
         if receives {
+            // A `for` loop over received messages is the request loop itself, not a repetition
+            // within a request.
+            let outer = u8::from(iter_receives);
             for c in &mut self.facts.calls[start..] {
                 if c.func == func {
                     c.in_recv_loop = true;
+                    c.loop_depth = c.loop_depth.saturating_sub(outer);
                 }
             }
             for c in &mut self.facts.candidates[cand_start..] {
                 if c.func == func {
                     c.in_recv_loop = true;
+                    c.loop_depth = c.loop_depth.saturating_sub(outer);
                 }
             }
         }
@@ -435,7 +443,12 @@ impl<'a> Collector<'a> {
     fn visit_call(&mut self, call: &'a ast::ExprCall) {
         // Children first: the callee chain (which may hold an inner call) and the arguments.
         let before = self.facts.calls.len();
-        self.visit_expr(&call.func);
+        // The callee itself is not a value reference; its receiver may be.
+        match &*call.func {
+            Expr::Name(_) => {}
+            Expr::Attribute(a) => self.visit_expr(&a.value),
+            other => self.visit_expr(other),
+        }
         let inner = match &*call.func {
             Expr::Attribute(a) if matches!(&*a.value, Expr::Call(_)) || has_call_base(&a.value) => {
                 (self.facts.calls.len() > before).then(|| self.facts.calls.len() as u32 - 1)
@@ -784,13 +797,14 @@ impl<'a> Collector<'a> {
                 }
             }
             Stmt::While(w) => {
-                self.loop_depth = self.loop_depth.saturating_add(1);
+                // A `while` loop has no per-execution bound: its iterations are separate
+                // executions (polling, serving), not a repetition inside one request, so it does
+                // not count in `loop_depth`.
                 let start = self.facts.calls.len();
                 let cand_start = self.facts.candidates.len();
                 self.visit_expr(&w.test);
                 self.visit_body(&w.body);
                 self.close_loop(start, cand_start, false);
-                self.loop_depth -= 1;
                 self.visit_body(&w.orelse);
             }
             Stmt::For(f) => {
@@ -898,6 +912,21 @@ impl<'a> Collector<'a> {
                 self.visit_expr(&l.body);
                 self.leave_function(saved);
             }
+            Expr::Name(n) => {
+                if n.ctx.is_load() && self.module_defs.contains_key(n.id.as_str()) {
+                    self.raw_refs.push((self.func, n.id.to_string()));
+                }
+            }
+            Expr::Attribute(a) => {
+                if let Expr::Name(base) = &*a.value
+                    && a.ctx.is_load()
+                    && (base.id.as_str() == "self" || base.id.as_str() == "cls")
+                {
+                    self.raw_refs
+                        .push((self.func, format!("{}.{}", base.id, a.attr.id)));
+                }
+                visitor::walk_expr(self, expr);
+            }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 visitor::walk_expr(self, expr);
@@ -949,6 +978,15 @@ impl Collector<'_> {
                 .into_iter()
                 .map(|(text, _)| self.resolve_text(func, &text, mark))
                 .collect();
+        }
+        let mut refs = std::mem::take(&mut self.raw_refs);
+        refs.sort();
+        refs.dedup();
+        for (func, text) in refs {
+            let (target, res) = self.resolve_text(func, &text, usize::MAX);
+            if res != Resolution::Unresolved {
+                self.facts.refs.push((func, target, res));
+            }
         }
         for f in 1..self.facts.functions.len() {
             let parent = self.facts.functions[f].parent.unwrap_or(0);

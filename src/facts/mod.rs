@@ -36,6 +36,9 @@ pub struct ModuleFacts {
     pub sys_path: Vec<String>,
     /// Whether the module has an `if __name__ == "__main__":` block.
     pub has_main: bool,
+    /// Functions and methods used as values (`HANDLERS = {"a": on_a}`, `cb=self.on_msg`),
+    /// resolved like call targets: they are live even when nothing calls them directly.
+    pub refs: Vec<(FuncId, String, Resolution)>,
     /// Findings raised by AST-level rules, before the project decides their context.
     pub candidates: Vec<Candidate>,
 }
@@ -119,6 +122,8 @@ pub struct Call {
     pub end_column: u32,
     /// The catalog entry the target matches, if any.
     pub api: Option<ApiId>,
+    /// Enclosing `for` loops and comprehensions within one execution of the function (a
+    /// `while` loop, or a `for` loop over received messages, is not a bounded repetition).
     pub loop_depth: u8,
     /// Inside a `while` loop that receives work (`recv*`, `queue.get`, `accept`, ...).
     pub in_recv_loop: bool,

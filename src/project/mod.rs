@@ -7,8 +7,13 @@
 use serde::Serialize;
 
 use crate::contexts::ContextPatterns;
+pub mod graph;
+pub mod resolve;
+
 use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts};
 use crate::finding::{ChainStep, Confidence};
+use graph::{Graph, KINDS, Reach};
+use resolve::{FnRef, Resolver};
 
 /// Where a piece of code runs, from the point of view of request latency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -57,11 +62,20 @@ pub struct CallContext {
 pub struct Project {
     pub modules: Vec<ModuleFacts>,
     pub patterns: ContextPatterns,
+    pub resolver: Resolver,
+    pub graph: Graph,
 }
 
 impl Project {
     pub fn new(modules: Vec<ModuleFacts>, patterns: ContextPatterns) -> Project {
-        Project { modules, patterns }
+        let resolver = Resolver::new(&modules);
+        let graph = Graph::build(&modules, &resolver, &patterns);
+        Project {
+            modules,
+            patterns,
+            resolver,
+            graph,
+        }
     }
 
     /// The contexts a call executes in, most severe first.
@@ -74,7 +88,8 @@ impl Project {
         self.contexts_at(module, c.func, c.line, c.in_recv_loop)
     }
 
-    /// The contexts code at `line` of function `func` executes in, most severe first.
+    /// The contexts code at `line` of function `func` executes in, most severe first: one per
+    /// kind, each with the shortest chain from an entry point of that kind.
     pub fn contexts_at(
         &self,
         module: usize,
@@ -82,32 +97,68 @@ impl Project {
         line: u32,
         in_recv_loop: bool,
     ) -> Vec<CallContext> {
+        let here = FnRef {
+            module: module as u32,
+            func,
+        };
         let m = &self.modules[module];
         let f = &m.functions[func as usize];
-        let step = ChainStep {
+        let last = ChainStep {
             path: m.path.clone(),
             line,
             function: f.qualname.clone(),
         };
-        let direct = |kind| CallContext {
-            kind,
-            chain: vec![step.clone()],
-            confidence: Confidence::Definite,
-        };
         let mut out = Vec::new();
-        if f.is_async {
-            out.push(direct(CtxKind::EventLoop));
+        for kind in KINDS {
+            let reach = if kind == CtxKind::RequestLoop && in_recv_loop && !f.is_async {
+                Some(Reach {
+                    pred: None,
+                    confidence: Confidence::Definite,
+                })
+            } else {
+                self.graph.reach(here, kind)
+            };
+            let Some(reach) = reach else { continue };
+            let mut chain: Vec<ChainStep> = if reach.pred.is_none() {
+                Vec::new()
+            } else {
+                self.graph
+                    .chain_to(here, kind)
+                    .into_iter()
+                    .map(|(fr, l)| {
+                        let fm = &self.modules[fr.module as usize];
+                        ChainStep {
+                            path: fm.path.clone(),
+                            line: l,
+                            function: fm.functions[fr.func as usize].qualname.clone(),
+                        }
+                    })
+                    .collect()
+            };
+            chain.push(last.clone());
+            out.push(CallContext {
+                kind,
+                chain,
+                confidence: reach.confidence,
+            });
         }
-        if in_recv_loop && !f.is_async {
-            out.push(direct(CtxKind::RequestLoop));
-        }
-        if !f.is_async && self.is_handler(module, func) {
-            out.push(direct(CtxKind::Request));
-        }
-        if out.is_empty() && self.is_startup(module, func) {
-            out.push(direct(CtxKind::Startup));
+        // A constructor nothing in the project calls runs when the service sets itself up.
+        if out.is_empty() && f.name == "__init__" {
+            out.push(CallContext {
+                kind: CtxKind::Startup,
+                chain: vec![last],
+                confidence: Confidence::Probable,
+            });
         }
         out
+    }
+
+    /// Whether any entry point or module-level code reaches the function.
+    pub fn is_reachable(&self, module: usize, func: FuncId) -> bool {
+        self.graph.is_live(FnRef {
+            module: module as u32,
+            func,
+        })
     }
 
     /// A request handler by name (`handle_*`, ...) or by a route decorator.
@@ -118,10 +169,5 @@ impl Project {
                 || f.decorators
                     .iter()
                     .any(|d| self.patterns.is_route_decorator(d)))
-    }
-
-    fn is_startup(&self, module: usize, func: FuncId) -> bool {
-        let f = &self.modules[module].functions[func as usize];
-        matches!(f.kind, FnKind::Module | FnKind::Main) || f.name == "__init__"
     }
 }

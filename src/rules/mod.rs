@@ -122,7 +122,7 @@ pub fn call_finding(
         memory_mb: None,
         chain: ctx.chain.clone(),
         agents: Vec::new(),
-        reachable: true,
+        reachable: project.is_reachable(module, call.func),
         message,
         help,
         snippet: call.target.clone(),

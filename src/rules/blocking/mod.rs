@@ -45,11 +45,21 @@ pub fn blocking_in_async(
             let (est, severity) =
                 estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
             let func = &m.functions[call.func as usize].qualname;
-            let message = format!(
-                "`{}` blocks the event loop in async `{func}` (~{} per call)",
-                call.target,
-                fmt_range(low, high)
-            );
+            let message = match ctx.chain.first() {
+                Some(entry) if ctx.chain.len() > 1 => format!(
+                    "`{}` in `{func}` blocks the event loop: it is called from async `{}` ({}:{}) (~{} per call)",
+                    call.target,
+                    entry.function,
+                    entry.path,
+                    entry.line,
+                    fmt_range(low, high)
+                ),
+                _ => format!(
+                    "`{}` blocks the event loop in async `{func}` (~{} per call)",
+                    call.target,
+                    fmt_range(low, high)
+                ),
+            };
             let help = match &entry.async_alternative {
                 Some(alt) => {
                     format!("Use {alt}, or offload it with `await asyncio.to_thread(...)`.")

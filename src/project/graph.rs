@@ -1,0 +1,431 @@
+//! The project call graph and the execution contexts propagated over it.
+//!
+//! Nodes are every function of every module (module bodies and `__main__` blocks included).
+//! Edges come from resolved call sites, constructor calls (to `__init__` along the MRO),
+//! `self.m()` dispatch (to the MRO method and, with lower confidence, subclass overrides),
+//! callbacks, and a unique-method-name fallback (lowest confidence). Contexts spread from their
+//! seeds by breadth-first search, one pass per context kind, so each function keeps the shortest
+//! chain from an entry point of each kind; cycles and recursion need no special casing.
+
+use std::collections::VecDeque;
+
+use super::CtxKind;
+use super::resolve::{ClassRef, FnRef, Resolver, Target};
+use crate::contexts::ContextPatterns;
+use crate::facts::{FnKind, ModuleFacts, Resolution};
+use crate::finding::Confidence;
+
+/// How a call transfers control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EdgeKind {
+    /// The caller runs the callee on its own thread.
+    Call,
+    /// The callee runs on a worker thread while the caller awaits it (`to_thread`,
+    /// `run_in_executor`): request latency, but not the event loop's.
+    Offload,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    to: u32,
+    line: u32,
+    kind: EdgeKind,
+    confidence: Confidence,
+}
+
+/// How a function was first reached in one context kind.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach {
+    /// The caller and the line of the call, or `None` for an entry point.
+    pub pred: Option<(u32, u32)>,
+    pub confidence: Confidence,
+}
+
+pub const KINDS: [CtxKind; 5] = [
+    CtxKind::EventLoop,
+    CtxKind::RequestLoop,
+    CtxKind::Request,
+    CtxKind::Startup,
+    CtxKind::Background,
+];
+
+fn kind_index(k: CtxKind) -> usize {
+    KINDS.iter().position(|&x| x == k).unwrap_or(0)
+}
+
+pub struct Graph {
+    /// First global id of each module's functions.
+    offsets: Vec<u32>,
+    nodes: Vec<FnRef>,
+    edge_start: Vec<u32>,
+    edges: Vec<Edge>,
+    /// Per node, per context kind: how it is reached.
+    reach: Vec<[Option<Reach>; 5]>,
+    /// Reachable from any entry point or module-level code.
+    live: Vec<bool>,
+}
+
+impl Graph {
+    pub fn id(&self, f: FnRef) -> u32 {
+        self.offsets[f.module as usize] + f.func
+    }
+
+    pub fn node(&self, id: u32) -> FnRef {
+        self.nodes[id as usize]
+    }
+
+    pub fn reach(&self, f: FnRef, kind: CtxKind) -> Option<Reach> {
+        self.reach[self.id(f) as usize][kind_index(kind)]
+    }
+
+    pub fn is_live(&self, f: FnRef) -> bool {
+        self.live[self.id(f) as usize]
+    }
+
+    /// The chain of `(function, line of the call it makes)` from the entry point of `kind` to
+    /// `f`, entry first; `f` itself is not included.
+    pub fn chain_to(&self, f: FnRef, kind: CtxKind) -> Vec<(FnRef, u32)> {
+        let k = kind_index(kind);
+        let mut out = Vec::new();
+        let mut cur = self.id(f);
+        let mut guard = 0usize;
+        while let Some(Some(Reach {
+            pred: Some((from, line)),
+            ..
+        })) = self.reach.get(cur as usize).map(|r| r[k])
+        {
+            out.push((self.nodes[from as usize], line));
+            cur = from;
+            guard += 1;
+            if guard > self.nodes.len() {
+                break;
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    pub fn build(
+        modules: &[ModuleFacts],
+        resolver: &Resolver,
+        patterns: &ContextPatterns,
+    ) -> Graph {
+        let mut offsets = Vec::with_capacity(modules.len());
+        let mut nodes = Vec::new();
+        for (mi, m) in modules.iter().enumerate() {
+            offsets.push(nodes.len() as u32);
+            for fi in 0..m.functions.len() {
+                nodes.push(FnRef {
+                    module: mi as u32,
+                    func: fi as u32,
+                });
+            }
+        }
+        let n = nodes.len();
+        let id = |f: FnRef| offsets[f.module as usize] + f.func;
+        let mut adjacency: Vec<Vec<Edge>> = vec![Vec::new(); n];
+        let mut seeds: Vec<(CtxKind, u32, Option<(u32, u32)>)> = Vec::new();
+        let mut live_roots: Vec<u32> = Vec::new();
+        let mut live_classes: Vec<ClassRef> = Vec::new();
+
+        for (mi, m) in modules.iter().enumerate() {
+            let mi32 = mi as u32;
+            for (fi, f) in m.functions.iter().enumerate() {
+                let g = id(FnRef {
+                    module: mi32,
+                    func: fi as u32,
+                });
+                if f.is_async {
+                    seeds.push((CtxKind::EventLoop, g, None));
+                }
+                let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
+                    && (patterns.is_handler_name(&f.name)
+                        || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
+                if handler && !f.is_async {
+                    seeds.push((CtxKind::Request, g, None));
+                }
+                if matches!(f.kind, FnKind::Module | FnKind::Main) {
+                    seeds.push((CtxKind::Startup, g, None));
+                }
+                if matches!(f.kind, FnKind::Module | FnKind::Main)
+                    || handler
+                    || !f.decorators.is_empty()
+                {
+                    live_roots.push(g);
+                }
+            }
+            for (func, target, res) in &m.refs {
+                let from = id(FnRef {
+                    module: mi32,
+                    func: *func,
+                });
+                for (t, _) in targets(modules, resolver, mi32, *func, target, *res, "") {
+                    match t {
+                        Target::Function(f) => live_roots.push(id(f)),
+                        Target::Class(c) => live_classes.push(c),
+                    }
+                }
+                let _ = from;
+            }
+            for call in &m.calls {
+                let from = id(FnRef {
+                    module: mi32,
+                    func: call.func,
+                });
+                let offload = patterns.is_offload(&call.target);
+                let background = patterns.is_background(&call.target);
+                let registration = patterns.is_route_registration(&call.target);
+                for (text, res) in &call.callable_args {
+                    for (t, conf) in targets(modules, resolver, mi32, call.func, text, *res, "") {
+                        let Target::Function(f) = t else {
+                            if let Target::Class(c) = t {
+                                live_classes.push(c);
+                            }
+                            continue;
+                        };
+                        let to = id(f);
+                        live_roots.push(to);
+                        if background {
+                            seeds.push((CtxKind::Background, to, Some((from, call.line))));
+                        } else if registration {
+                            seeds.push((CtxKind::Request, to, None));
+                        } else {
+                            adjacency[from as usize].push(Edge {
+                                to,
+                                line: call.line,
+                                kind: if offload {
+                                    EdgeKind::Offload
+                                } else {
+                                    EdgeKind::Call
+                                },
+                                confidence: if offload {
+                                    conf
+                                } else {
+                                    conf.min(Confidence::Probable)
+                                },
+                            });
+                        }
+                    }
+                }
+                if call.api.is_some() {
+                    continue;
+                }
+                for (t, conf) in targets(
+                    modules,
+                    resolver,
+                    mi32,
+                    call.func,
+                    &call.target,
+                    call.resolution,
+                    &call.text,
+                ) {
+                    let to = match t {
+                        Target::Function(f) => id(f),
+                        Target::Class(c) => {
+                            live_classes.push(c);
+                            match resolver.lookup_method(c, "__init__") {
+                                Some(init) => id(init),
+                                None => continue,
+                            }
+                        }
+                    };
+                    adjacency[from as usize].push(Edge {
+                        to,
+                        line: call.line,
+                        kind: EdgeKind::Call,
+                        confidence: conf,
+                    });
+                    if call.in_recv_loop && !m.functions[call.func as usize].is_async {
+                        seeds.push((CtxKind::RequestLoop, to, Some((from, call.line))));
+                    }
+                }
+            }
+        }
+        // Every method of a class that is constructed, referenced or subclassed is live.
+        for subs in resolver.subclasses.keys() {
+            live_classes.push(*subs);
+        }
+        live_classes.sort();
+        live_classes.dedup();
+        for (mi, m) in modules.iter().enumerate() {
+            for (fi, f) in m.functions.iter().enumerate() {
+                if let (FnKind::Method, Some(c)) = (f.kind, f.class)
+                    && live_classes
+                        .binary_search(&ClassRef {
+                            module: mi as u32,
+                            class: c,
+                        })
+                        .is_ok()
+                {
+                    live_roots.push(id(FnRef {
+                        module: mi as u32,
+                        func: fi as u32,
+                    }));
+                }
+            }
+        }
+
+        let mut edge_start = Vec::with_capacity(n + 1);
+        let mut edges = Vec::new();
+        for mut adj in adjacency {
+            edge_start.push(edges.len() as u32);
+            adj.sort_by_key(|e| (e.line, e.to));
+            edges.extend(adj);
+        }
+        edge_start.push(edges.len() as u32);
+
+        let mut g = Graph {
+            offsets,
+            nodes,
+            edge_start,
+            edges,
+            reach: vec![[None; 5]; n],
+            live: vec![false; n],
+        };
+        g.propagate(&seeds);
+        g.mark_live(&live_roots);
+        g
+    }
+
+    fn out_edges(&self, node: u32) -> &[Edge] {
+        &self.edges
+            [self.edge_start[node as usize] as usize..self.edge_start[node as usize + 1] as usize]
+    }
+
+    /// Breadth-first from the seeds of each kind. Offload edges carry the event-loop context
+    /// over as request latency; every other kind crosses them unchanged.
+    fn propagate(&mut self, seeds: &[(CtxKind, u32, Option<(u32, u32)>)]) {
+        for kind in KINDS {
+            let k = kind_index(kind);
+            let mut queue = VecDeque::new();
+            for &(sk, node, pred) in seeds {
+                if sk == kind && self.reach[node as usize][k].is_none() {
+                    self.reach[node as usize][k] = Some(Reach {
+                        pred,
+                        confidence: Confidence::Definite,
+                    });
+                    queue.push_back(node);
+                }
+            }
+            // Request latency that arrives through an offload from the event loop.
+            if kind == CtxKind::Request {
+                let el = kind_index(CtxKind::EventLoop);
+                for node in 0..self.nodes.len() as u32 {
+                    if self.reach[node as usize][el].is_none() {
+                        continue;
+                    }
+                    let conf = self.reach[node as usize][el]
+                        .map_or(Confidence::Definite, |r| r.confidence);
+                    for e in self.out_edges(node).to_vec() {
+                        if e.kind == EdgeKind::Offload && self.reach[e.to as usize][k].is_none() {
+                            self.reach[e.to as usize][k] = Some(Reach {
+                                pred: Some((node, e.line)),
+                                confidence: conf.min(e.confidence),
+                            });
+                            queue.push_back(e.to);
+                        }
+                    }
+                }
+            }
+            while let Some(node) = queue.pop_front() {
+                let conf =
+                    self.reach[node as usize][k].map_or(Confidence::Definite, |r| r.confidence);
+                let (start, end) = (
+                    self.edge_start[node as usize] as usize,
+                    self.edge_start[node as usize + 1] as usize,
+                );
+                for i in start..end {
+                    let e = self.edges[i];
+                    if e.kind == EdgeKind::Offload && kind == CtxKind::EventLoop {
+                        continue;
+                    }
+                    let slot = &mut self.reach[e.to as usize][k];
+                    if slot.is_none() {
+                        *slot = Some(Reach {
+                            pred: Some((node, e.line)),
+                            confidence: conf.min(e.confidence),
+                        });
+                        queue.push_back(e.to);
+                    }
+                }
+            }
+        }
+    }
+
+    fn mark_live(&mut self, roots: &[u32]) {
+        let mut stack: Vec<u32> = Vec::new();
+        for &r in roots {
+            if !self.live[r as usize] {
+                self.live[r as usize] = true;
+                stack.push(r);
+            }
+        }
+        for (i, r) in self.reach.iter().enumerate() {
+            // Anything a context reached from a seed is live, and so is what it calls.
+            if r.iter().any(|x| x.is_some_and(|x| x.pred.is_some())) && !self.live[i] {
+                self.live[i] = true;
+                stack.push(i as u32);
+            }
+        }
+        while let Some(node) = stack.pop() {
+            let (start, end) = (
+                self.edge_start[node as usize] as usize,
+                self.edge_start[node as usize + 1] as usize,
+            );
+            for i in start..end {
+                let to = self.edges[i].to as usize;
+                if !self.live[to] {
+                    self.live[to] = true;
+                    stack.push(to as u32);
+                }
+            }
+        }
+    }
+}
+
+/// The project definitions a call target (or callable reference) may denote, with confidence.
+fn targets(
+    modules: &[ModuleFacts],
+    resolver: &Resolver,
+    module: u32,
+    func: u32,
+    target: &str,
+    resolution: Resolution,
+    text: &str,
+) -> Vec<(Target, Confidence)> {
+    match resolution {
+        Resolution::Import | Resolution::Local => resolver.resolve(target).into_iter().collect(),
+        Resolution::Inferred => resolver
+            .resolve(target)
+            .map(|(t, c)| (t, c.min(Confidence::Probable)))
+            .into_iter()
+            .collect(),
+        Resolution::SelfMethod => {
+            let mut out: Vec<(Target, Confidence)> = resolver.resolve(target).into_iter().collect();
+            // `self.m()` written in a base class also dispatches to subclass overrides.
+            let (class_name, method) = target.rsplit_once('.').unwrap_or((target, ""));
+            if let Some((Target::Class(c), _)) = resolver.resolve(class_name) {
+                for f in resolver.overrides(c, method) {
+                    out.push((Target::Function(f), Confidence::Probable));
+                }
+            } else if let Some(c) = resolver.class_of(modules, FnRef { module, func }) {
+                for f in resolver.overrides(c, method) {
+                    out.push((Target::Function(f), Confidence::Probable));
+                }
+            }
+            out
+        }
+        Resolution::Unresolved => {
+            // A method name defined exactly once in the project, called on an untyped receiver.
+            let mut parts = text.rsplit('.');
+            let method = parts.next().unwrap_or("");
+            if parts.next().is_none() || method.len() < 4 || method.starts_with("__") {
+                return Vec::new();
+            }
+            match resolver.methods_by_name.get(method).map(Vec::as_slice) {
+                Some([only]) => vec![(Target::Function(*only), Confidence::Possible)],
+                _ => Vec::new(),
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Resolving qualified names to project definitions: which module a dotted name starts in
+//! (under every plausible import root), which function or class it names, following re-exports
+//! through `__init__.py` and inheritance through resolved base classes.
+
+use std::collections::HashMap;
+
+use crate::facts::{FnKind, FuncId, ModuleFacts};
+use crate::finding::Confidence;
+
+/// A class anywhere in the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassRef {
+    pub module: u32,
+    pub class: u32,
+}
+
+/// A function anywhere in the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnRef {
+    pub module: u32,
+    pub func: FuncId,
+}
+
+/// What a qualified name resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Function(FnRef),
+    /// A class: calling it runs its `__init__` (found through the MRO), if any.
+    Class(ClassRef),
+}
+
+pub struct Resolver {
+    /// Dotted module name -> module index, for every import root; `Definite` when the name is
+    /// derived from a real import root, `Probable` when only a suffix of the path matched.
+    modules: HashMap<String, (u32, Confidence)>,
+    /// Per module: top-level name -> function id / class index.
+    top_funcs: Vec<HashMap<String, FuncId>>,
+    top_classes: Vec<HashMap<String, u32>>,
+    /// Per module: class qualname -> class index.
+    class_by_qualname: Vec<HashMap<String, u32>>,
+    /// Per class: method name -> function id.
+    methods: HashMap<ClassRef, HashMap<String, FuncId>>,
+    /// Per module: imported local name -> qualified target (for re-exports).
+    imports: Vec<HashMap<String, String>>,
+    /// Resolved bases and the linearised MRO of each class (itself first).
+    pub bases: HashMap<ClassRef, Vec<ClassRef>>,
+    pub mro: HashMap<ClassRef, Vec<ClassRef>>,
+    pub subclasses: HashMap<ClassRef, Vec<ClassRef>>,
+    /// Method name -> every project method with that name (for the unique-name fallback).
+    pub methods_by_name: HashMap<String, Vec<FnRef>>,
+}
+
+impl Resolver {
+    pub fn new(modules: &[ModuleFacts]) -> Resolver {
+        let mut roots: Vec<String> = vec![String::new(), "src".to_owned(), "lib".to_owned()];
+        for m in modules {
+            for p in &m.sys_path {
+                let p = crate::facts::collect::normalise_path(p);
+                if !p.starts_with("..") && !roots.contains(&p) {
+                    roots.push(p);
+                }
+            }
+        }
+        let mut names: HashMap<String, (u32, Confidence)> = HashMap::new();
+        for (i, m) in modules.iter().enumerate() {
+            let stem = m.module.replace('.', "/");
+            for root in &roots {
+                let rel = if root.is_empty() {
+                    Some(stem.as_str())
+                } else {
+                    stem.strip_prefix(root.as_str())
+                        .and_then(|s| s.strip_prefix('/'))
+                };
+                if let Some(rel) = rel
+                    && !rel.is_empty()
+                {
+                    names
+                        .entry(rel.replace('/', "."))
+                        .or_insert((i as u32, Confidence::Definite));
+                }
+            }
+        }
+        // Suffixes of every module name, when unambiguous: a project audited from above its
+        // import root (`examples/app/common/utils.py` imported as `common.utils`).
+        let mut suffixes: HashMap<String, Option<u32>> = HashMap::new();
+        for (i, m) in modules.iter().enumerate() {
+            let parts: Vec<&str> = m.module.split('.').collect();
+            for k in 1..parts.len() {
+                let suffix = parts[k..].join(".");
+                suffixes
+                    .entry(suffix)
+                    .and_modify(|e| {
+                        if *e != Some(i as u32) {
+                            *e = None;
+                        }
+                    })
+                    .or_insert(Some(i as u32));
+            }
+        }
+        for (suffix, idx) in suffixes {
+            if let Some(i) = idx {
+                names.entry(suffix).or_insert((i, Confidence::Probable));
+            }
+        }
+
+        let mut top_funcs = Vec::with_capacity(modules.len());
+        let mut top_classes = Vec::with_capacity(modules.len());
+        let mut class_by_qualname = Vec::with_capacity(modules.len());
+        let mut imports = Vec::with_capacity(modules.len());
+        let mut methods: HashMap<ClassRef, HashMap<String, FuncId>> = HashMap::new();
+        let mut methods_by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
+        for (mi, m) in modules.iter().enumerate() {
+            let mut tf = HashMap::new();
+            for (fi, f) in m.functions.iter().enumerate() {
+                match f.kind {
+                    FnKind::Function if f.parent == Some(0) => {
+                        tf.insert(f.name.clone(), fi as FuncId);
+                    }
+                    FnKind::Method => {
+                        if let Some(c) = f.class {
+                            let key = ClassRef {
+                                module: mi as u32,
+                                class: c,
+                            };
+                            methods
+                                .entry(key)
+                                .or_default()
+                                .insert(f.name.clone(), fi as FuncId);
+                            methods_by_name
+                                .entry(f.name.clone())
+                                .or_default()
+                                .push(FnRef {
+                                    module: mi as u32,
+                                    func: fi as FuncId,
+                                });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            top_funcs.push(tf);
+            let mut tc = HashMap::new();
+            let mut cq = HashMap::new();
+            for (ci, c) in m.classes.iter().enumerate() {
+                if c.qualname == c.name {
+                    tc.insert(c.name.clone(), ci as u32);
+                }
+                cq.insert(c.qualname.clone(), ci as u32);
+            }
+            top_classes.push(tc);
+            class_by_qualname.push(cq);
+            imports.push(
+                m.imports
+                    .iter()
+                    .map(|i| (i.local.clone(), i.target.clone()))
+                    .collect(),
+            );
+        }
+        let mut r = Resolver {
+            modules: names,
+            top_funcs,
+            top_classes,
+            class_by_qualname,
+            methods,
+            imports,
+            bases: HashMap::new(),
+            mro: HashMap::new(),
+            subclasses: HashMap::new(),
+            methods_by_name,
+        };
+        r.link_classes(modules);
+        r
+    }
+
+    fn link_classes(&mut self, modules: &[ModuleFacts]) {
+        for (mi, m) in modules.iter().enumerate() {
+            for (ci, c) in m.classes.iter().enumerate() {
+                let me = ClassRef {
+                    module: mi as u32,
+                    class: ci as u32,
+                };
+                let mut bases = Vec::new();
+                for b in &c.bases {
+                    if let Some((Target::Class(base), _)) = self.resolve(b) {
+                        if base != me {
+                            bases.push(base);
+                        }
+                    } else if let Some(&bi) =
+                        self.top_classes[mi].get(b.rsplit('.').next().unwrap_or(b))
+                        && b.starts_with(&m.module)
+                    {
+                        bases.push(ClassRef {
+                            module: mi as u32,
+                            class: bi,
+                        });
+                    }
+                }
+                for &b in &bases {
+                    self.subclasses.entry(b).or_default().push(me);
+                }
+                self.bases.insert(me, bases);
+            }
+        }
+        let keys: Vec<ClassRef> = self.bases.keys().copied().collect();
+        for k in keys {
+            let mut order = Vec::new();
+            let mut stack = vec![k];
+            while let Some(c) = stack.pop() {
+                if order.contains(&c) || order.len() > 64 {
+                    continue;
+                }
+                order.push(c);
+                if let Some(bs) = self.bases.get(&c) {
+                    for b in bs.iter().rev() {
+                        stack.push(*b);
+                    }
+                }
+            }
+            self.mro.insert(k, order);
+        }
+        for subs in self.subclasses.values_mut() {
+            subs.sort();
+        }
+    }
+
+    /// The module a dotted module name denotes.
+    pub fn module(&self, name: &str) -> Option<(u32, Confidence)> {
+        self.modules.get(name).copied()
+    }
+
+    /// Resolves a qualified name (`pkg.mod.func`, `pkg.mod.Class.method`, `pkg.Class`) to a
+    /// project definition, following re-exports; `None` for external names.
+    pub fn resolve(&self, qualified: &str) -> Option<(Target, Confidence)> {
+        self.resolve_depth(qualified, 0)
+    }
+
+    fn resolve_depth(&self, qualified: &str, depth: u32) -> Option<(Target, Confidence)> {
+        if depth > 8 {
+            return None;
+        }
+        let parts: Vec<&str> = qualified.split('.').collect();
+        for split in (1..parts.len()).rev() {
+            let module_name = parts[..split].join(".");
+            let Some((mi, conf)) = self.module(&module_name) else {
+                continue;
+            };
+            let rest = &parts[split..];
+            return self
+                .resolve_in_module(mi, rest, depth)
+                .map(|(t, c)| (t, c.min(conf)));
+        }
+        None
+    }
+
+    fn resolve_in_module(
+        &self,
+        mi: u32,
+        rest: &[&str],
+        depth: u32,
+    ) -> Option<(Target, Confidence)> {
+        let m = mi as usize;
+        let head = rest[0];
+        if rest.len() == 1
+            && let Some(&f) = self.top_funcs[m].get(head)
+        {
+            return Some((
+                Target::Function(FnRef {
+                    module: mi,
+                    func: f,
+                }),
+                Confidence::Definite,
+            ));
+        }
+        // A class, possibly nested, then a method.
+        for k in (1..=rest.len()).rev() {
+            let qual = rest[..k].join(".");
+            if let Some(&ci) = self.class_by_qualname[m].get(&qual) {
+                let class = ClassRef {
+                    module: mi,
+                    class: ci,
+                };
+                return match &rest[k..] {
+                    [] => Some((Target::Class(class), Confidence::Definite)),
+                    [method] => self
+                        .lookup_method(class, method)
+                        .map(|f| (Target::Function(f), Confidence::Definite)),
+                    _ => None,
+                };
+            }
+        }
+        // A re-export: the name is imported into this module from elsewhere.
+        if let Some(target) = self.imports[m].get(head) {
+            let mut q = target.clone();
+            for p in &rest[1..] {
+                q.push('.');
+                q.push_str(p);
+            }
+            return self.resolve_depth(&q, depth + 1);
+        }
+        None
+    }
+
+    /// The method `name` of `class`, found along its MRO.
+    pub fn lookup_method(&self, class: ClassRef, name: &str) -> Option<FnRef> {
+        let mro = self
+            .mro
+            .get(&class)
+            .map(Vec::as_slice)
+            .unwrap_or(std::slice::from_ref(&class));
+        for c in mro {
+            if let Some(&f) = self.methods.get(c).and_then(|ms| ms.get(name)) {
+                return Some(FnRef {
+                    module: c.module,
+                    func: f,
+                });
+            }
+        }
+        None
+    }
+
+    /// Overrides of `name` in every subclass of `class` (transitively), for `self.name()` calls
+    /// written in a base class.
+    pub fn overrides(&self, class: ClassRef, name: &str) -> Vec<FnRef> {
+        let mut out = Vec::new();
+        let mut stack: Vec<ClassRef> = self.subclasses.get(&class).cloned().unwrap_or_default();
+        let mut seen = Vec::new();
+        while let Some(c) = stack.pop() {
+            if seen.contains(&c) || seen.len() > 4096 {
+                continue;
+            }
+            seen.push(c);
+            if let Some(&f) = self.methods.get(&c).and_then(|ms| ms.get(name)) {
+                out.push(FnRef {
+                    module: c.module,
+                    func: f,
+                });
+            }
+            if let Some(subs) = self.subclasses.get(&c) {
+                stack.extend(subs.iter().copied());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The class a method belongs to.
+    pub fn class_of(&self, modules: &[ModuleFacts], f: FnRef) -> Option<ClassRef> {
+        let func = &modules[f.module as usize].functions[f.func as usize];
+        func.class.map(|c| ClassRef {
+            module: f.module,
+            class: c,
+        })
+    }
+}
