@@ -10,13 +10,17 @@ use rayon::prelude::*;
 use crate::analyze::{Diagnostic, analyze_file};
 use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
-use crate::discover::{build_excludes, discover};
+use crate::discover::{SourcePath, build_excludes, discover};
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::project::Project;
+use crate::project::resolve::FnRef;
+use crate::project::services::{Ownership, attribute, resolve_services};
 use crate::rules::{RULES, Rule, RuleContext};
+use crate::services::{ServiceDef, read_config};
 use crate::settings::Settings;
+use std::collections::HashMap;
 
 /// Worker stack size: generous, because our walk and the AST drop recurse (they also grow the
 /// stack on demand).
@@ -30,7 +34,16 @@ pub struct AuditReport {
     pub lines: u64,
     pub diagnostics: Vec<Diagnostic>,
     pub findings: Vec<Finding>,
+    /// Services found (sorted by name), with their entry module path.
+    pub services: Vec<ServiceInfo>,
     pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServiceInfo {
+    pub name: String,
+    pub entry: String,
+    pub declared_in: String,
 }
 
 impl AuditReport {
@@ -106,6 +119,19 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let lines = modules.iter().map(|m| u64::from(m.lines)).sum();
 
     let project = Project::new(modules, patterns);
+    let defs = service_definitions(settings, &found.configs, &mut diagnostics);
+    let (services, unmatched) = resolve_services(&project, &defs);
+    let ownership = attribute(&project, services, unmatched);
+    for d in &ownership.unmatched {
+        diagnostics.push(Diagnostic {
+            path: d.declared_in.clone(),
+            message: format!(
+                "service `{}` names `{}`, which is not among the audited modules",
+                d.name, d.entry
+            ),
+        });
+    }
+    diagnostics.sort();
     let cx = RuleContext {
         project: &project,
         catalog,
@@ -120,7 +146,17 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             })
             .collect()
     });
+    attribute_findings(&project, &ownership, &mut findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let services = ownership
+        .services
+        .iter()
+        .map(|s| ServiceInfo {
+            name: s.name.clone(),
+            entry: project.modules[s.module as usize].path.clone(),
+            declared_in: s.declared_in.clone(),
+        })
+        .collect();
     Ok(AuditReport {
         root: found.root,
         files_scanned,
@@ -128,6 +164,59 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
         lines,
         diagnostics,
         findings,
+        services,
         elapsed_ms: start.elapsed().as_millis() as u64,
     })
+}
+
+/// Service definitions from `--agents FILE`, or from every configuration file found.
+fn service_definitions(
+    settings: &Settings,
+    configs: &[SourcePath],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ServiceDef> {
+    let mut defs = Vec::new();
+    let sources: Vec<(PathBuf, String)> = match &settings.agents_file {
+        Some(f) => vec![(f.clone(), f.display().to_string())],
+        None => configs
+            .iter()
+            .map(|c| (c.abs.clone(), c.rel.clone()))
+            .collect(),
+    };
+    for (abs, rel) in sources {
+        match read_config(&abs, &rel) {
+            Ok(found) => defs.extend(found),
+            Err(e) if settings.agents_file.is_some() => diagnostics.push(Diagnostic {
+                path: rel,
+                message: format!("cannot read services: {e}"),
+            }),
+            Err(_) => {}
+        }
+    }
+    defs
+}
+
+/// Sets each finding's services and reachability from the function it is in.
+fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [Finding]) {
+    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::new();
+    for (mi, m) in project.modules.iter().enumerate() {
+        for (fi, f) in m.functions.iter().enumerate() {
+            by_name
+                .entry((m.path.as_str(), f.qualname.as_str()))
+                .or_insert(FnRef {
+                    module: mi as u32,
+                    func: fi as u32,
+                });
+        }
+    }
+    for f in findings.iter_mut() {
+        if let Some(&fr) = by_name.get(&(f.path.as_str(), f.function.as_str())) {
+            f.reachable = project.graph.is_live(fr);
+            f.agents = ownership
+                .owners(project, fr)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+        }
+    }
 }

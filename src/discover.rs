@@ -37,6 +37,8 @@ pub struct Discovered {
     /// The audited root that relative paths are taken from.
     pub root: PathBuf,
     pub files: Vec<SourcePath>,
+    /// Files that may declare services (YAML/JSON manifests, Procfiles, pyproject.toml).
+    pub configs: Vec<SourcePath>,
     pub diagnostics: Vec<WalkDiagnostic>,
 }
 
@@ -61,6 +63,7 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet, follow_links: bool) -> Di
         None => PathBuf::from("."),
     };
     let mut files = Vec::new();
+    let mut configs = Vec::new();
     let mut diagnostics = Vec::new();
     for arg in paths {
         if arg.is_file() {
@@ -110,6 +113,13 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet, follow_links: bool) -> Di
                             rel: relative(&root, e.path()),
                             abs: e.path().to_path_buf(),
                         });
+                    } else if is_file
+                        && crate::services::is_config_file(&e.file_name().to_string_lossy())
+                    {
+                        configs.push(SourcePath {
+                            rel: relative(&root, e.path()),
+                            abs: e.path().to_path_buf(),
+                        });
                     }
                 }
                 Err(err) => diagnostics.push(WalkDiagnostic {
@@ -121,10 +131,13 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet, follow_links: bool) -> Di
     }
     files.sort();
     files.dedup_by(|a, b| a.abs == b.abs);
+    configs.sort();
+    configs.dedup_by(|a, b| a.abs == b.abs);
     diagnostics.sort();
     Discovered {
         root,
         files,
+        configs,
         diagnostics,
     }
 }

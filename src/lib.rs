@@ -17,6 +17,7 @@ pub mod progress;
 pub mod project;
 pub mod report;
 pub mod rules;
+pub mod services;
 pub mod settings;
 pub mod source;
 #[doc(hidden)]

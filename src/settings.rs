@@ -28,6 +28,8 @@ pub struct Settings {
     pub target_version: PythonVersion,
     pub max_file_size: u64,
     pub follow_links: bool,
+    /// Service definitions to use instead of the configuration files found.
+    pub agents_file: Option<PathBuf>,
     pub format: Format,
     pub output: Option<PathBuf>,
     pub quiet: bool,
@@ -46,6 +48,7 @@ impl Default for Settings {
             target_version: PythonVersion::PY312,
             max_file_size: 5 * 1024 * 1024,
             follow_links: false,
+            agents_file: None,
             format: Format::Text,
             output: None,
             quiet: false,

@@ -93,6 +93,10 @@ pub struct AuditArgs {
     /// Follow symbolic links while walking.
     #[arg(long)]
     pub follow_links: bool,
+    /// A YAML/JSON file listing the services (`name` and `script_path` or `module` entries);
+    /// by default they are read from the startup configs, compose files and Procfiles found.
+    #[arg(long, value_name = "FILE")]
+    pub agents: Option<PathBuf>,
     /// Print nothing but the findings (no progress, no notes on stderr).
     #[arg(long, short)]
     pub quiet: bool,
@@ -133,6 +137,7 @@ impl AuditArgs {
             target_version,
             max_file_size: self.max_file_size,
             follow_links: self.follow_links,
+            agents_file: self.agents.clone(),
             format: match self.format {
                 FormatArg::Text => Format::Text,
                 FormatArg::Json => Format::Json,

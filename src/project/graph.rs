@@ -23,14 +23,22 @@ enum EdgeKind {
     /// The callee runs on a worker thread while the caller awaits it (`to_thread`,
     /// `run_in_executor`): request latency, but not the event loop's.
     Offload,
+    /// The callee is started elsewhere (a thread target, a registered route): it belongs to the
+    /// caller's service but does not run in the caller's context.
+    Spawn,
+    /// A module body imports another module, running its body once.
+    Import,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Edge {
-    to: u32,
-    line: u32,
+pub struct Edge {
+    pub to: u32,
+    pub line: u32,
     kind: EdgeKind,
-    confidence: Confidence,
+    pub confidence: Confidence,
+    /// For `self.m()` dispatched to a subclass override: the class that defines it. A service
+    /// follows the edge only when it instantiates that class (or a subclass of it).
+    pub dispatch: Option<ClassRef>,
 }
 
 /// How a function was first reached in one context kind.
@@ -63,6 +71,8 @@ pub struct Graph {
     reach: Vec<[Option<Reach>; 5]>,
     /// Reachable from any entry point or module-level code.
     live: Vec<bool>,
+    /// Classes instantiated by each node, sorted by node.
+    constructs: Vec<(u32, ClassRef)>,
 }
 
 impl Graph {
@@ -80,6 +90,34 @@ impl Graph {
 
     pub fn is_live(&self, f: FnRef) -> bool {
         self.live[self.id(f) as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Every edge out of a node, for any traversal (services, liveness).
+    pub fn edges_from(&self, node: u32) -> &[Edge] {
+        self.out_edges(node)
+    }
+
+    /// Whether an edge carries control (a call or an offload), as opposed to spawning or
+    /// importing.
+    pub fn is_call(e: &Edge) -> bool {
+        matches!(e.kind, EdgeKind::Call | EdgeKind::Offload)
+    }
+
+    /// Classes a node instantiates.
+    pub fn constructs(&self, node: u32) -> impl Iterator<Item = ClassRef> + '_ {
+        let start = self.constructs.partition_point(|(n, _)| *n < node);
+        self.constructs[start..]
+            .iter()
+            .take_while(move |(n, _)| *n == node)
+            .map(|(_, c)| *c)
     }
 
     /// The chain of `(function, line of the call it makes)` from the entry point of `kind` to
@@ -127,6 +165,7 @@ impl Graph {
         let mut seeds: Vec<(CtxKind, u32, Option<(u32, u32)>)> = Vec::new();
         let mut live_roots: Vec<u32> = Vec::new();
         let mut live_classes: Vec<ClassRef> = Vec::new();
+        let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
 
         for (mi, m) in modules.iter().enumerate() {
             let mi32 = mi as u32;
@@ -159,7 +198,7 @@ impl Graph {
                     module: mi32,
                     func: *func,
                 });
-                for (t, _) in targets(modules, resolver, mi32, *func, target, *res, "") {
+                for (t, _, _) in targets(modules, resolver, mi32, *func, target, *res, "") {
                     match t {
                         Target::Function(f) => live_roots.push(id(f)),
                         Target::Class(c) => live_classes.push(c),
@@ -176,7 +215,8 @@ impl Graph {
                 let background = patterns.is_background(&call.target);
                 let registration = patterns.is_route_registration(&call.target);
                 for (text, res) in &call.callable_args {
-                    for (t, conf) in targets(modules, resolver, mi32, call.func, text, *res, "") {
+                    for (t, conf, _) in targets(modules, resolver, mi32, call.func, text, *res, "")
+                    {
                         let Target::Function(f) = t else {
                             if let Target::Class(c) = t {
                                 live_classes.push(c);
@@ -185,32 +225,34 @@ impl Graph {
                         };
                         let to = id(f);
                         live_roots.push(to);
-                        if background {
+                        let kind = if background {
                             seeds.push((CtxKind::Background, to, Some((from, call.line))));
+                            EdgeKind::Spawn
                         } else if registration {
                             seeds.push((CtxKind::Request, to, None));
+                            EdgeKind::Spawn
+                        } else if offload {
+                            EdgeKind::Offload
                         } else {
-                            adjacency[from as usize].push(Edge {
-                                to,
-                                line: call.line,
-                                kind: if offload {
-                                    EdgeKind::Offload
-                                } else {
-                                    EdgeKind::Call
-                                },
-                                confidence: if offload {
-                                    conf
-                                } else {
-                                    conf.min(Confidence::Probable)
-                                },
-                            });
-                        }
+                            EdgeKind::Call
+                        };
+                        adjacency[from as usize].push(Edge {
+                            to,
+                            line: call.line,
+                            kind,
+                            confidence: if kind == EdgeKind::Call {
+                                conf.min(Confidence::Probable)
+                            } else {
+                                conf
+                            },
+                            dispatch: None,
+                        });
                     }
                 }
                 if call.api.is_some() {
                     continue;
                 }
-                for (t, conf) in targets(
+                for (t, conf, dispatch) in targets(
                     modules,
                     resolver,
                     mi32,
@@ -223,6 +265,7 @@ impl Graph {
                         Target::Function(f) => id(f),
                         Target::Class(c) => {
                             live_classes.push(c);
+                            constructs.push((from, c));
                             match resolver.lookup_method(c, "__init__") {
                                 Some(init) => id(init),
                                 None => continue,
@@ -234,10 +277,38 @@ impl Graph {
                         line: call.line,
                         kind: EdgeKind::Call,
                         confidence: conf,
+                        dispatch,
                     });
                     if call.in_recv_loop && !m.functions[call.func as usize].is_async {
                         seeds.push((CtxKind::RequestLoop, to, Some((from, call.line))));
                     }
+                }
+            }
+        }
+        // Importing a module runs its body.
+        for (mi, m) in modules.iter().enumerate() {
+            let from = id(FnRef {
+                module: mi as u32,
+                func: 0,
+            });
+            for imp in &m.imports {
+                let parts: Vec<&str> = imp.target.split('.').collect();
+                let found = (1..=parts.len())
+                    .rev()
+                    .find_map(|k| resolver.module(&parts[..k].join(".")));
+                if let Some((target, conf)) = found
+                    && target != mi as u32
+                {
+                    adjacency[from as usize].push(Edge {
+                        to: id(FnRef {
+                            module: target,
+                            func: 0,
+                        }),
+                        line: imp.line,
+                        kind: EdgeKind::Import,
+                        confidence: conf,
+                        dispatch: None,
+                    });
                 }
             }
         }
@@ -274,6 +345,8 @@ impl Graph {
         }
         edge_start.push(edges.len() as u32);
 
+        constructs.sort();
+        constructs.dedup();
         let mut g = Graph {
             offsets,
             nodes,
@@ -281,6 +354,7 @@ impl Graph {
             edges,
             reach: vec![[None; 5]; n],
             live: vec![false; n],
+            constructs,
         };
         g.propagate(&seeds);
         g.mark_live(&live_roots);
@@ -336,8 +410,10 @@ impl Graph {
                 );
                 for i in start..end {
                     let e = self.edges[i];
-                    if e.kind == EdgeKind::Offload && kind == CtxKind::EventLoop {
-                        continue;
+                    match e.kind {
+                        EdgeKind::Spawn | EdgeKind::Import => continue,
+                        EdgeKind::Offload if kind == CtxKind::EventLoop => continue,
+                        _ => {}
                     }
                     let slot = &mut self.reach[e.to as usize][k];
                     if slot.is_none() {
@@ -392,25 +468,34 @@ fn targets(
     target: &str,
     resolution: Resolution,
     text: &str,
-) -> Vec<(Target, Confidence)> {
+) -> Vec<(Target, Confidence, Option<ClassRef>)> {
     match resolution {
-        Resolution::Import | Resolution::Local => resolver.resolve(target).into_iter().collect(),
+        Resolution::Import | Resolution::Local => resolver
+            .resolve(target)
+            .map(|(t, c)| (t, c, None))
+            .into_iter()
+            .collect(),
         Resolution::Inferred => resolver
             .resolve(target)
-            .map(|(t, c)| (t, c.min(Confidence::Probable)))
+            .map(|(t, c)| (t, c.min(Confidence::Probable), None))
             .into_iter()
             .collect(),
         Resolution::SelfMethod => {
-            let mut out: Vec<(Target, Confidence)> = resolver.resolve(target).into_iter().collect();
+            let mut out: Vec<_> = resolver
+                .resolve(target)
+                .map(|(t, c)| (t, c, None))
+                .into_iter()
+                .collect();
             // `self.m()` written in a base class also dispatches to subclass overrides.
             let (class_name, method) = target.rsplit_once('.').unwrap_or((target, ""));
-            if let Some((Target::Class(c), _)) = resolver.resolve(class_name) {
+            let class = match resolver.resolve(class_name) {
+                Some((Target::Class(c), _)) => Some(c),
+                _ => resolver.class_of(modules, FnRef { module, func }),
+            };
+            if let Some(c) = class {
                 for f in resolver.overrides(c, method) {
-                    out.push((Target::Function(f), Confidence::Probable));
-                }
-            } else if let Some(c) = resolver.class_of(modules, FnRef { module, func }) {
-                for f in resolver.overrides(c, method) {
-                    out.push((Target::Function(f), Confidence::Probable));
+                    let owner = resolver.class_of(modules, f);
+                    out.push((Target::Function(f), Confidence::Probable, owner));
                 }
             }
             out
@@ -423,7 +508,7 @@ fn targets(
                 return Vec::new();
             }
             match resolver.methods_by_name.get(method).map(Vec::as_slice) {
-                Some([only]) => vec![(Target::Function(*only), Confidence::Possible)],
+                Some([only]) => vec![(Target::Function(*only), Confidence::Possible, None)],
                 _ => Vec::new(),
             }
         }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::contexts::ContextPatterns;
 pub mod graph;
 pub mod resolve;
+pub mod services;
 
 use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts};
 use crate::finding::{ChainStep, Confidence};

@@ -1,0 +1,301 @@
+//! Service ("agent") discovery from the configuration a system already has: YAML or JSON
+//! startup manifests with `script_path`/`script`/`module` entries at any nesting, docker-compose
+//! `command:` lines, Procfiles and `[project.scripts]`; or an explicit `--agents FILE`. Each
+//! service is a name and the entry module it runs. Nothing here runs or imports anything.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+/// A service and the module it starts from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ServiceDef {
+    pub name: String,
+    /// Entry module path relative to the audited root (`agents/stt.py`), or a dotted module name
+    /// when the config names a module (`pkg.worker`).
+    pub entry: String,
+    /// Where the service was declared (`startup_config.yaml`, `Procfile`, `__main__ block`).
+    pub declared_in: String,
+}
+
+/// Keys whose string value names a service's entry script or module.
+const ENTRY_KEYS: &[&str] = &[
+    "script_path",
+    "script",
+    "module",
+    "entrypoint",
+    "entry_point",
+    "main",
+];
+
+/// Largest configuration file read (manifests are small; data files are not configs).
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// A parsed configuration document, reduced to what service discovery needs.
+enum Node {
+    Map(Vec<(String, Node)>),
+    List(Vec<Node>),
+    Str(String),
+    Other,
+}
+
+fn from_yaml(y: &yaml_rust2::Yaml) -> Node {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::Hash(h) => Node::Map(
+            h.iter()
+                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_owned(), from_yaml(v))))
+                .collect(),
+        ),
+        Yaml::Array(a) => Node::List(a.iter().map(from_yaml).collect()),
+        Yaml::String(s) => Node::Str(s.clone()),
+        _ => Node::Other,
+    }
+}
+
+fn from_json(v: &serde_json::Value) -> Node {
+    match v {
+        serde_json::Value::Object(o) => {
+            Node::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+        serde_json::Value::Array(a) => Node::List(a.iter().map(from_json).collect()),
+        serde_json::Value::String(s) => Node::Str(s.clone()),
+        _ => Node::Other,
+    }
+}
+
+/// Walks a config tree; `parent_key` names a map entry of a map-of-maps.
+fn collect_entries(
+    node: &Node,
+    parent_key: Option<&str>,
+    declared_in: &str,
+    out: &mut Vec<ServiceDef>,
+    depth: u32,
+) {
+    if depth > 64 {
+        return;
+    }
+    match node {
+        Node::Map(entries) => {
+            let get = |key: &str| {
+                entries.iter().find_map(|(k, v)| match v {
+                    Node::Str(s) if k == key => Some(s.as_str()),
+                    _ => None,
+                })
+            };
+            let entry = ENTRY_KEYS
+                .iter()
+                .find_map(|k| get(k))
+                .filter(|e| looks_like_entry(e));
+            if let Some(entry) = entry {
+                let name = get("name")
+                    .or(get("id"))
+                    .or(parent_key)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| stem(entry));
+                out.push(ServiceDef {
+                    name,
+                    entry: normalise_entry(entry),
+                    declared_in: declared_in.to_owned(),
+                });
+            }
+            if let Some(cmd) = get("command").and_then(entry_from_command) {
+                out.push(ServiceDef {
+                    name: get("container_name")
+                        .or(parent_key)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| stem(&cmd)),
+                    entry: cmd,
+                    declared_in: declared_in.to_owned(),
+                });
+            } else if let Some((_, Node::List(items))) =
+                entries.iter().find(|(k, _)| k == "command")
+            {
+                let words: Vec<&str> = items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Node::Str(s) => Some(s.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(cmd) = entry_from_command(&words.join(" ")) {
+                    out.push(ServiceDef {
+                        name: parent_key.map(str::to_owned).unwrap_or_else(|| stem(&cmd)),
+                        entry: cmd,
+                        declared_in: declared_in.to_owned(),
+                    });
+                }
+            }
+            for (k, v) in entries {
+                if matches!(v, Node::Map(_) | Node::List(_)) {
+                    collect_entries(v, Some(k), declared_in, out, depth + 1);
+                }
+            }
+        }
+        Node::List(items) => {
+            for i in items {
+                collect_entries(i, parent_key, declared_in, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn looks_like_entry(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty()
+        && !s.contains(' ')
+        && (s.ends_with(".py")
+            || s.split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_')))
+}
+
+fn normalise_entry(s: &str) -> String {
+    let s = s.trim().trim_start_matches("./");
+    match s.split_once(':') {
+        Some((m, _)) if !m.ends_with(".py") => m.to_owned(),
+        _ => s.to_owned(),
+    }
+}
+
+fn stem(entry: &str) -> String {
+    let last = entry.rsplit('/').next().unwrap_or(entry);
+    let last = last.strip_suffix(".py").unwrap_or(last);
+    last.rsplit('.').next().unwrap_or(last).to_owned()
+}
+
+/// `python agents/stt.py --port 1` -> `agents/stt.py`; `python -m pkg.worker` -> `pkg.worker`;
+/// `uvicorn app.main:app` -> `app.main`.
+fn entry_from_command(cmd: &str) -> Option<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    if let Some(i) = words.iter().position(|w| *w == "-m") {
+        return words.get(i + 1).map(|m| m.to_string());
+    }
+    if let Some(py) = words.iter().find(|w| w.ends_with(".py")) {
+        return Some(normalise_entry(py));
+    }
+    let runner = words.first()?.rsplit('/').next()?;
+    if matches!(runner, "uvicorn" | "gunicorn" | "hypercorn" | "daphne") {
+        return words
+            .iter()
+            .skip(1)
+            .find(|w| !w.starts_with('-') && w.contains(':'))
+            .map(|w| normalise_entry(w));
+    }
+    None
+}
+
+/// Reads one configuration file; errors are reported, never fatal.
+pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    if name == "Procfile" {
+        for line in text.lines() {
+            if let Some((proc_name, cmd)) = line.split_once(':')
+                && let Some(entry) = entry_from_command(cmd)
+            {
+                out.push(ServiceDef {
+                    name: proc_name.trim().to_owned(),
+                    entry,
+                    declared_in: rel.to_owned(),
+                });
+            }
+        }
+    } else if name == "pyproject.toml" {
+        let value: toml::Table = toml::from_str(&text).map_err(|e| e.to_string())?;
+        if let Some(scripts) = value
+            .get("project")
+            .and_then(|p| p.get("scripts"))
+            .and_then(|s| s.as_table())
+        {
+            for (k, v) in scripts {
+                if let Some(s) = v.as_str() {
+                    out.push(ServiceDef {
+                        name: k.clone(),
+                        entry: normalise_entry(s),
+                        declared_in: rel.to_owned(),
+                    });
+                }
+            }
+        }
+    } else if !(text.contains("script")
+        || text.contains("module")
+        || text.contains("command")
+        || text.contains("entry"))
+    {
+        return Ok(Vec::new());
+    } else if name.ends_with(".json") {
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        collect_entries(&from_json(&v), None, rel, &mut out, 0);
+    } else {
+        let docs = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|e| e.to_string())?;
+        for d in &docs {
+            collect_entries(&from_yaml(d), None, rel, &mut out, 0);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a file name is one that may declare services.
+pub fn is_config_file(name: &str) -> bool {
+    name == "Procfile"
+        || name == "pyproject.toml"
+        || name.ends_with(".yaml")
+        || name.ends_with(".yml")
+        || (name.ends_with(".json") && !name.starts_with("package"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> Vec<ServiceDef> {
+        let docs = yaml_rust2::YamlLoader::load_from_str(text).unwrap();
+        let mut out = Vec::new();
+        for d in &docs {
+            collect_entries(&from_yaml(d), None, "c.yaml", &mut out, 0);
+        }
+        out
+    }
+
+    #[test]
+    fn list_of_maps_and_map_of_maps() {
+        let s = yaml(
+            "agents:\n  - name: stt\n    script_path: agents/stt.py\n  - name: tts\n    script_path: ./agents/tts.py\n",
+        );
+        assert_eq!(
+            s.iter()
+                .map(|s| (s.name.as_str(), s.entry.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("stt", "agents/stt.py"), ("tts", "agents/tts.py")]
+        );
+        let s = yaml("services:\n  gateway:\n    deploy:\n      script: app/main.py\n");
+        assert_eq!(s[0].name, "deploy");
+        let s = yaml("services:\n  worker:\n    command: python -m pkg.worker --x 1\n");
+        assert_eq!(
+            (s[0].name.as_str(), s[0].entry.as_str()),
+            ("worker", "pkg.worker")
+        );
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(
+            entry_from_command("python agents/a.py --p 1").as_deref(),
+            Some("agents/a.py")
+        );
+        assert_eq!(
+            entry_from_command("uvicorn app.main:app --port 80").as_deref(),
+            Some("app.main")
+        );
+        assert_eq!(entry_from_command("echo hi"), None);
+    }
+}
