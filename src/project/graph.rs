@@ -49,6 +49,9 @@ pub struct Reach {
     pub confidence: Confidence,
 }
 
+/// An entry point: its context kind, the node, and the caller and line that started it.
+type Seed = (CtxKind, u32, Option<(u32, u32)>);
+
 pub const KINDS: [CtxKind; 5] = [
     CtxKind::EventLoop,
     CtxKind::RequestLoop,
@@ -162,7 +165,7 @@ impl Graph {
         let n = nodes.len();
         let id = |f: FnRef| offsets[f.module as usize] + f.func;
         let mut adjacency: Vec<Vec<Edge>> = vec![Vec::new(); n];
-        let mut seeds: Vec<(CtxKind, u32, Option<(u32, u32)>)> = Vec::new();
+        let mut seeds: Vec<Seed> = Vec::new();
         let mut live_roots: Vec<u32> = Vec::new();
         let mut live_classes: Vec<ClassRef> = Vec::new();
         let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
@@ -368,7 +371,7 @@ impl Graph {
 
     /// Breadth-first from the seeds of each kind. Offload edges carry the event-loop context
     /// over as request latency; every other kind crosses them unchanged.
-    fn propagate(&mut self, seeds: &[(CtxKind, u32, Option<(u32, u32)>)]) {
+    fn propagate(&mut self, seeds: &[Seed]) {
         for kind in KINDS {
             let k = kind_index(kind);
             let mut queue = VecDeque::new();

@@ -19,6 +19,9 @@ use crate::facts::Call;
 use crate::finding::Finding;
 use crate::project::CtxKind;
 
+/// Widens a call's per-call range from its literal arguments: `(low_ms, high_ms, what)`.
+pub type RangeFromArgs = fn(&Call) -> Option<(f64, f64, String)>;
+
 /// Reports every call whose catalog effect is one of `effects` and that runs on the event loop.
 /// `adjust` may widen the per-call range from the call's literal arguments (e.g. a walk over `/`).
 pub fn blocking_in_async(
@@ -26,7 +29,7 @@ pub fn blocking_in_async(
     effects: &[Effect],
     cx: &RuleContext,
     out: &mut Vec<Finding>,
-    adjust: Option<fn(&Call) -> Option<(f64, f64, String)>>,
+        adjust: Option<RangeFromArgs>,
 ) {
     for (mi, m) in cx.project.modules.iter().enumerate() {
         for call in &m.calls {
