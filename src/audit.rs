@@ -99,6 +99,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             .collect()
     });
     progress.finish();
+    let t_modules = start.elapsed();
 
     let mut diagnostics: Vec<Diagnostic> = found
         .diagnostics
@@ -119,6 +120,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let lines = modules.iter().map(|m| u64::from(m.lines)).sum();
 
     let project = Project::new(modules, patterns);
+    let t_project = start.elapsed();
     let defs = service_definitions(settings, &found.configs, &mut diagnostics);
     let (services, unmatched) = resolve_services(&project, &defs);
     let ownership = attribute(&project, services, unmatched);
@@ -146,7 +148,17 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             })
             .collect()
     });
+    let t_rules = start.elapsed();
     attribute_findings(&project, &ownership, &mut findings);
+    if std::env::var_os("PERFAUDIT_TIMINGS").is_some() {
+        eprintln!(
+            "timings: modules {:?}, project {:?}, services+rules {:?}, total {:?}",
+            t_modules,
+            t_project - t_modules,
+            t_rules - t_project,
+            start.elapsed()
+        );
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let services = ownership
         .services

@@ -496,7 +496,7 @@ fn targets(
                 _ => resolver.class_of(modules, FnRef { module, func }),
             };
             if let Some(c) = class {
-                for f in resolver.overrides(c, method) {
+                for f in resolver.overrides(modules, c, method) {
                     let owner = resolver.class_of(modules, f);
                     out.push((Target::Function(f), Confidence::Probable, owner));
                 }

@@ -319,28 +319,22 @@ impl Resolver {
     }
 
     /// Overrides of `name` in every subclass of `class` (transitively), for `self.name()` calls
-    /// written in a base class.
-    pub fn overrides(&self, class: ClassRef, name: &str) -> Vec<FnRef> {
-        let mut out = Vec::new();
-        let mut stack: Vec<ClassRef> = self.subclasses.get(&class).cloned().unwrap_or_default();
-        let mut seen = Vec::new();
-        while let Some(c) = stack.pop() {
-            if seen.contains(&c) || seen.len() > 4096 {
-                continue;
-            }
-            seen.push(c);
-            if let Some(&f) = self.methods.get(&c).and_then(|ms| ms.get(name)) {
-                out.push(FnRef {
-                    module: c.module,
-                    func: f,
-                });
-            }
-            if let Some(subs) = self.subclasses.get(&c) {
-                stack.extend(subs.iter().copied());
-            }
-        }
+    /// written in a base class. Candidates come from the method-name index, so the cost does
+    /// not grow with the size of the hierarchy below `class`.
+    pub fn overrides(&self, modules: &[ModuleFacts], class: ClassRef, name: &str) -> Vec<FnRef> {
+        let Some(candidates) = self.methods_by_name.get(name) else {
+            return Vec::new();
+        };
+        let mut out: Vec<FnRef> = candidates
+            .iter()
+            .copied()
+            .filter(|&f| {
+                self.class_of(modules, f).is_some_and(|owner| {
+                    owner != class && self.mro.get(&owner).is_some_and(|mro| mro.contains(&class))
+                })
+            })
+            .collect();
         out.sort();
-        out.dedup();
         out
     }
 

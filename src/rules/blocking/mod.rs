@@ -29,7 +29,7 @@ pub fn blocking_in_async(
     effects: &[Effect],
     cx: &RuleContext,
     out: &mut Vec<Finding>,
-        adjust: Option<RangeFromArgs>,
+    adjust: Option<RangeFromArgs>,
 ) {
     for (mi, m) in cx.project.modules.iter().enumerate() {
         for call in &m.calls {
