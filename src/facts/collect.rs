@@ -114,6 +114,8 @@ struct Collector<'a> {
     attr_bindings: Vec<(u32, String, u32)>,
     /// Literal numeric positional arguments (first four) and `secs=`/`seconds=`/`delay=` per call.
     numeric_args: Vec<(Vec<Option<f64>>, Option<f64>)>,
+    /// Module-level names bound to a known string (`ROOT = os.path.expanduser("~")`).
+    constants: HashMap<String, String>,
     /// Value references to functions, resolved at the end.
     raw_refs: Vec<(FuncId, String)>,
     /// Memoised resolution per call; `None` while unresolved, guarded against cycles.
@@ -161,6 +163,7 @@ pub fn collect(
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),
         raw_refs: Vec::new(),
+        constants: HashMap::new(),
         resolved: Vec::new(),
         resolving: Vec::new(),
         imports: HashMap::new(),
@@ -465,7 +468,7 @@ impl<'a> Collector<'a> {
         let (line, column, end_line, end_column) = self.loc(call.range());
         let first = call.arguments.args.first();
         let str_arg = first
-            .and_then(str_literal)
+            .and_then(|a| self.literal_hint(a, 0))
             .or_else(|| {
                 call.arguments
                     .keywords
@@ -478,9 +481,9 @@ impl<'a> Collector<'a> {
                             )
                         })
                     })
-                    .and_then(|k| str_literal(&k.value))
+                    .and_then(|k| self.literal_hint(&k.value, 0))
             })
-            .map(|s| truncate(s, 120));
+            .map(|s| truncate(&s, 120));
         let has_timeout =
             call.arguments.keywords.iter().any(|k| {
                 k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") || k.arg.is_none()
@@ -655,6 +658,58 @@ impl<'a> Collector<'a> {
                         Expr::Attribute(a) => self.eval_path(&a.value, depth + 1),
                         _ => None,
                     },
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// What a string argument is known to hold: a literal, an f-string's literal parts with `{}`
+    /// for each interpolation, a module-level constant, or `~` for the home directory
+    /// (`os.path.expanduser("~")`, `Path.home()`).
+    fn literal_hint(&self, expr: &Expr, depth: u32) -> Option<String> {
+        if depth > 8 {
+            return None;
+        }
+        match expr {
+            Expr::StringLiteral(s) => Some(s.value.to_str().to_owned()),
+            Expr::FString(f) => {
+                let mut out = String::new();
+                for part in f.value.iter() {
+                    match part {
+                        ast::FStringPart::Literal(l) => out.push_str(&l.value),
+                        ast::FStringPart::FString(fs) => {
+                            for el in fs.elements.iter() {
+                                match el {
+                                    ast::InterpolatedStringElement::Literal(l) => {
+                                        out.push_str(&l.value)
+                                    }
+                                    ast::InterpolatedStringElement::Interpolation(_) => {
+                                        out.push_str("{}")
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Expr::Name(n) => self.constants.get(n.id.as_str()).cloned(),
+            Expr::Call(c) => {
+                let callee = dotted_name(&c.func)?;
+                match self.resolve_head(&callee).as_str() {
+                    "pathlib.Path.home" | "os.getcwd" if c.arguments.args.is_empty() => {
+                        Some(if callee.ends_with("home") {
+                            "~".to_owned()
+                        } else {
+                            ".".to_owned()
+                        })
+                    }
+                    "os.path.expanduser" | "os.path.abspath" | "os.path.realpath"
+                    | "os.path.normpath" | "pathlib.Path" | "str" => {
+                        self.literal_hint(c.arguments.args.first()?, depth + 1)
+                    }
                     _ => None,
                 }
             }
@@ -845,6 +900,12 @@ impl<'a> Collector<'a> {
                 for t in &a.targets {
                     self.visit_expr(t);
                     self.bind_target(t, vc);
+                }
+                if self.func == 0
+                    && let [Expr::Name(n)] = a.targets.as_slice()
+                    && let Some(hint) = self.literal_hint(&a.value, 0)
+                {
+                    self.constants.insert(n.id.to_string(), hint);
                 }
                 if let (Some(i), Some(t)) = (vc, a.targets.first()) {
                     self.facts.calls[i as usize].assigned_to =

@@ -63,10 +63,12 @@ impl Rule for BlockingFsWalkInAsync {
 fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
     let root = call.str_arg.as_deref()?;
     let unbounded = root == "/"
+        || root.starts_with("/*")
+        || root.starts_with("/{}")
         || root == "~"
         || root.starts_with("~/")
         || root.starts_with("/home")
-        || root == "/Users";
+        || root.starts_with("/Users");
     unbounded.then(|| {
         (
             2000.0,
