@@ -1,0 +1,78 @@
+//! Multi-file fixture projects for the whole-program analysis. Each folder under
+//! `tests/fixtures/projects/` has an `expected.txt`: a `# select: CODES` line naming the rules
+//! to run, then one line per finding that must appear, and nothing else may:
+//!
+//! `CODE path:line severity [service,...] entry>...>function [unreachable]`
+//!
+//! Code, path, line, severity, services, the chain of functions and reachability are all
+//! compared. The findings are also pinned by a snapshot.
+
+use std::path::Path;
+
+use perfaudit::report::text::finding_line;
+use perfaudit::testing::audit_paths;
+
+fn describe(f: &perfaudit::finding::Finding) -> String {
+    let chain: Vec<&str> = f.chain.iter().map(|s| s.function.as_str()).collect();
+    let chain = if chain.is_empty() {
+        f.function.clone()
+    } else {
+        chain.join(">")
+    };
+    let mut line = format!(
+        "{} {}:{} {} [{}] {}",
+        f.code,
+        f.path,
+        f.line,
+        f.severity.as_str(),
+        f.agents.join(","),
+        chain
+    );
+    if !f.reachable {
+        line.push_str(" unreachable");
+    }
+    line
+}
+
+#[test]
+fn project_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expected.txt").exists())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 9);
+    let mut failures = Vec::new();
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let spec = std::fs::read_to_string(dir.join("expected.txt")).unwrap();
+        let select: Vec<String> = spec
+            .lines()
+            .find_map(|l| l.strip_prefix("# select:"))
+            .unwrap_or_else(|| panic!("{name}: expected.txt needs a `# select:` line"))
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .collect();
+        let select: Vec<&str> = select.iter().map(String::as_str).collect();
+        let mut expected: Vec<String> = spec
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.trim().to_owned())
+            .collect();
+        expected.sort();
+        let report = audit_paths(&[dir.as_path()], &select);
+        let mut actual: Vec<String> = report.findings.iter().map(describe).collect();
+        actual.sort();
+        if actual != expected {
+            failures.push(format!(
+                "{name}:\n  expected {expected:#?}\n  actual {actual:#?}"
+            ));
+            continue;
+        }
+        let lines: Vec<String> = report.findings.iter().map(finding_line).collect();
+        insta::assert_snapshot!(format!("project_{name}"), lines.join("\n"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
