@@ -94,6 +94,15 @@ pub struct ApiEntry {
     pub timeout_kw: bool,
     #[serde(default)]
     pub async_alternative: Option<String>,
+    /// The method that releases what the call returns (`close`, `quit`, `shutdown`, `term`): set
+    /// on calls that open a file, socket, browser or pool that stays open until released.
+    #[serde(default)]
+    pub release: Option<String>,
+    /// Set on calls that make logging append to a file that is never rotated: the parameter that
+    /// names the file (`filename`). The call logs to a file when that keyword or a positional
+    /// argument is given.
+    #[serde(default)]
+    pub log_file: Option<String>,
     pub source: String,
     #[serde(default)]
     pub note: Option<String>,

@@ -6,13 +6,15 @@
 //! the rule then turns into findings in `check`.
 
 pub mod blocking;
+pub mod caching;
+pub mod models;
 pub mod syntax_error;
 
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-use crate::facts::Call;
 use crate::facts::collect::AstRule;
+use crate::facts::{Call, Candidate};
 use crate::finding::{Confidence, Estimate, Finding, Severity};
 use crate::project::{CallContext, Project};
 
@@ -79,6 +81,17 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking::blocking_redis_in_async::BlockingRedisInAsync,
     &blocking::blocking_browser_in_async::BlockingBrowserInAsync,
     &blocking::blocking_input_in_async::BlockingInputInAsync,
+    &models::model_load_on_request_path::ModelLoadOnRequestPath,
+    &models::model_load_in_loop::ModelLoadInLoop,
+    &models::multiple_large_models_resident::MultipleLargeModelsResident,
+    &models::unbounded_cache::UnboundedCache,
+    &models::unbounded_lru_cache::UnboundedLruCache,
+    &models::resource_never_released::ResourceNeverReleased,
+    &models::tensors_accumulated::TensorsAccumulated,
+    &models::log_file_without_rotation::LogFileWithoutRotation,
+    &caching::config_parsed_per_request::ConfigParsedPerRequest,
+    &caching::same_artifact_loaded_repeatedly::SameArtifactLoadedRepeatedly,
+    &caching::repeated_pure_call_in_loop::RepeatedPureCallInLoop,
 ];
 
 pub fn find_rule(code: &str) -> Option<&'static dyn Rule> {
@@ -126,6 +139,44 @@ pub fn call_finding(
         message,
         help,
         snippet: call.target.clone(),
+    }
+}
+
+/// Builds a finding at a candidate raised by an AST-level rule, reached through `ctx`.
+#[allow(clippy::too_many_arguments)]
+pub fn candidate_finding(
+    meta: &'static RuleMeta,
+    project: &Project,
+    module: usize,
+    cand: &Candidate,
+    ctx: &CallContext,
+    estimate: Option<Estimate>,
+    severity: Severity,
+    message: String,
+    help: String,
+    snippet: String,
+) -> Finding {
+    let m = &project.modules[module];
+    Finding {
+        code: meta.code,
+        name: meta.name,
+        severity,
+        confidence: ctx.confidence,
+        path: m.path.clone(),
+        line: cand.line,
+        column: cand.column,
+        end_line: cand.end_line,
+        end_column: cand.end_column,
+        function: m.functions[cand.func as usize].qualname.clone(),
+        context: ctx.kind.as_str().to_owned(),
+        estimate,
+        memory_mb: None,
+        chain: ctx.chain.clone(),
+        agents: Vec::new(),
+        reachable: true,
+        message,
+        help,
+        snippet,
     }
 }
 

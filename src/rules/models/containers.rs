@@ -1,0 +1,700 @@
+//! Long-lived containers that grow without bound (shared by PA204 and PA207).
+//!
+//! A container is long-lived when it is an attribute of `self` (or a class attribute) or a
+//! module-level name. The AST hook records, one candidate each, what the module does to such
+//! containers: where they are created and with what (`{}`, `[]`, `set()`, `defaultdict(...)`,
+//! `deque(maxlen=...)`), where they grow (`x[k] = v`, `append`, `add`, `update`, `setdefault`,
+//! `+=`), and anything that removes from or bounds them (`pop`, `popitem`, `del`, `clear`, a
+//! second assignment, slicing, a `len(x)` comparison, an alias that other code may trim). The
+//! message of a candidate is the operation and its operands, tab-separated.
+//!
+//! `unbounded` reads the module's candidates back and keeps the containers created exactly once
+//! as an unbounded built-in container, that grow somewhere and are never evicted from anywhere in
+//! the module. Whether a growth site runs per request is the rules' question.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::{bound_name, function_at, load_label, method_class, ops};
+use crate::catalog::{Catalog, Effect};
+use crate::facts::collect::LocalContext;
+use crate::facts::names::dotted_name;
+use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts};
+
+/// Methods that add to a built-in list, deque, set or dict (Python language facts).
+const GROW_METHODS: &[&str] = &[
+    "add",
+    "append",
+    "appendleft",
+    "extend",
+    "extendleft",
+    "insert",
+    "setdefault",
+    "update",
+];
+
+/// Methods that remove from a built-in list, deque, set or dict.
+const EVICT_METHODS: &[&str] = &[
+    "clear",
+    "difference_update",
+    "discard",
+    "intersection_update",
+    "pop",
+    "popitem",
+    "popleft",
+    "remove",
+    "symmetric_difference_update",
+];
+
+/// Methods that turn an array or tensor into plain Python values: what is kept is no tensor.
+const CONVERSIONS: &[&str] = &["item", "numpy", "tolist"];
+
+/// Methods that return another tensor over the same or copied data: what is kept is a tensor.
+const TENSOR_VIEWS: &[&str] = &[
+    "clone",
+    "contiguous",
+    "cpu",
+    "cuda",
+    "detach",
+    "float",
+    "half",
+    "reshape",
+    "squeeze",
+    "to",
+    "unsqueeze",
+    "view",
+];
+
+/// What a long-lived container was created as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dict,
+    /// A dict display with literal keys (`{"hits": 0}`): a fixed record, not a cache.
+    DictFixed,
+    DefaultDict,
+    Counter,
+    /// A list, or a deque without `maxlen`.
+    List,
+    Set,
+    /// Anything else (a bounded deque, a cache class, a call result): never reported.
+    Other,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Kind {
+        match s {
+            "dict" => Kind::Dict,
+            "dict-fixed" => Kind::DictFixed,
+            "defaultdict" => Kind::DefaultDict,
+            "counter" => Kind::Counter,
+            "list" => Kind::List,
+            "set" => Kind::Set,
+            _ => Kind::Other,
+        }
+    }
+
+    /// Whether the operation `how` adds entries to a container of this kind.
+    fn grows_by(self, how: &str) -> bool {
+        use Kind::*;
+        let keyed = matches!(self, Dict | DefaultDict | Counter);
+        match how {
+            "[]=" => keyed,
+            "[][]=" => keyed || self == DictFixed,
+            "[]+=" => matches!(self, DefaultDict | Counter),
+            "+=" => matches!(self, List | Set | Dict | Counter),
+            ".append" | ".appendleft" | ".extend" | ".extendleft" | ".insert" => self == List,
+            ".add" => self == Set,
+            ".update" => keyed || self == Set,
+            ".setdefault" => matches!(self, Dict | DefaultDict),
+            h if h.starts_with("[].") => keyed || matches!(self, DictFixed | List),
+            _ => false,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AST hook
+
+/// `self.x` / `cls.x` (as `self.x`) or a bare name (not `self`/`cls`).
+fn receiver(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) if !matches!(n.id.as_str(), "self" | "cls") => Some(n.id.to_string()),
+        Expr::Attribute(a) => match &*a.value {
+            Expr::Name(b) if matches!(b.id.as_str(), "self" | "cls") => {
+                Some(format!("self.{}", a.attr.id))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The container a subscript or attribute chain starts from: `x`, `x[k]`, `x[k][j]`.
+fn root_receiver(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Subscript(s) => root_receiver(&s.value),
+        e => receiver(e),
+    }
+}
+
+fn container_kind(value: &Expr, cx: &LocalContext) -> Option<&'static str> {
+    Some(match value {
+        Expr::Dict(d) if d.items.is_empty() => "dict",
+        Expr::Dict(_) => "dict-fixed",
+        Expr::DictComp(_) => "dict",
+        Expr::List(_) | Expr::ListComp(_) => "list",
+        Expr::Set(_) | Expr::SetComp(_) => "set",
+        Expr::Call(c) => {
+            let name = cx.resolve(&dotted_name(&c.func)?);
+            let args = &c.arguments;
+            match name.as_str() {
+                "dict" if args.keywords.is_empty() => "dict",
+                "dict" => "dict-fixed",
+                "list" => "list",
+                "set" => "set",
+                "collections.OrderedDict" => "dict",
+                "collections.defaultdict" => "defaultdict",
+                "collections.Counter" => "counter",
+                "collections.deque" => {
+                    let maxlen = args
+                        .keywords
+                        .iter()
+                        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "maxlen"))
+                        .map(|k| &k.value);
+                    match (maxlen, args.args.get(1)) {
+                        (Some(Expr::NoneLiteral(_)), _) | (None, None) => "list",
+                        _ => "other",
+                    }
+                }
+                _ => "other",
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// What a stored value is, for PA207: `n:NAME` (a name), `c:CALLEE` (the result of a call, the
+/// callee resolved through imports), `x` (converted to plain values) or `-`.
+fn value_desc(value: Option<&Expr>, cx: &LocalContext) -> String {
+    let Some(mut cur) = value else {
+        return "-".to_owned();
+    };
+    loop {
+        match cur {
+            Expr::Attribute(a) => cur = &a.value,
+            Expr::Subscript(s) => cur = &s.value,
+            Expr::Call(c) => match &*c.func {
+                Expr::Attribute(a) if CONVERSIONS.contains(&a.attr.id.as_str()) => {
+                    return "x".to_owned();
+                }
+                Expr::Attribute(a) if TENSOR_VIEWS.contains(&a.attr.id.as_str()) => cur = &a.value,
+                f => {
+                    return dotted_name(f)
+                        .map_or_else(|| "-".to_owned(), |t| format!("c:{}", cx.resolve(&t)));
+                }
+            },
+            Expr::Name(n) => return format!("n:{}", n.id),
+            _ => return "-".to_owned(),
+        }
+    }
+}
+
+/// `x[k][-n:]` / `x[-n:]` on the container itself: keeps a bounded tail.
+fn trims(value: &Expr, key: &str) -> bool {
+    matches!(value, Expr::Subscript(s) if matches!(&*s.slice, Expr::Slice(_))
+        && root_receiver(&s.value).as_deref() == Some(key))
+}
+
+fn on_assign(target: &Expr, value: Option<&Expr>, range: TextRange, cx: &mut LocalContext) {
+    match target {
+        Expr::Name(n) if cx.func == 0 => bind(&n.id, value, target.range(), cx),
+        Expr::Attribute(_) => {
+            if let Some(key) = receiver(target) {
+                bind(&key, value, target.range(), cx);
+            }
+        }
+        Expr::Subscript(s) => {
+            if let Some(key) = receiver(&s.value) {
+                let op = if matches!(&*s.slice, Expr::Slice(_)) {
+                    format!("evict\t{key}\tslice")
+                } else if value.is_some_and(|v| trims(v, &key)) {
+                    format!("evict\t{key}\ttrim")
+                } else {
+                    format!("grow\t{key}\t[]=\t{}", value_desc(value, cx))
+                };
+                cx.report(range, op);
+            } else if let Expr::Subscript(inner) = &*s.value
+                && let Some(key) = receiver(&inner.value)
+            {
+                cx.report(
+                    range,
+                    format!("grow\t{key}\t[][]=\t{}", value_desc(value, cx)),
+                );
+            }
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| on_assign(e, None, range, cx)),
+        Expr::List(t) => t.elts.iter().for_each(|e| on_assign(e, None, range, cx)),
+        Expr::Starred(s) => on_assign(&s.value, None, range, cx),
+        _ => {}
+    }
+    // Another name for the container: code through the alias may trim it.
+    if let Some(v) = value
+        && let Some(key) = receiver(v)
+        && match target {
+            Expr::Name(_) => key.starts_with("self.") || cx.func != 0,
+            Expr::Attribute(_) => key.starts_with("self."),
+            _ => false,
+        }
+    {
+        cx.report(v.range(), format!("alias\t{key}"));
+    }
+}
+
+fn bind(key: &str, value: Option<&Expr>, range: TextRange, cx: &mut LocalContext) {
+    let kind = value.and_then(|v| container_kind(v, cx));
+    let op = match kind {
+        Some(kind) => format!("init\t{key}\t{kind}"),
+        None => format!("assign\t{key}"),
+    };
+    cx.report(range, op);
+}
+
+/// AST hook at statements: creations, stores, `+=`, `del`, and the scope facts of a `def`.
+pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
+    match stmt {
+        Stmt::ClassDef(k) => cx.report(k.range, "class".to_owned()),
+        Stmt::FunctionDef(f) => {
+            let scan = ScopeScan::of(f);
+            let mut shadowing: Vec<&String> = scan
+                .stores
+                .iter()
+                .filter(|n| scan.receivers.contains(*n) && !scan.globals.contains(*n))
+                .collect();
+            shadowing.sort();
+            if !shadowing.is_empty() {
+                let names: Vec<&str> = shadowing.iter().map(|s| s.as_str()).collect();
+                cx.report(f.range, format!("locals\t{}", names.join(",")));
+            }
+            let mut rebound: Vec<&String> = scan
+                .globals
+                .iter()
+                .filter(|n| scan.stores.contains(*n))
+                .collect();
+            rebound.sort();
+            for name in rebound {
+                cx.report(f.range, format!("reset\t{name}"));
+            }
+        }
+        Stmt::Assign(a) => {
+            for t in &a.targets {
+                on_assign(t, Some(&a.value), stmt.range(), cx);
+            }
+        }
+        Stmt::AnnAssign(a) => {
+            if let Some(v) = &a.value {
+                on_assign(&a.target, Some(v), stmt.range(), cx);
+            }
+        }
+        Stmt::AugAssign(a) => {
+            if let Some(key) = receiver(&a.target) {
+                let op = match a.op {
+                    Operator::Add | Operator::BitOr => format!("grow\t{key}\t+=\t-"),
+                    Operator::Sub | Operator::BitAnd => format!("evict\t{key}\t-="),
+                    _ => return,
+                };
+                cx.report(stmt.range(), op);
+            } else if let Expr::Subscript(s) = &*a.target
+                && let Some(key) = receiver(&s.value)
+            {
+                cx.report(stmt.range(), format!("grow\t{key}\t[]+=\t-"));
+            }
+        }
+        Stmt::Delete(d) => {
+            for t in &d.targets {
+                if let Some(key) = root_receiver(t) {
+                    cx.report(t.range(), format!("evict\t{key}\tdel"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// AST hook at expressions: growing and evicting method calls, `len(x)` comparisons.
+pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
+    match expr {
+        Expr::Call(c) => {
+            let Expr::Attribute(a) = &*c.func else { return };
+            let method = a.attr.id.as_str();
+            let (key, nested) = match (receiver(&a.value), &*a.value) {
+                (Some(k), _) => (k, false),
+                (None, Expr::Subscript(s)) => match receiver(&s.value) {
+                    Some(k) => (k, true),
+                    None => return,
+                },
+                _ => return,
+            };
+            let how = if nested {
+                format!("[].{method}")
+            } else {
+                format!(".{method}")
+            };
+            if GROW_METHODS.contains(&method) {
+                let args = &c.arguments.args;
+                let stored = match method {
+                    "setdefault" => args.get(1),
+                    "update" => None,
+                    _ => args.last(),
+                };
+                let op = format!("grow\t{key}\t{how}\t{}", value_desc(stored, cx));
+                cx.report(c.range(), op);
+            } else if EVICT_METHODS.contains(&method) {
+                cx.report(c.range(), format!("evict\t{key}\t{how}"));
+            }
+        }
+        Expr::Compare(c) => {
+            for operand in std::iter::once(&*c.left).chain(c.comparators.iter()) {
+                if let Expr::Call(call) = operand
+                    && dotted_name(&call.func).is_some_and(|n| cx.resolve(&n) == "len")
+                    && let [arg] = &call.arguments.args[..]
+                    && let Some(key) = receiver(arg)
+                {
+                    cx.report(c.range(), format!("bound\t{key}"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names a `def` binds in its own scope, the names it declares `global`/`nonlocal`, and
+/// the bare names used as containers anywhere inside it (nested definitions included).
+#[derive(Default)]
+struct ScopeScan {
+    stores: HashSet<String>,
+    globals: HashSet<String>,
+    receivers: HashSet<String>,
+    nested: u32,
+}
+
+impl ScopeScan {
+    fn of(f: &ast::StmtFunctionDef) -> ScopeScan {
+        let mut s = ScopeScan::default();
+        for p in f.parameters.iter() {
+            s.stores.insert(p.name().id.to_string());
+        }
+        for stmt in &f.body {
+            s.visit_stmt(stmt);
+        }
+        s
+    }
+
+    fn store(&mut self, target: &Expr) {
+        if self.nested > 0 {
+            return;
+        }
+        match target {
+            Expr::Name(n) => {
+                self.stores.insert(n.id.to_string());
+            }
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.store(e)),
+            Expr::List(t) => t.elts.iter().for_each(|e| self.store(e)),
+            Expr::Starred(s) => self.store(&s.value),
+            _ => {}
+        }
+    }
+
+    fn store_name(&mut self, name: &str) {
+        if self.nested == 0 {
+            self.stores.insert(name.to_owned());
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for ScopeScan {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || match stmt {
+            Stmt::FunctionDef(f) => {
+                self.store_name(&f.name.id);
+                self.nested += 1;
+                visitor::walk_stmt(self, stmt);
+                self.nested -= 1;
+            }
+            Stmt::ClassDef(k) => {
+                self.store_name(&k.name.id);
+                self.nested += 1;
+                visitor::walk_stmt(self, stmt);
+                self.nested -= 1;
+            }
+            _ => {
+                match stmt {
+                    Stmt::Global(g) if self.nested == 0 => {
+                        self.globals
+                            .extend(g.names.iter().map(|n| n.id.to_string()));
+                    }
+                    Stmt::Nonlocal(g) if self.nested == 0 => {
+                        self.globals
+                            .extend(g.names.iter().map(|n| n.id.to_string()));
+                    }
+                    Stmt::Import(i) => {
+                        for a in &i.names {
+                            let local = a.asname.as_ref().map_or_else(
+                                || a.name.id.split('.').next().unwrap_or("").to_owned(),
+                                |n| n.id.to_string(),
+                            );
+                            self.store_name(&local);
+                        }
+                    }
+                    Stmt::ImportFrom(i) => {
+                        for a in &i.names {
+                            let local = a.asname.as_ref().unwrap_or(&a.name);
+                            self.store_name(&local.id);
+                        }
+                    }
+                    Stmt::Assign(a) => a.targets.iter().for_each(|t| self.store(t)),
+                    Stmt::AnnAssign(a) => self.store(&a.target),
+                    Stmt::AugAssign(a) => {
+                        self.store(&a.target);
+                        if let Some(k) = receiver(&a.target) {
+                            self.receivers.insert(k);
+                        }
+                    }
+                    Stmt::For(f) => self.store(&f.target),
+                    Stmt::With(w) => {
+                        for item in &w.items {
+                            if let Some(v) = &item.optional_vars {
+                                self.store(v);
+                            }
+                        }
+                    }
+                    Stmt::Try(t) => {
+                        for h in &t.handlers {
+                            let ast::ExceptHandler::ExceptHandler(h) = h;
+                            if let Some(n) = &h.name {
+                                self.store_name(&n.id);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+        });
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
+            match expr {
+                Expr::Named(n) => self.store(&n.target),
+                Expr::Subscript(s) => {
+                    if let Some(k) = receiver(&s.value) {
+                        self.receivers.insert(k);
+                    }
+                }
+                Expr::Call(c) => {
+                    if let Expr::Attribute(a) = &*c.func
+                        && let Some(k) = root_receiver(&a.value)
+                    {
+                        self.receivers.insert(k);
+                    }
+                    if let [arg] = &c.arguments.args[..]
+                        && let Some(k) = receiver(arg)
+                    {
+                        self.receivers.insert(k);
+                    }
+                }
+                _ => {}
+            }
+            if matches!(
+                expr,
+                Expr::Lambda(_)
+                    | Expr::ListComp(_)
+                    | Expr::SetComp(_)
+                    | Expr::DictComp(_)
+                    | Expr::Generator(_)
+            ) {
+                // Their own scopes: what they bind is not a local of the `def`.
+                self.nested += 1;
+                visitor::walk_expr(self, expr);
+                self.nested -= 1;
+            } else {
+                visitor::walk_expr(self, expr);
+            }
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the candidates back
+
+/// One place a container grows.
+pub struct Growth<'a> {
+    pub cand: &'a Candidate,
+    /// The operation: `[]=`, `.append`, `+=`, `[].append`, ...
+    pub how: &'a str,
+    /// The stored value, as `value_desc` wrote it.
+    pub value: &'a str,
+}
+
+/// A long-lived container that grows and is never evicted from.
+pub struct Container<'a> {
+    /// As written in the source: `self.cache` or `CACHE`.
+    pub name: String,
+    pub kind: Kind,
+    pub grows: Vec<Growth<'a>>,
+}
+
+#[derive(Default)]
+struct Agg<'a> {
+    kinds: Vec<Kind>,
+    binds: usize,
+    evicted: bool,
+    grows: Vec<Growth<'a>>,
+}
+
+/// The containers of a module, from the candidates the hook recorded under `code`, that are
+/// created once as an unbounded built-in container, grow, and are never evicted from.
+pub fn unbounded<'a>(m: &'a ModuleFacts, code: &'a str) -> Vec<Container<'a>> {
+    let spans: Vec<(u32, u32, FuncId, u32)> = ops(m, code, "class")
+        .filter_map(|(c, _)| {
+            let class = m.classes.iter().position(|k| k.line == c.line)?;
+            Some((c.line, c.end_line, c.func, class as u32))
+        })
+        .collect();
+    let mut locals: HashMap<FuncId, Vec<&str>> = HashMap::new();
+    for (c, rest) in ops(m, code, "locals") {
+        if let (Some(f), Some(names)) = (function_at(m, c.func, c.line), rest.first()) {
+            locals.entry(f).or_default().extend(names.split(','));
+        }
+    }
+    // The innermost class whose body holds `line`, written directly in scope `func`.
+    let class_body = |func: FuncId, line: u32| {
+        spans
+            .iter()
+            .filter(|(s, e, f, _)| *f == func && *s <= line && line <= *e)
+            .max_by_key(|(s, ..)| *s)
+            .map(|(.., class)| *class)
+    };
+    let owner = |c: &Candidate, key: &str| -> Option<(Option<u32>, String)> {
+        if let Some(attr) = key.strip_prefix("self.") {
+            return Some((Some(method_class(m, c.func)?), attr.to_owned()));
+        }
+        let f = &m.functions[c.func as usize];
+        if matches!(f.kind, FnKind::Module | FnKind::Main) {
+            return Some((class_body(c.func, c.line), key.to_owned()));
+        }
+        let mut cur = Some(c.func);
+        while let Some(id) = cur {
+            let fk = &m.functions[id as usize];
+            if matches!(fk.kind, FnKind::Module | FnKind::Main) {
+                break;
+            }
+            if locals.get(&id).is_some_and(|l| l.contains(&key)) {
+                return None;
+            }
+            cur = fk.parent;
+        }
+        Some((None, key.to_owned()))
+    };
+    let mut aggs: HashMap<(Option<u32>, String), Agg> = HashMap::new();
+    let mut order: Vec<(Option<u32>, String)> = Vec::new();
+    for c in m.candidates.iter().filter(|c| c.code == code) {
+        let mut parts = c.message.split('\t');
+        let (Some(op), Some(key)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let id = if op == "reset" {
+            // A `global` name rebound inside a function.
+            Some((None, key.to_owned()))
+        } else if matches!(op, "init" | "assign" | "grow" | "evict" | "bound" | "alias") {
+            owner(c, key)
+        } else {
+            None
+        };
+        let Some(id) = id else { continue };
+        let agg = aggs.entry(id.clone()).or_insert_with(|| {
+            order.push(id.clone());
+            Agg::default()
+        });
+        match op {
+            "init" => {
+                agg.binds += 1;
+                agg.kinds.push(Kind::parse(parts.next().unwrap_or("")));
+            }
+            "assign" => agg.binds += 1,
+            "grow" => {
+                let how = parts.next().unwrap_or("");
+                let value = parts.next().unwrap_or("-");
+                agg.grows.push(Growth {
+                    cand: c,
+                    how,
+                    value,
+                });
+            }
+            _ => agg.evicted = true,
+        }
+    }
+    let mut out = Vec::new();
+    for id in order {
+        let agg = aggs.remove(&id).expect("aggregated");
+        let [kind] = agg.kinds[..] else { continue };
+        if agg.binds != 1 || agg.evicted || kind == Kind::Other {
+            continue;
+        }
+        let grows: Vec<Growth> = agg
+            .grows
+            .into_iter()
+            .filter(|g| kind.grows_by(g.how))
+            .collect();
+        if grows.is_empty() {
+            continue;
+        }
+        let name = match id.0 {
+            Some(_) => format!("self.{}", id.1),
+            None => id.1,
+        };
+        out.push(Container { name, kind, grows });
+    }
+    out
+}
+
+/// Why the value stored at a growth site is a tensor, when it is one: the result of a catalog
+/// call that returns a tensor, or of calling a loaded model (an entry that returns a module).
+pub fn tensor_source(catalog: &Catalog, m: &ModuleFacts, g: &Growth) -> Option<String> {
+    let returns_tensor = |name: &str| {
+        catalog
+            .lookup(name)
+            .and_then(|id| catalog.get(id).returns.as_deref())
+            .is_some_and(|r| r.contains("Tensor"))
+    };
+    let model_object = |text: &str| {
+        m.calls.iter().enumerate().find_map(|(i, c)| {
+            let entry = catalog.get(c.api?);
+            let loads_module = entry.effect == Effect::ModelLoad
+                && entry
+                    .returns
+                    .as_deref()
+                    .is_some_and(|r| r.contains("Module"));
+            (loads_module && bound_name(m, i) == Some(text)).then(|| load_label(c))
+        })
+    };
+    let explain = |callee: &str, text: &str| {
+        if returns_tensor(callee) {
+            Some(format!("`{callee}` returns a tensor"))
+        } else {
+            model_object(text)
+                .map(|load| format!("`{text}(...)` runs the model loaded by `{load}`"))
+        }
+    };
+    if let Some(callee) = g.value.strip_prefix("c:") {
+        return explain(callee, callee);
+    }
+    let name = g.value.strip_prefix("n:")?;
+    let call = m.calls.iter().rev().find(|c| {
+        c.func == g.cand.func && c.line <= g.cand.line && c.assigned_to.as_deref() == Some(name)
+    })?;
+    explain(&call.target, &call.text)
+}

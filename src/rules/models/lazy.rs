@@ -1,0 +1,226 @@
+//! Lazy model loads: a load guarded by "not loaded yet" (`if self.model is None:`,
+//! `if name not in self.models:`) or made inside a memoised function runs once, for the first
+//! request that needs it, not on every request — unless other code resets what it loaded, in
+//! which case the next request pays the full load again.
+//!
+//! The AST hook records guarded load sites and resets as candidates (`lazy\tKEY`,
+//! `reset\tKEY`); `LazySites` reads them back for PA201 and PA202.
+
+use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt, UnaryOp};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::{method_class, ops};
+use crate::facts::collect::LocalContext;
+use crate::facts::names::{dotted_name, str_literal};
+use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
+
+/// Decorators that memoise a function's result (Python standard library): a load inside runs
+/// once per distinct argument.
+const MEMOISING_DECORATORS: &[&str] = &[
+    "functools.cache",
+    "functools.cached_property",
+    "functools.lru_cache",
+];
+
+/// Methods that empty a dict used as a model cache.
+const RESET_METHODS: &[&str] = &["clear", "pop", "popitem"];
+
+/// AST hook: guarded loads and resets, at statements.
+pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
+    match stmt {
+        Stmt::If(i) => {
+            let Some(key) = guard_key(&i.test) else {
+                return;
+            };
+            let mut sites = Vec::new();
+            assignments_to(&i.body, &key, &mut sites);
+            for range in sites {
+                cx.report(range, format!("lazy\t{key}"));
+            }
+        }
+        Stmt::Assign(a) if matches!(&*a.value, Expr::NoneLiteral(_)) => {
+            for t in &a.targets {
+                if let Some(key) = key_of(t) {
+                    cx.report(t.range(), format!("reset\t{key}"));
+                }
+            }
+        }
+        Stmt::Delete(d) => {
+            for t in &d.targets {
+                let base = match t {
+                    Expr::Subscript(s) => &*s.value,
+                    t => t,
+                };
+                if let Some(key) = key_of(base) {
+                    cx.report(t.range(), format!("reset\t{key}"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// AST hook: `cache.clear()` / `.pop(...)` / `.popitem()` reset a dict of loaded models.
+pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
+    let Expr::Call(c) = expr else { return };
+    let Expr::Attribute(a) = &*c.func else { return };
+    if RESET_METHODS.contains(&a.attr.id.as_str())
+        && let Some(key) = key_of(&a.value)
+    {
+        cx.report(c.range(), format!("reset\t{key}"));
+    }
+}
+
+/// `self.x` / `cls.x` / `name` / `app.state.x`, with `cls.` normalised to `self.`.
+fn key_of(expr: &Expr) -> Option<String> {
+    let name = dotted_name(expr)?;
+    Some(match name.strip_prefix("cls.") {
+        Some(rest) => format!("self.{rest}"),
+        None => name,
+    })
+}
+
+/// What an `if` test checks is not loaded yet: `X is None`, `not X`, `k not in X`,
+/// `not hasattr(self, "x")`, or one of those inside `and`/`or`.
+fn guard_key(test: &Expr) -> Option<String> {
+    match test {
+        Expr::Compare(c) if c.ops.len() == 1 => match (&c.ops[0], &c.comparators[0]) {
+            (CmpOp::Is | CmpOp::Eq, Expr::NoneLiteral(_)) => key_of(&c.left),
+            (CmpOp::NotIn, container) => key_of(container),
+            _ => None,
+        },
+        Expr::UnaryOp(u) if matches!(u.op, UnaryOp::Not) => match &*u.operand {
+            Expr::Call(call) if dotted_name(&call.func).as_deref() == Some("hasattr") => {
+                let args = &call.arguments.args;
+                let obj = args.first().and_then(dotted_name)?;
+                let attr = args.get(1).and_then(str_literal)?;
+                Some(match obj.as_str() {
+                    "self" | "cls" => format!("self.{attr}"),
+                    _ => format!("{obj}.{attr}"),
+                })
+            }
+            operand => key_of(operand),
+        },
+        Expr::BoolOp(b) => b.values.iter().find_map(guard_key),
+        _ => None,
+    }
+}
+
+/// Ranges of the calls assigned to `key` (or to `key[...]`) inside `body`, nested blocks
+/// included, nested definitions excluded.
+fn assignments_to(body: &[Stmt], key: &str, out: &mut Vec<TextRange>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Assign(a) if a.targets.iter().any(|t| targets_key(t, key)) => {
+                push_call(&a.value, out);
+            }
+            Stmt::AnnAssign(ast::StmtAnnAssign {
+                target,
+                value: Some(v),
+                ..
+            }) if targets_key(target, key) => push_call(v, out),
+            Stmt::If(i) => {
+                assignments_to(&i.body, key, out);
+                for clause in &i.elif_else_clauses {
+                    assignments_to(&clause.body, key, out);
+                }
+            }
+            Stmt::With(w) => assignments_to(&w.body, key, out),
+            Stmt::Try(t) => {
+                assignments_to(&t.body, key, out);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    assignments_to(&h.body, key, out);
+                }
+                assignments_to(&t.orelse, key, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn targets_key(target: &Expr, key: &str) -> bool {
+    let base = match target {
+        Expr::Subscript(s) => &*s.value,
+        t => t,
+    };
+    key_of(base).as_deref() == Some(key)
+}
+
+fn push_call(value: &Expr, out: &mut Vec<TextRange>) {
+    match value {
+        Expr::Call(c) => out.push(c.range()),
+        Expr::Await(a) => push_call(&a.value, out),
+        _ => {}
+    }
+}
+
+/// How often a model load runs, given the guards and memoisation around it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Laziness {
+    /// Every time the code runs.
+    Every,
+    /// Once (per distinct key): `how` says what keeps it.
+    Once { how: String },
+    /// Once, but `reset_in` drops what it loaded, so a later request loads it again.
+    Reloaded { key: String, reset_in: String },
+}
+
+/// The guarded loads and resets a rule's AST hook recorded in one module.
+pub struct LazySites<'a> {
+    m: &'a ModuleFacts,
+    guarded: Vec<(FuncId, u32, u32, &'a str)>,
+    resets: Vec<(FuncId, &'a str)>,
+}
+
+impl<'a> LazySites<'a> {
+    pub fn of(m: &'a ModuleFacts, code: &'a str) -> LazySites<'a> {
+        let guarded = ops(m, code, "lazy")
+            .filter_map(|(c, rest)| Some((c.func, c.line, c.column, *rest.first()?)))
+            .collect();
+        let resets = ops(m, code, "reset")
+            .filter_map(|(c, rest)| Some((c.func, *rest.first()?)))
+            .collect();
+        LazySites { m, guarded, resets }
+    }
+
+    pub fn laziness(&self, call: &Call) -> Laziness {
+        let m = self.m;
+        let mut f = Some(call.func);
+        while let Some(id) = f {
+            let func = &m.functions[id as usize];
+            if let Some(d) = func
+                .decorators
+                .iter()
+                .find(|d| MEMOISING_DECORATORS.contains(&d.as_str()))
+            {
+                return Laziness::Once {
+                    how: format!("memoised by `@{d}` on `{}`", func.qualname),
+                };
+            }
+            f = func.parent;
+        }
+        let Some(&(_, _, _, key)) = self.guarded.iter().find(|(func, line, col, _)| {
+            *func == call.func && *line == call.line && *col == call.column
+        }) else {
+            return Laziness::Every;
+        };
+        let class = method_class(m, call.func);
+        let reset = self.resets.iter().find(|(func, k)| {
+            let f = &m.functions[*func as usize];
+            *k == key
+                && f.name != "__init__"
+                && !matches!(f.kind, FnKind::Module | FnKind::Main)
+                && (!key.starts_with("self.") || method_class(m, *func) == class)
+        });
+        match reset {
+            Some((func, _)) => Laziness::Reloaded {
+                key: key.to_owned(),
+                reset_in: m.functions[*func as usize].qualname.clone(),
+            },
+            None => Laziness::Once {
+                how: format!("guarded by a not-loaded-yet check on `{key}`"),
+            },
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! PA208 log-file-without-rotation: a long-running service logs to a file that is never
+//! rotated.
+
+use std::sync::OnceLock;
+
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
+
+use crate::catalog::Catalog;
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::{FnKind, FuncId};
+use crate::finding::{ChainStep, Confidence, Finding, Severity};
+use crate::project::{CallContext, CtxKind};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+
+pub struct LogFileWithoutRotation;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA208",
+    name: "log-file-without-rotation",
+    category: Category::Models,
+    default_severity: Severity::Low,
+    summary: "A long-running service logs to a file that is never rotated",
+    doc: r#"## What it does
+Finds calls that make logging append to a file with no size or age limit — the catalog entries
+with a `log_file` parameter, such as `logging.FileHandler(...)` and
+`logging.basicConfig(filename=...)` — in a module that runs as a long-lived service: it has a
+receive loop, request handlers, async code, or a `__main__` block with a loop.
+`RotatingFileHandler` and `TimedRotatingFileHandler` cap the file and are not reported.
+
+## Why is this slow?
+A service logs at least one line per request for as long as it runs. Without rotation the file
+grows until the disk is full; then writes fail, and often the service or its neighbours with
+them. It costs no latency per request: it is a slow-burning outage.
+
+## Example
+```python
+import logging
+
+logging.basicConfig(filename="service.log", level=logging.INFO)
+
+def handle_request(msg):
+    logging.info("request %s", msg)
+    return {"ok": True}
+```
+
+## Use instead
+```python
+import logging
+import logging.handlers
+
+logging.basicConfig(
+    handlers=[logging.handlers.RotatingFileHandler("service.log", maxBytes=10_000_000, backupCount=5)],
+    level=logging.INFO,
+)
+
+def handle_request(msg):
+    logging.info("request %s", msg)
+    return {"ok": True}
+```
+
+## Cost model
+Always low: a disk-growth risk with no per-request latency.
+
+## Known false positives
+A file rotated by an external tool (logrotate with `copytruncate`, or a `WatchedFileHandler`
+set up elsewhere) is bounded after all.
+"#,
+};
+
+/// The parameters that name a log file, from the catalog (`filename`).
+fn log_file_params() -> &'static [String] {
+    static PARAMS: OnceLock<Vec<String>> = OnceLock::new();
+    PARAMS.get_or_init(|| {
+        let mut p: Vec<String> = Catalog::builtin()
+            .entries()
+            .iter()
+            .filter_map(|e| e.log_file.clone())
+            .collect();
+        p.sort();
+        p.dedup();
+        p
+    })
+}
+
+struct Hook;
+
+impl AstRule for Hook {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
+        let Expr::Call(c) = expr else { return };
+        for k in c.arguments.keywords.iter() {
+            if let Some(arg) = &k.arg
+                && log_file_params().iter().any(|p| p == arg.as_str())
+            {
+                cx.report(c.range(), format!("kw\t{arg}"));
+            }
+        }
+    }
+}
+
+impl Rule for LogFileWithoutRotation {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            let mut why: Option<String> = None;
+            for call in &m.calls {
+                let Some(param) = call
+                    .api
+                    .and_then(|id| cx.catalog.get(id).log_file.as_deref())
+                else {
+                    continue;
+                };
+                let named = m.candidates.iter().any(|c| {
+                    c.code == META.code
+                        && c.line == call.line
+                        && c.column == call.column
+                        && c.message.strip_prefix("kw\t") == Some(param)
+                });
+                if !named && !call.dynamic_first_arg && call.str_arg.is_none() {
+                    continue;
+                }
+                if why.is_none() {
+                    why = Some(match long_running(cx, mi) {
+                        Some(w) => w,
+                        None => break,
+                    });
+                }
+                let reason = why.as_deref().unwrap_or_default();
+                let contexts = cx.project.call_contexts(mi, call);
+                let f = &m.functions[call.func as usize];
+                let ctx = contexts.first().cloned().unwrap_or_else(|| CallContext {
+                    kind: CtxKind::Startup,
+                    chain: vec![ChainStep {
+                        path: m.path.clone(),
+                        line: call.line,
+                        function: f.qualname.clone(),
+                    }],
+                    confidence: Confidence::Definite,
+                });
+                let message = format!(
+                    "`{}` appends to a log file that is never rotated, in a long-running service \
+                     ({reason}): the file grows with every request until the disk is full",
+                    call.target
+                );
+                let help = "Use `logging.handlers.RotatingFileHandler(..., maxBytes=..., \
+                            backupCount=...)` or `TimedRotatingFileHandler`, or log to stderr and \
+                            let the service manager keep the logs."
+                    .to_owned();
+                let mut finding = call_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    call,
+                    &ctx,
+                    None,
+                    Severity::Low,
+                    message,
+                    help,
+                );
+                if contexts.is_empty() {
+                    finding.context = "module".to_owned();
+                }
+                out.push(finding);
+            }
+        }
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(&Hook)
+    }
+}
+
+/// Why module `mi` runs as a long-lived service, if it does: a receive loop, a request handler
+/// or code on an event loop, or a `__main__` block that loops.
+fn long_running(cx: &RuleContext, mi: usize) -> Option<String> {
+    let m = &cx.project.modules[mi];
+    if let Some(c) = m.calls.iter().find(|c| c.in_recv_loop) {
+        let f = &m.functions[c.func as usize].qualname;
+        return Some(format!("`{f}` receives requests in a loop"));
+    }
+    for (i, f) in m.functions.iter().enumerate() {
+        let per_request = cx
+            .project
+            .contexts_at(mi, i as FuncId, f.line, false)
+            .iter()
+            .any(|c| c.kind.per_request());
+        if per_request && f.kind != FnKind::Lambda {
+            return Some(format!("`{}` runs per request", f.qualname));
+        }
+    }
+    m.calls
+        .iter()
+        .find(|c| c.loop_depth > 0 && m.functions[c.func as usize].kind == FnKind::Main)
+        .map(|_| "its `__main__` block loops".to_owned())
+}

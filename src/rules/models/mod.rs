@@ -1,0 +1,284 @@
+//! Models and memory (PA2xx): model loads paid per request, models that crowd one process,
+//! containers and caches that grow with traffic, resources that are never released, and log
+//! files that grow without rotation.
+//!
+//! Latency findings (a model load on the request path) take their cost and severity from the
+//! catalog through the cost model. Memory findings are banded by how much harm the residency or
+//! the growth does (`memory_severity`), since they cost no time per request.
+
+pub mod containers;
+pub mod lazy;
+pub mod log_file_without_rotation;
+pub mod model_load_in_loop;
+pub mod model_load_on_request_path;
+pub mod multiple_large_models_resident;
+pub mod resource_never_released;
+pub mod tensors_accumulated;
+pub mod unbounded_cache;
+pub mod unbounded_lru_cache;
+
+use lazy::{Laziness, LazySites};
+
+use crate::catalog::{ApiEntry, Effect};
+use crate::cost::{estimate, fmt_range};
+use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
+use crate::finding::{Estimate, Finding, Severity};
+use crate::project::CallContext;
+use crate::rules::{RuleContext, RuleMeta, call_finding};
+
+/// Resident memory from which several models in one process are worth a finding (PA203).
+pub const RESIDENT_FLOOR_MB: f64 = 2000.0;
+/// Resident memory that takes most of a typical 8–12 GB accelerator, or a small host's RAM.
+pub const RESIDENT_HIGH_MB: f64 = 8000.0;
+/// Resident memory that takes half of such a device.
+pub const RESIDENT_MEDIUM_MB: f64 = 4000.0;
+
+/// How many loops around a site repeat within one execution of its context: the receive loop
+/// of a service is the request itself, not a repetition inside it.
+pub fn repeat_depth(loop_depth: u8, in_recv_loop: bool) -> u8 {
+    if in_recv_loop {
+        loop_depth.saturating_sub(1)
+    } else {
+        loop_depth
+    }
+}
+
+/// The most severe context among `contexts` that runs once per request.
+pub fn per_request(contexts: Vec<CallContext>) -> Option<CallContext> {
+    contexts.into_iter().find(|c| c.kind.per_request())
+}
+
+/// The band of a resident footprint: what share of a typical accelerator or host it takes.
+pub fn memory_severity(mb: f64) -> Severity {
+    if mb >= RESIDENT_HIGH_MB {
+        Severity::High
+    } else if mb >= RESIDENT_MEDIUM_MB {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+/// `300 MB`, `4.4 GB`.
+pub fn fmt_mb(mb: f64) -> String {
+    if mb >= 1000.0 {
+        format!("{:.1} GB", mb / 1000.0)
+    } else {
+        format!("{mb:.0} MB")
+    }
+}
+
+/// One model load found in the project.
+pub struct ModelLoadSite<'a> {
+    pub module: usize,
+    /// Index of the call in its module's `calls`.
+    pub index: usize,
+    pub call: &'a Call,
+    pub entry: &'a ApiEntry,
+    /// Resident memory from the catalog, by the literal model name when the catalog knows it.
+    pub memory_mb: Option<f64>,
+}
+
+/// Every call of a catalog entry whose effect is a model load, in module order.
+pub fn model_loads<'a>(cx: &RuleContext<'a>) -> Vec<ModelLoadSite<'a>> {
+    let mut out = Vec::new();
+    for (mi, m) in cx.project.modules.iter().enumerate() {
+        for (index, call) in m.calls.iter().enumerate() {
+            let Some(api) = call.api else { continue };
+            let entry = cx.catalog.get(api);
+            if entry.effect != Effect::ModelLoad {
+                continue;
+            }
+            out.push(ModelLoadSite {
+                module: mi,
+                index,
+                call,
+                entry,
+                memory_mb: entry.memory_for(call.str_arg.as_deref()),
+            });
+        }
+    }
+    out
+}
+
+/// How a model load reads in a message: the callee with its literal model name.
+pub fn load_label(call: &Call) -> String {
+    match &call.str_arg {
+        Some(lit) => format!("{}(\"{lit}\")", call.target),
+        None => call.target.clone(),
+    }
+}
+
+/// The name a call's result is bound to, following calls chained on the result
+/// (`self.tts = TTS(name).to(device)` binds the `TTS(...)` result to `self.tts`).
+pub fn bound_name(m: &ModuleFacts, index: usize) -> Option<&str> {
+    let mut i = index;
+    // A chain is recorded inner call first; the outer call starts where the inner one does.
+    for _ in 0..8 {
+        let call = &m.calls[i];
+        if let Some(name) = &call.assigned_to {
+            return Some(name);
+        }
+        i = (i + 1..m.calls.len()).find(|&j| {
+            let c = &m.calls[j];
+            c.func == call.func
+                && c.line == call.line
+                && c.column == call.column
+                && c.text.starts_with("<call>.")
+        })?;
+    }
+    None
+}
+
+/// The class whose method (or a function nested in one) `func` is.
+pub fn method_class(m: &ModuleFacts, mut func: FuncId) -> Option<u32> {
+    loop {
+        let f = &m.functions[func as usize];
+        if f.kind == FnKind::Method {
+            return f.class;
+        }
+        func = f.parent?;
+    }
+}
+
+/// The function defined at `line` directly inside `parent`: how a candidate raised at a `def`
+/// statement (whose `func` is the enclosing scope) finds the function it describes.
+pub fn function_at(m: &ModuleFacts, parent: FuncId, line: u32) -> Option<FuncId> {
+    m.functions
+        .iter()
+        .position(|f| f.parent == Some(parent) && f.line == line && f.kind != FnKind::Lambda)
+        .map(|i| i as FuncId)
+}
+
+/// Candidates of one rule in a module whose message starts with `op` and a tab, with the rest
+/// of the message split on tabs.
+pub fn ops<'a>(
+    m: &'a ModuleFacts,
+    code: &'a str,
+    op: &'a str,
+) -> impl Iterator<Item = (&'a crate::facts::Candidate, Vec<&'a str>)> + 'a {
+    m.candidates.iter().filter_map(move |c| {
+        if c.code != code {
+            return None;
+        }
+        let mut parts = c.message.split('\t');
+        (parts.next() == Some(op)).then(|| (c, parts.collect()))
+    })
+}
+
+/// PA201 and PA202: model loads on a per-request path, outside loops (`in_loop == false`) or
+/// inside a loop that repeats within the request. A load guarded by "not loaded yet" or made in
+/// a memoised function is paid by the first request only: it is reported as information, or
+/// at full cost when other code resets what it loaded.
+pub fn request_path_loads(
+    meta: &'static RuleMeta,
+    cx: &RuleContext,
+    out: &mut Vec<Finding>,
+    in_loop: bool,
+) {
+    let mut lazy: Option<(usize, LazySites)> = None;
+    for site in model_loads(cx) {
+        let call = site.call;
+        if (repeat_depth(call.loop_depth, call.in_recv_loop) > 0) != in_loop {
+            continue;
+        }
+        let Some(ctx) = per_request(cx.project.call_contexts(site.module, call)) else {
+            continue;
+        };
+        let m = &cx.project.modules[site.module];
+        if lazy.as_ref().is_none_or(|(mi, _)| *mi != site.module) {
+            lazy = Some((site.module, LazySites::of(m, meta.code)));
+        }
+        let laziness = lazy
+            .as_ref()
+            .map_or(Laziness::Every, |(_, l)| l.laziness(call));
+        let entry = site.entry;
+        let (low, high) = (entry.low_ms, entry.high_ms);
+        let what = format!("{} {}", entry.name, fmt_range(low, high));
+        let func = &m.functions[call.func as usize].qualname;
+        let label = load_label(call);
+        let memory = site
+            .memory_mb
+            .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
+            .unwrap_or_default();
+        let (est, severity, message) = match &laziness {
+            Laziness::Once { how } => (
+                Estimate {
+                    low_ms: low,
+                    high_ms: high,
+                    basis: format!(
+                        "{what} per load ({}); paid by the first request that needs it, then kept",
+                        entry.source
+                    ),
+                },
+                Severity::Info,
+                format!(
+                    "`{label}` loads a model lazily in `{func}`, {how}: the first request waits \
+                     for it (~{} once{memory})",
+                    fmt_range(low, high)
+                ),
+            ),
+            Laziness::Every | Laziness::Reloaded { .. } => {
+                let (est, severity) =
+                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+                let place = if in_loop {
+                    "inside a loop, once per iteration of every request"
+                } else {
+                    "on every request"
+                };
+                let again = match &laziness {
+                    Laziness::Reloaded { key, reset_in } => format!(
+                        "; it is guarded, but `{reset_in}` resets `{key}`, so the next request \
+                         loads it again"
+                    ),
+                    _ => String::new(),
+                };
+                (
+                    est,
+                    severity,
+                    format!(
+                        "`{label}` loads a model in `{func}` {place} (~{} per load{memory}){again}",
+                        fmt_range(low, high)
+                    ),
+                )
+            }
+        };
+        let help = if in_loop {
+            "Load the model once, before the loop — better, once at startup — and reuse it for \
+             every iteration."
+        } else {
+            "Load the model once at startup (module level or `__init__`) and reuse it for every \
+             request; if it must load lazily, keep it after the first load."
+        };
+        let mut f = call_finding(
+            meta,
+            cx.project,
+            site.module,
+            call,
+            &ctx,
+            Some(est),
+            severity,
+            message,
+            help.to_owned(),
+        );
+        f.memory_mb = site.memory_mb;
+        out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_bands_and_formatting() {
+        assert_eq!(memory_severity(13000.0), Severity::High);
+        assert_eq!(memory_severity(5000.0), Severity::Medium);
+        assert_eq!(memory_severity(2500.0), Severity::Low);
+        assert_eq!(fmt_mb(300.0), "300 MB");
+        assert_eq!(fmt_mb(4400.0), "4.4 GB");
+        assert_eq!(repeat_depth(1, true), 0);
+        assert_eq!(repeat_depth(2, true), 1);
+        assert_eq!(repeat_depth(1, false), 1);
+    }
+}

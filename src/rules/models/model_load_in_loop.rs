@@ -1,0 +1,93 @@
+//! PA202 model-load-in-loop: a model loaded once per iteration of a loop inside a request.
+
+use ruff_python_ast::{Expr, Stmt};
+
+use super::{lazy, request_path_loads};
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+
+pub struct ModelLoadInLoop;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA202",
+    name: "model-load-in-loop",
+    category: Category::Models,
+    default_severity: Severity::Critical,
+    summary: "A model is loaded inside a loop on a per-request path (per item or per chunk)",
+    doc: r#"## What it does
+Finds model loads (catalog effect `model-load`) inside a loop that repeats within one request —
+a loop over the items of a batch, the chunks of an audio stream, the pages of a document. The
+receive loop of a service is the request itself and does not count as a repetition. Such a load
+is reported here instead of under PA201, never under both. A load guarded by "not loaded yet" or
+made in a memoised function runs once per distinct key and is reported as information.
+
+## Why is this slow?
+Each iteration reads and initialises the whole model again: a stream of thirty chunks pays
+thirty loads of seconds each, and spends most of its time loading the same weights.
+
+## Example
+```python
+from faster_whisper import WhisperModel
+
+def handle_request(msg):
+    texts = []
+    for chunk in msg["chunks"]:
+        model = WhisperModel("small")
+        segments, _ = model.transcribe(chunk)
+        texts.extend(s.text for s in segments)
+    return texts
+```
+
+## Use instead
+```python
+from faster_whisper import WhisperModel
+
+MODEL = WhisperModel("small")
+
+def handle_request(msg):
+    texts = []
+    for chunk in msg["chunks"]:
+        segments, _ = MODEL.transcribe(chunk)
+        texts.extend(s.text for s in segments)
+    return texts
+```
+
+## Cost model
+The catalog's load-time range for the entry, times the default loop repetition (×10) of the
+cost model; resident memory as for PA201.
+
+## Known false positives
+A loop that runs once in practice (a list of one model name) costs one load, not ten.
+"#,
+};
+
+struct Hook;
+
+impl AstRule for Hook {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        lazy::hook_stmt(stmt, cx);
+    }
+
+    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
+        lazy::hook_expr(expr, cx);
+    }
+}
+
+impl Rule for ModelLoadInLoop {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        request_path_loads(&META, cx, out, true);
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(&Hook)
+    }
+}

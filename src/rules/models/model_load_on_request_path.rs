@@ -1,0 +1,96 @@
+//! PA201 model-load-on-request-path: a model loaded while a request waits for it.
+
+use ruff_python_ast::{Expr, Stmt};
+
+use super::{lazy, request_path_loads};
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+
+pub struct ModelLoadOnRequestPath;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA201",
+    name: "model-load-on-request-path",
+    category: Category::Models,
+    default_severity: Severity::Critical,
+    summary: "A model is loaded on a per-request path instead of once at startup",
+    doc: r#"## What it does
+Finds model loads — `transformers` `from_pretrained` and `pipeline`, `whisper.load_model`,
+`faster_whisper.WhisperModel`, Coqui `TTS`, `llama_cpp.Llama`, `SentenceTransformer`,
+`torch.load`, ONNX sessions, spaCy and OpenCV models: every catalog entry whose effect is
+`model-load` — that run once per request: in a request handler, in the body of a service's
+receive loop, or on the event loop.
+
+A load guarded by "not loaded yet" (`if self.model is None:`, `if name not in self.models:`) or
+made inside a memoised function (`functools.lru_cache`, `functools.cache`,
+`functools.cached_property`) is paid by the first request only and is reported as information —
+unless other code resets what it loaded (`self.model = None`, `del`, `.clear()`), in which case
+the next request pays the full load again. Loads at startup (module level, `__init__`,
+`__main__`) are not reported here; PA203 reports several large ones resident together.
+
+## Why is this slow?
+Loading a model reads hundreds of megabytes to gigabytes of weights from disk (or the network),
+builds the network and often moves it to the GPU: seconds, sometimes tens of seconds. Done per
+request, every caller waits for it, and the weights are thrown away when the request ends.
+
+## Example
+```python
+import whisper
+
+def handle_request(msg):
+    model = whisper.load_model("medium")
+    return model.transcribe(msg["path"])["text"]
+```
+
+## Use instead
+```python
+import whisper
+
+MODEL = whisper.load_model("medium")
+
+def handle_request(msg):
+    return MODEL.transcribe(msg["path"])["text"]
+```
+
+## Cost model
+The catalog's load-time range for the entry, with its resident memory (by the literal model
+name when the catalog knows the size) in the finding's `memory_mb`. The severity follows the
+load time in the request's context. A lazy first-request load is information.
+
+## Known false positives
+A load of a small model the catalog cannot size may cost less than the catalog's range; a
+cache check the rule cannot see (a dict lookup in a helper, a `try`/`except KeyError`) makes a
+per-request load a one-time one.
+"#,
+};
+
+struct Hook;
+
+impl AstRule for Hook {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        lazy::hook_stmt(stmt, cx);
+    }
+
+    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
+        lazy::hook_expr(expr, cx);
+    }
+}
+
+impl Rule for ModelLoadOnRequestPath {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        request_path_loads(&META, cx, out, false);
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(&Hook)
+    }
+}

@@ -1,0 +1,151 @@
+//! PA207 tensors-accumulated: model outputs or tensors kept in a long-lived container on every
+//! request.
+
+use ruff_python_ast::{Expr, Stmt};
+
+use super::containers::{self, tensor_source};
+use super::per_request;
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding};
+
+pub struct TensorsAccumulated;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA207",
+    name: "tensors-accumulated",
+    category: Category::Models,
+    default_severity: Severity::High,
+    summary: "Model outputs or tensors are appended to a long-lived container on every request",
+    doc: r#"## What it does
+Finds tensors stored on a per-request path into a container that lives as long as the process
+(an attribute of `self` or a module-level list, dict or set) and that nothing in the module ever
+evicts from — the same container analysis as PA204. A stored value counts as a tensor when it is
+the result of calling a loaded model (a catalog model load that returns a module, such as a
+`transformers` model) or of a catalog call that returns a tensor (`torch.tensor`, `torch.cat`),
+directly or through a name, an attribute (`outputs.logits`), an index or a view (`.detach()`,
+`.cpu()`, `.to(...)`). Values converted with `.item()`, `.tolist()` or `.numpy()` do not count.
+
+## Why is this slow?
+Tensors are large — logits alone are vocabulary × sequence length floats — and often live on
+the GPU, where memory is scarcer than RAM. Outputs that still require grad also keep their whole
+autograd graph (every intermediate activation) alive. Kept per request, they exhaust the device
+after a few hundred requests.
+
+## Example
+```python
+import torch
+from transformers import AutoModel
+
+class Encoder:
+    def __init__(self):
+        self.model = AutoModel.from_pretrained("bert-base-uncased")
+        self.history = []
+
+    def handle_request(self, batch):
+        outputs = self.model(**batch)
+        self.history.append(outputs.last_hidden_state)
+        return outputs.last_hidden_state.mean().item()
+```
+
+## Use instead
+```python
+import collections
+from transformers import AutoModel
+
+class Encoder:
+    def __init__(self):
+        self.model = AutoModel.from_pretrained("bert-base-uncased")
+        self.history = collections.deque(maxlen=100)
+
+    def handle_request(self, batch):
+        outputs = self.model(**batch)
+        score = outputs.last_hidden_state.mean().item()
+        self.history.append(score)
+        return score
+```
+
+## Cost model
+A memory band, not a latency: high when the values are a model's outputs (activations, and
+their autograd graph when grad is on), medium for other tensors.
+
+## Known false positives
+A model whose outputs are plain Python values (text, lists) is still counted when the catalog
+says its load returns a module; eviction done by another module is not seen.
+"#,
+};
+
+struct Hook;
+
+impl AstRule for Hook {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        containers::hook_stmt(stmt, cx);
+    }
+
+    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
+        containers::hook_expr(expr, cx);
+    }
+}
+
+impl Rule for TensorsAccumulated {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            for c in containers::unbounded(m, META.code) {
+                let mut sites: Vec<_> = c
+                    .grows
+                    .iter()
+                    .filter_map(|g| {
+                        let why = tensor_source(cx.catalog, m, g)?;
+                        let ctx = per_request(cx.project.candidate_contexts(mi, g.cand))?;
+                        Some((g, why, ctx))
+                    })
+                    .collect();
+                if sites.is_empty() {
+                    continue;
+                }
+                sites.sort_by_key(|(g, ..)| (g.cand.line, g.cand.column));
+                let (g, why, ctx) = &sites[0];
+                let func = &m.functions[g.cand.func as usize].qualname;
+                let severity = if why.contains("runs the model") {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
+                let message = format!(
+                    "`{}` keeps a tensor from every request (`{}` in `{func}`; {why}) and \
+                     nothing in this module ever removes from it",
+                    c.name,
+                    g.cand.text.trim()
+                );
+                let help = "Keep plain values instead (`.item()`, `.tolist()`), detach and move \
+                            to the CPU what must be kept, and bound the container \
+                            (`collections.deque(maxlen=...)`) or clear it after use."
+                    .to_owned();
+                out.push(candidate_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    g.cand,
+                    ctx,
+                    None,
+                    severity,
+                    message,
+                    help,
+                    c.name.clone(),
+                ));
+            }
+        }
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(&Hook)
+    }
+}

@@ -1,0 +1,155 @@
+//! PA204 unbounded-cache: a long-lived dict, list or set that grows on every request and that
+//! nothing ever removes from.
+
+use ruff_python_ast::{Expr, Stmt};
+
+use super::containers::{self, tensor_source};
+use super::per_request;
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::finding::{Confidence, Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding};
+
+pub struct UnboundedCache;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA204",
+    name: "unbounded-cache",
+    category: Category::Models,
+    default_severity: Severity::Medium,
+    summary: "A long-lived dict/list/set grows on every request and is never evicted from",
+    doc: r#"## What it does
+Finds containers that live as long as the process — attributes of `self`, class attributes,
+module-level names — created as a plain `dict`, `list`, `set`, `defaultdict`, `Counter`,
+`OrderedDict` or a `deque` without `maxlen`, that grow on a per-request path (`x[key] = ...`,
+`append`, `add`, `update`, `setdefault`, `+=`, or growth of their entries such as
+`x[user].append(...)`), when nothing anywhere in the module ever removes from them: no `pop`,
+`popitem`, `popleft`, `remove`, `discard`, `clear` or `del x[...]`, no second assignment or
+slice that replaces or trims them, no `len(x)` comparison that bounds them, no alias that other
+code could trim through. Model outputs kept this way are PA207.
+
+## Why is this slow?
+Every distinct key (or every request, for a list) adds an entry that stays until the process
+dies. Memory grows with traffic until the service swaps, slows down in the garbage collector, or
+is killed by the out-of-memory killer — usually at the busiest moment.
+
+## Example
+```python
+class Cache:
+    def __init__(self):
+        self.responses = {}
+
+    def handle_request(self, msg):
+        self.responses[msg["key"]] = msg["value"]
+        return {"size": len(self.responses)}
+```
+
+## Use instead
+```python
+from collections import OrderedDict
+
+MAX_ENTRIES = 10_000
+
+class Cache:
+    def __init__(self):
+        self.responses = OrderedDict()
+
+    def handle_request(self, msg):
+        self.responses[msg["key"]] = msg["value"]
+        if len(self.responses) > MAX_ENTRIES:
+            self.responses.popitem(last=False)
+        return {"size": len(self.responses)}
+```
+
+## Cost model
+No latency per request: the severity is a memory band. Growth on every request with no
+eviction is medium — it ends in an out-of-memory kill, but not within one request.
+
+## Known false positives
+A dict keyed by a small fixed set of values (operation names, configured services) stops
+growing after the first requests; an object created per request (a per-connection handler
+instance) takes its containers with it. Eviction done by another module is not seen.
+"#,
+};
+
+struct Hook;
+
+impl AstRule for Hook {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        containers::hook_stmt(stmt, cx);
+    }
+
+    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
+        containers::hook_expr(expr, cx);
+    }
+}
+
+impl Rule for UnboundedCache {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            for c in containers::unbounded(m, META.code) {
+                let mut sites: Vec<_> = c
+                    .grows
+                    .iter()
+                    .filter(|g| tensor_source(cx.catalog, m, g).is_none())
+                    .filter_map(|g| {
+                        per_request(cx.project.candidate_contexts(mi, g.cand)).map(|ctx| (g, ctx))
+                    })
+                    .collect();
+                if sites.is_empty() {
+                    continue;
+                }
+                sites.sort_by_key(|(g, _)| (g.cand.line, g.cand.column));
+                let (g, ctx) = &sites[0];
+                let func = &m.functions[g.cand.func as usize].qualname;
+                let more = if sites.len() > 1 {
+                    let lines: Vec<String> = sites[1..]
+                        .iter()
+                        .map(|(g, _)| g.cand.line.to_string())
+                        .collect();
+                    format!("; it also grows per request at line {}", lines.join(", "))
+                } else {
+                    String::new()
+                };
+                let message = format!(
+                    "`{}` grows on every request (`{}` in `{func}`) and nothing in this module \
+                     ever removes from it: no pop/popitem/del/clear, no reassignment or slice, \
+                     no size check{more}",
+                    c.name,
+                    g.cand.text.trim()
+                );
+                let help = "Bound it: evict once `len()` passes a limit (`popitem(last=False)` on \
+                            an `OrderedDict` makes an LRU), use `collections.deque(maxlen=...)`, \
+                            `functools.lru_cache(maxsize=...)` or a `cachetools` cache with a \
+                            size or TTL."
+                    .to_owned();
+                let mut f = candidate_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    g.cand,
+                    ctx,
+                    None,
+                    Severity::Medium,
+                    message,
+                    help,
+                    c.name.clone(),
+                );
+                // The keys may come from a small fixed set the rule cannot see.
+                f.confidence = f.confidence.min(Confidence::Probable);
+                out.push(f);
+            }
+        }
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(&Hook)
+    }
+}
