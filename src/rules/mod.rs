@@ -173,7 +173,7 @@ pub fn candidate_finding(
         memory_mb: None,
         chain: ctx.chain.clone(),
         agents: Vec::new(),
-        reachable: true,
+        reachable: project.is_reachable(module, cand.func),
         message,
         help,
         snippet,

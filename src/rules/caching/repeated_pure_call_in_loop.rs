@@ -10,7 +10,7 @@ use crate::cost::{estimate, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
-use crate::rules::models::{per_request, repeat_depth};
+use crate::rules::models::per_request;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
 
 /// Effects whose calls compute a value from their arguments alone.
@@ -106,9 +106,7 @@ impl Rule for RepeatedPureCallInLoop {
                 };
                 let Some(api) = call.api else { continue };
                 let entry = cx.catalog.get(api);
-                if !PURE_EFFECTS.contains(&entry.effect)
-                    || repeat_depth(call.loop_depth, call.in_recv_loop) == 0
-                {
+                if !PURE_EFFECTS.contains(&entry.effect) || call.loop_depth == 0 {
                     continue;
                 }
                 let Some(ctx) = per_request(cx.project.call_contexts(mi, call)) else {

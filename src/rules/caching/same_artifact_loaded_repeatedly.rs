@@ -13,7 +13,7 @@ use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
 use crate::rules::models::lazy::{self, Laziness, LazySites};
-use crate::rules::models::{per_request, repeat_depth};
+use crate::rules::models::{calls_instance, per_request};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
 
 /// Effects whose calls load an artefact named by their arguments.
@@ -120,7 +120,9 @@ impl Rule for SameArtifactLoadedRepeatedly {
                     continue;
                 };
                 let Some(api) = call.api else { continue };
-                if !ARTEFACT_EFFECTS.contains(&cx.catalog.get(api).effect)
+                let entry = cx.catalog.get(api);
+                if !ARTEFACT_EFFECTS.contains(&entry.effect)
+                    || calls_instance(entry, call)
                     || lazy.laziness(call) != Laziness::Every
                 {
                     continue;
@@ -132,7 +134,7 @@ impl Rule for SameArtifactLoadedRepeatedly {
             for ((api, args), sites) in groups {
                 let entry = cx.catalog.get(api);
                 let (call, ctx) = &sites[0];
-                let looped = repeat_depth(call.loop_depth, call.in_recv_loop) > 0;
+                let looped = call.loop_depth > 0;
                 if sites.len() < 2 && !(looped && entry.effect != Effect::ModelLoad) {
                     continue;
                 }

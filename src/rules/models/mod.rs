@@ -21,7 +21,7 @@ use lazy::{Laziness, LazySites};
 
 use crate::catalog::{ApiEntry, Effect};
 use crate::cost::{estimate, fmt_range};
-use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
+use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{Estimate, Finding, Severity};
 use crate::project::CallContext;
 use crate::rules::{RuleContext, RuleMeta, call_finding};
@@ -32,16 +32,6 @@ pub const RESIDENT_FLOOR_MB: f64 = 2000.0;
 pub const RESIDENT_HIGH_MB: f64 = 8000.0;
 /// Resident memory that takes half of such a device.
 pub const RESIDENT_MEDIUM_MB: f64 = 4000.0;
-
-/// How many loops around a site repeat within one execution of its context: the receive loop
-/// of a service is the request itself, not a repetition inside it.
-pub fn repeat_depth(loop_depth: u8, in_recv_loop: bool) -> u8 {
-    if in_recv_loop {
-        loop_depth.saturating_sub(1)
-    } else {
-        loop_depth
-    }
-}
 
 /// The most severe context among `contexts` that runs once per request.
 pub fn per_request(contexts: Vec<CallContext>) -> Option<CallContext> {
@@ -86,7 +76,7 @@ pub fn model_loads<'a>(cx: &RuleContext<'a>) -> Vec<ModelLoadSite<'a>> {
         for (index, call) in m.calls.iter().enumerate() {
             let Some(api) = call.api else { continue };
             let entry = cx.catalog.get(api);
-            if entry.effect != Effect::ModelLoad {
+            if entry.effect != Effect::ModelLoad || calls_instance(entry, call) {
                 continue;
             }
             out.push(ModelLoadSite {
@@ -99,6 +89,15 @@ pub fn model_loads<'a>(cx: &RuleContext<'a>) -> Vec<ModelLoadSite<'a>> {
         }
     }
     out
+}
+
+/// Whether `call` calls an instance of the type `entry` constructs (`llm(prompt)` after
+/// `llm = Llama(...)`): the name resolves to the type through the variable, but nothing is
+/// constructed.
+pub fn calls_instance(entry: &ApiEntry, call: &Call) -> bool {
+    call.resolution == Resolution::Inferred
+        && call.target == entry.name
+        && entry.returned_type() == Some(entry.name.as_str())
 }
 
 /// How a model load reads in a message: the callee with its literal model name.
@@ -179,7 +178,9 @@ pub fn request_path_loads(
     let mut lazy: Option<(usize, LazySites)> = None;
     for site in model_loads(cx) {
         let call = site.call;
-        if (repeat_depth(call.loop_depth, call.in_recv_loop) > 0) != in_loop {
+        // `loop_depth` counts only loops that repeat within one execution (not `while` loops,
+        // not the loop over received messages).
+        if (call.loop_depth > 0) != in_loop {
             continue;
         }
         let Some(ctx) = per_request(cx.project.call_contexts(site.module, call)) else {
@@ -277,8 +278,5 @@ mod tests {
         assert_eq!(memory_severity(2500.0), Severity::Low);
         assert_eq!(fmt_mb(300.0), "300 MB");
         assert_eq!(fmt_mb(4400.0), "4.4 GB");
-        assert_eq!(repeat_depth(1, true), 0);
-        assert_eq!(repeat_depth(2, true), 1);
-        assert_eq!(repeat_depth(1, false), 1);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use super::{fmt_mb, function_at, method_class, repeat_depth};
+use super::{calls_instance, fmt_mb, function_at, method_class};
 use crate::catalog::Effect;
 use crate::cost::{estimate, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
@@ -235,6 +235,9 @@ impl Rule for ResourceNeverReleased {
                 let (Some(release), false) = (entry.release.as_deref(), call.in_with) else {
                     continue;
                 };
+                if calls_instance(entry, call) {
+                    continue;
+                }
                 let Some(name) = call.assigned_to.as_deref() else {
                     continue;
                 };
@@ -349,7 +352,7 @@ fn released(m: &ModuleFacts, call: &Call, name: &str, release: &str, attr: bool)
 /// A context in which the opening repeats: per request, or in a loop of a background worker.
 fn repeating(cx: &RuleContext, mi: usize, call: &Call) -> Option<CallContext> {
     let contexts = cx.project.call_contexts(mi, call);
-    let looped = repeat_depth(call.loop_depth, call.in_recv_loop) > 0;
+    let looped = call.loop_depth > 0;
     contexts
         .into_iter()
         .find(|c| c.kind.per_request() || (c.kind == CtxKind::Background && looped))
