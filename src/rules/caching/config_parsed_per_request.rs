@@ -72,7 +72,7 @@ impl Rule for ConfigParsedPerRequest {
                 if entry.effect != Effect::ConfigParse {
                     continue;
                 }
-                let Some(ctx) = per_request(cx.project.call_contexts(mi, call)) else {
+                let Some(ctx) = per_request(cx.project, cx.project.call_contexts(mi, call)) else {
                     continue;
                 };
                 let Some(source) = file_source(cx, m, call) else {

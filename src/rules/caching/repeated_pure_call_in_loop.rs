@@ -109,7 +109,7 @@ impl Rule for RepeatedPureCallInLoop {
                 if !PURE_EFFECTS.contains(&entry.effect) || call.loop_depth == 0 {
                     continue;
                 }
-                let Some(ctx) = per_request(cx.project.call_contexts(mi, call)) else {
+                let Some(ctx) = per_request(cx.project, cx.project.call_contexts(mi, call)) else {
                     continue;
                 };
                 let args = cand.message.split_once('\t').map_or("", |(_, a)| a);

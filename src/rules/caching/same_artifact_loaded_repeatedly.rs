@@ -127,7 +127,7 @@ impl Rule for SameArtifactLoadedRepeatedly {
                 {
                     continue;
                 }
-                if let Some(ctx) = per_request(cx.project.call_contexts(mi, call)) {
+                if let Some(ctx) = per_request(cx.project, cx.project.call_contexts(mi, call)) {
                     groups.entry((api, args)).or_default().push((call, ctx));
                 }
             }

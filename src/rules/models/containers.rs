@@ -20,9 +20,11 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::{bound_name, function_at, load_label, method_class, ops};
 use crate::catalog::{Catalog, Effect};
+use crate::contexts::last_segment;
 use crate::facts::collect::LocalContext;
-use crate::facts::names::dotted_name;
-use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts};
+use crate::facts::names::{dotted_name, is_literal, number_literal};
+use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Resolution};
+use crate::project::{CallContext, CtxKind, Project};
 
 /// Methods that add to a built-in list, deque, set or dict (Python language facts).
 const GROW_METHODS: &[&str] = &[
@@ -222,6 +224,10 @@ fn on_assign(target: &Expr, value: Option<&Expr>, range: TextRange, cx: &mut Loc
                     format!("evict\t{key}\tslice")
                 } else if value.is_some_and(|v| trims(v, &key)) {
                     format!("evict\t{key}\ttrim")
+                } else if is_literal(&s.slice) || number_literal(&s.slice).is_some() {
+                    // A fixed key (`x["total"] = ...`, `x[0] = ...`) fills one slot, not a new one
+                    // per request.
+                    return;
                 } else {
                     format!("grow\t{key}\t[]=\t{}", value_desc(value, cx))
                 };
@@ -235,8 +241,17 @@ fn on_assign(target: &Expr, value: Option<&Expr>, range: TextRange, cx: &mut Loc
                 );
             }
         }
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| on_assign(e, None, range, cx)),
-        Expr::List(t) => t.elts.iter().for_each(|e| on_assign(e, None, range, cx)),
+        Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+            // `a, b = x, y` pairs each target with its value (`_, cache = lock, CACHE` aliases).
+            let values: Option<&[Expr]> = match value {
+                Some(Expr::Tuple(v)) if v.elts.len() == elts.len() => Some(&v.elts),
+                Some(Expr::List(v)) if v.elts.len() == elts.len() => Some(&v.elts),
+                _ => None,
+            };
+            for (i, e) in elts.iter().enumerate() {
+                on_assign(e, values.map(|v| &v[i]), range, cx);
+            }
+        }
         Expr::Starred(s) => on_assign(&s.value, None, range, cx),
         _ => {}
     }
@@ -543,6 +558,8 @@ pub struct Growth<'a> {
 pub struct Container<'a> {
     /// As written in the source: `self.cache` or `CACHE`.
     pub name: String,
+    /// The class whose attribute it is; `None` for a module-level name.
+    pub class: Option<u32>,
     pub kind: Kind,
     pub grows: Vec<Growth<'a>>,
 }
@@ -654,9 +671,14 @@ pub fn unbounded<'a>(m: &'a ModuleFacts, code: &'a str) -> Vec<Container<'a>> {
         }
         let name = match id.0 {
             Some(_) => format!("self.{}", id.1),
-            None => id.1,
+            None => id.1.clone(),
         };
-        out.push(Container { name, kind, grows });
+        out.push(Container {
+            name,
+            class: id.0,
+            kind,
+            grows,
+        });
     }
     out
 }
@@ -697,4 +719,110 @@ pub fn tensor_source(catalog: &Catalog, m: &ModuleFacts, g: &Growth) -> Option<S
         c.func == g.cand.func && c.line <= g.cand.line && c.assigned_to.as_deref() == Some(name)
     })?;
     explain(&call.target, &call.text)
+}
+
+/// What the rules know about how long objects live, built once per check.
+pub struct Lifetimes<'a> {
+    project: &'a Project,
+    /// Last name segments of everything called at module level or in `__main__` (classes
+    /// instantiated once per process among them).
+    built_once: HashSet<&'a str>,
+    /// Base class name (last segment) -> names of its subclasses.
+    subclasses: HashMap<&'a str, Vec<&'a str>>,
+    modules_by_path: HashMap<&'a str, usize>,
+}
+
+impl<'a> Lifetimes<'a> {
+    pub fn new(project: &'a Project) -> Lifetimes<'a> {
+        let mut built_once = HashSet::new();
+        let mut subclasses: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut modules_by_path = HashMap::new();
+        for (mi, m) in project.modules.iter().enumerate() {
+            modules_by_path.insert(m.path.as_str(), mi);
+            for c in &m.calls {
+                if matches!(
+                    m.functions[c.func as usize].kind,
+                    FnKind::Module | FnKind::Main
+                ) && c.resolution != Resolution::Unresolved
+                {
+                    built_once.insert(last_segment(&c.target));
+                }
+            }
+            for k in &m.classes {
+                for b in &k.bases {
+                    subclasses
+                        .entry(last_segment(b))
+                        .or_default()
+                        .push(k.name.as_str());
+                }
+            }
+        }
+        Lifetimes {
+            project,
+            built_once,
+            subclasses,
+            modules_by_path,
+        }
+    }
+
+    /// Whether a container outlives the request that grows it at `g`, reached through `ctx`.
+    ///
+    /// The entry must be a request entry: a receive loop, or a request handler (by name or
+    /// route); other async code, and code offloaded from it, may run once. A module-level
+    /// container must be grown from an entry of its own module. An attribute must belong to an
+    /// object that lives as long as the service — the object whose own receive loop serves the
+    /// requests (the entry is a method of its class, a base or a subclass), or one built at
+    /// module level or in `__main__` — and grow outside the constructor. Objects built per
+    /// request (parsers, per-call callbacks, connection handlers) take their containers with
+    /// them.
+    pub fn outlives_request(
+        &self,
+        mi: usize,
+        c: &Container,
+        g: &Growth,
+        ctx: &CallContext,
+    ) -> bool {
+        let project = self.project;
+        let m = &project.modules[mi];
+        let Some(entry) = ctx.chain.first() else {
+            return false;
+        };
+        let request_entry = match ctx.kind {
+            CtxKind::RequestLoop => true,
+            CtxKind::Request | CtxKind::EventLoop => self
+                .function(&entry.path, &entry.function)
+                .is_some_and(|(emi, efid)| project.is_handler(emi, efid)),
+            CtxKind::Startup | CtxKind::Background => false,
+        };
+        if !request_entry {
+            return false;
+        }
+        let Some(class) = c.class else {
+            return entry.path == m.path;
+        };
+        if m.functions[g.cand.func as usize].name == "__init__" {
+            return false;
+        }
+        let own = &m.classes[class as usize];
+        let mut family = vec![own.name.as_str()];
+        family.extend(own.bases.iter().map(|b| last_segment(b)));
+        if let Some(subs) = self.subclasses.get(own.name.as_str()) {
+            family.extend(subs.iter().copied());
+        }
+        let serving_loop = ctx.kind == CtxKind::RequestLoop
+            && entry
+                .function
+                .rsplit_once('.')
+                .is_some_and(|(k, _)| family.contains(&last_segment(k)));
+        serving_loop || family.iter().any(|n| self.built_once.contains(n))
+    }
+
+    fn function(&self, path: &str, qualname: &str) -> Option<(usize, FuncId)> {
+        let mi = *self.modules_by_path.get(path)?;
+        self.project.modules[mi]
+            .functions
+            .iter()
+            .position(|f| f.qualname == qualname)
+            .map(|fi| (mi, fi as FuncId))
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
+use super::{in_test, per_request};
 use crate::catalog::Catalog;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::{FnKind, FuncId};
@@ -61,6 +62,8 @@ def handle_request(msg):
 
 ## Cost model
 Always low: a disk-growth risk with no per-request latency.
+
+Logging set up by tests (`test*` functions, `Test*` classes) is not reported.
 
 ## Known false positives
 A file rotated by an external tool (logrotate with `copytruncate`, or a `WatchedFileHandler`
@@ -123,7 +126,9 @@ impl Rule for LogFileWithoutRotation {
                         && c.column == call.column
                         && c.message.strip_prefix("kw\t") == Some(param)
                 });
-                if !named && !call.dynamic_first_arg && call.str_arg.is_none() {
+                if (!named && !call.dynamic_first_arg && call.str_arg.is_none())
+                    || in_test(m, call.func)
+                {
                     continue;
                 }
                 if why.is_none() {
@@ -186,12 +191,8 @@ fn long_running(cx: &RuleContext, mi: usize) -> Option<String> {
         return Some(format!("`{f}` receives requests in a loop"));
     }
     for (i, f) in m.functions.iter().enumerate() {
-        let per_request = cx
-            .project
-            .contexts_at(mi, i as FuncId, f.line, false)
-            .iter()
-            .any(|c| c.kind.per_request());
-        if per_request && f.kind != FnKind::Lambda {
+        let contexts = cx.project.contexts_at(mi, i as FuncId, f.line, false);
+        if f.kind != FnKind::Lambda && per_request(cx.project, contexts).is_some() {
             return Some(format!("`{}` runs per request", f.qualname));
         }
     }

@@ -22,8 +22,9 @@ use lazy::{Laziness, LazySites};
 use crate::catalog::{ApiEntry, Effect};
 use crate::cost::{estimate, fmt_range};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
+use crate::finding::ChainStep;
 use crate::finding::{Estimate, Finding, Severity};
-use crate::project::CallContext;
+use crate::project::{CallContext, Project};
 use crate::rules::{RuleContext, RuleMeta, call_finding};
 
 /// Resident memory from which several models in one process are worth a finding (PA203).
@@ -33,9 +34,56 @@ pub const RESIDENT_HIGH_MB: f64 = 8000.0;
 /// Resident memory that takes half of such a device.
 pub const RESIDENT_MEDIUM_MB: f64 = 4000.0;
 
-/// The most severe context among `contexts` that runs once per request.
-pub fn per_request(contexts: Vec<CallContext>) -> Option<CallContext> {
-    contexts.into_iter().find(|c| c.kind.per_request())
+/// The most severe context among `contexts` that runs once per request, when its entry is not
+/// set-up code: every `async def` is an event-loop entry, but `async def main()`, a
+/// `lifespan`/`startup` hook or a test runs once, not per request.
+pub fn per_request(project: &Project, contexts: Vec<CallContext>) -> Option<CallContext> {
+    contexts
+        .into_iter()
+        .find(|c| c.kind.per_request() && !c.chain.first().is_some_and(|s| runs_once(project, s)))
+}
+
+/// Whether an entry function runs once rather than per request: `main`, a startup hook by name
+/// (`setup`, `lifespan`, `on_startup`, ...) or a test, unless it is a request handler.
+fn runs_once(project: &Project, entry: &ChainStep) -> bool {
+    let name = entry.function.rsplit('.').next().unwrap_or(&entry.function);
+    // A test is never a request handler, whatever its decorators (`@mock.patch` looks like a
+    // route).
+    if name.starts_with("test") {
+        return true;
+    }
+    if name != "main" && !project.patterns.is_startup_name(name) {
+        return false;
+    }
+    let handler = project
+        .modules
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.path == entry.path)
+        .any(|(mi, m)| {
+            m.functions
+                .iter()
+                .enumerate()
+                .any(|(fi, f)| f.qualname == entry.function && project.is_handler(mi, fi as FuncId))
+        });
+    !handler
+}
+
+/// Whether `func` is test code: a `test*` function or method, or a method of a `Test*` class
+/// (the pytest and unittest conventions), or nested in one.
+pub fn in_test(m: &ModuleFacts, func: FuncId) -> bool {
+    let mut cur = Some(func);
+    while let Some(id) = cur {
+        let f = &m.functions[id as usize];
+        let test_class = f
+            .class
+            .is_some_and(|c| m.classes[c as usize].name.starts_with("Test"));
+        if f.name.starts_with("test") || test_class {
+            return true;
+        }
+        cur = f.parent;
+    }
+    false
 }
 
 /// The band of a resident footprint: what share of a typical accelerator or host it takes.
@@ -183,7 +231,7 @@ pub fn request_path_loads(
         if (call.loop_depth > 0) != in_loop {
             continue;
         }
-        let Some(ctx) = per_request(cx.project.call_contexts(site.module, call)) else {
+        let Some(ctx) = per_request(cx.project, cx.project.call_contexts(site.module, call)) else {
             continue;
         };
         let m = &cx.project.modules[site.module];

@@ -7,6 +7,7 @@ use super::{
     ModelLoadSite, RESIDENT_FLOOR_MB, bound_name, fmt_mb, load_label, memory_severity,
     method_class, model_loads,
 };
+use crate::facts::FnKind;
 use crate::finding::{Finding, Severity};
 use crate::project::CtxKind;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
@@ -83,8 +84,14 @@ impl Rule for MultipleLargeModelsResident {
             let startup: Vec<&ModelLoadSite> = loads[start..end]
                 .iter()
                 .filter(|s| {
+                    // Code that certainly runs at startup: module level, `__main__`, a
+                    // constructor. Functions it calls may be alternatives (one branch or the
+                    // other), so their loads are not added up.
+                    let f = &cx.project.modules[module].functions[s.call.func as usize];
                     let ctxs = cx.project.call_contexts(module, s.call);
-                    !ctxs.is_empty() && ctxs.iter().all(|c| c.kind == CtxKind::Startup)
+                    (matches!(f.kind, FnKind::Module | FnKind::Main) || f.name == "__init__")
+                        && !ctxs.is_empty()
+                        && ctxs.iter().all(|c| c.kind == CtxKind::Startup)
                 })
                 .collect();
             report_module(cx, &startup, out);

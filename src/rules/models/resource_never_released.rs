@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use super::{calls_instance, fmt_mb, function_at, method_class};
+use super::{calls_instance, fmt_mb, function_at, method_class, per_request};
 use crate::catalog::Effect;
 use crate::cost::{estimate, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
@@ -353,7 +353,9 @@ fn released(m: &ModuleFacts, call: &Call, name: &str, release: &str, attr: bool)
 fn repeating(cx: &RuleContext, mi: usize, call: &Call) -> Option<CallContext> {
     let contexts = cx.project.call_contexts(mi, call);
     let looped = call.loop_depth > 0;
-    contexts
-        .into_iter()
-        .find(|c| c.kind.per_request() || (c.kind == CtxKind::Background && looped))
+    let worker = contexts
+        .iter()
+        .find(|c| c.kind == CtxKind::Background && looped)
+        .cloned();
+    per_request(cx.project, contexts).or(worker)
 }

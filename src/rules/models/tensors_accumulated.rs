@@ -3,7 +3,7 @@
 
 use ruff_python_ast::{Expr, Stmt};
 
-use super::containers::{self, tensor_source};
+use super::containers::{self, Lifetimes, tensor_source};
 use super::per_request;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::finding::{Finding, Severity};
@@ -19,8 +19,8 @@ static META: RuleMeta = RuleMeta {
     summary: "Model outputs or tensors are appended to a long-lived container on every request",
     doc: r#"## What it does
 Finds tensors stored on a per-request path into a container that lives as long as the process
-(an attribute of `self` or a module-level list, dict or set) and that nothing in the module ever
-evicts from — the same container analysis as PA204. A stored value counts as a tensor when it is
+(an attribute of a long-lived object or a module-level list, dict or set) and that nothing in
+the module ever evicts from — the same container analysis as PA204. A stored value counts as a tensor when it is
 the result of calling a loaded model (a catalog model load that returns a module, such as a
 `transformers` model) or of a catalog call that returns a tensor (`torch.tensor`, `torch.cat`),
 directly or through a name, an attribute (`outputs.logits`), an index or a view (`.detach()`,
@@ -46,6 +46,8 @@ class Encoder:
         outputs = self.model(**batch)
         self.history.append(outputs.last_hidden_state)
         return outputs.last_hidden_state.mean().item()
+
+ENCODER = Encoder()
 ```
 
 ## Use instead
@@ -63,6 +65,8 @@ class Encoder:
         score = outputs.last_hidden_state.mean().item()
         self.history.append(score)
         return score
+
+ENCODER = Encoder()
 ```
 
 ## Cost model
@@ -97,6 +101,7 @@ impl Rule for TensorsAccumulated {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        let lifetimes = Lifetimes::new(cx.project);
         for (mi, m) in cx.project.modules.iter().enumerate() {
             for c in containers::unbounded(m, META.code) {
                 let mut sites: Vec<_> = c
@@ -104,8 +109,11 @@ impl Rule for TensorsAccumulated {
                     .iter()
                     .filter_map(|g| {
                         let why = tensor_source(cx.catalog, m, g)?;
-                        let ctx = per_request(cx.project.candidate_contexts(mi, g.cand))?;
-                        Some((g, why, ctx))
+                        let ctx =
+                            per_request(cx.project, cx.project.candidate_contexts(mi, g.cand))?;
+                        lifetimes
+                            .outlives_request(mi, &c, g, &ctx)
+                            .then_some((g, why, ctx))
                     })
                     .collect();
                 if sites.is_empty() {

@@ -3,7 +3,7 @@
 
 use ruff_python_ast::{Expr, Stmt};
 
-use super::containers::{self, tensor_source};
+use super::containers::{self, Lifetimes, tensor_source};
 use super::per_request;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::finding::{Confidence, Finding, Severity};
@@ -18,8 +18,10 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Medium,
     summary: "A long-lived dict/list/set grows on every request and is never evicted from",
     doc: r#"## What it does
-Finds containers that live as long as the process — attributes of `self`, class attributes,
-module-level names — created as a plain `dict`, `list`, `set`, `defaultdict`, `Counter`,
+Finds containers that live as long as the process — module-level names grown from a request
+entry of their own module, and attributes (or class attributes) of an object that serves the
+requests itself (its own receive loop) or is built once at module level or in `__main__` —
+created as a plain `dict`, `list`, `set`, `defaultdict`, `Counter`,
 `OrderedDict` or a `deque` without `maxlen`, that grow on a per-request path (`x[key] = ...`,
 `append`, `add`, `update`, `setdefault`, `+=`, or growth of their entries such as
 `x[user].append(...)`), when nothing anywhere in the module ever removes from them: no `pop`,
@@ -41,6 +43,8 @@ class Cache:
     def handle_request(self, msg):
         self.responses[msg["key"]] = msg["value"]
         return {"size": len(self.responses)}
+
+CACHE = Cache()
 ```
 
 ## Use instead
@@ -58,6 +62,8 @@ class Cache:
         if len(self.responses) > MAX_ENTRIES:
             self.responses.popitem(last=False)
         return {"size": len(self.responses)}
+
+CACHE = Cache()
 ```
 
 ## Cost model
@@ -65,9 +71,10 @@ No latency per request: the severity is a memory band. Growth on every request w
 eviction is medium — it ends in an out-of-memory kill, but not within one request.
 
 ## Known false positives
-A dict keyed by a small fixed set of values (operation names, configured services) stops
-growing after the first requests; an object created per request (a per-connection handler
-instance) takes its containers with it. Eviction done by another module is not seen.
+A dict keyed by a small fixed set of values (operation names, configured services, file
+names) stops growing after the first requests. Growth in the constructor, with a literal key, or
+through an object that is not known to live as long as the service is not reported. Eviction
+done by another module is not seen.
 "#,
 };
 
@@ -93,6 +100,7 @@ impl Rule for UnboundedCache {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        let lifetimes = Lifetimes::new(cx.project);
         for (mi, m) in cx.project.modules.iter().enumerate() {
             for c in containers::unbounded(m, META.code) {
                 let mut sites: Vec<_> = c
@@ -100,7 +108,11 @@ impl Rule for UnboundedCache {
                     .iter()
                     .filter(|g| tensor_source(cx.catalog, m, g).is_none())
                     .filter_map(|g| {
-                        per_request(cx.project.candidate_contexts(mi, g.cand)).map(|ctx| (g, ctx))
+                        let ctx =
+                            per_request(cx.project, cx.project.candidate_contexts(mi, g.cand))?;
+                        lifetimes
+                            .outlives_request(mi, &c, g, &ctx)
+                            .then_some((g, ctx))
                     })
                     .collect();
                 if sites.is_empty() {
