@@ -72,7 +72,11 @@ impl Rule for ConfigParsedPerRequest {
                 if entry.effect != Effect::ConfigParse {
                     continue;
                 }
-                let Some(ctx) = per_request(cx.project, cx.project.call_contexts(mi, call)) else {
+                let Some(ctx) = per_request(
+                    cx.project,
+                    cx.project.call_contexts(mi, call),
+                    call.in_recv_loop,
+                ) else {
                     continue;
                 };
                 let Some(source) = file_source(cx, m, call) else {

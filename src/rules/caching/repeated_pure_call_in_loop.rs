@@ -109,7 +109,11 @@ impl Rule for RepeatedPureCallInLoop {
                 if !PURE_EFFECTS.contains(&entry.effect) || call.loop_depth == 0 {
                     continue;
                 }
-                let Some(ctx) = per_request(cx.project, cx.project.call_contexts(mi, call)) else {
+                let Some(ctx) = per_request(
+                    cx.project,
+                    cx.project.call_contexts(mi, call),
+                    call.in_recv_loop,
+                ) else {
                     continue;
                 };
                 let args = cand.message.split_once('\t').map_or("", |(_, a)| a);

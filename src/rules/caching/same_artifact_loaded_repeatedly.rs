@@ -127,7 +127,11 @@ impl Rule for SameArtifactLoadedRepeatedly {
                 {
                     continue;
                 }
-                if let Some(ctx) = per_request(cx.project, cx.project.call_contexts(mi, call)) {
+                if let Some(ctx) = per_request(
+                    cx.project,
+                    cx.project.call_contexts(mi, call),
+                    call.in_recv_loop,
+                ) {
                     groups.entry((api, args)).or_default().push((call, ctx));
                 }
             }

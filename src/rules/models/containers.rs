@@ -723,28 +723,40 @@ pub fn tensor_source(catalog: &Catalog, m: &ModuleFacts, g: &Growth) -> Option<S
 
 /// What the rules know about how long objects live, built once per check.
 pub struct Lifetimes<'a> {
-    project: &'a Project,
-    /// Last name segments of everything called at module level or in `__main__` (classes
-    /// instantiated once per process among them).
+    /// Last name segments of the callees whose result lives for the whole process: bound to a
+    /// module-level name (`CACHE = Cache()`, not a class attribute) or called in `__main__`
+    /// (`Agent().run()`).
     built_once: HashSet<&'a str>,
     /// Base class name (last segment) -> names of its subclasses.
     subclasses: HashMap<&'a str, Vec<&'a str>>,
-    modules_by_path: HashMap<&'a str, usize>,
 }
 
 impl<'a> Lifetimes<'a> {
-    pub fn new(project: &'a Project) -> Lifetimes<'a> {
+    /// `code` is the rule whose hook recorded the class bodies (`class` candidates).
+    pub fn new(project: &'a Project, code: &str) -> Lifetimes<'a> {
         let mut built_once = HashSet::new();
         let mut subclasses: HashMap<&str, Vec<&str>> = HashMap::new();
-        let mut modules_by_path = HashMap::new();
-        for (mi, m) in project.modules.iter().enumerate() {
-            modules_by_path.insert(m.path.as_str(), mi);
+        for m in &project.modules {
+            let class_bodies: Vec<(u32, u32)> = ops(m, code, "class")
+                .map(|(c, _)| (c.line, c.end_line))
+                .collect();
             for c in &m.calls {
-                if matches!(
-                    m.functions[c.func as usize].kind,
-                    FnKind::Module | FnKind::Main
-                ) && c.resolution != Resolution::Unresolved
-                {
+                if c.resolution == Resolution::Unresolved {
+                    continue;
+                }
+                let once = match m.functions[c.func as usize].kind {
+                    FnKind::Main => true,
+                    FnKind::Module => {
+                        c.assigned_to
+                            .as_deref()
+                            .is_some_and(|n| n.chars().all(|ch| ch == '_' || ch.is_alphanumeric()))
+                            && !class_bodies
+                                .iter()
+                                .any(|(s, e)| *s <= c.line && c.line <= *e)
+                    }
+                    _ => false,
+                };
+                if once {
                     built_once.insert(last_segment(&c.target));
                 }
             }
@@ -758,18 +770,14 @@ impl<'a> Lifetimes<'a> {
             }
         }
         Lifetimes {
-            project,
             built_once,
             subclasses,
-            modules_by_path,
         }
     }
 
     /// Whether a container outlives the request that grows it at `g`, reached through `ctx`.
     ///
-    /// The entry must be a request entry: a receive loop, or a request handler (by name or
-    /// route); other async code, and code offloaded from it, may run once. A module-level
-    /// container must be grown from an entry of its own module. An attribute must belong to an
+    /// `ctx` is a request context (`per_request`). A module-level container must be grown from an entry of its own module. An attribute must belong to an
     /// object that lives as long as the service — the object whose own receive loop serves the
     /// requests (the entry is a method of its class, a base or a subclass), or one built at
     /// module level or in `__main__` — and grow outside the constructor. Objects built per
@@ -777,26 +785,16 @@ impl<'a> Lifetimes<'a> {
     /// them.
     pub fn outlives_request(
         &self,
+        project: &Project,
         mi: usize,
         c: &Container,
         g: &Growth,
         ctx: &CallContext,
     ) -> bool {
-        let project = self.project;
         let m = &project.modules[mi];
         let Some(entry) = ctx.chain.first() else {
             return false;
         };
-        let request_entry = match ctx.kind {
-            CtxKind::RequestLoop => true,
-            CtxKind::Request | CtxKind::EventLoop => self
-                .function(&entry.path, &entry.function)
-                .is_some_and(|(emi, efid)| project.is_handler(emi, efid)),
-            CtxKind::Startup | CtxKind::Background => false,
-        };
-        if !request_entry {
-            return false;
-        }
         let Some(class) = c.class else {
             return entry.path == m.path;
         };
@@ -804,25 +802,17 @@ impl<'a> Lifetimes<'a> {
             return false;
         }
         let own = &m.classes[class as usize];
-        let mut family = vec![own.name.as_str()];
-        family.extend(own.bases.iter().map(|b| last_segment(b)));
+        // Instances of the class or of a subclass carry the attribute.
+        let mut instances = vec![own.name.as_str()];
         if let Some(subs) = self.subclasses.get(own.name.as_str()) {
-            family.extend(subs.iter().copied());
+            instances.extend(subs.iter().copied());
         }
+        // The serving loop may be written in a base class (`BaseAgent.run`).
         let serving_loop = ctx.kind == CtxKind::RequestLoop
-            && entry
-                .function
-                .rsplit_once('.')
-                .is_some_and(|(k, _)| family.contains(&last_segment(k)));
-        serving_loop || family.iter().any(|n| self.built_once.contains(n))
-    }
-
-    fn function(&self, path: &str, qualname: &str) -> Option<(usize, FuncId)> {
-        let mi = *self.modules_by_path.get(path)?;
-        self.project.modules[mi]
-            .functions
-            .iter()
-            .position(|f| f.qualname == qualname)
-            .map(|fi| (mi, fi as FuncId))
+            && entry.function.rsplit_once('.').is_some_and(|(k, _)| {
+                let k = last_segment(k);
+                instances.contains(&k) || own.bases.iter().any(|b| last_segment(b) == k)
+            });
+        serving_loop || instances.iter().any(|n| self.built_once.contains(n))
     }
 }

@@ -183,7 +183,7 @@ impl Rule for LogFileWithoutRotation {
 }
 
 /// Why module `mi` runs as a long-lived service, if it does: a receive loop, a request handler
-/// or code on an event loop, or a `__main__` block that loops.
+/// of its own, or a `__main__` block that loops.
 fn long_running(cx: &RuleContext, mi: usize) -> Option<String> {
     let m = &cx.project.modules[mi];
     if let Some(c) = m.calls.iter().find(|c| c.in_recv_loop) {
@@ -191,8 +191,10 @@ fn long_running(cx: &RuleContext, mi: usize) -> Option<String> {
         return Some(format!("`{f}` receives requests in a loop"));
     }
     for (i, f) in m.functions.iter().enumerate() {
+        // The module's own request entries, not helpers that other modules' handlers reach.
         let contexts = cx.project.contexts_at(mi, i as FuncId, f.line, false);
-        if f.kind != FnKind::Lambda && per_request(cx.project, contexts).is_some() {
+        let entry = per_request(cx.project, contexts, false).is_some_and(|c| c.chain.len() == 1);
+        if f.kind != FnKind::Lambda && entry {
             return Some(format!("`{}` runs per request", f.qualname));
         }
     }

@@ -22,9 +22,8 @@ use lazy::{Laziness, LazySites};
 use crate::catalog::{ApiEntry, Effect};
 use crate::cost::{estimate, fmt_range};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
-use crate::finding::ChainStep;
 use crate::finding::{Estimate, Finding, Severity};
-use crate::project::{CallContext, Project};
+use crate::project::{CallContext, CtxKind, Project};
 use crate::rules::{RuleContext, RuleMeta, call_finding};
 
 /// Resident memory from which several models in one process are worth a finding (PA203).
@@ -34,39 +33,75 @@ pub const RESIDENT_HIGH_MB: f64 = 8000.0;
 /// Resident memory that takes half of such a device.
 pub const RESIDENT_MEDIUM_MB: f64 = 4000.0;
 
-/// The most severe context among `contexts` that runs once per request, when its entry is not
-/// set-up code: every `async def` is an event-loop entry, but `async def main()`, a
-/// `lifespan`/`startup` hook or a test runs once, not per request.
-pub fn per_request(project: &Project, contexts: Vec<CallContext>) -> Option<CallContext> {
+/// The most severe context among `contexts` that runs once per request, judged by its entry
+/// (the first step of its chain): a receive loop; a request handler (by name or route
+/// decorator); or a function whose call on the chain (or the site itself, `in_recv_loop`) sits in
+/// a loop that receives work. Every `async def` is an event-loop entry, but one that is none of
+/// these — `main`, a reload or refresh task, a hook — may run once, so it does not count; nor
+/// does a test.
+pub fn per_request(
+    project: &Project,
+    contexts: Vec<CallContext>,
+    in_recv_loop: bool,
+) -> Option<CallContext> {
     contexts
         .into_iter()
-        .find(|c| c.kind.per_request() && !c.chain.first().is_some_and(|s| runs_once(project, s)))
+        .find(|c| request_entry(project, c, in_recv_loop))
 }
 
-/// Whether an entry function runs once rather than per request: `main`, a startup hook by name
-/// (`setup`, `lifespan`, `on_startup`, ...) or a test, unless it is a request handler.
-fn runs_once(project: &Project, entry: &ChainStep) -> bool {
-    let name = entry.function.rsplit('.').next().unwrap_or(&entry.function);
+fn request_entry(project: &Project, ctx: &CallContext, in_recv_loop: bool) -> bool {
+    let Some(entry) = ctx.chain.first() else {
+        return false;
+    };
     // A test is never a request handler, whatever its decorators (`@mock.patch` looks like a
     // route).
-    if name.starts_with("test") {
-        return true;
-    }
-    if name != "main" && !project.patterns.is_startup_name(name) {
+    let test = entry
+        .function
+        .split('.')
+        .any(|part| part.starts_with("test") || part.starts_with("Test"));
+    if test {
         return false;
     }
-    let handler = project
+    match ctx.kind {
+        CtxKind::RequestLoop => true,
+        CtxKind::Request | CtxKind::EventLoop => {
+            let Some((mi, fid)) = function_named(project, &entry.path, &entry.function) else {
+                return false;
+            };
+            let m = &project.modules[mi];
+            let name = &m.functions[fid as usize].name;
+            if project.is_handler(mi, fid) {
+                return !(name == "main" || project.patterns.is_startup_name(name))
+                    || m.functions[fid as usize]
+                        .decorators
+                        .iter()
+                        .any(|d| project.patterns.is_route_decorator(d));
+            }
+            if ctx.chain.len() == 1 {
+                in_recv_loop
+            } else {
+                m.calls
+                    .iter()
+                    .any(|c| c.func == fid && c.line == entry.line && c.in_recv_loop)
+            }
+        }
+        CtxKind::Startup | CtxKind::Background => false,
+    }
+}
+
+/// The function with this qualified name in the module at `path`.
+pub fn function_named(project: &Project, path: &str, qualname: &str) -> Option<(usize, FuncId)> {
+    project
         .modules
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.path == entry.path)
-        .any(|(mi, m)| {
+        .filter(|(_, m)| m.path == path)
+        .find_map(|(mi, m)| {
             m.functions
                 .iter()
-                .enumerate()
-                .any(|(fi, f)| f.qualname == entry.function && project.is_handler(mi, fi as FuncId))
-        });
-    !handler
+                .position(|f| f.qualname == qualname)
+                .map(|fi| (mi, fi as FuncId))
+        })
 }
 
 /// Whether `func` is test code: a `test*` function or method, or a method of a `Test*` class
@@ -231,7 +266,11 @@ pub fn request_path_loads(
         if (call.loop_depth > 0) != in_loop {
             continue;
         }
-        let Some(ctx) = per_request(cx.project, cx.project.call_contexts(site.module, call)) else {
+        let Some(ctx) = per_request(
+            cx.project,
+            cx.project.call_contexts(site.module, call),
+            call.in_recv_loop,
+        ) else {
             continue;
         };
         let m = &cx.project.modules[site.module];

@@ -14,6 +14,8 @@ use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
 
 /// Models resident together from which the rule reports (with `RESIDENT_FLOOR_MB` in total).
 pub const MIN_MODELS: usize = 2;
+/// Loads smaller than this (tokenizers, small encoders) do not count as a large model.
+pub const MIN_MODEL_MB: f64 = 250.0;
 
 pub struct MultipleLargeModelsResident;
 
@@ -26,7 +28,8 @@ static META: RuleMeta = RuleMeta {
     doc: r#"## What it does
 Adds up the model loads (catalog effect `model-load`) that one module runs at startup — at
 module level, in `__main__`, in a class's `__init__` (with the module-level loads) — and reports
-when at least two models totalling 2 GB or more stay resident together. The finding is anchored
+when at least two models of 250 MB or more each, totalling 2 GB or more, stay resident
+together. Tokenizers and other small loads do not count. The finding is anchored
 at the first load and lists every model with its size.
 
 Loads bound to the same name (`self.model = A(...)` in one branch, `self.model = B(...)` in the
@@ -127,6 +130,9 @@ fn report_module(cx: &RuleContext, startup: &[&ModelLoadSite], out: &mut Vec<Fin
         let mut residents: Vec<(Option<&str>, &ModelLoadSite, f64)> = Vec::new();
         for s in group {
             let mb = s.memory_mb.unwrap_or(0.0);
+            if mb < MIN_MODEL_MB {
+                continue;
+            }
             let name = bound_name(m, s.index);
             match residents.iter_mut().find(|r| name.is_some() && r.0 == name) {
                 Some(r) if mb > r.2 => *r = (name, s, mb),

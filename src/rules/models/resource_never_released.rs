@@ -357,5 +357,5 @@ fn repeating(cx: &RuleContext, mi: usize, call: &Call) -> Option<CallContext> {
         .iter()
         .find(|c| c.kind == CtxKind::Background && looped)
         .cloned();
-    per_request(cx.project, contexts).or(worker)
+    per_request(cx.project, contexts, call.in_recv_loop).or(worker)
 }

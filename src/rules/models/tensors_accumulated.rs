@@ -101,7 +101,7 @@ impl Rule for TensorsAccumulated {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        let lifetimes = Lifetimes::new(cx.project);
+        let lifetimes = Lifetimes::new(cx.project, META.code);
         for (mi, m) in cx.project.modules.iter().enumerate() {
             for c in containers::unbounded(m, META.code) {
                 let mut sites: Vec<_> = c
@@ -109,10 +109,13 @@ impl Rule for TensorsAccumulated {
                     .iter()
                     .filter_map(|g| {
                         let why = tensor_source(cx.catalog, m, g)?;
-                        let ctx =
-                            per_request(cx.project, cx.project.candidate_contexts(mi, g.cand))?;
+                        let ctx = per_request(
+                            cx.project,
+                            cx.project.candidate_contexts(mi, g.cand),
+                            g.cand.in_recv_loop,
+                        )?;
                         lifetimes
-                            .outlives_request(mi, &c, g, &ctx)
+                            .outlives_request(cx.project, mi, &c, g, &ctx)
                             .then_some((g, why, ctx))
                     })
                     .collect();

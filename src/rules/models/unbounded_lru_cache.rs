@@ -223,7 +223,11 @@ fn is_free_text(param: &str) -> bool {
 fn repeated_context(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<CallContext> {
     let m = &cx.project.modules[mi];
     let f = &m.functions[fid as usize];
-    if let Some(ctx) = per_request(cx.project, cx.project.contexts_at(mi, fid, f.line, false)) {
+    if let Some(ctx) = per_request(
+        cx.project,
+        cx.project.contexts_at(mi, fid, f.line, false),
+        false,
+    ) {
         return Some(ctx);
     }
     let target = if m.module.is_empty() {
@@ -236,7 +240,7 @@ fn repeated_context(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<CallCont
         .filter(|c| {
             matches!(c.resolution, Resolution::SelfMethod | Resolution::Local) && c.target == target
         })
-        .find_map(|c| per_request(cx.project, cx.project.call_contexts(mi, c)))
+        .find_map(|c| per_request(cx.project, cx.project.call_contexts(mi, c), c.in_recv_loop))
         .map(|mut ctx| {
             ctx.chain.push(ChainStep {
                 path: m.path.clone(),
