@@ -575,6 +575,15 @@ struct Agg<'a> {
 /// The containers of a module, from the candidates the hook recorded under `code`, that are
 /// created once as an unbounded built-in container, grow, and are never evicted from.
 pub fn unbounded<'a>(m: &'a ModuleFacts, code: &'a str) -> Vec<Container<'a>> {
+    // Only names created somewhere as an unbounded container can be reported: the other
+    // operations are looked at for those names alone.
+    let wanted: HashSet<&str> = ops(m, code, "init")
+        .filter(|(_, rest)| rest.get(1).is_some_and(|k| Kind::parse(k) != Kind::Other))
+        .filter_map(|(_, rest)| rest.first().copied())
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
     let spans: Vec<(u32, u32, FuncId, u32)> = ops(m, code, "class")
         .filter_map(|(c, _)| {
             let class = m.classes.iter().position(|k| k.line == c.line)?;
@@ -623,6 +632,15 @@ pub fn unbounded<'a>(m: &'a ModuleFacts, code: &'a str) -> Vec<Container<'a>> {
         let (Some(op), Some(key)) = (parts.next(), parts.next()) else {
             continue;
         };
+        // A class attribute is created bare (`cache = {}` in the class body) and used as
+        // `self.cache`.
+        if !wanted.contains(key)
+            && !key
+                .strip_prefix("self.")
+                .is_some_and(|k| wanted.contains(k))
+        {
+            continue;
+        }
         let id = if op == "reset" {
             // A `global` name rebound inside a function.
             Some((None, key.to_owned()))
@@ -683,32 +701,49 @@ pub fn unbounded<'a>(m: &'a ModuleFacts, code: &'a str) -> Vec<Container<'a>> {
     out
 }
 
-/// Why the value stored at a growth site is a tensor, when it is one: the result of a catalog
-/// call that returns a tensor, or of calling a loaded model (an entry that returns a module).
-pub fn tensor_source(catalog: &Catalog, m: &ModuleFacts, g: &Growth) -> Option<String> {
-    let returns_tensor = |name: &str| {
-        catalog
-            .lookup(name)
-            .and_then(|id| catalog.get(id).returns.as_deref())
-            .is_some_and(|r| r.contains("Tensor"))
-    };
-    let model_object = |text: &str| {
-        m.calls.iter().enumerate().find_map(|(i, c)| {
+/// The names a module binds to a loaded model that returns a module (`self.model =
+/// AutoModel.from_pretrained(...)`), with how the load reads: calling them runs the model.
+pub fn model_objects(catalog: &Catalog, m: &ModuleFacts) -> Vec<(String, String)> {
+    m.calls
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
             let entry = catalog.get(c.api?);
             let loads_module = entry.effect == Effect::ModelLoad
                 && entry
                     .returns
                     .as_deref()
                     .is_some_and(|r| r.contains("Module"));
-            (loads_module && bound_name(m, i) == Some(text)).then(|| load_label(c))
+            if !loads_module {
+                return None;
+            }
+            Some((bound_name(m, i)?.to_owned(), load_label(c)))
         })
+        .collect()
+}
+
+/// Why the value stored at a growth site is a tensor, when it is one: the result of a catalog
+/// call that returns a tensor, or of calling one of the module's `models` (`model_objects`).
+pub fn tensor_source(
+    catalog: &Catalog,
+    m: &ModuleFacts,
+    models: &[(String, String)],
+    g: &Growth,
+) -> Option<String> {
+    let returns_tensor = |name: &str| {
+        catalog
+            .lookup(name)
+            .and_then(|id| catalog.get(id).returns.as_deref())
+            .is_some_and(|r| r.contains("Tensor"))
     };
     let explain = |callee: &str, text: &str| {
         if returns_tensor(callee) {
             Some(format!("`{callee}` returns a tensor"))
         } else {
-            model_object(text)
-                .map(|load| format!("`{text}(...)` runs the model loaded by `{load}`"))
+            models
+                .iter()
+                .find(|(name, _)| name == text)
+                .map(|(_, load)| format!("`{text}(...)` runs the model loaded by `{load}`"))
         }
     };
     if let Some(callee) = g.value.strip_prefix("c:") {

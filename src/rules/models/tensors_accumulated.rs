@@ -3,7 +3,7 @@
 
 use ruff_python_ast::{Expr, Stmt};
 
-use super::containers::{self, Lifetimes, tensor_source};
+use super::containers::{self, Lifetimes, model_objects, tensor_source};
 use super::per_request;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::finding::{Finding, Severity};
@@ -103,12 +103,17 @@ impl Rule for TensorsAccumulated {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         let lifetimes = Lifetimes::new(cx.project, META.code);
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            for c in containers::unbounded(m, META.code) {
+            let containers = containers::unbounded(m, META.code);
+            if containers.is_empty() {
+                continue;
+            }
+            let models = model_objects(cx.catalog, m);
+            for c in containers {
                 let mut sites: Vec<_> = c
                     .grows
                     .iter()
                     .filter_map(|g| {
-                        let why = tensor_source(cx.catalog, m, g)?;
+                        let why = tensor_source(cx.catalog, m, &models, g)?;
                         let ctx = per_request(
                             cx.project,
                             cx.project.candidate_contexts(mi, g.cand),
