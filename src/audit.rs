@@ -20,7 +20,7 @@ use crate::project::services::{Ownership, attribute, resolve_services};
 use crate::rules::{RULES, Rule, RuleContext};
 use crate::services::{ServiceDef, read_config};
 use crate::settings::Settings;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Worker stack size: generous, because our walk and the AST drop recurse (they also grow the
 /// stack on demand).
@@ -210,7 +210,7 @@ fn service_definitions(
 
 /// Sets each finding's services and reachability from the function it is in.
 fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [Finding]) {
-    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::new();
+    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::default();
     for (mi, m) in project.modules.iter().enumerate() {
         for (fi, f) in m.functions.iter().enumerate() {
             by_name

@@ -6,7 +6,7 @@
 //! `self.attr = ...` binding of the module is known. Recursion goes through
 //! `stacker::maybe_grow`, so deeply nested code cannot overflow the stack.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -110,6 +110,8 @@ struct Collector<'a> {
     raw: Vec<RawCall>,
     /// Append-only log of bindings: (function, name, binding, call index watermark).
     bindings: Vec<(FuncId, String, Binding)>,
+    /// (function, name) -> positions in `bindings`, ascending.
+    binding_index: HashMap<(FuncId, String), Vec<u32>>,
     /// `self.attr = <call>` per class.
     attr_bindings: Vec<(u32, String, u32)>,
     /// Literal numeric positional arguments (first four) and `secs=`/`seconds=`/`delay=` per call.
@@ -160,14 +162,15 @@ pub fn collect(
         },
         raw: Vec::new(),
         bindings: Vec::new(),
+        binding_index: HashMap::default(),
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),
         raw_refs: Vec::new(),
-        constants: HashMap::new(),
+        constants: HashMap::default(),
         resolved: Vec::new(),
         resolving: Vec::new(),
-        imports: HashMap::new(),
-        module_defs: HashMap::new(),
+        imports: HashMap::default(),
+        module_defs: HashMap::default(),
         func: 0,
         class: None,
         loop_depth: 0,
@@ -339,7 +342,7 @@ impl<'a> Collector<'a> {
                 Some(t) => Binding::Annotation(t),
                 None => Binding::Unknown,
             };
-            self.bindings.push((id, p.name().id.to_string(), binding));
+            self.bind(id, p.name().id.to_string(), binding);
         }
         let saved_class_body = self.class_body_func.take();
         self.visit_body(&f.body);
@@ -551,11 +554,27 @@ impl<'a> Collector<'a> {
         });
     }
 
+    fn bind(&mut self, func: FuncId, name: String, binding: Binding) {
+        let pos = self.bindings.len() as u32;
+        self.binding_index
+            .entry((func, name.clone()))
+            .or_default()
+            .push(pos);
+        self.bindings.push((func, name, binding));
+    }
+
+    /// The latest binding of `name` in `func` made before position `limit` of the log.
+    fn binding_before(&self, func: FuncId, name: &str, limit: usize) -> Option<Binding> {
+        let positions = self.binding_index.get(&(func, name.to_owned()))?;
+        let i = positions.partition_point(|&p| (p as usize) < limit);
+        (i > 0).then(|| self.bindings[positions[i - 1] as usize].2.clone())
+    }
+
     fn bind_target(&mut self, target: &Expr, value_call: Option<u32>) {
         match target {
             Expr::Name(n) => {
                 let b = value_call.map_or(Binding::Unknown, Binding::Call);
-                self.bindings.push((self.func, n.id.to_string(), b));
+                self.bind(self.func, n.id.to_string(), b);
             }
             Expr::Attribute(a) => {
                 if let (Expr::Name(base), Some(call), Some(class)) =
@@ -1144,11 +1163,11 @@ impl Collector<'_> {
         let attrs: Vec<String> = parts.map(str::to_owned).collect();
         let limit = mark.min(self.bindings.len());
         let is_self = head == "self" || head == "cls";
-        let local = self.bindings[..limit]
-            .iter()
-            .rev()
-            .find(|(f, n, _)| *f == func && *n == head && !is_self)
-            .map(|(_, _, b)| b.clone());
+        let local = if is_self {
+            None
+        } else {
+            self.binding_before(func, &head, limit)
+        };
         if let Some(b) = local {
             return self.resolve_binding(b, &attrs, text);
         }
@@ -1188,12 +1207,7 @@ impl Collector<'_> {
             return (join(&base, &attrs), Resolution::Local);
         }
         if func != 0 {
-            let global = self
-                .bindings
-                .iter()
-                .rev()
-                .find(|(f, n, _)| *f == 0 && *n == head)
-                .map(|(_, _, b)| b.clone());
+            let global = self.binding_before(0, &head, usize::MAX);
             if let Some(b) = global {
                 return self.resolve_binding(b, &attrs, text);
             }
