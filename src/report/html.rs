@@ -767,6 +767,7 @@ const SCRIPT: &str = r#"
     return tr;
   }
 
+  var byRow = new Map();
   var rows = DATA.findings.map(function (f) {
     var tr = el('tr', 'finding' + (f.reachable ? '' : ' unreachable'));
     tr.tabIndex = 0;
@@ -789,13 +790,22 @@ const SCRIPT: &str = r#"
     var msg = rich(el('td', 'msg'), f.message);
     if (!f.reachable) msg.appendChild(el('span', 'tag', 'unreachable'));
     tr.appendChild(msg);
-    var d = detail(f);
-    function toggle() { d.hidden = !d.hidden; tr.classList.toggle('open', !d.hidden); }
-    tr.addEventListener('click', toggle);
-    tr.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
     var haystack = [f.code, f.rule, f.path + ':' + f.line, f.function, f.message, f.help, f.context,
       f.services.join(' '), f.chain_short].join('\n').toLowerCase();
-    return { f: f, tr: tr, detail: d, haystack: haystack };
+    var r = { f: f, tr: tr, detail: null, haystack: haystack };
+    // Detail rows are built on first open: a large audit would otherwise build thousands.
+    function toggle() {
+      if (!r.detail) {
+        r.detail = detail(f);
+        tr.parentNode.insertBefore(r.detail, tr.nextSibling);
+      }
+      r.detail.hidden = !r.detail.hidden;
+      tr.classList.toggle('open', !r.detail.hidden);
+    }
+    tr.addEventListener('click', toggle);
+    tr.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
+    byRow.set(tr, r);
+    return r;
   });
 
   function sortValue(r, key) {
@@ -816,7 +826,12 @@ const SCRIPT: &str = r#"
     return c * state.dir || a.f.rank - b.f.rank;
   }
   function render() {
-    rows.slice().sort(compare).forEach(function (r) { tbody.appendChild(r.tr); tbody.appendChild(r.detail); });
+    var frag = document.createDocumentFragment();
+    rows.slice().sort(compare).forEach(function (r) {
+      frag.appendChild(r.tr);
+      if (r.detail) frag.appendChild(r.detail);
+    });
+    tbody.appendChild(frag);
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
       th.classList.remove('sorted-asc', 'sorted-desc');
       if (th.getAttribute('data-key') === state.key) th.classList.add(state.dir > 0 ? 'sorted-asc' : 'sorted-desc');
@@ -830,7 +845,7 @@ const SCRIPT: &str = r#"
       var ok = (!band || r.f.severity === band) && (!rule || r.f.code === rule) &&
         (!service || r.f.services.indexOf(service) >= 0) && (!text || r.haystack.indexOf(text) >= 0);
       r.tr.hidden = !ok;
-      if (!ok) { r.detail.hidden = true; r.tr.classList.remove('open'); }
+      if (!ok && r.detail) { r.detail.hidden = true; r.tr.classList.remove('open'); }
       if (ok) shown++;
     });
     document.getElementById('f-count').textContent = 'Showing ' + shown + ' of ' + rows.length + ' findings';
@@ -870,7 +885,7 @@ const SCRIPT: &str = r#"
       controls.text.dispatchEvent(new Event('input'));
       table.querySelector('th[data-key="cost"]').click();
       var costs = Array.prototype.map.call(tbody.querySelectorAll('tr.finding'), function (tr) {
-        return rows.filter(function (r) { return r.tr === tr; })[0].f.typical_ms;
+        return byRow.get(tr).f.typical_ms;
       });
       out.sorted_by_cost = costs.every(function (c, i) { return i === 0 || costs[i - 1] >= c; });
       table.querySelector('th[data-key="rank"]').click();
@@ -886,6 +901,7 @@ const SCRIPT: &str = r#"
       errors.push(String(e && e.stack || e));
     }
     out.errors = errors;
+    out.elapsed_ms = Math.round(performance.now());
     out.ok = errors.length === 0 && out.rows === out.expected_rows && out.band_rows === out.band_expected &&
       out.rows_after_reset === out.expected_rows && out.text_rows === 0 && out.sorted_by_cost === true &&
       out.scripts === 2 && (out.expected_rows === 0 || out.detail_opens === true);

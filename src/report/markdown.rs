@@ -234,7 +234,7 @@ fn executive_summary(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
     if o.services.is_empty() {
         writeln!(
             w,
-            "- **Services found:** not determined (no finding could be attributed to a service)."
+            "- **Services found:** not determined (no manifest, compose file, Procfile or script entry named a service, and no finding was attributed to one)."
         )?;
     } else {
         let names: Vec<String> = o.services.iter().map(|s| code(s, Ctx::Prose)).collect();

@@ -6,7 +6,7 @@
 //! and CSV outputs of one audit always agree with each other.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::audit::AuditReport;
@@ -350,6 +350,8 @@ pub struct Overview<'a> {
     pub report: &'a AuditReport,
     /// Every finding in rank order.
     pub ranked: Vec<&'a Finding>,
+    /// 1-based ranks by finding address, so that tables look ranks up in constant time.
+    ranks: HashMap<usize, usize>,
     /// The distinct services named by any finding, sorted; empty until attribution exists.
     pub services: Vec<&'a str>,
     /// Hotspot counts per band (reachable, non-syntax findings).
@@ -399,8 +401,14 @@ impl<'a> Overview<'a> {
         // The unattributed bucket is a remainder, not a service: it goes last.
         per_service.sort_by_key(|s| s.name == UNATTRIBUTED);
 
+        let ranks = ranked
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (std::ptr::from_ref::<Finding>(f) as usize, i + 1))
+            .collect();
         Overview {
             report,
+            ranks,
             actions: action_items(&ranked),
             ranked,
             services,
@@ -419,10 +427,10 @@ impl<'a> Overview<'a> {
 
     /// The 1-based rank of a finding among all findings.
     pub fn rank_of(&self, f: &Finding) -> usize {
-        self.ranked
-            .iter()
-            .position(|g| std::ptr::eq(*g, f))
-            .map_or(0, |i| i + 1)
+        self.ranks
+            .get(&(std::ptr::from_ref(f) as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A name for the audited project: the last component of its root, resolved so that `.`

@@ -71,7 +71,7 @@ if console:
     problems.append("console messages:\n  " + "\n  ".join(console))
 if problems:
     sys.exit(f"{name}: " + "\n".join(problems))
-print(f"{name}: ok ({result['rows']} rows; `{band}` filter shows {result['band_rows']})")
+print(f"{name}: ok ({result['rows']} rows; `{band}` filter shows {result['band_rows']}; page ready in {result.get('elapsed_ms')} ms)")
 PY
 }
 
