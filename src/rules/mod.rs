@@ -181,17 +181,20 @@ pub fn candidate_finding(
     }
 }
 
-/// "on every request", or "in a loop on every request" when loops inside the request repeat it.
+/// Where a per-request cost is paid, for messages: "on every request" (or "in a loop on every
+/// request" when loops inside the request repeat it). Any `async def` runs on the event loop,
+/// but not every coroutine runs per request, so that context only claims "every call".
 pub fn per_request_phrase(loop_depth: u8, ctx: &CallContext) -> &'static str {
     let inner = if ctx.kind == CtxKind::RequestLoop {
         loop_depth.saturating_sub(1)
     } else {
         loop_depth
     };
-    if inner > 0 {
-        "in a loop on every request"
-    } else {
-        "on every request"
+    match (ctx.kind, inner > 0) {
+        (CtxKind::EventLoop, false) => "on every call, on the event loop",
+        (CtxKind::EventLoop, true) => "in a loop on every call, on the event loop",
+        (_, false) => "on every request",
+        (_, true) => "in a loop on every request",
     }
 }
 

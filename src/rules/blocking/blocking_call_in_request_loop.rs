@@ -20,15 +20,16 @@ static META: RuleMeta = RuleMeta {
 Finds waits that add latency to every request of a synchronous service without doing any of
 the request's work:
 
-- `time.sleep(...)` (any catalog entry with the `sleep` effect) in the body of a loop that
-  receives work (`recv_json`, `queue.get`, `accept`, ...) or in a request handler;
+- `time.sleep(<literal seconds>)` (any catalog entry with the `sleep` effect) in the body of a
+  loop that receives work (`recv_json`, `queue.get`, `accept`, ...) or in a request handler;
 - `input(...)` there: a service that waits for a console;
 - a directory walk whose literal root is `/`, `~` or a home directory.
 
 Other blocking I/O in a request loop (an HTTP call, a database query, a file read) is usually
 the work the request asks for, so it is not reported here. Code on the event loop is left to
-PA101–PA109, which report the same calls there, and a literal `time.sleep(0)` (a deliberate
-yield that costs nothing) is ignored.
+PA101–PA109, which report the same calls there. A sleep whose duration is computed
+(`time.sleep(self.interval)`, a back-off) is not reported: its cost cannot be stated and it is
+usually a deliberate rate limit; nor is `time.sleep(0)`, a yield that costs nothing.
 
 ## Why is this slow?
 A receive loop handles one message at a time: a pause after each reply caps the service's
@@ -59,8 +60,8 @@ def serve(socket):
 ```
 
 ## Cost model
-The literal duration of the sleep (`time.sleep(0.1)` costs 100 ms per request), else the
-catalog range of the call; a walk over an unbounded root is costed as 2–60 s like PA105. The
+The literal duration of the sleep (`time.sleep(0.1)` costs 100 ms per request); the catalog
+range of `input`; a walk over an unbounded root is costed as 2–60 s like PA105. The
 receive loop itself is the request, so only loops nested inside it multiply the cost (×10).
 
 ## Known false positives
@@ -83,7 +84,9 @@ impl Rule for BlockingCallInRequestLoop {
                     continue;
                 }
                 let range = match entry.effect {
-                    Effect::Sleep if call.seconds == Some(0.0) => continue,
+                    // A computed duration (a back-off, a configured rate limit) has no cost we
+                    // can state, and a zero sleep is a deliberate yield.
+                    Effect::Sleep if call.seconds.is_none_or(|s| s <= 0.0) => continue,
                     Effect::Sleep | Effect::Input => call_range(entry, call),
                     Effect::FsWalk => match unbounded_root(call) {
                         Some(r) => r,

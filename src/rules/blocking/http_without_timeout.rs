@@ -80,7 +80,7 @@ impl Rule for HttpWithoutTimeout {
                 let place = match severity {
                     Severity::High => "the request never completes",
                     Severity::Medium => "this background job stops for good",
-                    _ => "the service never finishes starting",
+                    _ => "startup (or the construction of this object) never finishes",
                 };
                 let via = if offloaded {
                     format!(" (run through `{}`)", call.target)

@@ -74,7 +74,7 @@ impl Rule for DeepcopyOnRequestPath {
                     estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
                 let func = &m.functions[call.func as usize].qualname;
                 let message = format!(
-                    "`{}` copies an object graph {} in `{func}` (~{})",
+                    "`{}` copies an object graph in `{func}` {} (~{})",
                     call.target,
                     per_request_phrase(call.loop_depth, ctx),
                     fmt_range(est.low_ms, est.high_ms)

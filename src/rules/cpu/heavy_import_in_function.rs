@@ -1,17 +1,23 @@
 //! PA306 heavy-import-in-function: a heavy library imported inside a per-request function, so
 //! that the first request after each start pays the cold import.
 
-use ruff_python_ast::Stmt;
-use ruff_text_size::Ranged;
+use ruff_python_ast::{ExceptHandler, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::catalog::{ApiId, Catalog, Effect};
 use crate::cost::{estimate, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::{FnKind, ModuleFacts};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Confidence, Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding, request_context};
 
 pub struct HeavyImportInFunction;
+
+/// The message of markers over `try` bodies whose handlers catch a failed import.
+const OPTIONAL_IMPORT: &str = "optional-import";
+
+/// Exceptions that a `try: import x` catches when `x` is an optional dependency.
+const IMPORT_ERRORS: &[&str] = &["ImportError", "ModuleNotFoundError"];
 
 static META: RuleMeta = RuleMeta {
     code: "PA306",
@@ -50,6 +56,9 @@ def handle_request(msg):
 The catalog's cold-import range for the module, paid once (by the first request after start),
 never multiplied by loops.
 
+An import guarded by `try: ... except ImportError:` is an optional dependency: the cost is
+paid only where the package is installed, so those findings carry confidence `possible`.
+
 ## Known false positives
 If another module of the same process imports the package at startup, the import in the
 function is already warm. A deliberately lazy import that keeps a rarely used feature from
@@ -68,6 +77,11 @@ impl Rule for HeavyImportInFunction {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
+            let optional_bodies: Vec<_> = m
+                .candidates
+                .iter()
+                .filter(|c| c.code == META.code && c.message == OPTIONAL_IMPORT)
+                .collect();
             for c in m.candidates.iter().filter(|c| c.code == META.code) {
                 let Some(api) = c.api else { continue };
                 let entry = cx.catalog.get(api);
@@ -98,19 +112,27 @@ impl Rule for HeavyImportInFunction {
                     entry.source
                 );
                 let func = &m.functions[c.func as usize].qualname;
+                let optional = optional_bodies
+                    .iter()
+                    .any(|b| b.func == c.func && b.line <= c.line && c.line <= b.end_line);
                 let message = format!(
                     "`{}` inside `{func}`: the first request after each start pays the cold \
-                     import of `{}` (~{})",
+                     import of `{}` (~{}){}",
                     c.text,
                     entry.name,
-                    fmt_range(est.low_ms, est.high_ms)
+                    fmt_range(est.low_ms, est.high_ms),
+                    if optional {
+                        "; an optional dependency, paid only where it is installed"
+                    } else {
+                        ""
+                    }
                 );
                 let help = format!(
                     "Import `{}` at module level (or in a startup hook) so that the cost is paid \
                      before the service accepts requests.",
                     entry.name
                 );
-                out.push(candidate_finding(
+                let mut finding = candidate_finding(
                     &META,
                     cx.project,
                     mi,
@@ -120,7 +142,11 @@ impl Rule for HeavyImportInFunction {
                     severity,
                     message,
                     help,
-                ));
+                );
+                if optional {
+                    finding.confidence = finding.confidence.min(Confidence::Possible);
+                }
+                out.push(finding);
             }
         }
     }
@@ -133,6 +159,15 @@ impl AstRule for HeavyImportInFunction {
 
     fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
         if cx.func == 0 {
+            return;
+        }
+        if let Stmt::Try(t) = stmt {
+            if let (Some(first), Some(last)) = (t.body.first(), t.body.last())
+                && t.handlers.iter().any(catches_import_error)
+            {
+                let body = TextRange::new(first.start(), last.end());
+                cx.report(body, OPTIONAL_IMPORT.to_owned());
+            }
             return;
         }
         let names: Vec<String> = match stmt {
@@ -153,6 +188,24 @@ impl AstRule for HeavyImportInFunction {
         if let Some(api) = names.iter().find_map(|n| heavy(cx.catalog, n)) {
             cx.report_api(stmt.range(), cx.catalog.get(api).name.clone(), Some(api));
         }
+    }
+}
+
+/// `except ImportError`, `except (ImportError, OSError)`, `except ModuleNotFoundError as e`.
+fn catches_import_error(handler: &ExceptHandler) -> bool {
+    let ExceptHandler::ExceptHandler(h) = handler;
+    let names_import_error = |e: &Expr| {
+        let name = match e {
+            Expr::Name(n) => n.id.as_str(),
+            Expr::Attribute(a) => a.attr.id.as_str(),
+            _ => return false,
+        };
+        IMPORT_ERRORS.contains(&name)
+    };
+    match h.type_.as_deref() {
+        Some(Expr::Tuple(t)) => t.elts.iter().any(names_import_error),
+        Some(e) => names_import_error(e),
+        None => false,
     }
 }
 

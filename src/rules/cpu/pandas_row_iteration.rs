@@ -120,3 +120,19 @@ impl AstRule for PandasRowIteration {
         cx.report_api(call.range(), text, api);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::audit_snippet;
+
+    #[test]
+    fn silent_without_a_pandas_import() {
+        let source =
+            "def handle_request(msg, table):\n    for row in table.iterrows():\n        pass\n";
+        let report = audit_snippet("nopandas.py", source, &["PA307"]);
+        assert!(report.findings.is_empty());
+        let with_pandas = format!("import pandas\n{source}");
+        let report = audit_snippet("pandas_used.py", &with_pandas, &["PA307"]);
+        assert_eq!(report.findings.len(), 1);
+    }
+}

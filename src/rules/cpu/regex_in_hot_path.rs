@@ -4,12 +4,12 @@
 use ruff_python_ast::{Expr, InterpolatedStringElement};
 use ruff_text_size::Ranged;
 
-use super::{inner_loops, report_candidates};
+use super::report_candidates;
 use crate::catalog::Effect;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::dotted_name;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, per_request_phrase};
 
 pub struct RegexInHotPath;
 
@@ -85,14 +85,10 @@ impl Rule for RegexInHotPath {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         report_candidates(&META, cx, out, &|m, c, ctx, _, cost| {
             let func = &m.functions[c.func as usize].qualname;
-            let where_ = if inner_loops(c.loop_depth, ctx) > 0 {
-                "inside a loop"
-            } else {
-                "on every request"
-            };
+            let where_ = per_request_phrase(c.loop_depth, ctx);
             Some((
                 format!(
-                    "`{}` compiles a pattern built from data {where_} in `{func}` (~{cost})",
+                    "`{}` compiles a pattern built from data in `{func}` {where_} (~{cost})",
                     c.message
                 ),
                 "Compile the pattern once (at module level, or when the data it is built from is \

@@ -92,8 +92,8 @@ impl Rule for ClientPerRequest {
                     estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
                 let func = &m.functions[call.func as usize].qualname;
                 let message = format!(
-                    "`{}` builds a new client {} in `{func}`: its pool starts empty, so each \
-                     request opens fresh connections (~{})",
+                    "`{}` builds a new client in `{func}` {}: its pool starts empty, so each \
+                     call opens fresh connections (~{})",
                     call.target,
                     per_request_phrase(call.loop_depth, ctx),
                     fmt_range(est.low_ms, est.high_ms)

@@ -84,7 +84,7 @@ impl Rule for ExecutorPerCall {
                     estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
                 let func = &m.functions[call.func as usize].qualname;
                 let message = format!(
-                    "`{}` starts and joins a new worker pool {} in `{func}` (~{})",
+                    "`{}` starts and joins a new worker pool in `{func}` {} (~{})",
                     call.target,
                     per_request_phrase(call.loop_depth, ctx),
                     fmt_range(est.low_ms, est.high_ms)
