@@ -2,7 +2,8 @@
 //!
 //! The visitor records definitions and call sites with their local context (enclosing function,
 //! loop depth, receive loops, `with`, `await`), and dispatches each statement and expression to
-//! the AST-level rules. Names are resolved after the walk, when every import, definition and
+//! the AST-level rules, which also see the value kinds of local names (`kinds`) and the `if`
+//! tests guarding the current point. Names are resolved after the walk, when every import, definition and
 //! `self.attr = ...` binding of the module is known. Recursion goes through
 //! `stacker::maybe_grow`, so deeply nested code cannot overflow the stack.
 
@@ -13,7 +14,9 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange};
 
-use super::kinds::{KindBinding, ValueKind, kind_of_annotation, kind_of_expr, latest};
+use super::kinds::{
+    KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr, latest,
+};
 use super::names::{
     Base, Dotted, dotted, dotted_name, is_literal, number_literal, str_literal, truncate,
 };
@@ -46,7 +49,7 @@ pub struct LocalContext<'c> {
     pub catalog: &'c Catalog,
     /// The class of the enclosing method, if any (`self.attr` kinds are shared per class).
     class: Option<u32>,
-    kinds: &'c [KindBinding],
+    kinds: &'c KindBindings,
     guards: &'c [TextRange],
     imports: &'c HashMap<String, String>,
     line_index: &'c LineIndex,
@@ -135,7 +138,7 @@ struct Collector<'a> {
     /// Append-only log of bindings: (function, name, binding, call index watermark).
     bindings: Vec<(FuncId, String, Binding)>,
     /// Value kinds of names and `self.attr`s, in binding order.
-    kinds: Vec<KindBinding>,
+    kinds: KindBindings,
     /// Ranges of the `if` tests enclosing the current statement, within the current function.
     guards: Vec<TextRange>,
     /// `self.attr = <call>` per class.
@@ -184,7 +187,7 @@ pub fn collect(
         },
         raw: Vec::new(),
         bindings: Vec::new(),
-        kinds: Vec::new(),
+        kinds: KindBindings::new(),
         guards: Vec::new(),
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),
@@ -304,10 +307,9 @@ impl<'a> Collector<'a> {
             _ => return,
         };
         let class = self.method_class(self.func);
-        self.kinds.push(KindBinding {
+        self.kinds.entry(name).or_default().push(KindBinding {
             func: self.func,
             class,
-            name,
             kind,
             loop_depth: self.loop_depth,
         });
@@ -398,13 +400,15 @@ impl<'a> Collector<'a> {
             };
             self.bindings.push((id, p.name().id.to_string(), binding));
             let kind = p.annotation().map_or(ValueKind::Other, kind_of_annotation);
-            self.kinds.push(KindBinding {
-                func: id,
-                class: None,
-                name: p.name().id.to_string(),
-                kind,
-                loop_depth: 0,
-            });
+            self.kinds
+                .entry(p.name().id.to_string())
+                .or_default()
+                .push(KindBinding {
+                    func: id,
+                    class: None,
+                    kind,
+                    loop_depth: 0,
+                });
         }
         let saved_class_body = self.class_body_func.take();
         self.visit_body(&f.body);

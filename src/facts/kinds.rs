@@ -5,6 +5,8 @@
 //! the same scope: a literal, a comprehension, a call of a builtin constructor, an annotation.
 //! Everything else is `Other`, and rules stay silent on `Other`.
 
+use std::collections::HashMap;
+
 use ruff_python_ast::{self as ast, Expr};
 
 /// What a binding says about the value a name holds.
@@ -75,35 +77,36 @@ pub fn kind_of_annotation(annotation: &Expr) -> ValueKind {
     }
 }
 
-/// One binding of a name (or of `self.attr`) to a kind, in the order the module pass saw it.
+/// One binding of a name (or of `self.attr`) to a kind.
 #[derive(Debug, Clone)]
 pub struct KindBinding {
     pub func: u32,
     /// The class whose methods share `self.attr` bindings, for attribute names.
     pub class: Option<u32>,
-    /// `name` or `self.attr`.
-    pub name: String,
     pub kind: ValueKind,
     /// Loop depth inside its function where the binding happened.
     pub loop_depth: u8,
 }
 
+/// Every binding of each name (`name` or `self.attr`) in the order the module pass saw them;
+/// keyed by name so that a lookup stays cheap in very large modules.
+pub type KindBindings = HashMap<String, Vec<KindBinding>>;
+
 /// The latest binding of `name` visible from function `func` (of class `class`): a local name
 /// is looked up in the function, `self.attr` in every method of the class seen so far.
 pub fn latest<'k>(
-    bindings: &'k [KindBinding],
+    bindings: &'k KindBindings,
     func: u32,
     class: Option<u32>,
     name: &str,
 ) -> Option<&'k KindBinding> {
     let is_attr = name.starts_with("self.");
-    bindings.iter().rev().find(|b| {
-        b.name == name
-            && if is_attr {
-                class.is_some() && b.class == class
-            } else {
-                b.func == func
-            }
+    bindings.get(name)?.iter().rev().find(|b| {
+        if is_attr {
+            class.is_some() && b.class == class
+        } else {
+            b.func == func
+        }
     })
 }
 
@@ -146,19 +149,19 @@ mod tests {
 
     #[test]
     fn latest_binding_per_scope() {
-        let b = |func, class, name: &str, kind| KindBinding {
-            func,
-            class,
-            name: name.to_owned(),
-            kind,
-            loop_depth: 0,
+        let mut all = KindBindings::new();
+        let mut b = |func, class, name: &str, kind| {
+            all.entry(name.to_owned()).or_default().push(KindBinding {
+                func,
+                class,
+                kind,
+                loop_depth: 0,
+            })
         };
-        let all = vec![
-            b(1, Some(0), "self.items", ValueKind::List),
-            b(2, Some(0), "seen", ValueKind::List),
-            b(2, Some(0), "seen", ValueKind::Set),
-            b(3, None, "seen", ValueKind::List),
-        ];
+        b(1, Some(0), "self.items", ValueKind::List);
+        b(2, Some(0), "seen", ValueKind::List);
+        b(2, Some(0), "seen", ValueKind::Set);
+        b(3, None, "seen", ValueKind::List);
         assert_eq!(
             latest(&all, 2, Some(0), "seen").unwrap().kind,
             ValueKind::Set
