@@ -3,8 +3,8 @@
 //! The visitor records definitions and call sites with their local context (enclosing function,
 //! loop depth, receive loops, `with`, `await`), and dispatches each statement and expression to
 //! the AST-level rules, which also see the value kinds of local names (`kinds`) and the `if`
-//! tests guarding the current point. Names are resolved after the walk, when every import, definition and
-//! `self.attr = ...` binding of the module is known. Recursion goes through
+//! tests guarding the current point. Names are resolved after the walk, when every import,
+//! definition and `self.attr = ...` binding of the module is known. Recursion goes through
 //! `stacker::maybe_grow`, so deeply nested code cannot overflow the stack.
 
 use std::collections::HashMap;
