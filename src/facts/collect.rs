@@ -2,8 +2,9 @@
 //!
 //! The visitor records definitions and call sites with their local context (enclosing function,
 //! loop depth, receive loops, `with`, `await`), and dispatches each statement and expression to
-//! the AST-level rules. Names are resolved after the walk, when every import, definition and
-//! `self.attr = ...` binding of the module is known. Recursion goes through
+//! the AST-level rules, which also see the value kinds of local names (`kinds`) and the `if`
+//! tests guarding the current point. Names are resolved after the walk, when every import,
+//! definition and `self.attr = ...` binding of the module is known. Recursion goes through
 //! `stacker::maybe_grow`, so deeply nested code cannot overflow the stack.
 
 use rustc_hash::FxHashMap as HashMap;
@@ -13,11 +14,14 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange};
 
+use super::kinds::{
+    KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr, latest,
+};
 use super::names::{
     Base, Dotted, dotted, dotted_name, is_literal, number_literal, str_literal, truncate,
 };
 use super::{Call, Candidate, Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
-use crate::catalog::Catalog;
+use crate::catalog::{ApiId, Catalog};
 use crate::contexts::ContextPatterns;
 
 /// Stack red zone and segment size for our recursive walk.
@@ -41,6 +45,12 @@ pub struct LocalContext<'c> {
     pub loop_depth: u8,
     pub in_async: bool,
     pub module: &'c str,
+    /// The API catalog, for rules that decide from an entry's effect at the AST level.
+    pub catalog: &'c Catalog,
+    /// The class of the enclosing method, if any (`self.attr` kinds are shared per class).
+    class: Option<u32>,
+    kinds: &'c KindBindings,
+    guards: &'c [TextRange],
     imports: &'c HashMap<String, String>,
     line_index: &'c LineIndex,
     source: &'c str,
@@ -63,7 +73,24 @@ impl LocalContext<'_> {
         &self.source[range]
     }
 
+    /// The kind of value `name` (or `self.attr`) was last bound to before this point, with the
+    /// loop depth of that binding; `None` when no binding was seen.
+    pub fn value_kind(&self, name: &str) -> Option<(ValueKind, u8)> {
+        latest(self.kinds, self.func, self.class, name).map(|b| (b.kind, b.loop_depth))
+    }
+
+    /// The source text of the `if`/`elif` tests guarding this point in the current function,
+    /// innermost last.
+    pub fn guards(&self) -> impl Iterator<Item = &str> {
+        self.guards.iter().map(|r| &self.source[*r])
+    }
+
     pub fn report(&mut self, range: TextRange, message: String) {
+        self.report_api(range, message, None);
+    }
+
+    /// Reports a candidate whose cost comes from a catalog entry.
+    pub fn report_api(&mut self, range: TextRange, message: String, api: Option<ApiId>) {
         let start = self.line_index.line_column(range.start(), self.source);
         let end = self.line_index.line_column(range.end(), self.source);
         let text = truncate(self.source[range].lines().next().unwrap_or(""), 80);
@@ -78,7 +105,7 @@ impl LocalContext<'_> {
             in_recv_loop: false,
             message,
             text,
-            api: None,
+            api,
         });
     }
 }
@@ -112,6 +139,10 @@ struct Collector<'a> {
     bindings: Vec<(FuncId, String, Binding)>,
     /// (function, name) -> positions in `bindings`, ascending.
     binding_index: HashMap<(FuncId, String), Vec<u32>>,
+    /// Value kinds of names and `self.attr`s, in binding order.
+    kinds: KindBindings,
+    /// Ranges of the `if` tests enclosing the current statement, within the current function.
+    guards: Vec<TextRange>,
     /// `self.attr = <call>` per class.
     attr_bindings: Vec<(u32, String, u32)>,
     /// Literal numeric positional arguments (first four) and `secs=`/`seconds=`/`delay=` per call.
@@ -163,6 +194,8 @@ pub fn collect(
         raw: Vec::new(),
         bindings: Vec::new(),
         binding_index: HashMap::default(),
+        kinds: KindBindings::new(),
+        guards: Vec::new(),
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),
         raw_refs: Vec::new(),
@@ -225,45 +258,70 @@ impl<'a> Collector<'a> {
     }
 
     fn run_rules_stmt(&mut self, stmt: &Stmt) {
-        if self.rules.is_empty() {
-            return;
-        }
-        let in_async = self.facts.functions[self.func as usize].is_async;
-        for rule in self.rules {
-            let mut cx = LocalContext {
-                func: self.func,
-                loop_depth: self.loop_depth,
-                in_async,
-                module: &self.facts.module,
-                imports: &self.imports,
-                line_index: self.line_index,
-                source: self.source,
-                out: &mut self.facts.candidates,
-                code: rule.code(),
-            };
-            rule.check_stmt(stmt, &mut cx);
-        }
+        self.run_rules(|rule, cx| rule.check_stmt(stmt, cx));
     }
 
     fn run_rules_expr(&mut self, expr: &Expr) {
-        if self.rules.is_empty() {
+        self.run_rules(|rule, cx| rule.check_expr(expr, cx));
+    }
+
+    fn run_rules(&mut self, check: impl Fn(&dyn AstRule, &mut LocalContext)) {
+        let rules = self.rules;
+        if rules.is_empty() {
             return;
         }
         let in_async = self.facts.functions[self.func as usize].is_async;
-        for rule in self.rules {
+        let class = self.method_class(self.func);
+        for rule in rules {
             let mut cx = LocalContext {
                 func: self.func,
                 loop_depth: self.loop_depth,
                 in_async,
                 module: &self.facts.module,
+                catalog: self.catalog,
+                class,
+                kinds: &self.kinds,
+                guards: &self.guards,
                 imports: &self.imports,
                 line_index: self.line_index,
                 source: self.source,
                 out: &mut self.facts.candidates,
                 code: rule.code(),
             };
-            rule.check_expr(expr, &mut cx);
+            check(*rule, &mut cx);
         }
+    }
+
+    /// Records the kind of value an assignment target now holds; unpacking targets get `Other`.
+    fn record_kind(&mut self, target: &Expr, kind: ValueKind) {
+        let name = match target {
+            Expr::Name(n) => n.id.to_string(),
+            Expr::Attribute(a) => match &*a.value {
+                Expr::Name(base) if base.id.as_str() == "self" => format!("self.{}", a.attr.id),
+                _ => return,
+            },
+            Expr::Tuple(t) => {
+                for e in t.elts.iter() {
+                    self.record_kind(e, ValueKind::Other);
+                }
+                return;
+            }
+            Expr::List(t) => {
+                for e in t.elts.iter() {
+                    self.record_kind(e, ValueKind::Other);
+                }
+                return;
+            }
+            Expr::Starred(st) => return self.record_kind(&st.value, ValueKind::Other),
+            _ => return,
+        };
+        let class = self.method_class(self.func);
+        self.kinds.entry(name).or_default().push(KindBinding {
+            func: self.func,
+            class,
+            kind,
+            loop_depth: self.loop_depth,
+        });
     }
 
     fn enter_function(
@@ -273,7 +331,7 @@ impl<'a> Collector<'a> {
         is_async: bool,
         decorators: Vec<String>,
         range: TextRange,
-    ) -> (FuncId, Option<u32>, u8) {
+    ) -> (FuncId, Option<u32>, u8, Vec<TextRange>) {
         let parent = self.func;
         let parent_q = &self.facts.functions[parent as usize].qualname;
         let qualname = match (kind, self.class) {
@@ -300,16 +358,23 @@ impl<'a> Collector<'a> {
             line: self.line(range),
             end_line: self.line_index.line_index(range.end()).get() as u32,
         });
-        let saved = (self.func, self.class, self.loop_depth);
+        // A nested body runs when it is called, not under the tests around its definition.
+        let saved = (
+            self.func,
+            self.class,
+            self.loop_depth,
+            std::mem::take(&mut self.guards),
+        );
         self.func = id;
         self.loop_depth = 0;
         saved
     }
 
-    fn leave_function(&mut self, saved: (FuncId, Option<u32>, u8)) {
+    fn leave_function(&mut self, saved: (FuncId, Option<u32>, u8, Vec<TextRange>)) {
         self.func = saved.0;
         self.class = saved.1;
         self.loop_depth = saved.2;
+        self.guards = saved.3;
     }
 
     fn visit_function_def(&mut self, f: &'a ast::StmtFunctionDef) {
@@ -343,6 +408,16 @@ impl<'a> Collector<'a> {
                 None => Binding::Unknown,
             };
             self.bind(id, p.name().id.to_string(), binding);
+            let kind = p.annotation().map_or(ValueKind::Other, kind_of_annotation);
+            self.kinds
+                .entry(p.name().id.to_string())
+                .or_default()
+                .push(KindBinding {
+                    func: id,
+                    class: None,
+                    kind,
+                    loop_depth: 0,
+                });
         }
         let saved_class_body = self.class_body_func.take();
         self.visit_body(&f.body);
@@ -892,6 +967,7 @@ impl<'a> Collector<'a> {
                 let start = self.facts.calls.len();
                 let cand_start = self.facts.candidates.len();
                 self.bind_target(&f.target, None);
+                self.record_kind(&f.target, ValueKind::Other);
                 self.visit_expr(&f.target);
                 self.visit_body(&f.body);
                 self.close_loop(start, cand_start, iter_receives);
@@ -908,6 +984,7 @@ impl<'a> Collector<'a> {
                     }
                     if let Some(vars) = &item.optional_vars {
                         self.bind_target(vars, vc);
+                        self.record_kind(vars, ValueKind::Other);
                     }
                 }
                 self.visit_body(&w.body);
@@ -916,9 +993,11 @@ impl<'a> Collector<'a> {
                 let before = self.facts.calls.len();
                 self.visit_expr(&a.value);
                 let vc = self.value_call(&a.value, before);
+                let kind = kind_of_expr(&a.value);
                 for t in &a.targets {
                     self.visit_expr(t);
                     self.bind_target(t, vc);
+                    self.record_kind(t, kind);
                 }
                 if self.func == 0
                     && let [Expr::Name(n)] = a.targets.as_slice()
@@ -944,6 +1023,11 @@ impl<'a> Collector<'a> {
                     }
                     _ => self.bind_target(&a.target, vc),
                 }
+                let kind = match a.value.as_deref().map(kind_of_expr) {
+                    Some(k) if k != ValueKind::Other => k,
+                    _ => kind_of_annotation(&a.annotation),
+                };
+                self.record_kind(&a.target, kind);
                 if let Some(i) = vc {
                     self.facts.calls[i as usize].assigned_to =
                         Some(truncate(&self.source[a.target.range()], 80));
@@ -956,6 +1040,22 @@ impl<'a> Collector<'a> {
                 self.leave_function(saved);
                 for clause in &i.elif_else_clauses {
                     self.visit_body(&clause.body);
+                }
+            }
+            Stmt::If(i) => {
+                self.visit_expr(&i.test);
+                self.guards.push(i.test.range());
+                self.visit_body(&i.body);
+                self.guards.pop();
+                for clause in &i.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        self.visit_expr(test);
+                        self.guards.push(test.range());
+                    }
+                    self.visit_body(&clause.body);
+                    if clause.test.is_some() {
+                        self.guards.pop();
+                    }
                 }
             }
             Stmt::Expr(e) => {
@@ -978,6 +1078,10 @@ impl<'a> Collector<'a> {
                 if let Some(i) = self.value_call(&a.value, before) {
                     self.facts.calls[i as usize].awaited = true;
                 }
+            }
+            Expr::Named(n) => {
+                visitor::walk_expr(self, expr);
+                self.record_kind(&n.target, kind_of_expr(&n.value));
             }
             Expr::Lambda(l) => {
                 if let Some(params) = &l.parameters {

@@ -5,6 +5,7 @@
 //! rules raised. Nothing here knows about other modules: linking happens in `project`.
 
 pub mod collect;
+pub mod kinds;
 pub mod names;
 
 use serde::{Deserialize, Serialize};

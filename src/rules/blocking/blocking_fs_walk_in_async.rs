@@ -60,7 +60,7 @@ impl Rule for BlockingFsWalkInAsync {
 }
 
 /// A literal root of `/`, `~` or a home directory: 10^5–10^6 entries at a few µs each.
-fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
+pub(crate) fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
     let root = call.str_arg.as_deref()?;
     let unbounded = root == "/"
         || root.starts_with("/*")
