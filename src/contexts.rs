@@ -14,7 +14,8 @@ pub struct ContextPatterns {
     pub background_functions: Vec<String>,
     pub background_methods: Vec<String>,
     pub route_registrations: Vec<String>,
-    pub handler_names: Vec<String>,
+        pub handler_names: Vec<String>,
+    pub handler_exclude: Vec<String>,
     pub startup_names: Vec<String>,
     pub route_decorators: Vec<String>,
 }
@@ -61,8 +62,8 @@ impl ContextPatterns {
             .any(|m| m == last_segment(target))
     }
 
-    pub fn is_handler_name(&self, name: &str) -> bool {
-        any_match(&self.handler_names, name)
+        pub fn is_handler_name(&self, name: &str) -> bool {
+        any_match(&self.handler_names, name) && !any_match(&self.handler_exclude, name)
     }
 
     pub fn is_startup_name(&self, name: &str) -> bool {
@@ -135,7 +136,10 @@ mod tests {
         assert!(wildcard_match("*.get", "fastapi.FastAPI.get"));
         assert!(!wildcard_match("*.get", "get"));
         assert!(wildcard_match("load*", "load"));
-        assert!(!wildcard_match("handle_*", "handler"));
+                assert!(!wildcard_match("handle_*", "handler"));
+        let p = ContextPatterns::builtin();
+        assert!(p.is_handler_name("handle_request"));
+        assert!(!p.is_handler_name("_make_request"));
     }
 
     #[test]
