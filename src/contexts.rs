@@ -17,7 +17,9 @@ pub struct ContextPatterns {
         pub handler_names: Vec<String>,
     pub handler_exclude: Vec<String>,
     pub startup_names: Vec<String>,
-    pub route_decorators: Vec<String>,
+        pub route_decorators: Vec<String>,
+    pub lifespan_names: Vec<String>,
+    pub startup_decorators: Vec<String>,
 }
 
 static BUILTIN: &str = include_str!("../data/contexts.toml");
@@ -68,6 +70,11 @@ impl ContextPatterns {
 
     pub fn is_startup_name(&self, name: &str) -> bool {
         any_match(&self.startup_names, name)
+    }
+
+        /// A coroutine that runs at server start or stop, by name or decorator.
+    pub fn is_lifespan(&self, name: &str, decorators: &[String]) -> bool {
+        any_match(&self.lifespan_names, name) || decorators.iter().any(|d| any_match(&self.startup_decorators, d))
     }
 
     pub fn is_route_decorator(&self, decorator: &str) -> bool {
