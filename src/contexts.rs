@@ -14,10 +14,10 @@ pub struct ContextPatterns {
     pub background_functions: Vec<String>,
     pub background_methods: Vec<String>,
     pub route_registrations: Vec<String>,
-        pub handler_names: Vec<String>,
+    pub handler_names: Vec<String>,
     pub handler_exclude: Vec<String>,
     pub startup_names: Vec<String>,
-        pub route_decorators: Vec<String>,
+    pub route_decorators: Vec<String>,
     pub lifespan_names: Vec<String>,
     pub startup_decorators: Vec<String>,
 }
@@ -64,7 +64,7 @@ impl ContextPatterns {
             .any(|m| m == last_segment(target))
     }
 
-        pub fn is_handler_name(&self, name: &str) -> bool {
+    pub fn is_handler_name(&self, name: &str) -> bool {
         any_match(&self.handler_names, name) && !any_match(&self.handler_exclude, name)
     }
 
@@ -72,9 +72,12 @@ impl ContextPatterns {
         any_match(&self.startup_names, name)
     }
 
-        /// A coroutine that runs at server start or stop, by name or decorator.
+    /// A coroutine that runs at server start or stop, by name or decorator.
     pub fn is_lifespan(&self, name: &str, decorators: &[String]) -> bool {
-        any_match(&self.lifespan_names, name) || decorators.iter().any(|d| any_match(&self.startup_decorators, d))
+        any_match(&self.lifespan_names, name)
+            || decorators
+                .iter()
+                .any(|d| any_match(&self.startup_decorators, d))
     }
 
     pub fn is_route_decorator(&self, decorator: &str) -> bool {
@@ -143,7 +146,7 @@ mod tests {
         assert!(wildcard_match("*.get", "fastapi.FastAPI.get"));
         assert!(!wildcard_match("*.get", "get"));
         assert!(wildcard_match("load*", "load"));
-                assert!(!wildcard_match("handle_*", "handler"));
+        assert!(!wildcard_match("handle_*", "handler"));
         let p = ContextPatterns::builtin();
         assert!(p.is_handler_name("handle_request"));
         assert!(!p.is_handler_name("_make_request"));

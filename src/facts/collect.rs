@@ -582,6 +582,18 @@ impl<'a> Collector<'a> {
                 callable_args.push((n, Resolution::Unresolved));
             }
         }
+        let receiver_hint = match &*call.func {
+            Expr::Attribute(a) => match &*a.value {
+                Expr::Call(inner) => inner
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(|x| self.literal_hint(x, 0)),
+                other => self.literal_hint(other, 0),
+            },
+            _ => None,
+        }
+        .map(|h| truncate(&h, 120));
         let text = callee.text();
         self.facts.calls.push(Call {
             func: self.func,
@@ -597,6 +609,7 @@ impl<'a> Collector<'a> {
             awaited: false,
             in_with: false,
             str_arg,
+            receiver_hint,
             seconds: None,
             has_timeout,
             dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
