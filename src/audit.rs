@@ -159,7 +159,8 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             start.elapsed()
         );
     }
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    dedupe_same_line(&mut findings);
     let services = ownership
         .services
         .iter()
@@ -231,4 +232,23 @@ fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [
                 .collect();
         }
     }
+}
+
+/// One finding per rule and line: `db.execute(q).fetchall()` is one hotspot, not two. The most
+/// severe (then most costly) finding of the line is kept.
+fn dedupe_same_line(findings: &mut Vec<Finding>) {
+    let key = |f: &Finding| (f.path.clone(), f.line, f.code);
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings.drain(..) {
+        match out.last_mut() {
+            Some(prev) if key(prev) == key(&f) => {
+                let cost = |x: &Finding| x.estimate.as_ref().map_or(0.0, |e| e.high_ms);
+                if (f.severity, cost(&f)) > (prev.severity, cost(prev)) {
+                    *prev = f;
+                }
+            }
+            _ => out.push(f),
+        }
+    }
+    *findings = out;
 }
