@@ -20,7 +20,7 @@ use crate::project::services::{Ownership, attribute, resolve_services};
 use crate::rules::{RULES, Rule, RuleContext};
 use crate::services::{ServiceDef, read_config};
 use crate::settings::Settings;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Worker stack size: generous, because our walk and the AST drop recurse (they also grow the
 /// stack on demand).
@@ -159,6 +159,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             start.elapsed()
         );
     }
+            dedupe_same_line(&mut findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let services = ownership
         .services
@@ -210,7 +211,7 @@ fn service_definitions(
 
 /// Sets each finding's services and reachability from the function it is in.
 fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [Finding]) {
-    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::new();
+    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::default();
     for (mi, m) in project.modules.iter().enumerate() {
         for (fi, f) in m.functions.iter().enumerate() {
             by_name
@@ -231,4 +232,24 @@ fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [
                 .collect();
         }
     }
+}
+
+/// One finding per rule and line: `db.execute(q).fetchall()` is one hotspot, not two. The most
+/// severe (then most costly) finding of the line is kept.
+fn dedupe_same_line(findings: &mut Vec<Finding>) {
+        let key = |f: &Finding| (f.path.clone(), f.line, f.code);
+    findings.sort_by(|a, b| (&a.path, a.line, a.code, a.column).cmp(&(&b.path, b.line, b.code, b.column)));
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings.drain(..) {
+        match out.last_mut() {
+            Some(prev) if key(prev) == key(&f) => {
+                let cost = |x: &Finding| x.estimate.as_ref().map_or(0.0, |e| e.high_ms);
+                if (f.severity, cost(&f)) > (prev.severity, cost(prev)) {
+                    *prev = f;
+                }
+            }
+            _ => out.push(f),
+        }
+    }
+    *findings = out;
 }

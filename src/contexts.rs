@@ -15,8 +15,11 @@ pub struct ContextPatterns {
     pub background_methods: Vec<String>,
     pub route_registrations: Vec<String>,
     pub handler_names: Vec<String>,
+    pub handler_exclude: Vec<String>,
     pub startup_names: Vec<String>,
     pub route_decorators: Vec<String>,
+    pub lifespan_names: Vec<String>,
+    pub startup_decorators: Vec<String>,
 }
 
 static BUILTIN: &str = include_str!("../data/contexts.toml");
@@ -62,11 +65,19 @@ impl ContextPatterns {
     }
 
     pub fn is_handler_name(&self, name: &str) -> bool {
-        any_match(&self.handler_names, name)
+        any_match(&self.handler_names, name) && !any_match(&self.handler_exclude, name)
     }
 
     pub fn is_startup_name(&self, name: &str) -> bool {
         any_match(&self.startup_names, name)
+    }
+
+    /// A coroutine that runs at server start or stop, by name or decorator.
+    pub fn is_lifespan(&self, name: &str, decorators: &[String]) -> bool {
+        any_match(&self.lifespan_names, name)
+            || decorators
+                .iter()
+                .any(|d| any_match(&self.startup_decorators, d))
     }
 
     pub fn is_route_decorator(&self, decorator: &str) -> bool {
@@ -136,6 +147,9 @@ mod tests {
         assert!(!wildcard_match("*.get", "get"));
         assert!(wildcard_match("load*", "load"));
         assert!(!wildcard_match("handle_*", "handler"));
+        let p = ContextPatterns::builtin();
+        assert!(p.is_handler_name("handle_request"));
+        assert!(!p.is_handler_name("_make_request"));
     }
 
     #[test]

@@ -8,11 +8,20 @@ use ruff_python_ast::PythonVersion;
 
 use crate::finding::Severity;
 
-/// Output formats for a single stream.
+/// Report formats. All but `LeakCandidates` can be chosen for a single stream with `--format`;
+/// `--output-dir` writes a fixed set of them side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
+    Markdown,
+    Csv,
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...::message`).
+    Github,
+    Html,
+    /// `memory_leak_candidates.json`: only written by `--output-dir`.
+    LeakCandidates,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +41,8 @@ pub struct Settings {
     pub agents_file: Option<PathBuf>,
     pub format: Format,
     pub output: Option<PathBuf>,
+    /// Directory that receives the whole audit at once (Markdown, CSV, JSON, SARIF, HTML).
+    pub output_dir: Option<PathBuf>,
     pub quiet: bool,
     pub progress: bool,
 }
@@ -51,6 +62,7 @@ impl Default for Settings {
             agents_file: None,
             format: Format::Text,
             output: None,
+            output_dir: None,
             quiet: false,
             progress: false,
         }

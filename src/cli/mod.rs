@@ -45,8 +45,34 @@ pub enum Command {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum FormatArg {
+    /// Findings with code frames, for the terminal.
     Text,
+    /// Every finding with a summary (schema/findings.schema.json).
     Json,
+    /// An auditor's report: summary, ranking, concerns, action items.
+    Markdown,
+    /// One ranked row per finding.
+    Csv,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
+    /// A self-contained interactive page.
+    Html,
+}
+
+impl FormatArg {
+    fn format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+            FormatArg::Html => Format::Html,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -63,12 +89,17 @@ pub struct AuditArgs {
     /// Files or directories to audit.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: FormatArg,
+    /// Output format of the single stream [default: text].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Write the output to a file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Write the whole audit into this directory: report.md, hotspots.csv, findings.json,
+    /// memory_leak_candidates.json, report.sarif and report.html. Nothing goes to stdout unless
+    /// --format or --output is also given.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// Rule codes or prefixes to enable (comma-separated or repeated); default all.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -138,11 +169,9 @@ impl AuditArgs {
             max_file_size: self.max_file_size,
             follow_links: self.follow_links,
             agents_file: self.agents.clone(),
-            format: match self.format {
-                FormatArg::Text => Format::Text,
-                FormatArg::Json => Format::Json,
-            },
+            format: self.format.map_or(Format::Text, FormatArg::format),
             output: self.output.clone(),
+            output_dir: self.output_dir.clone(),
             quiet: self.quiet,
             progress: true,
         })
@@ -172,14 +201,28 @@ fn audit(args: &AuditArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
+    // With --output-dir alone the directory is the output; a stream is written when asked for.
+    let stream = settings.output_dir.is_none() || args.format.is_some() || args.output.is_some();
+    if let Some(dir) = &settings.output_dir {
+        match crate::report::files::write_dir(&report, dir) {
+            Ok(paths) if !settings.quiet => {
+                for p in paths {
+                    eprintln!("perfaudit: wrote {}", p.display());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("perfaudit: error: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    }
     let written = match &settings.output {
-        Some(path) => std::fs::File::create(path)
-            .and_then(|f| {
-                let mut w = std::io::BufWriter::new(f);
-                crate::report::write(&report, settings.format, false, &mut w)?;
-                w.flush()
-            })
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        _ if !stream => Ok(()),
+        Some(path) => crate::report::files::write_atomic(path, |w| {
+            crate::report::write(&report, settings.format, false, w)
+        })
+        .map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => {
             let stdout = std::io::stdout();
             let color = settings.format == Format::Text && stdout.is_terminal();

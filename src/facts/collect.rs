@@ -2,22 +2,26 @@
 //!
 //! The visitor records definitions and call sites with their local context (enclosing function,
 //! loop depth, receive loops, `with`, `await`), and dispatches each statement and expression to
-//! the AST-level rules. Names are resolved after the walk, when every import, definition and
-//! `self.attr = ...` binding of the module is known. Recursion goes through
+//! the AST-level rules, which also see the value kinds of local names (`kinds`) and the `if`
+//! tests guarding the current point. Names are resolved after the walk, when every import,
+//! definition and `self.attr = ...` binding of the module is known. Recursion goes through
 //! `stacker::maybe_grow`, so deeply nested code cannot overflow the stack.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange};
 
+use super::kinds::{
+    KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr, latest,
+};
 use super::names::{
     Base, Dotted, dotted, dotted_name, is_literal, number_literal, str_literal, truncate,
 };
 use super::{Call, Candidate, Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
-use crate::catalog::Catalog;
+use crate::catalog::{ApiId, Catalog};
 use crate::contexts::ContextPatterns;
 
 /// Stack red zone and segment size for our recursive walk.
@@ -41,6 +45,12 @@ pub struct LocalContext<'c> {
     pub loop_depth: u8,
     pub in_async: bool,
     pub module: &'c str,
+    /// The API catalog, for rules that decide from an entry's effect at the AST level.
+    pub catalog: &'c Catalog,
+    /// The class of the enclosing method, if any (`self.attr` kinds are shared per class).
+    class: Option<u32>,
+    kinds: &'c KindBindings,
+    guards: &'c [TextRange],
     imports: &'c HashMap<String, String>,
     line_index: &'c LineIndex,
     source: &'c str,
@@ -63,7 +73,24 @@ impl LocalContext<'_> {
         &self.source[range]
     }
 
+    /// The kind of value `name` (or `self.attr`) was last bound to before this point, with the
+    /// loop depth of that binding; `None` when no binding was seen.
+    pub fn value_kind(&self, name: &str) -> Option<(ValueKind, u8)> {
+        latest(self.kinds, self.func, self.class, name).map(|b| (b.kind, b.loop_depth))
+    }
+
+    /// The source text of the `if`/`elif` tests guarding this point in the current function,
+    /// innermost last.
+    pub fn guards(&self) -> impl Iterator<Item = &str> {
+        self.guards.iter().map(|r| &self.source[*r])
+    }
+
     pub fn report(&mut self, range: TextRange, message: String) {
+        self.report_api(range, message, None);
+    }
+
+    /// Reports a candidate whose cost comes from a catalog entry.
+    pub fn report_api(&mut self, range: TextRange, message: String, api: Option<ApiId>) {
         let start = self.line_index.line_column(range.start(), self.source);
         let end = self.line_index.line_column(range.end(), self.source);
         let text = truncate(self.source[range].lines().next().unwrap_or(""), 80);
@@ -78,7 +105,7 @@ impl LocalContext<'_> {
             in_recv_loop: false,
             message,
             text,
-            api: None,
+            api,
         });
     }
 }
@@ -110,6 +137,12 @@ struct Collector<'a> {
     raw: Vec<RawCall>,
     /// Append-only log of bindings: (function, name, binding, call index watermark).
     bindings: Vec<(FuncId, String, Binding)>,
+    /// (function, name) -> positions in `bindings`, ascending.
+    binding_index: HashMap<(FuncId, String), Vec<u32>>,
+    /// Value kinds of names and `self.attr`s, in binding order.
+    kinds: KindBindings,
+    /// Ranges of the `if` tests enclosing the current statement, within the current function.
+    guards: Vec<TextRange>,
     /// `self.attr = <call>` per class.
     attr_bindings: Vec<(u32, String, u32)>,
     /// Literal numeric positional arguments (first four) and `secs=`/`seconds=`/`delay=` per call.
@@ -160,14 +193,17 @@ pub fn collect(
         },
         raw: Vec::new(),
         bindings: Vec::new(),
+        binding_index: HashMap::default(),
+        kinds: KindBindings::new(),
+        guards: Vec::new(),
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),
         raw_refs: Vec::new(),
-        constants: HashMap::new(),
+        constants: HashMap::default(),
         resolved: Vec::new(),
         resolving: Vec::new(),
-        imports: HashMap::new(),
-        module_defs: HashMap::new(),
+        imports: HashMap::default(),
+        module_defs: HashMap::default(),
         func: 0,
         class: None,
         loop_depth: 0,
@@ -222,45 +258,70 @@ impl<'a> Collector<'a> {
     }
 
     fn run_rules_stmt(&mut self, stmt: &Stmt) {
-        if self.rules.is_empty() {
-            return;
-        }
-        let in_async = self.facts.functions[self.func as usize].is_async;
-        for rule in self.rules {
-            let mut cx = LocalContext {
-                func: self.func,
-                loop_depth: self.loop_depth,
-                in_async,
-                module: &self.facts.module,
-                imports: &self.imports,
-                line_index: self.line_index,
-                source: self.source,
-                out: &mut self.facts.candidates,
-                code: rule.code(),
-            };
-            rule.check_stmt(stmt, &mut cx);
-        }
+        self.run_rules(|rule, cx| rule.check_stmt(stmt, cx));
     }
 
     fn run_rules_expr(&mut self, expr: &Expr) {
-        if self.rules.is_empty() {
+        self.run_rules(|rule, cx| rule.check_expr(expr, cx));
+    }
+
+    fn run_rules(&mut self, check: impl Fn(&dyn AstRule, &mut LocalContext)) {
+        let rules = self.rules;
+        if rules.is_empty() {
             return;
         }
         let in_async = self.facts.functions[self.func as usize].is_async;
-        for rule in self.rules {
+        let class = self.method_class(self.func);
+        for rule in rules {
             let mut cx = LocalContext {
                 func: self.func,
                 loop_depth: self.loop_depth,
                 in_async,
                 module: &self.facts.module,
+                catalog: self.catalog,
+                class,
+                kinds: &self.kinds,
+                guards: &self.guards,
                 imports: &self.imports,
                 line_index: self.line_index,
                 source: self.source,
                 out: &mut self.facts.candidates,
                 code: rule.code(),
             };
-            rule.check_expr(expr, &mut cx);
+            check(*rule, &mut cx);
         }
+    }
+
+    /// Records the kind of value an assignment target now holds; unpacking targets get `Other`.
+    fn record_kind(&mut self, target: &Expr, kind: ValueKind) {
+        let name = match target {
+            Expr::Name(n) => n.id.to_string(),
+            Expr::Attribute(a) => match &*a.value {
+                Expr::Name(base) if base.id.as_str() == "self" => format!("self.{}", a.attr.id),
+                _ => return,
+            },
+            Expr::Tuple(t) => {
+                for e in t.elts.iter() {
+                    self.record_kind(e, ValueKind::Other);
+                }
+                return;
+            }
+            Expr::List(t) => {
+                for e in t.elts.iter() {
+                    self.record_kind(e, ValueKind::Other);
+                }
+                return;
+            }
+            Expr::Starred(st) => return self.record_kind(&st.value, ValueKind::Other),
+            _ => return,
+        };
+        let class = self.method_class(self.func);
+        self.kinds.entry(name).or_default().push(KindBinding {
+            func: self.func,
+            class,
+            kind,
+            loop_depth: self.loop_depth,
+        });
     }
 
     fn enter_function(
@@ -270,7 +331,7 @@ impl<'a> Collector<'a> {
         is_async: bool,
         decorators: Vec<String>,
         range: TextRange,
-    ) -> (FuncId, Option<u32>, u8) {
+    ) -> (FuncId, Option<u32>, u8, Vec<TextRange>) {
         let parent = self.func;
         let parent_q = &self.facts.functions[parent as usize].qualname;
         let qualname = match (kind, self.class) {
@@ -297,16 +358,23 @@ impl<'a> Collector<'a> {
             line: self.line(range),
             end_line: self.line_index.line_index(range.end()).get() as u32,
         });
-        let saved = (self.func, self.class, self.loop_depth);
+        // A nested body runs when it is called, not under the tests around its definition.
+        let saved = (
+            self.func,
+            self.class,
+            self.loop_depth,
+            std::mem::take(&mut self.guards),
+        );
         self.func = id;
         self.loop_depth = 0;
         saved
     }
 
-    fn leave_function(&mut self, saved: (FuncId, Option<u32>, u8)) {
+    fn leave_function(&mut self, saved: (FuncId, Option<u32>, u8, Vec<TextRange>)) {
         self.func = saved.0;
         self.class = saved.1;
         self.loop_depth = saved.2;
+        self.guards = saved.3;
     }
 
     fn visit_function_def(&mut self, f: &'a ast::StmtFunctionDef) {
@@ -339,7 +407,17 @@ impl<'a> Collector<'a> {
                 Some(t) => Binding::Annotation(t),
                 None => Binding::Unknown,
             };
-            self.bindings.push((id, p.name().id.to_string(), binding));
+            self.bind(id, p.name().id.to_string(), binding);
+            let kind = p.annotation().map_or(ValueKind::Other, kind_of_annotation);
+            self.kinds
+                .entry(p.name().id.to_string())
+                .or_default()
+                .push(KindBinding {
+                    func: id,
+                    class: None,
+                    kind,
+                    loop_depth: 0,
+                });
         }
         let saved_class_body = self.class_body_func.take();
         self.visit_body(&f.body);
@@ -504,6 +582,18 @@ impl<'a> Collector<'a> {
                 callable_args.push((n, Resolution::Unresolved));
             }
         }
+        let receiver_hint = match &*call.func {
+            Expr::Attribute(a) => match &*a.value {
+                Expr::Call(inner) => inner
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(|x| self.literal_hint(x, 0)),
+                other => self.literal_hint(other, 0),
+            },
+            _ => None,
+        }
+        .map(|h| truncate(&h, 120));
         let text = callee.text();
         self.facts.calls.push(Call {
             func: self.func,
@@ -519,6 +609,7 @@ impl<'a> Collector<'a> {
             awaited: false,
             in_with: false,
             str_arg,
+            receiver_hint,
             seconds: None,
             has_timeout,
             dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
@@ -551,11 +642,27 @@ impl<'a> Collector<'a> {
         });
     }
 
+    fn bind(&mut self, func: FuncId, name: String, binding: Binding) {
+        let pos = self.bindings.len() as u32;
+        self.binding_index
+            .entry((func, name.clone()))
+            .or_default()
+            .push(pos);
+        self.bindings.push((func, name, binding));
+    }
+
+    /// The latest binding of `name` in `func` made before position `limit` of the log.
+    fn binding_before(&self, func: FuncId, name: &str, limit: usize) -> Option<Binding> {
+        let positions = self.binding_index.get(&(func, name.to_owned()))?;
+        let i = positions.partition_point(|&p| (p as usize) < limit);
+        (i > 0).then(|| self.bindings[positions[i - 1] as usize].2.clone())
+    }
+
     fn bind_target(&mut self, target: &Expr, value_call: Option<u32>) {
         match target {
             Expr::Name(n) => {
                 let b = value_call.map_or(Binding::Unknown, Binding::Call);
-                self.bindings.push((self.func, n.id.to_string(), b));
+                self.bind(self.func, n.id.to_string(), b);
             }
             Expr::Attribute(a) => {
                 if let (Expr::Name(base), Some(call), Some(class)) =
@@ -873,6 +980,7 @@ impl<'a> Collector<'a> {
                 let start = self.facts.calls.len();
                 let cand_start = self.facts.candidates.len();
                 self.bind_target(&f.target, None);
+                self.record_kind(&f.target, ValueKind::Other);
                 self.visit_expr(&f.target);
                 self.visit_body(&f.body);
                 self.close_loop(start, cand_start, iter_receives);
@@ -889,6 +997,7 @@ impl<'a> Collector<'a> {
                     }
                     if let Some(vars) = &item.optional_vars {
                         self.bind_target(vars, vc);
+                        self.record_kind(vars, ValueKind::Other);
                     }
                 }
                 self.visit_body(&w.body);
@@ -897,9 +1006,11 @@ impl<'a> Collector<'a> {
                 let before = self.facts.calls.len();
                 self.visit_expr(&a.value);
                 let vc = self.value_call(&a.value, before);
+                let kind = kind_of_expr(&a.value);
                 for t in &a.targets {
                     self.visit_expr(t);
                     self.bind_target(t, vc);
+                    self.record_kind(t, kind);
                 }
                 if self.func == 0
                     && let [Expr::Name(n)] = a.targets.as_slice()
@@ -925,6 +1036,11 @@ impl<'a> Collector<'a> {
                     }
                     _ => self.bind_target(&a.target, vc),
                 }
+                let kind = match a.value.as_deref().map(kind_of_expr) {
+                    Some(k) if k != ValueKind::Other => k,
+                    _ => kind_of_annotation(&a.annotation),
+                };
+                self.record_kind(&a.target, kind);
                 if let Some(i) = vc {
                     self.facts.calls[i as usize].assigned_to =
                         Some(truncate(&self.source[a.target.range()], 80));
@@ -937,6 +1053,22 @@ impl<'a> Collector<'a> {
                 self.leave_function(saved);
                 for clause in &i.elif_else_clauses {
                     self.visit_body(&clause.body);
+                }
+            }
+            Stmt::If(i) => {
+                self.visit_expr(&i.test);
+                self.guards.push(i.test.range());
+                self.visit_body(&i.body);
+                self.guards.pop();
+                for clause in &i.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        self.visit_expr(test);
+                        self.guards.push(test.range());
+                    }
+                    self.visit_body(&clause.body);
+                    if clause.test.is_some() {
+                        self.guards.pop();
+                    }
                 }
             }
             Stmt::Expr(e) => {
@@ -959,6 +1091,10 @@ impl<'a> Collector<'a> {
                 if let Some(i) = self.value_call(&a.value, before) {
                     self.facts.calls[i as usize].awaited = true;
                 }
+            }
+            Expr::Named(n) => {
+                visitor::walk_expr(self, expr);
+                self.record_kind(&n.target, kind_of_expr(&n.value));
             }
             Expr::Lambda(l) => {
                 if let Some(params) = &l.parameters {
@@ -1144,11 +1280,11 @@ impl Collector<'_> {
         let attrs: Vec<String> = parts.map(str::to_owned).collect();
         let limit = mark.min(self.bindings.len());
         let is_self = head == "self" || head == "cls";
-        let local = self.bindings[..limit]
-            .iter()
-            .rev()
-            .find(|(f, n, _)| *f == func && *n == head && !is_self)
-            .map(|(_, _, b)| b.clone());
+        let local = if is_self {
+            None
+        } else {
+            self.binding_before(func, &head, limit)
+        };
         if let Some(b) = local {
             return self.resolve_binding(b, &attrs, text);
         }
@@ -1188,12 +1324,7 @@ impl Collector<'_> {
             return (join(&base, &attrs), Resolution::Local);
         }
         if func != 0 {
-            let global = self
-                .bindings
-                .iter()
-                .rev()
-                .find(|(f, n, _)| *f == 0 && *n == head)
-                .map(|(_, _, b)| b.clone());
+            let global = self.binding_before(0, &head, usize::MAX);
             if let Some(b) = global {
                 return self.resolve_binding(b, &attrs, text);
             }

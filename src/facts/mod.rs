@@ -5,6 +5,7 @@
 //! rules raised. Nothing here knows about other modules: linking happens in `project`.
 
 pub mod collect;
+pub mod kinds;
 pub mod names;
 
 use serde::{Deserialize, Serialize};
@@ -132,6 +133,8 @@ pub struct Call {
     pub in_with: bool,
     /// First positional string literal, truncated (model names, patterns, paths).
     pub str_arg: Option<String>,
+    /// What the receiver of a method call is known to hold (`Path("~").rglob(...)` -> `~`).
+    pub receiver_hint: Option<String>,
     /// Seconds given literally to a sleep-like call (catalog `arg_seconds`).
     pub seconds: Option<f64>,
     /// Whether `timeout=` was passed.

@@ -177,7 +177,8 @@ impl Graph {
                     module: mi32,
                     func: fi as u32,
                 });
-                if f.is_async {
+                let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
+                if f.is_async && !lifespan {
                     seeds.push((CtxKind::EventLoop, g, None));
                 }
                 let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
@@ -186,7 +187,7 @@ impl Graph {
                 if handler && !f.is_async {
                     seeds.push((CtxKind::Request, g, None));
                 }
-                if matches!(f.kind, FnKind::Module | FnKind::Main) {
+                if matches!(f.kind, FnKind::Module | FnKind::Main) || lifespan {
                     seeds.push((CtxKind::Startup, g, None));
                 }
                 if matches!(f.kind, FnKind::Module | FnKind::Main)

@@ -2,7 +2,7 @@
 //! (under every plausible import root), which function or class it names, following re-exports
 //! through `__init__.py` and inheritance through resolved base classes.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{FnKind, FuncId, ModuleFacts};
 use crate::finding::Confidence;
@@ -33,6 +33,8 @@ pub struct Resolver {
     /// Dotted module name -> module index, for every import root; `Definite` when the name is
     /// derived from a real import root, `Probable` when only a suffix of the path matched.
     modules: HashMap<String, (u32, Confidence)>,
+    /// First segments of every module name and import root, to reject external names early.
+    heads: HashSet<String>,
     /// Per module: top-level name -> function id / class index.
     top_funcs: Vec<HashMap<String, FuncId>>,
     top_classes: Vec<HashMap<String, u32>>,
@@ -61,7 +63,7 @@ impl Resolver {
                 }
             }
         }
-        let mut names: HashMap<String, (u32, Confidence)> = HashMap::new();
+        let mut names: HashMap<String, (u32, Confidence)> = HashMap::default();
         for (i, m) in modules.iter().enumerate() {
             let stem = m.module.replace('.', "/");
             for root in &roots {
@@ -82,7 +84,7 @@ impl Resolver {
         }
         // Suffixes of every module name, when unambiguous: a project audited from above its
         // import root (`examples/app/common/utils.py` imported as `common.utils`).
-        let mut suffixes: HashMap<String, Option<u32>> = HashMap::new();
+        let mut suffixes: HashMap<String, Option<u32>> = HashMap::default();
         for (i, m) in modules.iter().enumerate() {
             let parts: Vec<&str> = m.module.split('.').collect();
             for k in 1..parts.len() {
@@ -107,10 +109,10 @@ impl Resolver {
         let mut top_classes = Vec::with_capacity(modules.len());
         let mut class_by_qualname = Vec::with_capacity(modules.len());
         let mut imports = Vec::with_capacity(modules.len());
-        let mut methods: HashMap<ClassRef, HashMap<String, FuncId>> = HashMap::new();
-        let mut methods_by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
+        let mut methods: HashMap<ClassRef, HashMap<String, FuncId>> = HashMap::default();
+        let mut methods_by_name: HashMap<String, Vec<FnRef>> = HashMap::default();
         for (mi, m) in modules.iter().enumerate() {
-            let mut tf = HashMap::new();
+            let mut tf = HashMap::default();
             for (fi, f) in m.functions.iter().enumerate() {
                 match f.kind {
                     FnKind::Function if f.parent == Some(0) => {
@@ -139,8 +141,8 @@ impl Resolver {
                 }
             }
             top_funcs.push(tf);
-            let mut tc = HashMap::new();
-            let mut cq = HashMap::new();
+            let mut tc = HashMap::default();
+            let mut cq = HashMap::default();
             for (ci, c) in m.classes.iter().enumerate() {
                 if c.qualname == c.name {
                     tc.insert(c.name.clone(), ci as u32);
@@ -156,16 +158,21 @@ impl Resolver {
                     .collect(),
             );
         }
+        let heads = names
+            .keys()
+            .map(|n| n.split('.').next().unwrap_or(n).to_owned())
+            .collect();
         let mut r = Resolver {
+            heads,
             modules: names,
             top_funcs,
             top_classes,
             class_by_qualname,
             methods,
             imports,
-            bases: HashMap::new(),
-            mro: HashMap::new(),
-            subclasses: HashMap::new(),
+            bases: HashMap::default(),
+            mro: HashMap::default(),
+            subclasses: HashMap::default(),
             methods_by_name,
         };
         r.link_classes(modules);
@@ -238,29 +245,30 @@ impl Resolver {
         if depth > 8 {
             return None;
         }
-        let parts: Vec<&str> = qualified.split('.').collect();
-        for split in (1..parts.len()).rev() {
-            let module_name = parts[..split].join(".");
-            let Some((mi, conf)) = self.module(&module_name) else {
-                continue;
-            };
-            let rest = &parts[split..];
-            return self
-                .resolve_in_module(mi, rest, depth)
-                .map(|(t, c)| (t, c.min(conf)));
+        // Most call targets are external (`os.path.join`): reject them on their first segment.
+        let head = qualified.split('.').next().unwrap_or(qualified);
+        if !self.heads.contains(head) {
+            return None;
+        }
+        // The longest prefix that names a module, without allocating.
+        let mut end = qualified.len();
+        while let Some(dot) = qualified[..end].rfind('.') {
+            let (module_name, rest) = (&qualified[..dot], &qualified[dot + 1..]);
+            if let Some(&(mi, conf)) = self.modules.get(module_name) {
+                return self
+                    .resolve_in_module(mi, rest, depth)
+                    .map(|(t, c)| (t, c.min(conf)));
+            }
+            end = dot;
         }
         None
     }
 
-    fn resolve_in_module(
-        &self,
-        mi: u32,
-        rest: &[&str],
-        depth: u32,
-    ) -> Option<(Target, Confidence)> {
+    /// Resolves `rest` (`func`, `Class`, `Class.method`, `Nested.Class.method`) inside a module.
+    fn resolve_in_module(&self, mi: u32, rest: &str, depth: u32) -> Option<(Target, Confidence)> {
         let m = mi as usize;
-        let head = rest[0];
-        if rest.len() == 1
+        let (head, tail) = rest.split_once('.').map_or((rest, ""), |(h, t)| (h, t));
+        if tail.is_empty()
             && let Some(&f) = self.top_funcs[m].get(head)
         {
             return Some((
@@ -271,30 +279,36 @@ impl Resolver {
                 Confidence::Definite,
             ));
         }
-        // A class, possibly nested, then a method.
-        for k in (1..=rest.len()).rev() {
-            let qual = rest[..k].join(".");
-            if let Some(&ci) = self.class_by_qualname[m].get(&qual) {
+        // A class, possibly nested, then at most one method name.
+        let mut end = rest.len();
+        loop {
+            let qual = &rest[..end];
+            if let Some(&ci) = self.class_by_qualname[m].get(qual) {
                 let class = ClassRef {
                     module: mi,
                     class: ci,
                 };
-                return match &rest[k..] {
-                    [] => Some((Target::Class(class), Confidence::Definite)),
-                    [method] => self
+                let after = rest[end..].strip_prefix('.').unwrap_or("");
+                return match after {
+                    "" => Some((Target::Class(class), Confidence::Definite)),
+                    method if !method.contains('.') => self
                         .lookup_method(class, method)
                         .map(|f| (Target::Function(f), Confidence::Definite)),
                     _ => None,
                 };
             }
+            match qual.rfind('.') {
+                Some(dot) => end = dot,
+                None => break,
+            }
         }
         // A re-export: the name is imported into this module from elsewhere.
         if let Some(target) = self.imports[m].get(head) {
-            let mut q = target.clone();
-            for p in &rest[1..] {
-                q.push('.');
-                q.push_str(p);
-            }
+            let q = if tail.is_empty() {
+                target.clone()
+            } else {
+                format!("{target}.{tail}")
+            };
             return self.resolve_depth(&q, depth + 1);
         }
         None

@@ -1,20 +1,32 @@
-//! JSON output: `schema_version`, a summary, the findings and the file diagnostics. Stable key
-//! order (serde derive) and no timings, so that the same input gives byte-identical output.
+//! JSON output (`findings.json`): `schema_version`, the tool, a summary, the services found,
+//! the findings and the file diagnostics, as documented by `schema/findings.schema.json`. Stable key order (serde
+//! derive) and no timings, so that the same input gives byte-identical output.
+//!
+//! Each finding is the `Finding` type as it serialises, plus two derived fields that consumers
+//! otherwise recompute: its rule category and a fingerprint that survives line shifts.
 
 use std::io::Write;
 
 use serde::Serialize;
 
+use super::overview::{Overview, category_name, fingerprint};
 use crate::analyze::Diagnostic;
-use crate::audit::AuditReport;
-use crate::finding::{Finding, Severity};
+use crate::audit::{AuditReport, ServiceInfo};
+use crate::finding::Finding;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
+pub(crate) struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Tool {
+    pub(crate) const PERFAUDIT: Tool = Tool {
+        name: "perfaudit",
+        version: env!("CARGO_PKG_VERSION"),
+    };
 }
 
 #[derive(Serialize)]
@@ -27,44 +39,88 @@ struct BySeverity {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Range {
+    low_ms: f64,
+    high_ms: f64,
+    findings: usize,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
     files_scanned: usize,
     files_unparsable: usize,
     lines: u64,
     findings: usize,
     by_severity: BySeverity,
+    /// Reachable, non-syntax findings per band.
+    hotspots: BySeverity,
+    unreachable: usize,
+    services: Vec<&'a str>,
+    recoverable_latency: Range,
+    memory_mb: f64,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    category: &'static str,
+    fingerprint: String,
 }
 
 #[derive(Serialize)]
 struct Output<'a> {
     schema_version: u32,
     tool: Tool,
-    summary: Summary,
-    findings: &'a [Finding],
+    summary: Summary<'a>,
+    services: &'a [ServiceInfo],
+    findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
 }
 
+fn by_severity(counts: [usize; 5]) -> BySeverity {
+    let [critical, high, medium, low, info] = counts;
+    BySeverity {
+        critical,
+        high,
+        medium,
+        low,
+        info,
+    }
+}
+
 pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
+    let overview = Overview::new(report);
+    let all = crate::finding::Severity::ALL.map(|s| report.count(s));
     let out = Output {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "perfaudit",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::PERFAUDIT,
         summary: Summary {
             files_scanned: report.files_scanned,
             files_unparsable: report.files_unparsable,
             lines: report.lines,
             findings: report.findings.len(),
-            by_severity: BySeverity {
-                critical: report.count(Severity::Critical),
-                high: report.count(Severity::High),
-                medium: report.count(Severity::Medium),
-                low: report.count(Severity::Low),
-                info: report.count(Severity::Info),
+            by_severity: by_severity(all),
+            hotspots: by_severity(overview.bands),
+            unreachable: report.findings.iter().filter(|f| !f.reachable).count(),
+            services: overview.services.clone(),
+            recoverable_latency: Range {
+                low_ms: overview.recoverable.low_ms,
+                high_ms: overview.recoverable.high_ms,
+                findings: overview.recoverable.findings,
             },
+            memory_mb: overview.memory_mb,
         },
-        findings: &report.findings,
+        services: &report.services,
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                finding: f,
+                category: category_name(f.code),
+                fingerprint: fingerprint(f),
+            })
+            .collect(),
         diagnostics: &report.diagnostics,
     };
     serde_json::to_writer_pretty(&mut *w, &out)?;

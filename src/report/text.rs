@@ -1,5 +1,6 @@
 //! Terminal output in the style of ruff: `path:line:col: CODE [severity, ~cost] message`, a code
-//! frame, the chain when the cost is paid elsewhere, a help line, and a closing summary.
+//! frame, the chain when the cost is paid elsewhere, a help line, and a closing summary (counts
+//! per band, files, services, time). The one format that shows a timing.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -54,9 +55,14 @@ pub fn write(report: &AuditReport, color: bool, w: &mut dyn Write) -> std::io::R
         .iter()
         .map(|&s| format!("{} {}", report.count(s), s.as_str()))
         .collect();
+    let services = match super::overview::service_names(report).len() {
+        0 => "services not determined".to_owned(),
+        1 => "1 service".to_owned(),
+        n => format!("{n} services"),
+    };
     writeln!(
         w,
-        "Found {} hotspots ({}) in {} files ({} did not parse) in {} ms.",
+        "Found {} hotspots ({}) in {} files ({} did not parse), {services}, in {} ms.",
         report.findings.len(),
         counts.join(", "),
         report.files_scanned,

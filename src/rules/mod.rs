@@ -7,16 +7,18 @@
 
 pub mod blocking;
 pub mod caching;
+pub mod cpu;
 pub mod models;
+pub mod pooling;
 pub mod syntax_error;
 
 use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::facts::collect::AstRule;
-use crate::facts::{Call, Candidate};
+use crate::facts::{Call, Candidate, FnKind, FuncId, Resolution};
 use crate::finding::{Confidence, Estimate, Finding, Severity};
-use crate::project::{CallContext, Project};
+use crate::project::{CallContext, CtxKind, Project};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -81,6 +83,8 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking::blocking_redis_in_async::BlockingRedisInAsync,
     &blocking::blocking_browser_in_async::BlockingBrowserInAsync,
     &blocking::blocking_input_in_async::BlockingInputInAsync,
+    &blocking::http_without_timeout::HttpWithoutTimeout,
+    &blocking::blocking_call_in_request_loop::BlockingCallInRequestLoop,
     &models::model_load_on_request_path::ModelLoadOnRequestPath,
     &models::model_load_in_loop::ModelLoadInLoop,
     &models::multiple_large_models_resident::MultipleLargeModelsResident,
@@ -89,6 +93,17 @@ pub static RULES: &[&dyn Rule] = &[
     &models::resource_never_released::ResourceNeverReleased,
     &models::tensors_accumulated::TensorsAccumulated,
     &models::log_file_without_rotation::LogFileWithoutRotation,
+    &cpu::regex_in_hot_path::RegexInHotPath,
+    &cpu::quadratic_membership::QuadraticMembership,
+    &cpu::json_on_logging_path::JsonOnLoggingPath,
+    &cpu::string_concat_in_loop::StringConcatInLoop,
+    &cpu::deepcopy_on_request_path::DeepcopyOnRequestPath,
+    &cpu::heavy_import_in_function::HeavyImportInFunction,
+    &cpu::pandas_row_iteration::PandasRowIteration,
+    &pooling::client_per_request::ClientPerRequest,
+    &pooling::socket_per_request::SocketPerRequest,
+    &pooling::executor_per_call::ExecutorPerCall,
+    &pooling::requests_without_session::RequestsWithoutSession,
     &caching::config_parsed_per_request::ConfigParsedPerRequest,
     &caching::same_artifact_loaded_repeatedly::SameArtifactLoadedRepeatedly,
     &caching::repeated_pure_call_in_loop::RepeatedPureCallInLoop,
@@ -116,7 +131,7 @@ pub fn call_finding(
 ) -> Finding {
     let m = &project.modules[module];
     let confidence = match call.resolution {
-        crate::facts::Resolution::Inferred => ctx.confidence.min(Confidence::Probable),
+        Resolution::Inferred => ctx.confidence.min(Confidence::Probable),
         _ => ctx.confidence,
     };
     Finding {
@@ -148,13 +163,12 @@ pub fn candidate_finding(
     meta: &'static RuleMeta,
     project: &Project,
     module: usize,
-    cand: &Candidate,
+    c: &Candidate,
     ctx: &CallContext,
     estimate: Option<Estimate>,
     severity: Severity,
     message: String,
     help: String,
-    snippet: String,
 ) -> Finding {
     let m = &project.modules[module];
     Finding {
@@ -163,21 +177,86 @@ pub fn candidate_finding(
         severity,
         confidence: ctx.confidence,
         path: m.path.clone(),
-        line: cand.line,
-        column: cand.column,
-        end_line: cand.end_line,
-        end_column: cand.end_column,
-        function: m.functions[cand.func as usize].qualname.clone(),
+        line: c.line,
+        column: c.column,
+        end_line: c.end_line,
+        end_column: c.end_column,
+        function: m.functions[c.func as usize].qualname.clone(),
         context: ctx.kind.as_str().to_owned(),
         estimate,
         memory_mb: None,
         chain: ctx.chain.clone(),
         agents: Vec::new(),
-        reachable: project.is_reachable(module, cand.func),
+        reachable: true,
         message,
         help,
-        snippet,
+        snippet: c.text.clone(),
     }
+}
+
+/// Where a per-request cost is paid, for messages: "on every request" (or "in a loop on every
+/// request" when loops inside the request repeat it). Any `async def` runs on the event loop,
+/// but not every coroutine runs per request, so that context only claims "every call".
+pub fn per_request_phrase(loop_depth: u8, ctx: &CallContext) -> &'static str {
+    let inner = if ctx.kind == CtxKind::RequestLoop {
+        loop_depth.saturating_sub(1)
+    } else {
+        loop_depth
+    };
+    match (ctx.kind, inner > 0) {
+        (CtxKind::EventLoop, false) => "on every call, on the event loop",
+        (CtxKind::EventLoop, true) => "in a loop on every call, on the event loop",
+        (_, false) => "on every request",
+        (_, true) => "in a loop on every request",
+    }
+}
+
+/// The first of `contexts` in which code of `func` runs once per request.
+///
+/// A `Request` or `EventLoop` context is discarded when the function itself only runs once: a
+/// startup hook by name (`setup`, `lifespan`, ...) that is not also a handler, or a function
+/// the module body or its `__main__` block calls directly (`asyncio.run(main())`). A receive
+/// loop inside such a function still runs per request, so `RequestLoop` is always kept.
+pub fn request_context<'c>(
+    cx: &RuleContext,
+    module: usize,
+    func: FuncId,
+    contexts: &'c [CallContext],
+) -> Option<&'c CallContext> {
+    let mut once = None;
+    contexts.iter().find(|c| {
+        c.kind.per_request()
+            && (c.kind == CtxKind::RequestLoop
+                || !*once.get_or_insert_with(|| runs_once(cx.project, module, func)))
+    })
+}
+
+/// Whether `func` is startup code that the per-function contexts cannot see as such.
+fn runs_once(project: &Project, module: usize, func: FuncId) -> bool {
+    let m = &project.modules[module];
+    let f = &m.functions[func as usize];
+    if !matches!(f.kind, FnKind::Function | FnKind::Method) {
+        return false;
+    }
+    if project.patterns.is_startup_name(&f.name) && !project.is_handler(module, func) {
+        return true;
+    }
+    if f.kind != FnKind::Function {
+        return false;
+    }
+    let target = if m.module.is_empty() {
+        f.qualname.clone()
+    } else {
+        format!("{}.{}", m.module, f.qualname)
+    };
+    m.calls.iter().any(|c| {
+        c.resolution == Resolution::Local
+            && c.target == target
+            && matches!(
+                m.functions[c.func as usize].kind,
+                FnKind::Module | FnKind::Main
+            )
+    })
 }
 
 #[cfg(test)]

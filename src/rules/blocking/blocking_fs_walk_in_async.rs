@@ -60,8 +60,12 @@ impl Rule for BlockingFsWalkInAsync {
 }
 
 /// A literal root of `/`, `~` or a home directory: 10^5–10^6 entries at a few µs each.
-fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
-    let root = call.str_arg.as_deref()?;
+pub(crate) fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
+    // `os.walk(root)` names its root first; `Path(root).rglob(pattern)` on its receiver.
+    let root = match call.receiver_hint.as_deref() {
+        Some(r) if !call.target.starts_with("os.") && !call.target.starts_with("glob.") => r,
+        _ => call.str_arg.as_deref()?,
+    };
     let unbounded = root == "/"
         || root.starts_with("/*")
         || root.starts_with("/{}")

@@ -3,6 +3,7 @@
 //! receive loop.
 
 pub mod blocking_browser_in_async;
+pub mod blocking_call_in_request_loop;
 pub mod blocking_db_in_async;
 pub mod blocking_file_io_in_async;
 pub mod blocking_fs_walk_in_async;
@@ -11,6 +12,7 @@ pub mod blocking_input_in_async;
 pub mod blocking_redis_in_async;
 pub mod blocking_sleep_in_async;
 pub mod blocking_subprocess_in_async;
+pub mod http_without_timeout;
 
 use super::{RuleContext, RuleMeta, call_finding};
 use crate::catalog::Effect;
@@ -19,8 +21,8 @@ use crate::facts::Call;
 use crate::finding::Finding;
 use crate::project::CtxKind;
 
-/// Widens a call's per-call range from its literal arguments: `(low_ms, high_ms, what)`.
-pub type RangeFromArgs = fn(&Call) -> Option<(f64, f64, String)>;
+/// Widens a call's latency range from its literal arguments: `(low_ms, high_ms, what)`.
+pub type RangeAdjust = fn(&Call) -> Option<(f64, f64, String)>;
 
 /// Reports every call whose catalog effect is one of `effects` and that runs on the event loop.
 /// `adjust` may widen the per-call range from the call's literal arguments (e.g. a walk over `/`).
@@ -29,7 +31,7 @@ pub fn blocking_in_async(
     effects: &[Effect],
     cx: &RuleContext,
     out: &mut Vec<Finding>,
-    adjust: Option<RangeFromArgs>,
+    adjust: Option<RangeAdjust>,
 ) {
     for (mi, m) in cx.project.modules.iter().enumerate() {
         for call in &m.calls {

@@ -145,18 +145,11 @@ impl Rule for TensorsAccumulated {
                             to the CPU what must be kept, and bound the container \
                             (`collections.deque(maxlen=...)`) or clear it after use."
                     .to_owned();
-                out.push(candidate_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    g.cand,
-                    ctx,
-                    None,
-                    severity,
-                    message,
-                    help,
-                    c.name.clone(),
-                ));
+                let mut f = candidate_finding(
+                    &META, cx.project, mi, g.cand, ctx, None, severity, message, help,
+                );
+                f.snippet = c.name.clone();
+                out.push(f);
             }
         }
     }

@@ -160,8 +160,8 @@ impl Rule for UnboundedCache {
                     Severity::Medium,
                     message,
                     help,
-                    c.name.clone(),
                 );
+                f.snippet = c.name.clone();
                 // The keys may come from a small fixed set the rule cannot see.
                 f.confidence = f.confidence.min(Confidence::Probable);
                 out.push(f);

@@ -175,7 +175,8 @@ impl Rule for UnboundedLruCache {
                     "Give the memo a bound: `functools.lru_cache(maxsize=N)` (or a `cachetools` \
                      cache with a TTL)."
                 };
-                out.push(candidate_finding(
+                let snippet = f.qualname.clone();
+                let mut finding = candidate_finding(
                     &META,
                     cx.project,
                     mi,
@@ -185,8 +186,9 @@ impl Rule for UnboundedLruCache {
                     severity,
                     message,
                     help.to_owned(),
-                    f.qualname.clone(),
-                ));
+                );
+                finding.snippet = snippet;
+                out.push(finding);
             }
         }
     }

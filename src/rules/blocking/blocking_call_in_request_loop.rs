@@ -1,0 +1,147 @@
+//! PA111 blocking-call-in-request-loop: avoidable waits (sleeps, console input, walks over
+//! unbounded roots) on the per-request path of a thread or ZMQ service.
+
+use super::blocking_fs_walk_in_async::unbounded_root;
+use crate::catalog::Effect;
+use crate::cost::{call_range, estimate, fmt_range};
+use crate::finding::{Finding, Severity};
+use crate::project::CtxKind;
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, request_context};
+
+pub struct BlockingCallInRequestLoop;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA111",
+    name: "blocking-call-in-request-loop",
+    category: Category::Blocking,
+    default_severity: Severity::High,
+    summary: "Avoidable wait (sleep, console input, walk over `/` or `~`) on a sync request path",
+    doc: r#"## What it does
+Finds waits that add latency to every request of a synchronous service without doing any of
+the request's work:
+
+- `time.sleep(<literal seconds>)` (any catalog entry with the `sleep` effect) in the body of a
+  loop that receives work (`recv_json`, `queue.get`, `accept`, ...) or in a request handler;
+- `input(...)` there: a service that waits for a console;
+- a directory walk whose literal root is `/`, `~` or a home directory.
+
+Other blocking I/O in a request loop (an HTTP call, a database query, a file read) is usually
+the work the request asks for, so it is not reported here. Code on the event loop is left to
+PA101–PA109, which report the same calls there. A sleep whose duration is computed
+(`time.sleep(self.interval)`, a back-off) is not reported: its cost cannot be stated and it is
+usually a deliberate rate limit; nor is `time.sleep(0)`, a yield that costs nothing.
+
+## Why is this slow?
+A receive loop handles one message at a time: a pause after each reply caps the service's
+throughput (100 ms caps it at 10 requests per second) and every queued request waits for the
+pauses of all the requests ahead of it. In a threaded handler the pause is added to that
+request's latency.
+
+## Example
+```python
+import time
+import zmq
+
+def serve(socket):
+    while True:
+        msg = socket.recv_json()
+        socket.send_json({"ok": True, "echo": msg})
+        time.sleep(0.1)
+```
+
+## Use instead
+```python
+import zmq
+
+def serve(socket):
+    while True:
+        msg = socket.recv_json()
+        socket.send_json({"ok": True, "echo": msg})
+```
+
+## Cost model
+The literal duration of the sleep (`time.sleep(0.1)` costs 100 ms per request); the catalog
+range of `input`; a walk over an unbounded root is costed as 2–60 s like PA105. The
+receive loop itself is the request, so only loops nested inside it multiply the cost (×10).
+
+## Known false positives
+A sleep that deliberately rate-limits an upstream, or paces a poller that found no work, is a
+design choice; its latency is still paid by the requests that queue behind it.
+"#,
+};
+
+impl Rule for BlockingCallInRequestLoop {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            for call in &m.calls {
+                let Some(api) = call.api else { continue };
+                let entry = cx.catalog.get(api);
+                if call.awaited {
+                    continue;
+                }
+                let range = match entry.effect {
+                    // A computed duration (a back-off, a configured rate limit) has no cost we
+                    // can state, and a zero sleep is a deliberate yield.
+                    Effect::Sleep if call.seconds.is_none_or(|s| s <= 0.0) => continue,
+                    Effect::Sleep | Effect::Input => call_range(entry, call),
+                    Effect::FsWalk => match unbounded_root(call) {
+                        Some(r) => r,
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                let contexts = cx.project.call_contexts(mi, call);
+                // On the event loop, PA101 (sleep), PA105 (walks) and PA109 (input) report it.
+                if contexts.iter().any(|c| c.kind == CtxKind::EventLoop) {
+                    continue;
+                }
+                let Some(ctx) = request_context(cx, mi, call.func, &contexts) else {
+                    continue;
+                };
+                let (low, high, what) = range;
+                let (est, severity) =
+                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+                let func = &m.functions[call.func as usize].qualname;
+                let cost = fmt_range(est.low_ms, est.high_ms);
+                let message = match ctx.kind {
+                    CtxKind::RequestLoop => format!(
+                        "`{}` in the receive loop of `{func}` holds up every request (~{cost} \
+                         per request, and nothing else is served meanwhile)",
+                        call.target
+                    ),
+                    _ => format!(
+                        "`{}` in request handler `{func}` adds ~{cost} to every request",
+                        call.target
+                    ),
+                };
+                let help = match entry.effect {
+                    Effect::Sleep => "Remove the pause; to wait for work, block on the socket or \
+                                      queue (or `poller.poll(timeout)`), and pace background \
+                                      work in a thread of its own."
+                        .to_owned(),
+                    Effect::Input => "A service has no console: take the value from the request \
+                                      or from configuration."
+                        .to_owned(),
+                    _ => "Walk a bounded directory, or build the listing once in the background \
+                          and serve requests from it."
+                        .to_owned(),
+                };
+                out.push(call_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    call,
+                    ctx,
+                    Some(est),
+                    severity,
+                    message,
+                    help,
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! PA110 http-without-timeout: a network call that can wait forever because no timeout is set.
+
+use crate::catalog::ApiEntry;
+use crate::facts::{Call, Resolution};
+use crate::finding::{Finding, Severity};
+use crate::project::{CallContext, CtxKind};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, request_context};
+
+pub struct HttpWithoutTimeout;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA110",
+    name: "http-without-timeout",
+    category: Category::Blocking,
+    default_severity: Severity::High,
+    summary: "Network call without `timeout=`: a stalled server hangs the caller forever",
+    doc: r#"## What it does
+Finds calls to network APIs that wait without limit unless given a timeout — `requests.get`,
+`requests.post`, `Session.get`, `urllib.request.urlopen`, ... (catalog entries marked
+`timeout_kw`) — made without a `timeout=` argument, directly or through
+`asyncio.to_thread(requests.get, url)`. A call that forwards `**kwargs` may carry a timeout and
+is not reported.
+
+## Why is this slow?
+This is a hang rather than a cost. `requests` and `urllib` have no default timeout: when the
+peer accepts the connection but never answers (an overloaded upstream, a dropped packet behind
+a NAT, a half-open TCP connection), the call blocks until the process is restarted. In a
+request handler the request never completes and its thread is lost; in a single-threaded agent
+the whole service stops answering.
+
+## Example
+```python
+import requests
+
+def handle_request(msg):
+    reply = requests.post(msg["webhook"], json=msg["payload"])
+    return {"status": reply.status_code}
+```
+
+## Use instead
+```python
+import requests
+
+def handle_request(msg):
+    reply = requests.post(msg["webhook"], json=msg["payload"], timeout=(3.05, 10))
+    return {"status": reply.status_code}
+```
+
+## Cost model
+No latency estimate: the wait is unbounded. The severity says where the hang would land:
+**high** on a per-request path (a request, a receive loop, the event loop), **medium** in a
+background thread (the job silently stops, e.g. a health probe that never reports again), and
+**low** in startup code (the service visibly fails to come up). Calls in code that no context
+reaches are not reported.
+
+## Known false positives
+A socket-level default set elsewhere (`socket.setdefaulttimeout(...)`) or a session whose
+adapter enforces a timeout bounds the wait without a `timeout=` argument at the call.
+"#,
+};
+
+impl Rule for HttpWithoutTimeout {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            for call in &m.calls {
+                if call.has_timeout {
+                    continue;
+                }
+                let Some((entry, offloaded)) = timeout_api(cx, call) else {
+                    continue;
+                };
+                let contexts = cx.project.call_contexts(mi, call);
+                let Some((ctx, severity)) = worst_context(cx, mi, call, &contexts) else {
+                    continue;
+                };
+                let place = match severity {
+                    Severity::High => "the request never completes",
+                    Severity::Medium => "this background job stops for good",
+                    _ => "startup (or the construction of this object) never finishes",
+                };
+                let via = if offloaded {
+                    format!(" (run through `{}`)", call.target)
+                } else {
+                    String::new()
+                };
+                let message = format!(
+                    "`{}`{via} has no `timeout=`: if the server stalls, {place}",
+                    entry.name
+                );
+                let help = "Pass `timeout=` in seconds (e.g. `timeout=(3.05, 30)` for connect \
+                            and read) so that a stalled peer raises an error instead of hanging."
+                    .to_owned();
+                out.push(call_finding(
+                    &META, cx.project, mi, call, ctx, None, severity, message, help,
+                ));
+            }
+        }
+    }
+}
+
+/// The catalog entry that needs a timeout at this call, and whether it is passed by reference
+/// to an offloading call (`asyncio.to_thread(requests.get, url)`, whose keywords it receives).
+fn timeout_api<'a>(cx: &'a RuleContext, call: &Call) -> Option<(&'a ApiEntry, bool)> {
+    if let Some(api) = call.api {
+        let entry = cx.catalog.get(api);
+        return entry.timeout_kw.then_some((entry, false));
+    }
+    if !cx.project.patterns.is_offload(&call.target) {
+        return None;
+    }
+    call.callable_args.iter().find_map(|(name, res)| {
+        if !matches!(res, Resolution::Import | Resolution::Inferred) {
+            return None;
+        }
+        let entry = cx.catalog.get(cx.catalog.lookup(name)?);
+        entry.timeout_kw.then_some((entry, true))
+    })
+}
+
+/// The context where a hang hurts most, with its severity (see the rule's cost model).
+fn worst_context<'c>(
+    cx: &RuleContext,
+    module: usize,
+    call: &Call,
+    contexts: &'c [CallContext],
+) -> Option<(&'c CallContext, Severity)> {
+    if let Some(ctx) = request_context(cx, module, call.func, contexts) {
+        return Some((ctx, Severity::High));
+    }
+    // What is left runs once (startup, or a per-request kind whose function only runs once)
+    // or off the request path.
+    let rank = |k: CtxKind| match k {
+        CtxKind::Background => Severity::Medium,
+        _ => Severity::Low,
+    };
+    contexts
+        .iter()
+        .map(|c| (c, rank(c.kind)))
+        .max_by_key(|(_, s)| *s)
+}

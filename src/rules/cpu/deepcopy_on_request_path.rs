@@ -1,0 +1,100 @@
+//! PA305 deepcopy-on-request-path: `copy.deepcopy` of request data on every request.
+
+use crate::catalog::Effect;
+use crate::cost::{call_range, estimate, fmt_range};
+use crate::finding::{Finding, Severity};
+use crate::rules::{
+    Category, Rule, RuleContext, RuleMeta, call_finding, per_request_phrase, request_context,
+};
+
+pub struct DeepcopyOnRequestPath;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA305",
+    name: "deepcopy-on-request-path",
+    category: Category::Cpu,
+    default_severity: Severity::Low,
+    summary: "`copy.deepcopy` on a per-request path",
+    doc: r#"## What it does
+Finds `copy.deepcopy(...)` (catalog entries with the `deepcopy` effect) on a per-request path:
+in a request handler, the body of a receive loop, or code on the event loop. Copies made in
+`__init__`, at module level or in background threads are not reported.
+
+## Why is this slow?
+`deepcopy` walks the whole object graph in Python, recording every visited object in a memo
+dictionary so that shared and cyclic references survive. It is one to two orders of magnitude
+slower than a shallow copy, and a payload that was just decoded from JSON is already private
+to the request: nobody else holds a reference to it.
+
+## Example
+```python
+import copy
+
+def handle_request(msg, cache):
+    cache[msg["key"]] = copy.deepcopy(msg["value"])
+    return {"ok": True}
+```
+
+## Use instead
+```python
+def handle_request(msg, cache):
+    cache[msg["key"]] = msg["value"]
+    return {"ok": True}
+```
+
+## Cost model
+The catalog range for a typical payload (hundreds of nodes), ×10 inside a loop. Large
+documents cost proportionally more.
+
+## Known false positives
+A copy that protects shared mutable state (a default template mutated per request) is needed;
+a shallow copy of the levels actually mutated is usually enough and much cheaper.
+"#,
+};
+
+impl Rule for DeepcopyOnRequestPath {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            for call in &m.calls {
+                let Some(api) = call.api else { continue };
+                let entry = cx.catalog.get(api);
+                if entry.effect != Effect::Deepcopy {
+                    continue;
+                }
+                let contexts = cx.project.call_contexts(mi, call);
+                let Some(ctx) = request_context(cx, mi, call.func, &contexts) else {
+                    continue;
+                };
+                let (low, high, what) = call_range(entry, call);
+                let (est, severity) =
+                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+                let func = &m.functions[call.func as usize].qualname;
+                let message = format!(
+                    "`{}` copies an object graph in `{func}` {} (~{})",
+                    call.target,
+                    per_request_phrase(call.loop_depth, ctx),
+                    fmt_range(est.low_ms, est.high_ms)
+                );
+                let help = "Drop the copy when the data is already private (freshly decoded), \
+                            copy only the level you mutate (`dict(d)`, `list(l)`), or keep \
+                            shared data immutable."
+                    .to_owned();
+                out.push(call_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    call,
+                    ctx,
+                    Some(est),
+                    severity,
+                    message,
+                    help,
+                ));
+            }
+        }
+    }
+}

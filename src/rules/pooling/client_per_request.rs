@@ -1,0 +1,128 @@
+//! PA401 client-per-request: a pooled client (HTTP session, Redis client, cloud SDK client,
+//! database connection) constructed on every request and thrown away.
+
+use ruff_python_ast::Stmt;
+
+use super::{creation_context, lazy_inits, mark_lazy_init};
+use crate::catalog::Effect;
+use crate::cost::{call_range, estimate, fmt_range};
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, per_request_phrase};
+
+pub struct ClientPerRequest;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA401",
+    name: "client-per-request",
+    category: Category::Pooling,
+    default_severity: Severity::Low,
+    summary: "Client or connection pool created per request instead of once",
+    doc: r#"## What it does
+Finds constructors of pooled clients — `requests.Session`, `httpx.Client`/`AsyncClient`,
+`aiohttp.ClientSession`, `redis.Redis`, `boto3.client`, `pymongo.MongoClient`, gRPC channels,
+... (catalog entries with the `connection` effect) — called on a per-request path: a request
+handler, a receive loop, or code on the event loop. `with Client() as c:` and
+`async with aiohttp.ClientSession() as s:` per request are reported too: closing the client
+also closes its pool.
+
+Clients created in `__init__`, at module level, in a startup hook or FastAPI `lifespan`, stored
+on an attribute (`self.client = ...`, `app.state.http = ...`) or created lazily under a test
+of the name they are assigned to (`if _session is None: _session = ...`) are not reported.
+
+## Why is this slow?
+A client owns a connection pool. A new one has no open connections, so the request pays a DNS
+lookup, a TCP connect and often a TLS handshake (a millisecond on a LAN, tens of milliseconds
+across the internet) that a long-lived client would have reused, and the server sees a new
+connection per request.
+
+## Example
+```python
+import requests
+
+def handle_request(msg):
+    with requests.Session() as session:
+        return session.get(msg["url"], timeout=5).json()
+```
+
+## Use instead
+```python
+import requests
+
+SESSION = requests.Session()
+
+def handle_request(msg):
+    return SESSION.get(msg["url"], timeout=5).json()
+```
+
+## Cost model
+The catalog range for the constructor, which includes the first connection the new pool has
+to open; ×10 inside a loop.
+
+## Known false positives
+A client that must differ per request (per-tenant credentials) cannot be shared as is; cache
+one per tenant instead.
+"#,
+};
+
+impl Rule for ClientPerRequest {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(self)
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            let lazy = lazy_inits(m, META.code);
+            for call in &m.calls {
+                let Some(api) = call.api else { continue };
+                let entry = cx.catalog.get(api);
+                if entry.effect != Effect::Connection {
+                    continue;
+                }
+                let contexts = cx.project.call_contexts(mi, call);
+                let Some(ctx) = creation_context(cx, mi, call, &lazy, &contexts) else {
+                    continue;
+                };
+                let (low, high, what) = call_range(entry, call);
+                let (est, severity) =
+                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+                let func = &m.functions[call.func as usize].qualname;
+                let message = format!(
+                    "`{}` builds a new client in `{func}` {}: its pool starts empty, so each \
+                     call opens fresh connections (~{})",
+                    call.target,
+                    per_request_phrase(call.loop_depth, ctx),
+                    fmt_range(est.low_ms, est.high_ms)
+                );
+                let help = "Create the client once (module level, `__init__`, or the app's \
+                            startup/lifespan) and reuse it across requests."
+                    .to_owned();
+                out.push(call_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    call,
+                    ctx,
+                    Some(est),
+                    severity,
+                    message,
+                    help,
+                ));
+            }
+        }
+    }
+}
+
+impl AstRule for ClientPerRequest {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        mark_lazy_init(stmt, cx);
+    }
+}

@@ -1,0 +1,119 @@
+//! PA403 executor-per-call: a thread or process pool created per request and shut down after.
+
+use ruff_python_ast::Stmt;
+
+use super::{creation_context, lazy_inits, mark_lazy_init};
+use crate::catalog::Effect;
+use crate::cost::{call_range, estimate, fmt_range};
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::finding::{Finding, Severity};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, per_request_phrase};
+
+pub struct ExecutorPerCall;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA403",
+    name: "executor-per-call",
+    category: Category::Pooling,
+    default_severity: Severity::Low,
+    summary: "Thread or process pool created per request",
+    doc: r#"## What it does
+Finds constructors of worker pools — `concurrent.futures.ThreadPoolExecutor`,
+`ProcessPoolExecutor`, `multiprocessing.Pool` (catalog entries with the `executor` effect) —
+on a per-request path, including inside loops there. Pools created at startup, stored on an
+attribute, or created lazily under a test of their name are not reported.
+
+## Why is this slow?
+A pool starts its workers on demand and `shutdown()` (the end of a `with` block) joins them:
+every request pays thread creation and teardown, and a process pool pays process start-up and
+module imports in each worker, tens to hundreds of milliseconds. A long-lived pool also bounds
+the total concurrency of the service; pools per request multiply it without limit under load.
+
+## Example
+```python
+from concurrent.futures import ThreadPoolExecutor
+
+def handle_request(msg, fetch):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(fetch, msg["urls"]))
+```
+
+## Use instead
+```python
+from concurrent.futures import ThreadPoolExecutor
+
+POOL = ThreadPoolExecutor(max_workers=8)
+
+def handle_request(msg, fetch):
+    return list(POOL.map(fetch, msg["urls"]))
+```
+
+## Cost model
+The catalog range for starting and joining the pool, ×10 inside a loop.
+
+## Known false positives
+A pool whose size must follow each request's data (one worker per item) can still be shared,
+with the size set to the service's concurrency limit.
+"#,
+};
+
+impl Rule for ExecutorPerCall {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(self)
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            let lazy = lazy_inits(m, META.code);
+            for call in &m.calls {
+                let Some(api) = call.api else { continue };
+                let entry = cx.catalog.get(api);
+                if entry.effect != Effect::Executor {
+                    continue;
+                }
+                let contexts = cx.project.call_contexts(mi, call);
+                let Some(ctx) = creation_context(cx, mi, call, &lazy, &contexts) else {
+                    continue;
+                };
+                let (low, high, what) = call_range(entry, call);
+                let (est, severity) =
+                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+                let func = &m.functions[call.func as usize].qualname;
+                let message = format!(
+                    "`{}` starts and joins a new worker pool in `{func}` {} (~{})",
+                    call.target,
+                    per_request_phrase(call.loop_depth, ctx),
+                    fmt_range(est.low_ms, est.high_ms)
+                );
+                let help = "Create the pool once at startup and submit to it from every \
+                            request; shut it down when the service stops."
+                    .to_owned();
+                out.push(call_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    call,
+                    ctx,
+                    Some(est),
+                    severity,
+                    message,
+                    help,
+                ));
+            }
+        }
+    }
+}
+
+impl AstRule for ExecutorPerCall {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        mark_lazy_init(stmt, cx);
+    }
+}

@@ -1,0 +1,96 @@
+//! Pooling (PA4xx): clients, sockets and worker pools that are built per request and thrown
+//! away, instead of being created once and reused.
+//!
+//! A creation is per request when it runs in a per-request context and its result is not kept
+//! for later requests: stored on an attribute or in a container (`self.client = ...`), or
+//! assigned under a test of the name it assigns (`if _session is None: _session = ...`). The
+//! AST-level half of each rule marks those lazy initialisations; the project half skips them.
+
+pub mod client_per_request;
+pub mod executor_per_call;
+pub mod requests_without_session;
+pub mod socket_per_request;
+
+use std::collections::HashSet;
+
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::Ranged;
+
+use super::{RuleContext, request_context};
+use crate::facts::collect::LocalContext;
+use crate::facts::{Call, FuncId, ModuleFacts};
+use crate::project::CallContext;
+
+/// Marks an assignment guarded by a test of its own target (a lazy initialisation) as a
+/// candidate that the rule's `check` reads as "kept for reuse", never as a finding.
+pub fn mark_lazy_init(stmt: &Stmt, cx: &mut LocalContext) {
+    let target = match stmt {
+        Stmt::Assign(a) if a.targets.len() == 1 => &a.targets[0],
+        Stmt::AnnAssign(a) if a.value.is_some() => &*a.target,
+        _ => return,
+    };
+    // `self._pools[key] = ...` is guarded by a test of `self._pools`.
+    let base = match target {
+        Expr::Subscript(s) => &*s.value,
+        t => t,
+    };
+    let name = cx.source_text(base.range()).to_owned();
+    if name.is_empty() || !cx.guards().any(|g| mentions(g, &name)) {
+        return;
+    }
+    cx.report(stmt.range(), LAZY_INIT.to_owned());
+}
+
+/// The message of lazy-initialisation markers.
+const LAZY_INIT: &str = "lazy-init";
+
+/// Whether `text` mentions `name` as a whole identifier path.
+fn mentions(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident)
+    })
+}
+
+/// The (function, line) pairs of a rule's lazy-initialisation markers in a module.
+pub fn lazy_inits(m: &ModuleFacts, code: &str) -> HashSet<(FuncId, u32)> {
+    m.candidates
+        .iter()
+        .filter(|c| c.code == code && c.message == LAZY_INIT)
+        .map(|c| (c.func, c.line))
+        .collect()
+}
+
+/// The per-request context in which `call` creates something that is thrown away afterwards.
+pub fn creation_context<'c>(
+    cx: &RuleContext,
+    module: usize,
+    call: &Call,
+    lazy: &HashSet<(FuncId, u32)>,
+    contexts: &'c [CallContext],
+) -> Option<&'c CallContext> {
+    let kept = call
+        .assigned_to
+        .as_deref()
+        .is_some_and(|t| t.contains('.') || t.contains('['));
+    if kept || lazy.contains(&(call.func, call.line)) {
+        return None;
+    }
+    request_context(cx, module, call.func, contexts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn mentions_whole_names_only() {
+        assert!(mentions("_session is None", "_session"));
+        assert!(mentions("not self._client", "self._client"));
+        assert!(mentions("key not in self._pools", "self._pools"));
+        assert!(!mentions("self._session_count > 3", "self._session"));
+        assert!(!mentions("other._session is None", "_session"));
+    }
+}

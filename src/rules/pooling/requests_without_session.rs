@@ -1,0 +1,157 @@
+//! PA404 requests-without-session-in-loop: module-level HTTP functions (`requests.get`) called
+//! repeatedly on one request, each opening its own connection.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{ApiEntry, Effect};
+use crate::cost::{estimate, fmt_range};
+use crate::facts::{Call, FuncId, Resolution};
+use crate::finding::{Finding, Severity};
+use crate::project::CallContext;
+use crate::rules::cpu::inner_loops;
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, request_context};
+
+pub struct RequestsWithoutSession;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA404",
+    name: "requests-without-session-in-loop",
+    category: Category::Pooling,
+    default_severity: Severity::Low,
+    summary: "`requests.get`/`post` without a Session, in a loop or repeated in one request",
+    doc: r#"## What it does
+Finds module-level HTTP functions — `requests.get`, `requests.post`, `httpx.get`, ... — called
+inside a loop, or more than once in the same function, on a per-request path. A function
+counts as session-less when the catalog also lists a pooled client of the same package that
+offers the same method (`requests.Session.get` for `requests.get`). One finding is reported
+per function, at the first repeated call.
+
+## Why is this slow?
+Each module-level call builds a throw-away session: a new connection (DNS, TCP, often TLS)
+per call, closed right after. A `Session` keeps connections to the same host open and reuses
+them, so only the first call pays the handshake.
+
+## Example
+```python
+import requests
+
+def handle_request(msg):
+    return [requests.get(url, timeout=5).status_code for url in msg["urls"]]
+```
+
+## Use instead
+```python
+import requests
+
+SESSION = requests.Session()
+
+def handle_request(msg):
+    return [SESSION.get(url, timeout=5).status_code for url in msg["urls"]]
+```
+
+## Cost model
+The catalog range of the pooled client's first connection (its constructor entry), for each
+call after the first: ×10 when the calls are in a loop, ×(n − 1) for n calls in one function.
+
+## Known false positives
+Calls to many different hosts gain little from a session (each host needs its own
+connection anyway).
+"#,
+};
+
+impl Rule for RequestsWithoutSession {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            let mut per_func: BTreeMap<FuncId, Vec<(&Call, &ApiEntry, CallContext)>> =
+                BTreeMap::new();
+            for call in &m.calls {
+                let Some(api) = call.api else { continue };
+                if call.resolution != Resolution::Import
+                    || cx.catalog.get(api).effect != Effect::Network
+                {
+                    continue;
+                }
+                let Some(pooled) = pooled_alternative(cx, &call.target) else {
+                    continue;
+                };
+                let contexts = cx.project.call_contexts(mi, call);
+                let Some(ctx) = request_context(cx, mi, call.func, &contexts) else {
+                    continue;
+                };
+                per_func
+                    .entry(call.func)
+                    .or_default()
+                    .push((call, pooled, ctx.clone()));
+            }
+            for (func, mut calls) in per_func {
+                calls.sort_by_key(|(c, _, _)| (c.line, c.column));
+                let looped = calls
+                    .iter()
+                    .find(|(c, _, ctx)| inner_loops(c.loop_depth, ctx) > 0);
+                let (call, pooled, ctx, repeats, how) = match looped {
+                    Some((c, p, ctx)) => (*c, *p, ctx, 1.0, "inside a loop".to_owned()),
+                    None if calls.len() >= 2 => {
+                        let (c, p, ctx) = &calls[0];
+                        let n = calls.len();
+                        (*c, *p, ctx, (n - 1) as f64, format!("{n} times"))
+                    }
+                    None => continue,
+                };
+                let what = format!(
+                    "a new connection per call ({} {}), ×{repeats} for the calls after the first",
+                    pooled.name,
+                    fmt_range(pooled.low_ms, pooled.high_ms)
+                );
+                let depth = if looped.is_some() { call.loop_depth } else { 0 };
+                let (est, severity) = estimate(
+                    pooled.low_ms * repeats,
+                    pooled.high_ms * repeats,
+                    &what,
+                    &pooled.source,
+                    depth,
+                    ctx.kind,
+                );
+                let qualname = &m.functions[func as usize].qualname;
+                let message = format!(
+                    "`{}` is called {how} in `{qualname}` without a session: every call opens \
+                     a new connection (~{} per request)",
+                    call.target,
+                    fmt_range(est.low_ms, est.high_ms)
+                );
+                let help = format!(
+                    "Create one `{}` (at startup, or at least once per request) and call its \
+                     methods, so that connections are reused.",
+                    pooled.name
+                );
+                out.push(call_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    call,
+                    ctx,
+                    Some(est),
+                    severity,
+                    message,
+                    help,
+                ));
+            }
+        }
+    }
+}
+
+/// The pooled client that offers the same method as the module-level function `target`: a
+/// `connection` entry of the same package whose `<client>.<method>` is also in the catalog.
+fn pooled_alternative<'a>(cx: &'a RuleContext, target: &str) -> Option<&'a ApiEntry> {
+    let (package, method) = target.rsplit_once('.')?;
+    cx.catalog.entries().iter().find(|e| {
+        e.effect == Effect::Connection
+            && e.name
+                .strip_prefix(package)
+                .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
+            && cx.catalog.lookup(&format!("{}.{method}", e.name)).is_some()
+    })
+}

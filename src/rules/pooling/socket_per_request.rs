@@ -1,0 +1,157 @@
+//! PA402 socket-per-request: a messaging context and socket built, connected and torn down for
+//! every call on a request path.
+
+use std::collections::BTreeMap;
+
+use ruff_python_ast::Stmt;
+
+use super::{creation_context, lazy_inits, mark_lazy_init};
+use crate::catalog::Effect;
+use crate::cost::{estimate, fmt_range};
+use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::{Call, FuncId};
+use crate::finding::{Finding, Severity};
+use crate::project::CallContext;
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+
+pub struct SocketPerRequest;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA402",
+    name: "socket-per-request",
+    category: Category::Pooling,
+    default_severity: Severity::Low,
+    summary: "Messaging context or socket created (and connected) per request",
+    doc: r#"## What it does
+Finds functions on a per-request path that create messaging contexts or sockets — `zmq.Context()`,
+`context.socket(...)` and other catalog entries with the `socket` effect — on every call,
+typically to connect, send one message, wait for the reply and close. The finding is reported
+once per function, at its first creation, with the cost of all of them. Sockets created at
+startup, stored on an attribute or created lazily are not reported.
+
+## Why is this slow?
+A new `zmq.Context` starts its own I/O thread and must be terminated again; a new socket has to
+connect and complete the ZMTP handshake before the first message goes out. A long-lived socket
+(or one per peer, kept in a dictionary) pays this once. Per call it adds up to a millisecond or
+more to every hop, and heavy traffic leaves sockets in `TIME_WAIT`.
+
+## Example
+```python
+import zmq
+
+def handle_request(msg):
+    context = zmq.Context()
+    socket = context.socket(zmq.REQ)
+    socket.connect("tcp://localhost:5555")
+    socket.send_json(msg)
+    reply = socket.recv_json()
+    socket.close()
+    context.term()
+    return reply
+```
+
+## Use instead
+```python
+import zmq
+
+class Forwarder:
+    def __init__(self):
+        self.socket = zmq.Context.instance().socket(zmq.REQ)
+        self.socket.connect("tcp://localhost:5555")
+
+    def handle_request(self, msg):
+        self.socket.send_json(msg)
+        return self.socket.recv_json()
+```
+
+## Cost model
+The sum of the catalog ranges of the creations in the function, ×10 when one of them is in a
+loop.
+
+## Known false positives
+A REQ socket that timed out must be discarded and recreated; creating it again on that error
+path only is the right pattern.
+"#,
+};
+
+impl Rule for SocketPerRequest {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn ast_rule(&self) -> Option<&dyn AstRule> {
+        Some(self)
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            let lazy = lazy_inits(m, META.code);
+            // Per function: its creations in source order, with the context of the first.
+            let mut per_func: BTreeMap<FuncId, (Vec<&Call>, CallContext)> = BTreeMap::new();
+            for call in &m.calls {
+                let Some(api) = call.api else { continue };
+                if cx.catalog.get(api).effect != Effect::Socket {
+                    continue;
+                }
+                let contexts = cx.project.call_contexts(mi, call);
+                let Some(ctx) = creation_context(cx, mi, call, &lazy, &contexts) else {
+                    continue;
+                };
+                per_func
+                    .entry(call.func)
+                    .or_insert_with(|| (Vec::new(), ctx.clone()))
+                    .0
+                    .push(call);
+            }
+            for (func, (mut calls, ctx)) in per_func {
+                calls.sort_by_key(|c| (c.line, c.column));
+                let entries: Vec<_> = calls
+                    .iter()
+                    .filter_map(|c| c.api.map(|a| cx.catalog.get(a)))
+                    .collect();
+                let low: f64 = entries.iter().map(|e| e.low_ms).sum();
+                let high: f64 = entries.iter().map(|e| e.high_ms).sum();
+                let names: Vec<String> = calls.iter().map(|c| format!("`{}`", c.target)).collect();
+                let mut sources: Vec<&str> = entries.iter().map(|e| e.source.as_str()).collect();
+                sources.sort_unstable();
+                sources.dedup();
+                let what = format!("{} {}", names.join(" + "), fmt_range(low, high));
+                let depth = calls.iter().map(|c| c.loop_depth).max().unwrap_or(0);
+                let (est, severity) =
+                    estimate(low, high, &what, &sources.join("; "), depth, ctx.kind);
+                let qualname = &m.functions[func as usize].qualname;
+                let message = format!(
+                    "`{qualname}` creates {} on every call on a request path, so every call \
+                     starts from an unconnected socket (~{} to create, plus the connect)",
+                    names.join(" and "),
+                    fmt_range(est.low_ms, est.high_ms)
+                );
+                let help = "Create the context once per process (`zmq.Context.instance()`) and \
+                            keep one connected socket per peer, created at startup or cached \
+                            on first use."
+                    .to_owned();
+                out.push(call_finding(
+                    &META,
+                    cx.project,
+                    mi,
+                    calls[0],
+                    &ctx,
+                    Some(est),
+                    severity,
+                    message,
+                    help,
+                ));
+            }
+        }
+    }
+}
+
+impl AstRule for SocketPerRequest {
+    fn code(&self) -> &'static str {
+        META.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        mark_lazy_init(stmt, cx);
+    }
+}
