@@ -191,6 +191,12 @@ fn report_module(cx: &RuleContext, startup: &[&ModelLoadSite], out: &mut Vec<Fin
             help,
         );
         f.memory_mb = Some(total);
+        // The resident models, for leak reports.
+        f.snippet = residents
+            .iter()
+            .map(|r| load_label(r.1.call))
+            .collect::<Vec<_>>()
+            .join(" + ");
         match found.iter_mut().find(|(i, _, _)| *i == anchor.index) {
             Some(prev) if total > prev.1 => *prev = (anchor.index, total, f),
             Some(_) => {}

@@ -305,6 +305,8 @@ impl Rule for ResourceNeverReleased {
                     help,
                 );
                 f.memory_mb = entry.memory_mb;
+                // The resource as the code names it, for leak reports.
+                f.snippet = name.to_owned();
                 out.push(f);
             }
         }
