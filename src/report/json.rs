@@ -42,6 +42,12 @@ struct Output<'a> {
     summary: Summary,
     findings: &'a [Finding],
     diagnostics: &'a [Diagnostic],
+    /// With `--show-suppressed`: the findings that suppression comments silenced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'a [Finding]>,
+    /// With `--baseline`: how many findings the baseline already records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baselined: Option<usize>,
 }
 
 pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
@@ -66,6 +72,8 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
         },
         findings: &report.findings,
         diagnostics: &report.diagnostics,
+        suppressed: report.suppressed.as_deref(),
+        baselined: report.baselined.as_ref().map(Vec::len),
     };
     serde_json::to_writer_pretty(&mut *w, &out)?;
     writeln!(w)

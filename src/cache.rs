@@ -1,0 +1,183 @@
+//! The incremental cache: per-module facts kept under `.perfaudit_cache/` in the audited root,
+//! so that a second audit re-parses only the files that changed. Linking and the rules always
+//! run again; they need the whole program and are cheap next to parsing.
+//!
+//! One JSON file per module, named by a hash of its relative path. An entry is used only when
+//! its format version, the tool build, the settings that shape facts (target version, AST rules,
+//! catalog, context patterns), the module path and the hash of the file's bytes all match;
+//! anything else (stale, corrupt, from another build) is ignored and rewritten. Writes go
+//! through a temporary file and a rename, so a concurrent audit never reads half an entry.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
+
+use crate::analyze::{Diagnostic, FileResult, analyze_bytes, read_file};
+use crate::catalog::Catalog;
+use crate::contexts::ContextPatterns;
+use crate::discover::SourcePath;
+use crate::facts::ModuleFacts;
+use crate::facts::collect::AstRule;
+use crate::settings::Settings;
+
+/// Bump when `ModuleFacts` or the way entries are written changes meaning.
+pub const CACHE_FORMAT: u32 = 1;
+
+pub const CACHE_DIR: &str = ".perfaudit_cache";
+
+/// An opened cache directory and the key every entry of this run must carry.
+pub struct Cache {
+    dir: PathBuf,
+    key: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    format: u32,
+    key: String,
+    path: String,
+    content: String,
+    facts: ModuleFacts,
+}
+
+/// Borrowing twin of `Entry` for writing, so facts are not cloned.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    format: u32,
+    key: &'a str,
+    path: &'a str,
+    content: &'a str,
+    facts: &'a ModuleFacts,
+}
+
+impl Cache {
+    /// Opens (creating) the cache under `root`; `None` when it cannot be created, in which case
+    /// the audit simply runs uncached.
+    pub fn open(
+        root: &Path,
+        settings: &Settings,
+        catalog: &Catalog,
+        patterns: &ContextPatterns,
+        rules: &[&dyn AstRule],
+    ) -> Option<Cache> {
+        let dir = root.join(CACHE_DIR).join(format!("v{CACHE_FORMAT}"));
+        std::fs::create_dir_all(&dir).ok()?;
+        let ignore = root.join(CACHE_DIR).join(".gitignore");
+        if !ignore.exists() {
+            // Keeps the cache out of version control wherever it is created.
+            std::fs::write(&ignore, "*\n").ok()?;
+        }
+        Some(Cache {
+            dir,
+            key: settings_key(settings, catalog, patterns, rules)?,
+        })
+    }
+
+    /// Analyses one file, through the cache.
+    pub fn analyze(
+        &self,
+        file: &SourcePath,
+        settings: &Settings,
+        catalog: &Catalog,
+        patterns: &ContextPatterns,
+        rules: &[&dyn AstRule],
+    ) -> FileResult {
+        let bytes = match read_file(file, settings) {
+            Ok(b) => b,
+            Err(skipped) => {
+                return FileResult {
+                    facts: None,
+                    diagnostic: Some(skipped),
+                };
+            }
+        };
+        let content = format!("{:032x}", xxh3_128(&bytes));
+        let entry_path = self
+            .dir
+            .join(format!("{:016x}.json", xxh3_64(file.rel.as_bytes())));
+        if let Some(facts) = self.load(&entry_path, &file.rel, &content) {
+            return FileResult {
+                diagnostic: facts.decode_note.clone().map(|message| Diagnostic {
+                    path: file.rel.clone(),
+                    message,
+                }),
+                facts: Some(facts),
+            };
+        }
+        let result = analyze_bytes(file, bytes, settings, catalog, patterns, rules);
+        if let Some(facts) = &result.facts {
+            // A failed write only costs the next run a parse.
+            let _ = self.store(&entry_path, &file.rel, &content, facts);
+        }
+        result
+    }
+
+    fn load(&self, entry_path: &Path, rel: &str, content: &str) -> Option<ModuleFacts> {
+        let bytes = std::fs::read(entry_path).ok()?;
+        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        (entry.format == CACHE_FORMAT
+            && entry.key == self.key
+            && entry.path == rel
+            && entry.content == content
+            && entry.facts.path == rel)
+            .then_some(entry.facts)
+    }
+
+    fn store(
+        &self,
+        entry_path: &Path,
+        rel: &str,
+        content: &str,
+        facts: &ModuleFacts,
+    ) -> std::io::Result<()> {
+        let entry = EntryRef {
+            format: CACHE_FORMAT,
+            key: &self.key,
+            path: rel,
+            content,
+            facts,
+        };
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        serde_json::to_writer(std::io::BufWriter::new(&mut tmp), &entry)?;
+        tmp.flush()?;
+        tmp.persist(entry_path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Everything besides a file's bytes that shapes its facts, hashed: a change to any of it
+/// invalidates every entry. `None` when the running executable cannot be identified.
+fn settings_key(
+    settings: &Settings,
+    catalog: &Catalog,
+    patterns: &ContextPatterns,
+    rules: &[&dyn AstRule],
+) -> Option<String> {
+    let mut codes: Vec<&str> = rules.iter().map(|r| r.code()).collect();
+    codes.sort_unstable();
+    let text = format!(
+        "{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}",
+        env!("CARGO_PKG_VERSION"),
+        build_identity()?,
+        settings.target_version,
+        codes,
+        catalog.entries(),
+        patterns
+    );
+    Some(format!("{:032x}", xxh3_128(text.as_bytes())))
+}
+
+/// The running executable's size and modification time: a rebuilt perfaudit (whose facts may
+/// differ under the same version number) never trusts entries written by another build.
+fn build_identity() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(exe).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{}:{}", meta.len(), modified.as_nanos()))
+}
