@@ -715,15 +715,12 @@ pub fn is_known_code(code: &str) -> bool {
 
 /// ` (did you mean `x`?)` when a candidate is within a small edit distance of `word`.
 pub fn suggestion<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let word = word.to_ascii_lowercase();
     let limit = (word.chars().count() / 3).max(1);
+    // Close in spelling, or the word with a part added (`exclude-paths` for `exclude`).
     let best = candidates
-        .map(|c| {
-            (
-                edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(d, _)| *d <= limit)
+        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= limit || (c.len() >= 4 && word.starts_with(&c.to_ascii_lowercase())))
         .min();
     match best {
         Some((_, c)) => format!(" (did you mean `{c}`?)"),
@@ -731,24 +728,32 @@ pub fn suggestion<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> 
     }
 }
 
-/// Levenshtein distance over characters, with one row of memory.
+/// Edit distance over characters where an insertion, a deletion, a substitution or a swap of
+/// two neighbours each count one (swaps are the commonest typing slip: `hihg`).
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == cb {
-                diag
-            } else {
-                1 + diag.min(above).min(row[j])
-            };
-            diag = above;
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        d[i * width] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
         }
     }
-    row[b.len()]
+    d[a.len() * width + b.len()]
 }
 
 #[cfg(test)]
@@ -770,6 +775,11 @@ mod tests {
         assert_eq!(edit_distance("selct", "select"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("hihg", "high"), 1);
+        assert_eq!(
+            suggestion("exclude-paths", KEYS.iter().copied()),
+            " (did you mean `exclude`?)"
+        );
         assert_eq!(
             suggestion("extend_select", KEYS.iter().copied()),
             " (did you mean `extend-select`?)"
