@@ -198,6 +198,10 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             t_rules - t_project,
             start.elapsed()
         );
+        if let Some(c) = &cache {
+            let (reused, parsed) = c.stats();
+            eprintln!("cache: {reused} modules reused, {parsed} parsed");
+        }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baselined = match &settings.baseline {

@@ -10,6 +10,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
@@ -31,6 +32,8 @@ pub const CACHE_DIR: &str = ".perfaudit_cache";
 pub struct Cache {
     dir: PathBuf,
     key: String,
+    reused: AtomicUsize,
+    parsed: AtomicUsize,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -72,6 +75,8 @@ impl Cache {
         Some(Cache {
             dir,
             key: settings_key(settings, catalog, patterns, rules)?,
+            reused: AtomicUsize::new(0),
+            parsed: AtomicUsize::new(0),
         })
     }
 
@@ -98,6 +103,7 @@ impl Cache {
             .dir
             .join(format!("{:016x}.json", xxh3_64(file.rel.as_bytes())));
         if let Some(facts) = self.load(&entry_path, &file.rel, &content) {
+            self.reused.fetch_add(1, Ordering::Relaxed);
             return FileResult {
                 diagnostic: facts.decode_note.clone().map(|message| Diagnostic {
                     path: file.rel.clone(),
@@ -106,12 +112,21 @@ impl Cache {
                 facts: Some(facts),
             };
         }
+        self.parsed.fetch_add(1, Ordering::Relaxed);
         let result = analyze_bytes(file, bytes, settings, catalog, patterns, rules);
         if let Some(facts) = &result.facts {
             // A failed write only costs the next run a parse.
             let _ = self.store(&entry_path, &file.rel, &content, facts);
         }
         result
+    }
+
+    /// Modules taken from the cache and modules parsed, so far.
+    pub fn stats(&self) -> (usize, usize) {
+        (
+            self.reused.load(Ordering::Relaxed),
+            self.parsed.load(Ordering::Relaxed),
+        )
     }
 
     fn load(&self, entry_path: &Path, rel: &str, content: &str) -> Option<ModuleFacts> {
