@@ -169,23 +169,21 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             .collect()
     });
     let t_rules = start.elapsed();
-    if !settings.per_file_ignores.is_empty() {
-        let root = std::path::absolute(&found.root).unwrap_or_else(|_| found.root.clone());
-        findings.retain(|f| {
-            let abs = root.join(&f.path);
+    let root_abs = std::path::absolute(&found.root).unwrap_or_else(|_| found.root.clone());
+    let per_file_kept = |f: &Finding| {
+        settings.per_file_ignores.is_empty() || {
+            let abs = root_abs.join(&f.path);
             !settings
                 .per_file_ignores
                 .iter()
                 .any(|p| p.applies(&abs, f.code))
-        });
-    }
+        }
+    };
+    findings.retain(per_file_kept);
     let (mut findings, mut suppressed, used) = crate::suppress::apply(&project.modules, findings);
     if settings.rule_enabled(crate::rules::unused_suppression::CODE) {
-        findings.extend(crate::rules::unused_suppression::report(
-            &project.modules,
-            &used,
-            settings,
-        ));
+        let unused = crate::rules::unused_suppression::report(&project.modules, &used, settings);
+        findings.extend(unused.into_iter().filter(per_file_kept));
     }
     attribute_findings(&project, &ownership, &mut findings);
     attribute_findings(&project, &ownership, &mut suppressed);

@@ -302,7 +302,12 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
     let mut cx = Checker {
         path,
         text: &text,
-        dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        // `--config perfaudit.toml` has an empty parent: the current directory.
+        dir: path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
         table_name: if is_pyproject {
             "[tool.perfaudit]"
         } else {

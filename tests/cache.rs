@@ -99,21 +99,26 @@ fn corrupt_entries_are_rewritten_not_trusted() {
     let (_tmp, root) = example_copy();
     let (uncached, _) = run(&root, &["--no-cache"]);
     run(&root, &[]);
-    let dir = root.join(".perfaudit_cache/v1");
+    let dir = root.join(".perfaudit_cache/v2");
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     entries.sort();
-    assert!(entries.len() > 3);
-    // Truncated, garbage, and an entry moved under another module's name.
+    assert!(entries.len() > 4);
+    // Truncated, garbage, an entry moved under another module's name, and a flipped bit.
     let truncated = std::fs::read(&entries[0]).unwrap();
     std::fs::write(&entries[0], &truncated[..truncated.len() / 2]).unwrap();
-    std::fs::write(&entries[1], b"\x00\xffnot json").unwrap();
+    std::fs::write(&entries[1], b"\x00\xffnot an entry").unwrap();
     std::fs::copy(&entries[3], &entries[2]).unwrap();
+    // One flipped bit in the middle of an entry.
+    let mut flipped = std::fs::read(&entries[4]).unwrap();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x10;
+    std::fs::write(&entries[4], flipped).unwrap();
     let (json, stats) = run(&root, &[]);
     assert!(json == uncached, "a damaged cache changed the output");
-    assert!(stats.ends_with(", 3 parsed"), "{stats}");
+    assert!(stats.ends_with(", 4 parsed"), "{stats}");
     let (_, stats) = run(&root, &[]);
     assert!(
         stats.ends_with(", 0 parsed"),
