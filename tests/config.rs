@@ -138,3 +138,32 @@ fn bad_value_fails_with_location() {
     assert!(err.contains("pyproject.toml:5:11:"), "{err}");
     assert!(err.contains("did you mean `high`?"), "{err}");
 }
+
+#[test]
+fn excludes_are_anchored_at_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let slow = "import time\n\n\nasync def handle_request():\n    time.sleep(1)\n";
+    for rel in [
+        "src/app.py",
+        "src/legacy/old.py",
+        "vendor/lib.py",
+        "gen/x_pb2.py",
+    ] {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, slow).unwrap();
+    }
+    std::fs::write(
+        root.join("perfaudit.toml"),
+        "exclude = [\"src/legacy/**\"]\nextend-exclude = [\"vendor\", \"*_pb2.py\"]\nfail-on = \"never\"\n",
+    )
+    .unwrap();
+    let paths = |out: &Output| -> Vec<String> { findings(out).into_iter().map(|f| f.1).collect() };
+    // From the configuration's directory, and from below it: the same files are left out.
+    assert_eq!(paths(&perfaudit(&[], root)), vec!["src/app.py"]);
+    assert_eq!(paths(&perfaudit(&[], &root.join("src"))), vec!["app.py"]);
+    // `--exclude` replaces `exclude` but keeps `extend-exclude`.
+    let out = perfaudit(&["--exclude", "nothing"], root);
+    assert_eq!(paths(&out), vec!["src/app.py", "src/legacy/old.py"]);
+}
