@@ -44,30 +44,54 @@ pub fn analyze_file(
     patterns: &ContextPatterns,
     rules: &[&dyn AstRule],
 ) -> FileResult {
+    match read_file(file, settings) {
+        Ok(bytes) => analyze_bytes(file, bytes, settings, catalog, patterns, rules),
+        Err(skipped) => FileResult {
+            facts: None,
+            diagnostic: Some(skipped),
+        },
+    }
+}
+
+/// Reads a file to audit, or says why it is skipped (the cache hashes the bytes before any
+/// parsing).
+pub fn read_file(file: &SourcePath, settings: &Settings) -> Result<Vec<u8>, Diagnostic> {
+    let diag = |message: String| Diagnostic {
+        path: file.rel.clone(),
+        message,
+    };
+    let meta = match std::fs::metadata(&file.abs) {
+        Ok(m) => m,
+        Err(e) => return Err(diag(format!("cannot read: {}", io_reason(&e)))),
+    };
+    if meta.is_dir() {
+        return Err(diag("is a directory, not a file".to_owned()));
+    }
+    if meta.len() > settings.max_file_size {
+        return Err(diag(format!(
+            "skipped: {} bytes is over the size cap of {} bytes (raise it with --max-file-size)",
+            meta.len(),
+            settings.max_file_size
+        )));
+    }
+    std::fs::read(&file.abs).map_err(|e| diag(format!("cannot read: {}", io_reason(&e))))
+}
+
+/// Decodes, parses and collects the facts of a file already read.
+pub fn analyze_bytes(
+    file: &SourcePath,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    catalog: &Catalog,
+    patterns: &ContextPatterns,
+    rules: &[&dyn AstRule],
+) -> FileResult {
     let diag = |message: String| FileResult {
         facts: None,
         diagnostic: Some(Diagnostic {
             path: file.rel.clone(),
             message,
         }),
-    };
-    let meta = match std::fs::metadata(&file.abs) {
-        Ok(m) => m,
-        Err(e) => return diag(format!("cannot read: {}", io_reason(&e))),
-    };
-    if meta.is_dir() {
-        return diag("is a directory, not a file".to_owned());
-    }
-    if meta.len() > settings.max_file_size {
-        return diag(format!(
-            "skipped: {} bytes is over the size cap of {} bytes (raise it with --max-file-size)",
-            meta.len(),
-            settings.max_file_size
-        ));
-    }
-    let bytes = match std::fs::read(&file.abs) {
-        Ok(b) => b,
-        Err(e) => return diag(format!("cannot read: {}", io_reason(&e))),
     };
     let decoded = match crate::source::decode(&bytes) {
         Ok(d) => d,
@@ -141,6 +165,8 @@ pub fn analyze_source(
             0,
         ),
     };
+    let mut facts = facts;
+    facts.suppressions = crate::suppress::scan(parsed.tokens(), text, &line_index);
     if depth > DEEP_AST {
         stacker::grow(64 * 1024 * 1024 + depth as usize * 4096, move || {
             drop(parsed)

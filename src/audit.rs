@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::analyze::{Diagnostic, analyze_file};
 use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
-use crate::discover::{SourcePath, build_excludes, discover};
+use crate::discover::{SourcePath, build_anchored, build_excludes, discover_anchored};
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
@@ -37,6 +37,10 @@ pub struct AuditReport {
     /// Services found (sorted by name), with their entry module path.
     pub services: Vec<ServiceInfo>,
     pub elapsed_ms: u64,
+    /// Findings silenced by suppression comments; kept only with `--show-suppressed`.
+    pub suppressed: Option<Vec<Finding>>,
+    /// Findings the baseline records (not in `findings`); `None` without a baseline.
+    pub baselined: Option<Vec<Finding>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -74,12 +78,25 @@ pub fn enabled_rules(settings: &Settings) -> Vec<&'static dyn Rule> {
 /// Runs a whole audit. Errors are usage errors (a bad exclude pattern, no thread pool).
 pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let start = Instant::now();
-    let excludes = build_excludes(&settings.exclude)?;
-    let found = discover(&settings.paths, &excludes, settings.follow_links);
-    let catalog = Catalog::builtin();
-    let patterns = ContextPatterns::builtin();
+    // Configuration files contribute absolute patterns, anchored at their own directory.
+    let (anchored, relative): (Vec<String>, Vec<String>) = settings
+        .exclude
+        .iter()
+        .cloned()
+        .partition(|p| std::path::Path::new(p).is_absolute());
+    let excludes = build_excludes(&relative)?;
+    let anchored = build_anchored(&anchored)?;
+    let found = discover_anchored(&settings.paths, &excludes, &anchored, settings.follow_links);
+    let merged = settings.extensions.catalog();
+    let catalog: &Catalog = merged.as_ref().unwrap_or_else(|| Catalog::builtin());
+    let patterns: ContextPatterns = settings.extensions.patterns();
     let rules = enabled_rules(settings);
     let ast_rules: Vec<&dyn AstRule> = rules.iter().filter_map(|r| r.ast_rule()).collect();
+    let cache = if settings.cache {
+        crate::cache::Cache::open(&found.root, settings, catalog, &patterns, &ast_rules)
+    } else {
+        None
+    };
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
@@ -92,7 +109,10 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             .files
             .par_iter()
             .map(|f| {
-                let r = analyze_file(f, settings, catalog, &patterns, &ast_rules);
+                let r = match &cache {
+                    Some(c) => c.analyze(f, settings, catalog, &patterns, &ast_rules),
+                    None => analyze_file(f, settings, catalog, &patterns, &ast_rules),
+                };
                 progress.tick();
                 r
             })
@@ -149,7 +169,25 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             .collect()
     });
     let t_rules = start.elapsed();
+    let root_abs = std::path::absolute(&found.root).unwrap_or_else(|_| found.root.clone());
+    let per_file_kept = |f: &Finding| {
+        settings.per_file_ignores.is_empty() || {
+            let abs = root_abs.join(&f.path);
+            !settings
+                .per_file_ignores
+                .iter()
+                .any(|p| p.applies(&abs, f.code))
+        }
+    };
+    findings.retain(per_file_kept);
+    let (mut findings, mut suppressed, used) = crate::suppress::apply(&project.modules, findings);
+    if settings.rule_enabled(crate::rules::unused_suppression::CODE) {
+        let unused = crate::rules::unused_suppression::report(&project.modules, &used, settings);
+        findings.extend(unused.into_iter().filter(per_file_kept));
+    }
     attribute_findings(&project, &ownership, &mut findings);
+    attribute_findings(&project, &ownership, &mut suppressed);
+    suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if std::env::var_os("PERFAUDIT_TIMINGS").is_some() {
         eprintln!(
             "timings: modules {:?}, project {:?}, services+rules {:?}, total {:?}",
@@ -158,9 +196,22 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             t_rules - t_project,
             start.elapsed()
         );
+        if let Some(c) = &cache {
+            let (reused, parsed) = c.stats();
+            eprintln!("cache: {reused} modules reused, {parsed} parsed");
+        }
     }
             dedupe_same_line(&mut findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let baselined = match &settings.baseline {
+        Some(path) => {
+            let known = crate::baseline::load(path)?;
+            let (new, old) = crate::baseline::split(findings, &known);
+            findings = new;
+            Some(old)
+        }
+        None => None,
+    };
     let services = ownership
         .services
         .iter()
@@ -179,6 +230,8 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
         findings,
         services,
         elapsed_ms: start.elapsed().as_millis() as u64,
+        suppressed: settings.show_suppressed.then_some(suppressed),
+        baselined,
     })
 }
 

@@ -42,6 +42,15 @@ pub struct Discovered {
     pub diagnostics: Vec<WalkDiagnostic>,
 }
 
+/// Absolute patterns (from configuration files) as one set, matched against absolute paths.
+pub fn build_anchored(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p).map_err(|e| format!("invalid exclude pattern `{p}`: {e}"))?);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
 pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, String> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
@@ -57,6 +66,17 @@ pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, String> {
 /// Walks every path argument. Relative paths are reported against the first argument when it
 /// is a directory (its parent when it is a file), so a report reads the same wherever it runs.
 pub fn discover(paths: &[PathBuf], excludes: &GlobSet, follow_links: bool) -> Discovered {
+    discover_anchored(paths, excludes, &GlobSet::empty(), follow_links)
+}
+
+/// Like `discover`, also leaving out entries whose absolute path matches one of `anchored`
+/// (configuration patterns, anchored at the directory of their file).
+pub fn discover_anchored(
+    paths: &[PathBuf],
+    excludes: &GlobSet,
+    anchored: &GlobSet,
+    follow_links: bool,
+) -> Discovered {
     let root = match paths.first() {
         Some(p) if p.is_file() => p.parent().map(Path::to_path_buf).unwrap_or_default(),
         Some(p) => p.clone(),
@@ -82,6 +102,8 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet, follow_links: bool) -> Di
         }
         let walk_root = arg.clone();
         let ex = excludes.clone();
+        let anchored = anchored.clone();
+        let abs_root = std::path::absolute(arg).unwrap_or_else(|_| arg.clone());
         let walker = ignore::WalkBuilder::new(arg)
             .hidden(true)
             .git_ignore(true)
@@ -101,7 +123,7 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet, follow_links: bool) -> Di
                     return false;
                 }
                 let rel = e.path().strip_prefix(&walk_root).unwrap_or(e.path());
-                !ex.is_match(rel)
+                !ex.is_match(rel) && (anchored.is_empty() || !anchored.is_match(abs_root.join(rel)))
             })
             .build();
         for entry in walker {

@@ -6,8 +6,11 @@
 
 pub mod analyze;
 pub mod audit;
+pub mod baseline;
+pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod contexts;
 pub mod cost;
 pub mod discover;
@@ -20,5 +23,6 @@ pub mod rules;
 pub mod services;
 pub mod settings;
 pub mod source;
+pub mod suppress;
 #[doc(hidden)]
 pub mod testing;

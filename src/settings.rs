@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use ruff_python_ast::PythonVersion;
 
+use crate::config::{Extensions, PerFileIgnore};
 use crate::finding::Severity;
 
 /// Report formats. All but `LeakCandidates` can be chosen for a single stream with `--format`;
@@ -45,6 +46,17 @@ pub struct Settings {
     pub output_dir: Option<PathBuf>,
     pub quiet: bool,
     pub progress: bool,
+    /// Catalog entries and context patterns added by configuration.
+    pub extensions: Extensions,
+    /// Rules switched off for some files (from configuration).
+    pub per_file_ignores: Vec<PerFileIgnore>,
+    /// Keep suppressed findings in the report (`--show-suppressed`).
+    pub show_suppressed: bool,
+    /// Report only findings that this baseline file does not record.
+    pub baseline: Option<PathBuf>,
+    /// Reuse per-module facts from `.perfaudit_cache/` in the audited root. Off by default in the
+    /// library so that tests never write into their fixtures; the command line turns it on.
+    pub cache: bool,
 }
 
 impl Default for Settings {
@@ -65,13 +77,29 @@ impl Default for Settings {
             output_dir: None,
             quiet: false,
             progress: false,
+            extensions: Extensions::default(),
+            per_file_ignores: Vec::new(),
+            show_suppressed: false,
+            baseline: None,
+            cache: false,
         }
     }
 }
 
+/// Rules that are off unless `select` names them exactly (`ALL` and prefixes do not count).
+pub const EXPLICIT_ONLY: &[&str] = &["PA002"];
+
 impl Settings {
     /// Whether a rule is enabled by `select`/`ignore` (codes or prefixes; the longer match wins).
     pub fn rule_enabled(&self, code: &str) -> bool {
+        // Rules that judge the configuration itself (unused suppressions) run only when named.
+        if EXPLICIT_ONLY.contains(&code) {
+            return self.select.iter().any(|s| s == code)
+                && !self
+                    .ignore
+                    .iter()
+                    .any(|i| code.starts_with(i.as_str()) || i == "ALL");
+        }
         let best = |list: &[String]| {
             list.iter()
                 .filter(|p| code.starts_with(p.as_str()) || p.as_str() == "ALL")

@@ -2,7 +2,7 @@
 //! finish, report every file that does not parse as PA001 exactly once while still analysing
 //! it, account for every file it found, and give byte-identical JSON on one and two threads.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use perfaudit::settings::Settings;
@@ -19,9 +19,9 @@ fn stdlib() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
-fn json(threads: usize, root: &PathBuf) -> (String, perfaudit::audit::AuditReport) {
+fn json(threads: usize, root: &Path) -> (String, perfaudit::audit::AuditReport) {
     let settings = Settings {
-        paths: vec![root.clone()],
+        paths: vec![root.to_path_buf()],
         threads,
         ..Default::default()
     };
@@ -44,7 +44,11 @@ fn stdlib_sweep_is_complete_and_deterministic() {
         "JSON differs between --threads 1 and --threads 2"
     );
 
-    let walked = perfaudit::discover::discover(&[root.clone()], &globset::GlobSet::empty(), false);
+    let walked = perfaudit::discover::discover(
+        std::slice::from_ref(&root),
+        &globset::GlobSet::empty(),
+        false,
+    );
     let skipped = report
         .diagnostics
         .iter()

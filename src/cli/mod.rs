@@ -2,10 +2,11 @@
 //! Returns the process exit code; `main` does nothing else.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::{self, FileConfig};
 use crate::finding::Severity;
 use crate::rules::{RULES, find_rule};
 use crate::settings::{Format, Settings, parse_target_version};
@@ -29,7 +30,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Audit Python code for performance hotspots.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// List every rule: code, name, category, default severity, summary.
     Rules {
         /// Print as JSON.
@@ -112,15 +113,15 @@ pub struct AuditArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Exit with 1 when a finding at or above this severity exists.
-    #[arg(long, value_enum, default_value = "high")]
-    pub fail_on: FailOn,
-    /// Python version the code targets (for syntax checks), e.g. 3.12.
-    #[arg(long, default_value = "3.12")]
-    pub target_version: String,
-    /// Skip files larger than this many bytes.
-    #[arg(long, default_value_t = 5 * 1024 * 1024)]
-    pub max_file_size: u64,
+    /// Exit with 1 when a finding at or above this severity exists [default: high].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Python version the code targets (for syntax checks), e.g. 3.12 [default: 3.12].
+    #[arg(long)]
+    pub target_version: Option<String>,
+    /// Skip files larger than this many bytes [default: 5242880].
+    #[arg(long)]
+    pub max_file_size: Option<u64>,
     /// Follow symbolic links while walking.
     #[arg(long)]
     pub follow_links: bool,
@@ -131,49 +132,126 @@ pub struct AuditArgs {
     /// Print nothing but the findings (no progress, no notes on stderr).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Rule codes or prefixes to enable on top of `--select` (or of the configuration's).
+    #[arg(long, value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    /// Read this configuration file (`pyproject.toml` or `perfaudit.toml`) instead of the one
+    /// found by walking up from the first path.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long)]
+    pub isolated: bool,
+    /// Also list the findings that suppression comments silenced.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Report (and fail on) only findings that this baseline file does not record.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record every current finding in this baseline file, then exit 0.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Neither read nor write the per-module cache in `.perfaudit_cache/`.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl AuditArgs {
+    /// The configuration file that applies, checked: `--config`, else the closest one found.
+    pub fn file_config(&self) -> Result<Option<FileConfig>, String> {
+        if self.isolated {
+            return Ok(None);
+        }
+        let path = match &self.config {
+            Some(p) => Some(p.clone()),
+            None => {
+                let start = self.paths.first().map_or(Path::new("."), PathBuf::as_path);
+                config::find(start).map_err(|e| e.to_string())?
+            }
+        };
+        path.map(|p| config::load(&p).map_err(|e| e.to_string()))
+            .transpose()
+    }
+
+    /// Flags layered over the configuration file: a flag given wins over the file. `--select`
+    /// starts the rule selection afresh (the file's `select`, `extend-select` and `ignore` are
+    /// dropped); list flags otherwise add to the file's lists.
     pub fn settings(&self) -> Result<Settings, String> {
-        let target_version = parse_target_version(&self.target_version).ok_or_else(|| {
-            format!(
-                "invalid --target-version `{}` (expected e.g. 3.12)",
-                self.target_version
-            )
-        })?;
-        for code in self.select.iter().chain(&self.ignore) {
-            let known = code == "ALL"
-                || RULES
-                    .iter()
-                    .any(|r| r.meta().code.starts_with(code.as_str()));
-            if !known {
+        let file = self.file_config()?.unwrap_or_default();
+        let defaults = Settings::default();
+        let target_version = match &self.target_version {
+            Some(v) => parse_target_version(v)
+                .ok_or_else(|| format!("invalid --target-version `{v}` (expected e.g. 3.12)"))?,
+            None => file.target_version.unwrap_or(defaults.target_version),
+        };
+        for code in self
+            .select
+            .iter()
+            .chain(&self.ignore)
+            .chain(&self.extend_select)
+        {
+            if !config::is_known_code(code) {
                 return Err(format!(
-                    "unknown rule code or prefix `{code}` (see `perfaudit rules`)"
+                    "unknown rule code or prefix `{code}`{} (see `perfaudit rules`)",
+                    config::suggestion(code, RULES.iter().map(|r| r.meta().code))
                 ));
             }
         }
+        let (mut select, mut ignore, mut extend) = if self.select.is_empty() {
+            (
+                file.select.clone().unwrap_or_default(),
+                file.ignore.clone(),
+                file.extend_select.clone(),
+            )
+        } else {
+            (self.select.clone(), Vec::new(), Vec::new())
+        };
+        extend.extend(self.extend_select.iter().cloned());
+        if !extend.is_empty() {
+            // An empty selection means every rule; extending it must not narrow it.
+            if select.is_empty() {
+                select.push("ALL".to_owned());
+            }
+            select.extend(extend);
+        }
+        ignore.extend(self.ignore.iter().cloned());
+        let mut exclude = if self.exclude.is_empty() {
+            file.exclude.clone().unwrap_or_default()
+        } else {
+            self.exclude.clone()
+        };
+        exclude.extend(file.extend_exclude.iter().cloned());
         Ok(Settings {
             paths: self.paths.clone(),
-            select: self.select.clone(),
-            ignore: self.ignore.clone(),
-            exclude: self.exclude.clone(),
+            select,
+            ignore,
+            exclude,
             threads: self.threads,
             fail_on: match self.fail_on {
-                FailOn::Critical => Some(Severity::Critical),
-                FailOn::High => Some(Severity::High),
-                FailOn::Medium => Some(Severity::Medium),
-                FailOn::Low => Some(Severity::Low),
-                FailOn::Never => None,
+                Some(FailOn::Critical) => Some(Severity::Critical),
+                Some(FailOn::High) => Some(Severity::High),
+                Some(FailOn::Medium) => Some(Severity::Medium),
+                Some(FailOn::Low) => Some(Severity::Low),
+                Some(FailOn::Never) => None,
+                None => file.fail_on.unwrap_or(defaults.fail_on),
             },
             target_version,
-            max_file_size: self.max_file_size,
+            max_file_size: self
+                .max_file_size
+                .or(file.max_file_size)
+                .unwrap_or(defaults.max_file_size),
             follow_links: self.follow_links,
-            agents_file: self.agents.clone(),
+            agents_file: self.agents.clone().or(file.agents.clone()),
             format: self.format.map_or(Format::Text, FormatArg::format),
             output: self.output.clone(),
             output_dir: self.output_dir.clone(),
             quiet: self.quiet,
             progress: true,
+            extensions: file.extensions,
+            per_file_ignores: file.per_file_ignores,
+            show_suppressed: self.show_suppressed,
+            baseline: self.baseline.clone(),
+            cache: !self.no_cache,
         })
     }
 }
@@ -238,6 +316,28 @@ fn audit(args: &AuditArgs) -> i32 {
     if let Err(e) = written {
         eprintln!("perfaudit: error: {e}");
         return EXIT_ERROR;
+    }
+    if let Some(path) = &args.write_baseline {
+        // Everything known today, including what an older baseline already held.
+        let mut all: Vec<_> = report
+            .findings
+            .iter()
+            .chain(report.baselined.iter().flatten())
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        if let Err(e) = crate::baseline::write(path, &all) {
+            eprintln!("perfaudit: error: {e}");
+            return EXIT_ERROR;
+        }
+        if !settings.quiet {
+            eprintln!(
+                "perfaudit: recorded {} findings in {}",
+                all.len(),
+                path.display()
+            );
+        }
+        return EXIT_CLEAN;
     }
     match (settings.fail_on, report.worst()) {
         (Some(threshold), Some(worst)) if worst >= threshold => EXIT_FINDINGS,

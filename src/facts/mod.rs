@@ -42,6 +42,9 @@ pub struct ModuleFacts {
     pub refs: Vec<(FuncId, String, Resolution)>,
     /// Findings raised by AST-level rules, before the project decides their context.
     pub candidates: Vec<Candidate>,
+    /// `# perfaudit: ignore[...]` and `# noqa` comments, applied after the rules run.
+    #[serde(default)]
+    pub suppressions: Vec<crate::suppress::Suppression>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

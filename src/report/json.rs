@@ -76,6 +76,12 @@ struct Output<'a> {
     services: &'a [ServiceInfo],
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
+    /// With `--show-suppressed`: the findings that suppression comments silenced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'a [Finding]>,
+    /// With `--baseline`: how many findings the baseline already records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baselined: Option<usize>,
 }
 
 fn by_severity(counts: [usize; 5]) -> BySeverity {
@@ -122,6 +128,8 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
             })
             .collect(),
         diagnostics: &report.diagnostics,
+        suppressed: report.suppressed.as_deref(),
+        baselined: report.baselined.as_ref().map(Vec::len),
     };
     serde_json::to_writer_pretty(&mut *w, &out)?;
     writeln!(w)

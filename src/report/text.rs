@@ -48,6 +48,9 @@ pub fn write(report: &AuditReport, color: bool, w: &mut dyn Write) -> std::io::R
         });
         write_finding(w, &style, f, lines.as_deref())?;
     }
+    for f in report.suppressed.iter().flatten() {
+        writeln!(w, "{} {}", style.paint("2", "suppressed:"), finding_line(f))?;
+    }
     for d in &report.diagnostics {
         writeln!(w, "{}: {} {}", d.path, style.paint("2", "note:"), d.message)?;
     }
@@ -68,7 +71,15 @@ pub fn write(report: &AuditReport, color: bool, w: &mut dyn Write) -> std::io::R
         report.files_scanned,
         report.files_unparsable,
         report.elapsed_ms
-    )
+    )?;
+    if let Some(known) = &report.baselined {
+        writeln!(
+            w,
+            "{} findings recorded in the baseline were not reported.",
+            known.len()
+        )?;
+    }
+    Ok(())
 }
 
 /// One line per finding, without colour or frame: the form used by snapshots.

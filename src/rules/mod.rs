@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod models;
 pub mod pooling;
 pub mod syntax_error;
+pub mod unused_suppression;
 
 use serde::Serialize;
 
@@ -74,6 +75,7 @@ pub trait Rule: Sync {
 /// Every rule, in code order.
 pub static RULES: &[&dyn Rule] = &[
     &syntax_error::SyntaxError,
+    &unused_suppression::UnusedSuppression,
     &blocking::blocking_sleep_in_async::BlockingSleepInAsync,
     &blocking::blocking_http_in_async::BlockingHttpInAsync,
     &blocking::blocking_file_io_in_async::BlockingFileIoInAsync,
