@@ -428,6 +428,8 @@ impl Checker<'_> {
                             returns: None,
                             timeout_kw: false,
                             async_alternative: None,
+                            release: None,
+                            log_file: None,
                             source: format!("`{name}` in {}", self.file_name()),
                             note: None,
                         });
@@ -610,6 +612,8 @@ impl Checker<'_> {
                 returns: None,
                 timeout_kw: false,
                 async_alternative: None,
+                release: None,
+                log_file: None,
                 source: format!("{} [{api}]", self.file_name()),
                 note: None,
             };
