@@ -44,7 +44,7 @@ class Encoder:
 
     def handle_request(self, batch):
         outputs = self.model(**batch)
-        self.history.append(outputs.last_hidden_state)
+        self.history.append(torch.cat([outputs.last_hidden_state[0]]))
         return outputs.last_hidden_state.mean().item()
 
 ENCODER = Encoder()
