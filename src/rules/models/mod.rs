@@ -266,11 +266,44 @@ pub fn request_path_loads(
         if (call.loop_depth > 0) != in_loop {
             continue;
         }
-        let Some(ctx) = per_request(
-            cx.project,
-            cx.project.call_contexts(site.module, call),
-            call.in_recv_loop,
-        ) else {
+        let contexts = cx.project.call_contexts(site.module, call);
+        let startup = contexts.iter().find(|c| c.kind == CtxKind::Startup).cloned();
+        let Some(ctx) = per_request(cx.project, contexts, call.in_recv_loop) else {
+            // A load that only runs at startup is not a request cost, but its time and memory
+            // belong in the audit's footprint: reported as information.
+            if let (false, Some(ctx)) = (in_loop, startup) {
+                let entry = site.entry;
+                let func = &cx.project.modules[site.module].functions[call.func as usize].qualname;
+                let memory = site
+                    .memory_mb
+                    .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
+                    .unwrap_or_default();
+                let (est, _) = estimate(
+                    entry.low_ms,
+                    entry.high_ms,
+                    &format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
+                    &entry.source,
+                    0,
+                    CtxKind::Startup,
+                );
+                let mut f = call_finding(
+                    meta,
+                    cx.project,
+                    site.module,
+                    call,
+                    &ctx,
+                    Some(est),
+                    Severity::Info,
+                    format!(
+                        "`{}` loads a model at startup in `{func}` (~{} once{memory}): not a request cost",
+                        load_label(call),
+                        fmt_range(entry.low_ms, entry.high_ms)
+                    ),
+                    "Nothing to do for latency; keep the model loaded once and shared.".to_owned(),
+                );
+                f.memory_mb = site.memory_mb;
+                out.push(f);
+            }
             continue;
         };
         let m = &cx.project.modules[site.module];
@@ -290,6 +323,8 @@ pub fn request_path_loads(
             .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
             .unwrap_or_default();
         let (est, severity, message) = match &laziness {
+            // One execution of this path — the first request's — pays the whole load, so the
+            // band is that request's cost; the message and basis say it is paid once.
             Laziness::Once { how } => (
                 Estimate {
                     low_ms: low,
@@ -299,7 +334,7 @@ pub fn request_path_loads(
                         entry.source
                     ),
                 },
-                Severity::Info,
+                estimate(low, high, &what, &entry.source, 0, ctx.kind).1,
                 format!(
                     "`{label}` loads a model lazily in `{func}`, {how}: the first request waits \
                      for it (~{} once{memory})",
