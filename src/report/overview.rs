@@ -578,6 +578,8 @@ mod tests {
             lines: 10,
             diagnostics: Vec::new(),
             services: Vec::new(),
+            suppressed: None,
+            baselined: None,
             findings: vec![
                 finding("PA101", 1, Severity::Critical, 1000.0),
                 finding("PA101", 2, Severity::High, 100.0),
