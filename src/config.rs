@@ -187,9 +187,11 @@ const API_KEYS: &[&str] = &[
     "async_alternative",
     "effect",
     "high_ms",
+    "log_file",
     "low_ms",
     "memory_mb",
     "note",
+    "release",
     "returns",
     "source",
     "timeout_kw",
@@ -658,6 +660,8 @@ impl Checker<'_> {
                     }
                     "source" => entry.source = self.string(&what, v, span)?,
                     "returns" => entry.returns = Some(self.string(&what, v, span)?),
+                    "release" => entry.release = Some(self.string(&what, v, span)?),
+                    "log_file" => entry.log_file = Some(self.string(&what, v, span)?),
                     "note" => entry.note = Some(self.string(&what, v, span)?),
                     "timeout_kw" => {
                         entry.timeout_kw = v.as_bool().ok_or_else(|| {

@@ -153,10 +153,8 @@ fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String>
         .iter()
         .rev()
         .find(|c| {
-            disk(c)
-                && before(c)
-                && c.in_with
-                && c.api.is_some_and(|id| cx.catalog.get(id).release.is_some())
+            // A disk call used as a `with` context manager opens a file.
+            disk(c) && before(c) && c.in_with
         })
         .map(|c| match &c.str_arg {
             Some(path) => format!("`{path}` (opened by `{}`)", c.target),

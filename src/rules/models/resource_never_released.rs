@@ -15,6 +15,10 @@ use crate::finding::{Finding, Severity};
 use crate::project::{CallContext, CtxKind};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
 
+/// Memory left behind by one unreleased resource (a browser and its processes) from which a
+/// leak on every request is critical: a few hundred requests exhaust a typical host.
+pub const LEAK_CRITICAL_MB: f64 = 100.0;
+
 pub struct ResourceNeverReleased;
 
 static META: RuleMeta = RuleMeta {
@@ -62,9 +66,10 @@ def handle_request(msg):
 ```
 
 ## Cost model
-The catalog's range for opening the resource, paid on every request it is opened again (the
-severity follows it: a browser start is critical, a file open low), with the catalog's memory
-for what stays resident.
+The catalog's range for opening the resource, paid on every request it is opened again, with
+the catalog's memory for what stays behind. The severity follows the opening cost (a file open
+is low), except that a resource holding 100 MB or more (a browser) is critical: a few hundred
+leaked requests exhaust the host.
 
 ## Known false positives
 A resource released by another function that the rule cannot connect to it (a cleanup method
@@ -263,6 +268,12 @@ impl Rule for ResourceNeverReleased {
                     call.loop_depth,
                     ctx.kind,
                 );
+                // What stays behind matters more than the time to open it when each leak holds
+                // a process-sized amount of memory.
+                let severity = match entry.memory_mb {
+                    Some(mb) if mb >= LEAK_CRITICAL_MB => Severity::Critical,
+                    _ => severity,
+                };
                 let held = entry
                     .memory_mb
                     .map(|mb| format!(" (~{})", fmt_mb(mb)))
