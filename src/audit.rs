@@ -201,7 +201,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             eprintln!("cache: {reused} modules reused, {parsed} parsed");
         }
     }
-            dedupe_same_line(&mut findings);
+    dedupe_same_line(&mut findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baselined = match &settings.baseline {
         Some(path) => {
@@ -290,8 +290,10 @@ fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [
 /// One finding per rule and line: `db.execute(q).fetchall()` is one hotspot, not two. The most
 /// severe (then most costly) finding of the line is kept.
 fn dedupe_same_line(findings: &mut Vec<Finding>) {
-        let key = |f: &Finding| (f.path.clone(), f.line, f.code);
-    findings.sort_by(|a, b| (&a.path, a.line, a.code, a.column).cmp(&(&b.path, b.line, b.code, b.column)));
+    let key = |f: &Finding| (f.path.clone(), f.line, f.code);
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.code, a.column).cmp(&(&b.path, b.line, b.code, b.column))
+    });
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings.drain(..) {
         match out.last_mut() {

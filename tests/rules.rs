@@ -68,7 +68,11 @@ fn doc_examples_fire_and_alternatives_do_not() {
         );
         let fixed = audit_snippet("fixed.py", doc_block(m.doc, "## Use instead"), &[m.code]);
         assert!(
-            fixed.findings.iter().all(|f| f.code != m.code),
+            // Information (a startup load's footprint) is not a hotspot.
+            fixed
+                .findings
+                .iter()
+                .all(|f| f.code != m.code || f.severity == perfaudit::finding::Severity::Info),
             "{}: its documented `Use instead` fires",
             m.code
         );

@@ -267,7 +267,10 @@ pub fn request_path_loads(
             continue;
         }
         let contexts = cx.project.call_contexts(site.module, call);
-        let startup = contexts.iter().find(|c| c.kind == CtxKind::Startup).cloned();
+        let startup = contexts
+            .iter()
+            .find(|c| c.kind == CtxKind::Startup)
+            .cloned();
         let Some(ctx) = per_request(cx.project, contexts, call.in_recv_loop) else {
             // A load that only runs at startup is not a request cost, but its time and memory
             // belong in the audit's footprint: reported as information.
