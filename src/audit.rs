@@ -187,7 +187,6 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     }
     attribute_findings(&project, &ownership, &mut findings);
     attribute_findings(&project, &ownership, &mut suppressed);
-    suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if std::env::var_os("PERFAUDIT_TIMINGS").is_some() {
         eprintln!(
             "timings: modules {:?}, project {:?}, services+rules {:?}, total {:?}",
@@ -201,8 +200,10 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             eprintln!("cache: {reused} modules reused, {parsed} parsed");
         }
     }
-            dedupe_same_line(&mut findings);
+    dedupe_same_line(&mut findings);
+    dedupe_same_line(&mut suppressed);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baselined = match &settings.baseline {
         Some(path) => {
             let known = crate::baseline::load(path)?;
@@ -290,8 +291,10 @@ fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [
 /// One finding per rule and line: `db.execute(q).fetchall()` is one hotspot, not two. The most
 /// severe (then most costly) finding of the line is kept.
 fn dedupe_same_line(findings: &mut Vec<Finding>) {
-        let key = |f: &Finding| (f.path.clone(), f.line, f.code);
-    findings.sort_by(|a, b| (&a.path, a.line, a.code, a.column).cmp(&(&b.path, b.line, b.code, b.column)));
+    let key = |f: &Finding| (f.path.clone(), f.line, f.code);
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.code, a.column).cmp(&(&b.path, b.line, b.code, b.column))
+    });
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings.drain(..) {
         match out.last_mut() {
