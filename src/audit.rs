@@ -187,7 +187,6 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     }
     attribute_findings(&project, &ownership, &mut findings);
     attribute_findings(&project, &ownership, &mut suppressed);
-    suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if std::env::var_os("PERFAUDIT_TIMINGS").is_some() {
         eprintln!(
             "timings: modules {:?}, project {:?}, services+rules {:?}, total {:?}",
@@ -202,7 +201,9 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
         }
     }
     dedupe_same_line(&mut findings);
+    dedupe_same_line(&mut suppressed);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baselined = match &settings.baseline {
         Some(path) => {
             let known = crate::baseline::load(path)?;

@@ -63,6 +63,15 @@ fn baseline_survives_moves_and_reports_new_hotspots() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json(&out)["findings"].as_array().unwrap().len(), 0);
     assert_eq!(json(&out)["baselined"], 2);
+    let schema_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/findings.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    assert!(
+        jsonschema::validator_for(&schema)
+            .unwrap()
+            .is_valid(&json(&out))
+    );
 
     // Twenty lines further down, an unrelated function renamed: still all known.
     let moved = format!(

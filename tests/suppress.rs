@@ -74,6 +74,14 @@ fn show_suppressed_lists_them() {
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(v["suppressed"].as_array().unwrap().len(), 5);
     assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+    // The published schema documents the extra array.
+    let schema_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/findings.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]

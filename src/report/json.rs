@@ -78,7 +78,7 @@ struct Output<'a> {
     diagnostics: &'a [Diagnostic],
     /// With `--show-suppressed`: the findings that suppression comments silenced.
     #[serde(skip_serializing_if = "Option::is_none")]
-    suppressed: Option<&'a [Finding]>,
+    suppressed: Option<Vec<JsonFinding<'a>>>,
     /// With `--baseline`: how many findings the baseline already records.
     #[serde(skip_serializing_if = "Option::is_none")]
     baselined: Option<usize>,
@@ -93,6 +93,17 @@ fn by_severity(counts: [usize; 5]) -> BySeverity {
         low,
         info,
     }
+}
+
+fn json_findings(findings: &[Finding]) -> Vec<JsonFinding<'_>> {
+    findings
+        .iter()
+        .map(|f| JsonFinding {
+            finding: f,
+            category: category_name(f.code),
+            fingerprint: fingerprint(f),
+        })
+        .collect()
 }
 
 pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
@@ -118,17 +129,9 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
             memory_mb: overview.memory_mb,
         },
         services: &report.services,
-        findings: report
-            .findings
-            .iter()
-            .map(|f| JsonFinding {
-                finding: f,
-                category: category_name(f.code),
-                fingerprint: fingerprint(f),
-            })
-            .collect(),
+        findings: json_findings(&report.findings),
         diagnostics: &report.diagnostics,
-        suppressed: report.suppressed.as_deref(),
+        suppressed: report.suppressed.as_deref().map(json_findings),
         baselined: report.baselined.as_ref().map(Vec::len),
     };
     serde_json::to_writer_pretty(&mut *w, &out)?;

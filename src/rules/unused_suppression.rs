@@ -22,8 +22,9 @@ static META: RuleMeta = RuleMeta {
     doc: r#"## What it does
 Reports a `# perfaudit: ignore[...]` or `# noqa: PA...` comment that silenced no finding in this
 run, naming the codes that were not needed. A code whose rule is not enabled in the run is not
-judged; an unknown code always is. A bare `# noqa` is never reported, since other linters
-share it.
+judged; an unknown code always is. A bare `# perfaudit: ignore` is judged against the rules
+that ran, so add PA002 to the usual selection rather than running it alone. A bare `# noqa` is
+never reported, since other linters share it.
 
 It runs only when selected by its exact code (`--select PA002` or `extend-select = ["PA002"]`);
 `ALL` and prefixes do not turn it on.
