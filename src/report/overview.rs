@@ -594,8 +594,6 @@ mod tests {
                 },
             ],
             elapsed_ms: 0,
-            suppressed: None,
-            baselined: None,
         };
         let o = Overview::new(&report);
         assert_eq!(o.recoverable.low_ms, 1100.0);
