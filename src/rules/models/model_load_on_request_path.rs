@@ -24,10 +24,13 @@ receive loop, or on the event loop.
 
 A load guarded by "not loaded yet" (`if self.model is None:`, `if name not in self.models:`) or
 made inside a memoised function (`functools.lru_cache`, `functools.cache`,
-`functools.cached_property`) is paid by the first request only and is reported as information —
-unless other code resets what it loaded (`self.model = None`, `del`, `.clear()`), in which case
-the next request pays the full load again. Loads at startup (module level, `__init__`,
-`__main__`) are not reported here; PA203 reports several large ones resident together.
+`functools.cached_property`) is paid by the first request that needs it: that request's latency
+is the full load, so it is banded like any other, and the message says it is paid once — unless
+other code resets what it loaded (`self.model = None`, `del`, `.clear()`), in which case the
+message says the next request pays again. Loads that only run at startup (module level,
+`__init__` of an object built at startup, `__main__`) are reported as information with their
+load time and resident memory, for the audit's footprint; PA203 reports several large ones
+resident together.
 
 ## Why is this slow?
 Loading a model reads hundreds of megabytes to gigabytes of weights from disk (or the network),
@@ -56,7 +59,7 @@ def handle_request(msg):
 ## Cost model
 The catalog's load-time range for the entry, with its resident memory (by the literal model
 name when the catalog knows the size) in the finding's `memory_mb`. The severity follows the
-load time in the request's context. A lazy first-request load is information.
+load time in the request's context; a startup-only load is information.
 
 ## Known false positives
 A load of a small model the catalog cannot size may cost less than the catalog's range; a
