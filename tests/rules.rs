@@ -78,3 +78,18 @@ fn doc_examples_fire_and_alternatives_do_not() {
         );
     }
 }
+
+#[test]
+fn readme_lists_every_rule() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for r in RULES {
+        let m = r.meta();
+        assert!(
+            readme.contains(&format!("| `{}` | {} |", m.code, m.name)),
+            "README.md's rule table lacks {} {}",
+            m.code,
+            m.name
+        );
+    }
+}
