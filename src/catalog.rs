@@ -2,7 +2,7 @@
 //! one call costs. The knowledge lives in `data/apis.toml`; this module only loads, validates and
 //! looks it up. Rules ask the catalog, they never match API names themselves.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Deserialize;
 
@@ -145,7 +145,8 @@ struct CatalogFile {
 pub struct Catalog {
     entries: Vec<ApiEntry>,
     exact: HashMap<String, u32>,
-    patterns: Vec<u32>,
+    /// `*` patterns with their fixed last segment, checked first: most lookups are misses.
+    patterns: Vec<(u32, String)>,
 }
 
 /// Index of an entry in the catalog; stable for one run.
@@ -170,11 +171,12 @@ impl Catalog {
     /// Builds the lookup tables. A later entry with the same name replaces an earlier one, so a
     /// user's table merged after the built-in one wins.
     pub fn from_entries(entries: Vec<ApiEntry>) -> Catalog {
-        let mut exact = HashMap::with_capacity(entries.len());
+        let mut exact = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
         let mut patterns = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             if e.name.contains('*') {
-                patterns.push(i as u32);
+                let last = e.name.rsplit('.').next().unwrap_or("").to_owned();
+                patterns.push((i as u32, last));
             } else {
                 exact.insert(e.name.clone(), i as u32);
             }
@@ -199,9 +201,11 @@ impl Catalog {
         if let Some(&i) = self.exact.get(qualified) {
             return Some(i);
         }
+        let last = qualified.rsplit('.').next().unwrap_or(qualified);
         self.patterns
             .iter()
-            .copied()
+            .filter(|(_, plast)| plast == "*" || plast == last)
+            .map(|(i, _)| *i)
             .find(|&i| pattern_matches(&self.entries[i as usize].name, qualified))
     }
 }
