@@ -112,6 +112,8 @@ SCRIPTS=(
   json_log.py
   regex_compile.py
   deepcopy.py
+  list_scan.py
+  path_ops.py
   crypto_hash.py
   pandas_rows.py
   heavy_import.py
