@@ -22,7 +22,9 @@ the request's work:
 
 - `time.sleep(<literal seconds>)` (any catalog entry with the `sleep` effect) in the body of a
   loop that receives work (`recv_json`, `queue.get`, `accept`, ...) or in a request handler;
-- `input(...)` there: a service that waits for a console;
+- `input(...)` in the body of a receive loop: a service that waits for a console (a prompt in a
+  function that is a handler only by its name is a command-line tool asking its user, and stays
+  silent);
 - a directory walk whose literal root is `/`, `~` or a home directory.
 
 Other blocking I/O in a request loop (an HTTP call, a database query, a file read) is usually
@@ -102,6 +104,12 @@ impl Rule for BlockingCallInRequestLoop {
                 let Some(ctx) = request_context(cx, mi, call.func, &contexts) else {
                     continue;
                 };
+                // A prompt reached only through a handler *name* is a command-line tool asking
+                // its user (pip's `handle_401` asking for a password), not a service waiting on
+                // a console: only a real receive loop makes `input()` a request cost.
+                if entry.effect == Effect::Input && ctx.kind != CtxKind::RequestLoop {
+                    continue;
+                }
                 let (low, high, what) = range;
                 let (est, severity) =
                     estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
