@@ -15,9 +15,9 @@ pub mod unused_suppression;
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
+use crate::catalog::{ApiEntry, Catalog};
 use crate::facts::collect::AstRule;
-use crate::facts::{Call, Candidate, FnKind, FuncId, Resolution};
+use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{Confidence, Estimate, Finding, Severity};
 use crate::project::{CallContext, CtxKind, Project};
 
@@ -116,6 +116,24 @@ pub fn find_rule(code: &str) -> Option<&'static dyn Rule> {
         .iter()
         .copied()
         .find(|r| r.meta().code.eq_ignore_ascii_case(code))
+}
+
+/// Every call site whose catalog entry satisfies `wanted`, with its module index and module:
+/// the starting point of the rules that judge catalog calls by their context.
+pub fn catalog_calls<'a>(
+    cx: &'a RuleContext,
+    wanted: impl Fn(&ApiEntry) -> bool + Copy + 'a,
+) -> impl Iterator<Item = (usize, &'a ModuleFacts, &'a Call, &'a ApiEntry)> + 'a {
+    cx.project
+        .modules
+        .iter()
+        .enumerate()
+        .flat_map(move |(mi, m)| {
+            m.calls.iter().filter_map(move |call| {
+                let entry = cx.catalog.get(call.api?);
+                wanted(entry).then_some((mi, m, call, entry))
+            })
+        })
 }
 
 /// Builds a finding at a call site, reached through `ctx`.

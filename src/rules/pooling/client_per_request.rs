@@ -1,6 +1,7 @@
 //! PA401 client-per-request: a pooled client (HTTP session, Redis client, cloud SDK client,
 //! database connection) constructed on every request and thrown away.
 
+use crate::rules::catalog_calls;
 use ruff_python_ast::Stmt;
 
 use super::{creation_context, lazy_inits, mark_lazy_init};
@@ -75,44 +76,41 @@ impl Rule for ClientPerRequest {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        for (mi, m) in cx.project.modules.iter().enumerate() {
-            let lazy = lazy_inits(m, META.code);
-            for call in &m.calls {
-                let Some(api) = call.api else { continue };
-                let entry = cx.catalog.get(api);
-                if entry.effect != Effect::Connection {
-                    continue;
-                }
-                let contexts = cx.project.call_contexts(mi, call);
-                let Some(ctx) = creation_context(cx, mi, call, &lazy, &contexts) else {
-                    continue;
-                };
-                let (low, high, what) = call_range(entry, call);
-                let (est, severity) =
-                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
-                let func = &m.functions[call.func as usize].qualname;
-                let message = format!(
-                    "`{}` builds a new client in `{func}` {}: its pool starts empty, so each \
-                     call opens fresh connections (~{})",
-                    call.target,
-                    per_request_phrase(call.loop_depth, ctx),
-                    fmt_range(est.low_ms, est.high_ms)
-                );
-                let help = "Create the client once (module level, `__init__`, or the app's \
-                            startup/lifespan) and reuse it across requests."
-                    .to_owned();
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
+        let mut lazy: Option<(usize, _)> = None;
+        for (mi, m, call, entry) in catalog_calls(cx, |e| e.effect == Effect::Connection) {
+            let contexts = cx.project.call_contexts(mi, call);
+            if lazy.as_ref().is_none_or(|(lm, _)| *lm != mi) {
+                lazy = Some((mi, lazy_inits(m, META.code)));
             }
+            let lazy_sites = &lazy.as_ref().expect("set above").1;
+            let Some(ctx) = creation_context(cx, mi, call, lazy_sites, &contexts) else {
+                continue;
+            };
+            let (low, high, what) = call_range(entry, call);
+            let (est, severity) =
+                estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+            let func = &m.functions[call.func as usize].qualname;
+            let message = format!(
+                "`{}` builds a new client in `{func}` {}: its pool starts empty, so each \
+                     call opens fresh connections (~{})",
+                call.target,
+                per_request_phrase(call.loop_depth, ctx),
+                fmt_range(est.low_ms, est.high_ms)
+            );
+            let help = "Create the client once (module level, `__init__`, or the app's \
+                            startup/lifespan) and reuse it across requests."
+                .to_owned();
+            out.push(call_finding(
+                &META,
+                cx.project,
+                mi,
+                call,
+                ctx,
+                Some(est),
+                severity,
+                message,
+                help,
+            ));
         }
     }
 }

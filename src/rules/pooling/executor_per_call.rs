@@ -1,5 +1,6 @@
 //! PA403 executor-per-call: a thread or process pool created per request and shut down after.
 
+use crate::rules::catalog_calls;
 use ruff_python_ast::Stmt;
 
 use super::{creation_context, lazy_inits, mark_lazy_init};
@@ -67,43 +68,40 @@ impl Rule for ExecutorPerCall {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        for (mi, m) in cx.project.modules.iter().enumerate() {
-            let lazy = lazy_inits(m, META.code);
-            for call in &m.calls {
-                let Some(api) = call.api else { continue };
-                let entry = cx.catalog.get(api);
-                if entry.effect != Effect::Executor {
-                    continue;
-                }
-                let contexts = cx.project.call_contexts(mi, call);
-                let Some(ctx) = creation_context(cx, mi, call, &lazy, &contexts) else {
-                    continue;
-                };
-                let (low, high, what) = call_range(entry, call);
-                let (est, severity) =
-                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
-                let func = &m.functions[call.func as usize].qualname;
-                let message = format!(
-                    "`{}` starts and joins a new worker pool in `{func}` {} (~{})",
-                    call.target,
-                    per_request_phrase(call.loop_depth, ctx),
-                    fmt_range(est.low_ms, est.high_ms)
-                );
-                let help = "Create the pool once at startup and submit to it from every \
-                            request; shut it down when the service stops."
-                    .to_owned();
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
+        let mut lazy: Option<(usize, _)> = None;
+        for (mi, m, call, entry) in catalog_calls(cx, |e| e.effect == Effect::Executor) {
+            let contexts = cx.project.call_contexts(mi, call);
+            if lazy.as_ref().is_none_or(|(lm, _)| *lm != mi) {
+                lazy = Some((mi, lazy_inits(m, META.code)));
             }
+            let lazy_sites = &lazy.as_ref().expect("set above").1;
+            let Some(ctx) = creation_context(cx, mi, call, lazy_sites, &contexts) else {
+                continue;
+            };
+            let (low, high, what) = call_range(entry, call);
+            let (est, severity) =
+                estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+            let func = &m.functions[call.func as usize].qualname;
+            let message = format!(
+                "`{}` starts and joins a new worker pool in `{func}` {} (~{})",
+                call.target,
+                per_request_phrase(call.loop_depth, ctx),
+                fmt_range(est.low_ms, est.high_ms)
+            );
+            let help = "Create the pool once at startup and submit to it from every \
+                            request; shut it down when the service stops."
+                .to_owned();
+            out.push(call_finding(
+                &META,
+                cx.project,
+                mi,
+                call,
+                ctx,
+                Some(est),
+                severity,
+                message,
+                help,
+            ));
         }
     }
 }
