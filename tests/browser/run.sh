@@ -76,7 +76,10 @@ PY
 }
 
 cargo build -q
-bin="$repo/target/debug/perfaudit"
+# The target directory may live outside the checkout (CARGO_TARGET_DIR, .cargo/config): ask cargo.
+target_dir="$(cargo metadata --format-version 1 --no-deps \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+bin="$target_dir/debug/perfaudit"
 
 "$bin" audit examples/agent_system --output-dir "$work/example" --fail-on never --quiet
 check "bundled example" "$work/example"
