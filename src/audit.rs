@@ -75,6 +75,17 @@ pub fn enabled_rules(settings: &Settings) -> Vec<&'static dyn Rule> {
         .collect()
 }
 
+/// The module-pass hooks of the enabled rules, each shared hook once.
+pub fn ast_hooks<'r>(rules: &[&'r dyn Rule]) -> Vec<&'r dyn AstRule> {
+    let mut hooks: Vec<&dyn AstRule> = Vec::new();
+    for hook in rules.iter().flat_map(|r| r.ast_rules()) {
+        if !hooks.iter().any(|h| h.code() == hook.code()) {
+            hooks.push(hook);
+        }
+    }
+    hooks
+}
+
 /// Runs a whole audit. Errors are usage errors (a bad exclude pattern, no thread pool).
 pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let start = Instant::now();
@@ -91,7 +102,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let catalog: &Catalog = merged.as_ref().unwrap_or_else(|| Catalog::builtin());
     let patterns: ContextPatterns = settings.extensions.patterns();
     let rules = enabled_rules(settings);
-    let ast_rules: Vec<&dyn AstRule> = rules.iter().filter_map(|r| r.ast_rule()).collect();
+    let ast_rules = ast_hooks(&rules);
     let cache = if settings.cache {
         crate::cache::Cache::open(&found.root, settings, catalog, &patterns, &ast_rules)
     } else {

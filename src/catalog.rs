@@ -145,8 +145,41 @@ struct CatalogFile {
 pub struct Catalog {
     entries: Vec<ApiEntry>,
     exact: HashMap<String, u32>,
-    /// `*` patterns with their fixed last segment, checked first: most lookups are misses.
-    patterns: Vec<(u32, String)>,
+    /// `*` patterns, split around their first `*`: most lookups are misses, and the fixed
+    /// prefix and suffix reject a name with two comparisons.
+    patterns: Vec<Pattern>,
+}
+
+/// A catalog name with `*` segments: `prefix*suffix` where `*` stands for one dotted segment.
+#[derive(Debug)]
+struct Pattern {
+    id: u32,
+    /// Everything before the first `*` (`transformers.`).
+    prefix: String,
+    /// Everything after it (`.from_pretrained`), possibly holding more `*` segments.
+    suffix: String,
+}
+
+impl Pattern {
+    fn new(id: u32, name: &str) -> Pattern {
+        let star = name.find('*').unwrap_or(name.len());
+        Pattern {
+            id,
+            prefix: name[..star].to_owned(),
+            suffix: name.get(star + 1..).unwrap_or("").to_owned(),
+        }
+    }
+
+    fn matches(&self, full_pattern: &str, name: &str) -> bool {
+        if name.len() <= self.prefix.len() + self.suffix.len() || !name.starts_with(&self.prefix) {
+            return false;
+        }
+        if self.suffix.contains('*') {
+            return pattern_matches(full_pattern, name);
+        }
+        name.ends_with(&self.suffix)
+            && !name[self.prefix.len()..name.len() - self.suffix.len()].contains('.')
+    }
 }
 
 /// Index of an entry in the catalog; stable for one run.
@@ -175,8 +208,7 @@ impl Catalog {
         let mut patterns = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             if e.name.contains('*') {
-                let last = e.name.rsplit('.').next().unwrap_or("").to_owned();
-                patterns.push((i as u32, last));
+                patterns.push(Pattern::new(i as u32, &e.name));
             } else {
                 exact.insert(e.name.clone(), i as u32);
             }
@@ -201,12 +233,10 @@ impl Catalog {
         if let Some(&i) = self.exact.get(qualified) {
             return Some(i);
         }
-        let last = qualified.rsplit('.').next().unwrap_or(qualified);
         self.patterns
             .iter()
-            .filter(|(_, plast)| plast == "*" || plast == last)
-            .map(|(i, _)| *i)
-            .find(|&i| pattern_matches(&self.entries[i as usize].name, qualified))
+            .find(|p| p.matches(&self.entries[p.id as usize].name, qualified))
+            .map(|p| p.id)
     }
 }
 
@@ -280,5 +310,28 @@ mod tests {
             "transformers.from_pretrained"
         ));
         assert!(!pattern_matches("a.*", "a.b.c"));
+    }
+
+    #[test]
+    fn lookup_agrees_with_pattern_matching() {
+        let c = Catalog::builtin();
+        let found = |n: &str| c.lookup(n).map(|id| c.get(id).name.as_str());
+        assert_eq!(
+            found("transformers.AutoModel.from_pretrained"),
+            Some("transformers.*.from_pretrained")
+        );
+        assert_eq!(found("transformers.from_pretrained"), None);
+        assert_eq!(found("transformers.a.b.from_pretrained"), None);
+        assert_eq!(found("transformers.AutoModel.from_pretrainedx"), None);
+        assert_eq!(
+            found("botocore.client.BaseClient.get_object"),
+            Some("botocore.client.BaseClient.*")
+        );
+        assert_eq!(found("botocore.client.BaseClient"), None);
+        assert_eq!(found("botocore.client.BaseClient.a.b"), None);
+        let multi = Pattern::new(0, "a.*.b.*");
+        assert!(multi.matches("a.*.b.*", "a.x.b.y"));
+        assert!(!multi.matches("a.*.b.*", "a.x.c.y"));
+        assert!(!multi.matches("a.*.b.*", "a.x.b"));
     }
 }

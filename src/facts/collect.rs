@@ -7,6 +7,8 @@
 //! definition and `self.attr = ...` binding of the module is known. Recursion goes through
 //! `stacker::maybe_grow`, so deeply nested code cannot overflow the stack.
 
+use std::cell::RefCell;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -37,6 +39,44 @@ pub trait AstRule: Sync {
     fn code(&self) -> &'static str;
     fn check_stmt(&self, _stmt: &Stmt, _cx: &mut LocalContext) {}
     fn check_expr(&self, _expr: &Expr, _cx: &mut LocalContext) {}
+    /// Runs once after the walk, with the module's body and every candidate: a hook may drop
+    /// candidates that nothing will read, or add ones that need the whole module first.
+    fn finish(&self, _body: &[Stmt], _cx: &mut ModuleEnd) {}
+}
+
+/// What an AST-level rule sees when the module's walk is over.
+pub struct ModuleEnd<'c> {
+    pub facts: &'c mut ModuleFacts,
+    line_index: &'c LineIndex,
+    source: &'c str,
+    code: &'static str,
+}
+
+impl ModuleEnd<'_> {
+    /// Reports a candidate at `range`, raised from function `func`.
+    pub fn report(&mut self, func: FuncId, range: TextRange, message: String) {
+        let start = self.line_index.line_column(range.start(), self.source);
+        let end = self.line_index.line_column(range.end(), self.source);
+        let text = truncate(self.source[range].lines().next().unwrap_or(""), 80);
+        self.facts.candidates.push(Candidate {
+            code: self.code.to_owned(),
+            func,
+            line: start.line.get() as u32,
+            column: start.column.get() as u32,
+            end_line: end.line.get() as u32,
+            end_column: end.column.get() as u32,
+            loop_depth: 0,
+            in_recv_loop: false,
+            message,
+            text,
+            api: None,
+        });
+    }
+
+    /// The line `range` starts on.
+    pub fn line(&self, range: TextRange) -> u32 {
+        self.line_index.line_index(range.start()).get() as u32
+    }
 }
 
 /// What an AST-level rule sees of where it is.
@@ -52,6 +92,9 @@ pub struct LocalContext<'c> {
     kinds: &'c KindBindings,
     guards: &'c [TextRange],
     imports: &'c HashMap<String, String>,
+    /// Catalog entries of the callees seen so far, by the callee's range: several rules ask
+    /// about the same call.
+    api_memo: &'c RefCell<HashMap<TextRange, Option<ApiId>>>,
     line_index: &'c LineIndex,
     source: &'c str,
     out: &'c mut Vec<Candidate>,
@@ -67,6 +110,17 @@ impl LocalContext<'_> {
             Some(t) => format!("{t}.{rest}"),
             None => text.to_owned(),
         }
+    }
+
+    /// The catalog entry of a call's callee, resolved through the imports seen so far.
+    pub fn callee_api(&self, call: &ast::ExprCall) -> Option<ApiId> {
+        let key = call.func.range();
+        if let Some(&known) = self.api_memo.borrow().get(&key) {
+            return known;
+        }
+        let api = dotted_name(&call.func).and_then(|n| self.catalog.lookup(&self.resolve(&n)));
+        self.api_memo.borrow_mut().insert(key, api);
+        api
     }
 
     pub fn source_text(&self, range: TextRange) -> &str {
@@ -155,6 +209,7 @@ struct Collector<'a> {
     resolved: Vec<Option<(String, Resolution)>>,
     resolving: Vec<bool>,
     imports: HashMap<String, String>,
+    api_memo: RefCell<HashMap<TextRange, Option<ApiId>>>,
     module_defs: HashMap<String, ()>,
     func: FuncId,
     class: Option<u32>,
@@ -203,6 +258,7 @@ pub fn collect(
         resolved: Vec::new(),
         resolving: Vec::new(),
         imports: HashMap::default(),
+        api_memo: RefCell::default(),
         module_defs: HashMap::default(),
         func: 0,
         class: None,
@@ -236,6 +292,17 @@ pub fn collect(
         }
     }
     c.visit_body(body);
+    for rule in rules {
+        rule.finish(
+            body,
+            &mut ModuleEnd {
+                facts: &mut c.facts,
+                line_index,
+                source,
+                code: rule.code(),
+            },
+        );
+    }
     c.resolve_all();
     let max_depth = c.max_depth;
     (c.facts, max_depth)
@@ -283,6 +350,7 @@ impl<'a> Collector<'a> {
                 kinds: &self.kinds,
                 guards: &self.guards,
                 imports: &self.imports,
+                api_memo: &self.api_memo,
                 line_index: self.line_index,
                 source: self.source,
                 out: &mut self.facts.candidates,

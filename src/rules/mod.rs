@@ -67,8 +67,10 @@ pub struct RuleContext<'a> {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>);
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        None
+    /// The hooks the module pass runs for this rule. Hooks shared by several rules report
+    /// under a code of their own and run once however many of those rules are enabled.
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        Vec::new()
     }
 }
 

@@ -11,7 +11,7 @@ use ruff_text_size::Ranged;
 
 use crate::catalog::{Catalog, Effect};
 use crate::facts::collect::LocalContext;
-use crate::facts::names::{dotted_name, is_literal, number_literal};
+use crate::facts::names::{is_literal, number_literal};
 use crate::facts::{Call, Candidate, ModuleFacts};
 
 /// The source text of a call's arguments when every one of them is a literal (a string, bytes,
@@ -51,8 +51,7 @@ fn literal(e: &Expr) -> bool {
 
 /// The catalog effect of a call's callee when it resolves through the module's imports.
 pub fn callee_effect(call: &ExprCall, cx: &LocalContext, catalog: &Catalog) -> Option<Effect> {
-    let name = cx.resolve(&dotted_name(&call.func)?);
-    catalog.lookup(&name).map(|id| catalog.get(id).effect)
+    cx.callee_api(call).map(|id| catalog.get(id).effect)
 }
 
 /// The call fact a candidate was raised at (same function, same start).

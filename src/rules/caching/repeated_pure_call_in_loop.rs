@@ -151,7 +151,7 @@ impl Rule for RepeatedPureCallInLoop {
         }
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&Hook]
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::{call_at, callee_effect, literal_args};
-use crate::catalog::{Catalog, Effect};
+use crate::catalog::Effect;
 use crate::cost::{estimate, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::truncate;
@@ -85,14 +85,9 @@ impl AstRule for Hook {
         META.code
     }
 
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        lazy::hook_stmt(stmt, cx);
-    }
-
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
-        lazy::hook_expr(expr, cx);
         let Expr::Call(c) = expr else { return };
-        let catalog = Catalog::builtin();
+        let catalog = cx.catalog;
         if callee_effect(c, cx, catalog).is_none_or(|e| !ARTEFACT_EFFECTS.contains(&e)) {
             return;
         }
@@ -109,7 +104,7 @@ impl Rule for SameArtifactLoadedRepeatedly {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            let lazy = LazySites::of(m, META.code);
+            let lazy = LazySites::of(m, lazy::HOOK_CODE);
             // (catalog entry, arguments) -> the per-request places that load it.
             let mut groups: BTreeMap<(u32, &str), Vec<_>> = BTreeMap::new();
             for cand in m.candidates.iter().filter(|c| c.code == META.code) {
@@ -188,7 +183,7 @@ impl Rule for SameArtifactLoadedRepeatedly {
         }
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&lazy::HOOK, &Hook]
     }
 }

@@ -97,8 +97,8 @@ impl Rule for JsonOnLoggingPath {
         &META
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(self)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![self]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -210,10 +210,7 @@ impl AstRule for JsonOnLoggingPath {
         }
         let log_call = cx.source_text(call.func.range()).to_owned();
         for c in inner.calls {
-            let Some(callee) = dotted_name(&c.func) else {
-                continue;
-            };
-            let Some(api) = cx.catalog.lookup(&cx.resolve(&callee)) else {
+            let Some(api) = cx.callee_api(c) else {
                 continue;
             };
             if cx.catalog.get(api).effect == Effect::Serialization {

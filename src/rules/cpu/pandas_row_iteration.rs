@@ -67,8 +67,8 @@ impl Rule for PandasRowIteration {
         &META
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(self)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![self]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {

@@ -78,8 +78,8 @@ impl Rule for RegexInHotPath {
         &META
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(self)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![self]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -106,15 +106,15 @@ impl AstRule for RegexInHotPath {
 
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
         let Expr::Call(call) = expr else { return };
-        let Some(callee) = dotted_name(&call.func) else {
-            return;
-        };
-        let Some(api) = cx.catalog.lookup(&cx.resolve(&callee)) else {
+        let Some(api) = cx.callee_api(call) else {
             return;
         };
         if cx.catalog.get(api).effect != Effect::Regex {
             return;
         }
+        let Some(callee) = dotted_name(&call.func) else {
+            return;
+        };
         let pattern = call.arguments.args.first().or_else(|| {
             call.arguments
                 .keywords

@@ -76,8 +76,8 @@ impl Rule for StringConcatInLoop {
         &META
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(self)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![self]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {

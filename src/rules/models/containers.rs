@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -21,7 +22,7 @@ use ruff_text_size::{Ranged, TextRange};
 use super::{bound_name, function_at, load_label, method_class, ops};
 use crate::catalog::{Catalog, Effect};
 use crate::contexts::last_segment;
-use crate::facts::collect::LocalContext;
+use crate::facts::collect::{AstRule, LocalContext, ModuleEnd};
 use crate::facts::names::{dotted_name, is_literal, number_literal};
 use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::project::{CallContext, CtxKind, Project};
@@ -119,6 +120,32 @@ impl Kind {
 
 // ---------------------------------------------------------------------------------------------
 // AST hook
+
+/// The code the shared hook's candidates carry: PA204 and PA207 both read them, and the hook
+/// runs once when either is enabled.
+pub const HOOK_CODE: &str = "containers";
+
+pub struct Hook;
+
+pub static HOOK: Hook = Hook;
+
+impl AstRule for Hook {
+    fn code(&self) -> &'static str {
+        HOOK_CODE
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        hook_stmt(stmt, cx);
+    }
+
+    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
+        hook_expr(expr, cx);
+    }
+
+    fn finish(&self, body: &[Stmt], cx: &mut ModuleEnd) {
+        finish(body, cx);
+    }
+}
 
 /// `self.x` / `cls.x` (as `self.x`) or a bare name (not `self`/`cls`).
 fn receiver(expr: &Expr) -> Option<String> {
@@ -281,28 +308,6 @@ fn bind(key: &str, value: Option<&Expr>, range: TextRange, cx: &mut LocalContext
 pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
     match stmt {
         Stmt::ClassDef(k) => cx.report(k.range, "class".to_owned()),
-        Stmt::FunctionDef(f) => {
-            let scan = ScopeScan::of(f);
-            let mut shadowing: Vec<&String> = scan
-                .stores
-                .iter()
-                .filter(|n| scan.receivers.contains(*n) && !scan.globals.contains(*n))
-                .collect();
-            shadowing.sort();
-            if !shadowing.is_empty() {
-                let names: Vec<&str> = shadowing.iter().map(|s| s.as_str()).collect();
-                cx.report(f.range, format!("locals\t{}", names.join(",")));
-            }
-            let mut rebound: Vec<&String> = scan
-                .globals
-                .iter()
-                .filter(|n| scan.stores.contains(*n))
-                .collect();
-            rebound.sort();
-            for name in rebound {
-                cx.report(f.range, format!("reset\t{name}"));
-            }
-        }
         Stmt::Assign(a) => {
             for t in &a.targets {
                 on_assign(t, Some(&a.value), stmt.range(), cx);
@@ -382,6 +387,107 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
             }
         }
         _ => {}
+    }
+}
+
+/// The names created somewhere in the module as an unbounded built-in container: the only
+/// ones `unbounded` can report.
+fn wanted_names(candidates: &[Candidate]) -> HashSet<&str> {
+    candidates
+        .iter()
+        .filter(|c| c.code == HOOK_CODE)
+        .filter_map(|c| {
+            let mut parts = c.message.split('\t');
+            let (op, key, kind) = (parts.next()?, parts.next()?, parts.next()?);
+            (op == "init" && Kind::parse(kind) != Kind::Other).then_some(key)
+        })
+        .collect()
+}
+
+/// Whether a candidate's container key is one of `wanted` (a class attribute is created bare
+/// and used as `self.cache`).
+fn is_wanted(wanted: &HashSet<&str>, key: &str) -> bool {
+    wanted.contains(key)
+        || key
+            .strip_prefix("self.")
+            .is_some_and(|k| wanted.contains(k))
+}
+
+/// After the walk: keeps the operations on containers that can be reported (and every class
+/// body, which `Lifetimes` reads), then records the scope facts of each `def` for those
+/// containers: the names it binds locally (`locals`) and the `global` names it rebinds
+/// (`reset`). Most modules create no unbounded container, and skip the scope scans.
+fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
+    let wanted: HashSet<String> = wanted_names(&cx.facts.candidates)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let wanted_ref: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+    cx.facts.candidates.retain(|c| {
+        if c.code != HOOK_CODE {
+            return true;
+        }
+        let mut parts = c.message.split('\t');
+        match (parts.next(), parts.next()) {
+            (Some("class"), _) => true,
+            (Some(_), Some(key)) => is_wanted(&wanted_ref, key),
+            _ => false,
+        }
+    });
+    if wanted.is_empty() {
+        return;
+    }
+    let mut defs = Defs(Vec::new());
+    defs.visit_body(body);
+    for f in defs.0 {
+        let line = cx.line(f.range);
+        let Some(parent) = cx
+            .facts
+            .functions
+            .iter()
+            .find(|k| k.line == line && k.kind != FnKind::Lambda && k.kind != FnKind::Module)
+            .and_then(|k| k.parent)
+        else {
+            continue;
+        };
+        let scan = ScopeScan::of(f);
+        let mut shadowing: Vec<&String> = scan
+            .stores
+            .iter()
+            .filter(|n| {
+                scan.receivers.contains(*n)
+                    && !scan.globals.contains(*n)
+                    && wanted.contains(n.as_str())
+            })
+            .collect();
+        shadowing.sort();
+        if !shadowing.is_empty() {
+            let names: Vec<&str> = shadowing.iter().map(|s| s.as_str()).collect();
+            cx.report(parent, f.range, format!("locals\t{}", names.join(",")));
+        }
+        let mut rebound: Vec<&String> = scan
+            .globals
+            .iter()
+            .filter(|n| scan.stores.contains(*n) && wanted.contains(n.as_str()))
+            .collect();
+        rebound.sort();
+        for name in rebound {
+            cx.report(parent, f.range, format!("reset\t{name}"));
+        }
+    }
+}
+
+/// Every `def` of a module, nested ones included.
+struct Defs<'a>(Vec<&'a ast::StmtFunctionDef>);
+
+impl<'a> StatementVisitor<'a> for Defs<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
+            if let Stmt::FunctionDef(f) = stmt {
+                self.0.push(f);
+            }
+            statement_visitor::walk_stmt(self, stmt);
+        });
     }
 }
 
@@ -572,15 +678,13 @@ struct Agg<'a> {
     grows: Vec<Growth<'a>>,
 }
 
-/// The containers of a module, from the candidates the hook recorded under `code`, that are
+/// The containers of a module, from the candidates the shared hook recorded, that are
 /// created once as an unbounded built-in container, grow, and are never evicted from.
-pub fn unbounded<'a>(m: &'a ModuleFacts, code: &'a str) -> Vec<Container<'a>> {
+pub fn unbounded(m: &ModuleFacts) -> Vec<Container<'_>> {
+    let code = HOOK_CODE;
     // Only names created somewhere as an unbounded container can be reported: the other
     // operations are looked at for those names alone.
-    let wanted: HashSet<&str> = ops(m, code, "init")
-        .filter(|(_, rest)| rest.get(1).is_some_and(|k| Kind::parse(k) != Kind::Other))
-        .filter_map(|(_, rest)| rest.first().copied())
-        .collect();
+    let wanted = wanted_names(&m.candidates);
     if wanted.is_empty() {
         return Vec::new();
     }
@@ -634,11 +738,7 @@ pub fn unbounded<'a>(m: &'a ModuleFacts, code: &'a str) -> Vec<Container<'a>> {
         };
         // A class attribute is created bare (`cache = {}` in the class body) and used as
         // `self.cache`.
-        if !wanted.contains(key)
-            && !key
-                .strip_prefix("self.")
-                .is_some_and(|k| wanted.contains(k))
-        {
+        if !is_wanted(&wanted, key) {
             continue;
         }
         let id = if op == "reset" {
@@ -767,12 +867,11 @@ pub struct Lifetimes<'a> {
 }
 
 impl<'a> Lifetimes<'a> {
-    /// `code` is the rule whose hook recorded the class bodies (`class` candidates).
-    pub fn new(project: &'a Project, code: &str) -> Lifetimes<'a> {
+    pub fn new(project: &'a Project) -> Lifetimes<'a> {
         let mut built_once = HashSet::new();
         let mut subclasses: HashMap<&str, Vec<&str>> = HashMap::new();
         for m in &project.modules {
-            let class_bodies: Vec<(u32, u32)> = ops(m, code, "class")
+            let class_bodies: Vec<(u32, u32)> = ops(m, HOOK_CODE, "class")
                 .map(|(c, _)| (c.line, c.end_line))
                 .collect();
             for c in &m.calls {

@@ -177,8 +177,8 @@ impl Rule for LogFileWithoutRotation {
         }
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&Hook]
     }
 }
 

@@ -311,7 +311,7 @@ pub fn request_path_loads(
         };
         let m = &cx.project.modules[site.module];
         if lazy.as_ref().is_none_or(|(mi, _)| *mi != site.module) {
-            lazy = Some((site.module, LazySites::of(m, meta.code)));
+            lazy = Some((site.module, LazySites::of(m, lazy::HOOK_CODE)));
         }
         let laziness = lazy
             .as_ref()

@@ -1,9 +1,7 @@
 //! PA202 model-load-in-loop: a model loaded once per iteration of a loop inside a request.
 
-use ruff_python_ast::{Expr, Stmt};
-
 use super::{lazy, request_path_loads};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -62,22 +60,6 @@ A loop that runs once in practice (a list of one model name) costs one load, not
 "#,
 };
 
-struct Hook;
-
-impl AstRule for Hook {
-    fn code(&self) -> &'static str {
-        META.code
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        lazy::hook_stmt(stmt, cx);
-    }
-
-    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
-        lazy::hook_expr(expr, cx);
-    }
-}
-
 impl Rule for ModelLoadInLoop {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -87,7 +69,7 @@ impl Rule for ModelLoadInLoop {
         request_path_loads(&META, cx, out, true);
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&lazy::HOOK]
     }
 }

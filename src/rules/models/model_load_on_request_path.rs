@@ -1,9 +1,7 @@
 //! PA201 model-load-on-request-path: a model loaded while a request waits for it.
 
-use ruff_python_ast::{Expr, Stmt};
-
 use super::{lazy, request_path_loads};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -68,22 +66,6 @@ per-request load a one-time one.
 "#,
 };
 
-struct Hook;
-
-impl AstRule for Hook {
-    fn code(&self) -> &'static str {
-        META.code
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        lazy::hook_stmt(stmt, cx);
-    }
-
-    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
-        lazy::hook_expr(expr, cx);
-    }
-}
-
 impl Rule for ModelLoadOnRequestPath {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -93,7 +75,7 @@ impl Rule for ModelLoadOnRequestPath {
         request_path_loads(&META, cx, out, false);
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&lazy::HOOK]
     }
 }

@@ -323,8 +323,8 @@ impl Rule for ResourceNeverReleased {
         }
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&Hook]
     }
 }
 

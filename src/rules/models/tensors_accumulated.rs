@@ -1,11 +1,9 @@
 //! PA207 tensors-accumulated: model outputs or tensors kept in a long-lived container on every
 //! request.
 
-use ruff_python_ast::{Expr, Stmt};
-
 use super::containers::{self, Lifetimes, model_objects, tensor_source};
 use super::per_request;
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding};
 
@@ -79,31 +77,15 @@ says its load returns a module; eviction done by another module is not seen.
 "#,
 };
 
-struct Hook;
-
-impl AstRule for Hook {
-    fn code(&self) -> &'static str {
-        META.code
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        containers::hook_stmt(stmt, cx);
-    }
-
-    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
-        containers::hook_expr(expr, cx);
-    }
-}
-
 impl Rule for TensorsAccumulated {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        let lifetimes = Lifetimes::new(cx.project, META.code);
+        let lifetimes = Lifetimes::new(cx.project);
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            let containers = containers::unbounded(m, META.code);
+            let containers = containers::unbounded(m);
             if containers.is_empty() {
                 continue;
             }
@@ -154,7 +136,7 @@ impl Rule for TensorsAccumulated {
         }
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&containers::HOOK]
     }
 }

@@ -193,8 +193,8 @@ impl Rule for UnboundedLruCache {
         }
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(&Hook)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&Hook]
     }
 }
 

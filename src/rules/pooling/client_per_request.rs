@@ -2,12 +2,11 @@
 //! database connection) constructed on every request and thrown away.
 
 use crate::rules::catalog_calls;
-use ruff_python_ast::Stmt;
 
-use super::{creation_context, lazy_inits, mark_lazy_init};
+use super::{LAZY_INIT_HOOK, creation_context, lazy_inits};
 use crate::catalog::Effect;
 use crate::cost::{call_range, estimate, fmt_range};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, per_request_phrase};
 
@@ -71,8 +70,8 @@ impl Rule for ClientPerRequest {
         &META
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(self)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&LAZY_INIT_HOOK]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -80,7 +79,7 @@ impl Rule for ClientPerRequest {
         for (mi, m, call, entry) in catalog_calls(cx, |e| e.effect == Effect::Connection) {
             let contexts = cx.project.call_contexts(mi, call);
             if lazy.as_ref().is_none_or(|(lm, _)| *lm != mi) {
-                lazy = Some((mi, lazy_inits(m, META.code)));
+                lazy = Some((mi, lazy_inits(m)));
             }
             let lazy_sites = &lazy.as_ref().expect("set above").1;
             let Some(ctx) = creation_context(cx, mi, call, lazy_sites, &contexts) else {
@@ -112,15 +111,5 @@ impl Rule for ClientPerRequest {
                 help,
             ));
         }
-    }
-}
-
-impl AstRule for ClientPerRequest {
-    fn code(&self) -> &'static str {
-        META.code
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        mark_lazy_init(stmt, cx);
     }
 }

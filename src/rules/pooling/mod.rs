@@ -17,13 +17,31 @@ use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::{RuleContext, request_context};
-use crate::facts::collect::LocalContext;
+use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::project::CallContext;
 
+/// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
+pub struct LazyInitHook;
+
+pub static LAZY_INIT_HOOK: LazyInitHook = LazyInitHook;
+
+/// The code of the shared hook's candidates.
+const HOOK_CODE: &str = "lazy-init";
+
+impl AstRule for LazyInitHook {
+    fn code(&self) -> &'static str {
+        HOOK_CODE
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        mark_lazy_init(stmt, cx);
+    }
+}
+
 /// Marks an assignment guarded by a test of its own target (a lazy initialisation) as a
 /// candidate that the rule's `check` reads as "kept for reuse", never as a finding.
-pub fn mark_lazy_init(stmt: &Stmt, cx: &mut LocalContext) {
+fn mark_lazy_init(stmt: &Stmt, cx: &mut LocalContext) {
     let target = match stmt {
         Stmt::Assign(a) if a.targets.len() == 1 => &a.targets[0],
         Stmt::AnnAssign(a) if a.value.is_some() => &*a.target,
@@ -54,11 +72,11 @@ fn mentions(text: &str, name: &str) -> bool {
     })
 }
 
-/// The (function, line) pairs of a rule's lazy-initialisation markers in a module.
-pub fn lazy_inits(m: &ModuleFacts, code: &str) -> HashSet<(FuncId, u32)> {
+/// The (function, line) pairs of the lazy-initialisation markers in a module.
+pub fn lazy_inits(m: &ModuleFacts) -> HashSet<(FuncId, u32)> {
     m.candidates
         .iter()
-        .filter(|c| c.code == code && c.message == LAZY_INIT)
+        .filter(|c| c.code == HOOK_CODE && c.message == LAZY_INIT)
         .map(|c| (c.func, c.line))
         .collect()
 }

@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use ruff_python_ast::Stmt;
-
-use super::{creation_context, lazy_inits, mark_lazy_init};
+use super::{LAZY_INIT_HOOK, creation_context, lazy_inits};
 use crate::catalog::Effect;
 use crate::cost::{estimate, fmt_range};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::AstRule;
 use crate::facts::{Call, FuncId};
 use crate::finding::{Finding, Severity};
 use crate::project::CallContext;
@@ -79,13 +77,13 @@ impl Rule for SocketPerRequest {
         &META
     }
 
-    fn ast_rule(&self) -> Option<&dyn AstRule> {
-        Some(self)
+    fn ast_rules(&self) -> Vec<&dyn AstRule> {
+        vec![&LAZY_INIT_HOOK]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            let lazy = lazy_inits(m, META.code);
+            let lazy = lazy_inits(m);
             // Per function: its creations in source order, with the context of the first.
             let mut per_func: BTreeMap<FuncId, (Vec<&Call>, CallContext)> = BTreeMap::new();
             for call in &m.calls {
@@ -143,15 +141,5 @@ impl Rule for SocketPerRequest {
                 ));
             }
         }
-    }
-}
-
-impl AstRule for SocketPerRequest {
-    fn code(&self) -> &'static str {
-        META.code
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        mark_lazy_init(stmt, cx);
     }
 }
