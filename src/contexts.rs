@@ -102,19 +102,21 @@ fn any_match(patterns: &[String], name: &str) -> bool {
 
 /// `*` matches any run of characters (including dots); everything else is literal.
 pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
+    let Some(first_star) = pattern.find('*') else {
         return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    };
+    let last_star = pattern.rfind('*').unwrap_or(first_star);
+    let (first, last) = (&pattern[..first_star], &pattern[last_star + 1..]);
     if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
         return false;
     }
     let mut rest = &name[first.len()..name.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
+    if first_star < last_star {
+        for mid in pattern[first_star + 1..last_star].split('*') {
+            match rest.find(mid) {
+                Some(i) => rest = &rest[i + mid.len()..],
+                None => return false,
+            }
         }
     }
     true

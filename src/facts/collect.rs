@@ -192,7 +192,9 @@ struct Collector<'a> {
     /// Append-only log of bindings: (function, name, binding, call index watermark).
     bindings: Vec<(FuncId, String, Binding)>,
     /// (function, name) -> positions in `bindings`, ascending.
-    binding_index: HashMap<(FuncId, String), Vec<u32>>,
+    binding_index: HashMap<(FuncId, u32), Vec<u32>>,
+    /// Names bound anywhere in the module, numbered for `binding_index`.
+    binding_names: HashMap<String, u32>,
     /// Value kinds of names and `self.attr`s, in binding order.
     kinds: KindBindings,
     /// Ranges of the `if` tests enclosing the current statement, within the current function.
@@ -249,6 +251,7 @@ pub fn collect(
         raw: Vec::new(),
         bindings: Vec::new(),
         binding_index: HashMap::default(),
+        binding_names: HashMap::default(),
         kinds: KindBindings::new(),
         guards: Vec::new(),
         attr_bindings: Vec::new(),
@@ -339,23 +342,25 @@ impl<'a> Collector<'a> {
         }
         let in_async = self.facts.functions[self.func as usize].is_async;
         let class = self.method_class(self.func);
+        // One context for every rule at this node; only the code its candidates carry changes.
+        let mut cx = LocalContext {
+            func: self.func,
+            loop_depth: self.loop_depth,
+            in_async,
+            module: &self.facts.module,
+            catalog: self.catalog,
+            class,
+            kinds: &self.kinds,
+            guards: &self.guards,
+            imports: &self.imports,
+            api_memo: &self.api_memo,
+            line_index: self.line_index,
+            source: self.source,
+            out: &mut self.facts.candidates,
+            code: "",
+        };
         for rule in rules {
-            let mut cx = LocalContext {
-                func: self.func,
-                loop_depth: self.loop_depth,
-                in_async,
-                module: &self.facts.module,
-                catalog: self.catalog,
-                class,
-                kinds: &self.kinds,
-                guards: &self.guards,
-                imports: &self.imports,
-                api_memo: &self.api_memo,
-                line_index: self.line_index,
-                source: self.source,
-                out: &mut self.facts.candidates,
-                code: rule.code(),
-            };
+            cx.code = rule.code();
             check(*rule, &mut cx);
         }
     }
@@ -568,7 +573,7 @@ impl<'a> Collector<'a> {
                 .iter()
                 .zip(&self.raw[start..])
                 .any(|(c, r)| {
-                    c.func == func && self.patterns.is_receive(&r.callee.text(), &r.callee.text())
+                    c.func == func && self.patterns.is_receive(&r.callee.text, &r.callee.text)
                 });
         if receives {
             // A `for` loop over received messages is the request loop itself, not a repetition
@@ -662,7 +667,7 @@ impl<'a> Collector<'a> {
             _ => None,
         }
         .map(|h| truncate(&h, 120));
-        let text = callee.text();
+        let text = callee.text.clone();
         self.facts.calls.push(Call {
             func: self.func,
             target: text.clone(),
@@ -712,16 +717,16 @@ impl<'a> Collector<'a> {
 
     fn bind(&mut self, func: FuncId, name: String, binding: Binding) {
         let pos = self.bindings.len() as u32;
-        self.binding_index
-            .entry((func, name.clone()))
-            .or_default()
-            .push(pos);
+        let next = self.binding_names.len() as u32;
+        let id = *self.binding_names.entry(name.clone()).or_insert(next);
+        self.binding_index.entry((func, id)).or_default().push(pos);
         self.bindings.push((func, name, binding));
     }
 
     /// The latest binding of `name` in `func` made before position `limit` of the log.
     fn binding_before(&self, func: FuncId, name: &str, limit: usize) -> Option<Binding> {
-        let positions = self.binding_index.get(&(func, name.to_owned()))?;
+        let id = *self.binding_names.get(name)?;
+        let positions = self.binding_index.get(&(func, id))?;
         let i = positions.partition_point(|&p| (p as usize) < limit);
         (i > 0).then(|| self.bindings[positions[i - 1] as usize].2.clone())
     }
@@ -808,8 +813,8 @@ impl<'a> Collector<'a> {
             Expr::Call(c) => {
                 let f = dotted(&c.func, None);
                 let name = match &f.base {
-                    Base::Name(_) => self.resolve_head(&f.text()),
-                    _ => f.attrs.last().cloned().unwrap_or_default(),
+                    Base::Name => self.resolve_head(&f.text),
+                    _ => f.attrs().rsplit('.').next().unwrap_or("").to_owned(),
                 };
                 let last = name.rsplit('.').next().unwrap_or("");
                 match (name.as_str(), last) {
@@ -1041,8 +1046,8 @@ impl<'a> Collector<'a> {
                 let before = self.facts.calls.len();
                 self.visit_expr(&f.iter);
                 let iter_receives = self.value_call(&f.iter, before).is_some_and(|i| {
-                    let t = self.raw[i as usize].callee.text();
-                    self.patterns.is_receive(&t, &t)
+                    let t = &self.raw[i as usize].callee.text;
+                    self.patterns.is_receive(t, t)
                 });
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 let start = self.facts.calls.len();
@@ -1302,20 +1307,21 @@ impl Collector<'_> {
             return r.clone();
         }
         if self.resolving[iu] {
-            return (self.raw[iu].callee.text(), Resolution::Unresolved);
+            return (self.raw[iu].callee.text.clone(), Resolution::Unresolved);
         }
         self.resolving[iu] = true;
         let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
-            let callee = self.raw[iu].callee.clone();
-            match &callee.base {
-                Base::CallResult(j) => match self.returned_type(*j) {
-                    Some(t) => (join(&t, &callee.attrs), Resolution::Inferred),
-                    None => (callee.text(), Resolution::Unresolved),
+            let base = self.raw[iu].callee.base;
+            match base {
+                Base::CallResult(j) => match self.returned_type(j) {
+                    Some(t) => (join(&t, self.raw[iu].callee.attrs()), Resolution::Inferred),
+                    None => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
                 },
-                Base::Other => (callee.text(), Resolution::Unresolved),
-                Base::Name(_) => {
+                Base::Other => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                Base::Name => {
                     let func = self.facts.calls[iu].func;
-                    self.resolve_text(func, &callee.text(), self.raw[iu].binding_mark)
+                    let text = self.raw[iu].callee.text.clone();
+                    self.resolve_text(func, &text, self.raw[iu].binding_mark)
                 }
             }
         });
@@ -1343,29 +1349,29 @@ impl Collector<'_> {
 
     /// Resolves dotted text used in function `func`, seeing the bindings made before `mark`.
     fn resolve_text(&mut self, func: FuncId, text: &str, mark: usize) -> (String, Resolution) {
-        let mut parts = text.split('.');
-        let head = parts.next().unwrap_or("").to_owned();
-        let attrs: Vec<String> = parts.map(str::to_owned).collect();
+        // `head.rest`: `rest` holds the attributes, dot-separated (empty for a bare name).
+        let (head, rest) = text.split_once('.').unwrap_or((text, ""));
         let limit = mark.min(self.bindings.len());
         let is_self = head == "self" || head == "cls";
         let local = if is_self {
             None
         } else {
-            self.binding_before(func, &head, limit)
+            self.binding_before(func, head, limit)
         };
         if let Some(b) = local {
-            return self.resolve_binding(b, &attrs, text);
+            return self.resolve_binding(b, rest, text);
         }
         if is_self {
             if let Some(class) = self.method_class(func) {
-                let cq = self.facts.classes[class as usize].qualname.clone();
-                if attrs.len() == 1 {
+                if !rest.is_empty() && !rest.contains('.') {
+                    let cq = &self.facts.classes[class as usize].qualname;
                     return (
-                        format!("{}.{cq}.{}", self.facts.module, attrs[0]),
+                        format!("{}.{cq}.{rest}", self.facts.module),
                         Resolution::SelfMethod,
                     );
                 }
-                if let Some(first) = attrs.first() {
+                if !rest.is_empty() {
+                    let (first, after) = rest.split_once('.').unwrap_or((rest, ""));
                     let found = self
                         .attr_bindings
                         .iter()
@@ -1374,41 +1380,37 @@ impl Collector<'_> {
                     if let Some(call) = found
                         && let Some(t) = self.returned_type(call)
                     {
-                        return (join(&t, &attrs[1..]), Resolution::Inferred);
+                        return (join(&t, after), Resolution::Inferred);
                     }
                 }
             }
             return (text.to_owned(), Resolution::Unresolved);
         }
-        if let Some(t) = self.imports.get(&head) {
-            return (join(t, &attrs), Resolution::Import);
+        if let Some(t) = self.imports.get(head) {
+            return (join(t, rest), Resolution::Import);
         }
-        if self.module_defs.contains_key(&head) {
-            let base = if self.facts.module.is_empty() {
-                head.clone()
+        if self.module_defs.contains_key(head) {
+            let target = if self.facts.module.is_empty() {
+                text.to_owned()
             } else {
-                format!("{}.{head}", self.facts.module)
+                format!("{}.{text}", self.facts.module)
             };
-            return (join(&base, &attrs), Resolution::Local);
+            return (target, Resolution::Local);
         }
         if func != 0 {
-            let global = self.binding_before(0, &head, usize::MAX);
+            let global = self.binding_before(0, head, usize::MAX);
             if let Some(b) = global {
-                return self.resolve_binding(b, &attrs, text);
+                return self.resolve_binding(b, rest, text);
             }
         }
-        if attrs.is_empty() && BUILTIN_CALLABLES.contains(&head.as_str()) {
-            return (head, Resolution::Import);
+        if rest.is_empty() && BUILTIN_CALLABLES.contains(&head) {
+            return (head.to_owned(), Resolution::Import);
         }
         (text.to_owned(), Resolution::Unresolved)
     }
 
-    fn resolve_binding(
-        &mut self,
-        b: Binding,
-        attrs: &[String],
-        text: &str,
-    ) -> (String, Resolution) {
+    /// `rest` is the attribute path after the bound name, dot-separated.
+    fn resolve_binding(&mut self, b: Binding, rest: &str, text: &str) -> (String, Resolution) {
         let ty = match b {
             Binding::Call(i) => self.returned_type(i),
             Binding::Annotation(ann) => {
@@ -1418,7 +1420,7 @@ impl Collector<'_> {
             Binding::Unknown => None,
         };
         match ty {
-            Some(t) => (join(&t, attrs), Resolution::Inferred),
+            Some(t) => (join(&t, rest), Resolution::Inferred),
             None => (text.to_owned(), Resolution::Unresolved),
         }
     }
@@ -1434,11 +1436,14 @@ impl Collector<'_> {
     }
 }
 
-fn join(base: &str, attrs: &[String]) -> String {
-    let mut s = base.to_owned();
-    for a in attrs {
-        s.push('.');
-        s.push_str(a);
+/// `base.rest`, or `base` when `rest` is empty.
+fn join(base: &str, rest: &str) -> String {
+    if rest.is_empty() {
+        return base.to_owned();
     }
+    let mut s = String::with_capacity(base.len() + 1 + rest.len());
+    s.push_str(base);
+    s.push('.');
+    s.push_str(rest);
     s
 }

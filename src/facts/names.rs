@@ -3,10 +3,10 @@
 use ruff_python_ast::{self as ast, Expr};
 
 /// The callee of a call as written: a base and the attribute path on it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Base {
     /// `a.b.c` starts at the name `a`.
-    Name(String),
+    Name,
     /// `f(...).b.c` starts at the result of another call (index into the module's calls).
     CallResult(u32),
     /// Anything else (`x[0].m`, `"".join`): only the attribute path is known.
@@ -16,68 +16,63 @@ pub enum Base {
 #[derive(Debug, Clone)]
 pub struct Dotted {
     pub base: Base,
-    pub attrs: Vec<String>,
+    /// Source-like text: `self.client.get`, `<call>.read_text`, `<expr>.join`.
+    pub text: String,
 }
 
 impl Dotted {
-    /// Source-like text: `self.client.get`, `<call>.read_text`, `<expr>.join`.
-    pub fn text(&self) -> String {
-        let mut s = match &self.base {
-            Base::Name(n) => n.clone(),
-            Base::CallResult(_) => "<call>".to_owned(),
-            Base::Other => "<expr>".to_owned(),
-        };
-        for a in &self.attrs {
-            s.push('.');
-            s.push_str(a);
-        }
-        s
+    /// The attribute path after the base, dot-separated (`client.get` for `self.client.get`).
+    pub fn attrs(&self) -> &str {
+        self.text.split_once('.').map_or("", |(_, rest)| rest)
+    }
+
+    /// The last attribute, or the name itself.
+    pub fn last(&self) -> &str {
+        self.text.rsplit('.').next().unwrap_or(&self.text)
     }
 }
 
-/// Splits an attribute chain iteratively (attribute chains can be very deep).
-/// `inner_call` is the index of the call whose result the chain starts from, when it does.
+/// Walks an attribute chain down to its base iteratively (attribute chains can be very deep)
+/// and writes the chain as text in one allocation. `inner_call` is the index of the call
+/// whose result the chain starts from, when it does.
 pub fn dotted(expr: &Expr, inner_call: Option<u32>) -> Dotted {
-    let mut attrs = Vec::new();
+    let mut attrs: Vec<&str> = Vec::new();
     let mut cur = expr;
-    loop {
+    let (base, head) = loop {
         match cur {
             Expr::Attribute(a) => {
-                attrs.push(a.attr.id.to_string());
+                attrs.push(a.attr.id.as_str());
                 cur = &a.value;
             }
-            Expr::Name(n) => {
-                attrs.reverse();
-                return Dotted {
-                    base: Base::Name(n.id.to_string()),
-                    attrs,
-                };
-            }
-            Expr::Call(_) => {
-                attrs.reverse();
-                return Dotted {
-                    base: inner_call.map_or(Base::Other, Base::CallResult),
-                    attrs,
-                };
-            }
-            _ => {
-                attrs.reverse();
-                return Dotted {
-                    base: Base::Other,
-                    attrs,
-                };
-            }
+            Expr::Name(n) => break (Base::Name, n.id.as_str()),
+            Expr::Call(_) => match inner_call {
+                Some(i) => break (Base::CallResult(i), "<call>"),
+                None => break (Base::Other, "<expr>"),
+            },
+            _ => break (Base::Other, "<expr>"),
         }
+    };
+    let len = head.len() + attrs.iter().map(|a| a.len() + 1).sum::<usize>();
+    let mut text = String::with_capacity(len);
+    text.push_str(head);
+    for a in attrs.iter().rev() {
+        text.push('.');
+        text.push_str(a);
     }
+    Dotted { base, text }
 }
 
 /// Plain dotted text of a Name/Attribute chain (`a.b.c`), or `None` for anything else.
 pub fn dotted_name(expr: &Expr) -> Option<String> {
-    let d = dotted(expr, None);
-    match d.base {
-        Base::Name(_) => Some(d.text()),
-        _ => None,
+    // Reject anything that does not end in a name before allocating.
+    let mut cur = expr;
+    while let Expr::Attribute(a) = cur {
+        cur = &a.value;
     }
+    if !matches!(cur, Expr::Name(_)) {
+        return None;
+    }
+    Some(dotted(expr, None).text)
 }
 
 pub fn str_literal(expr: &Expr) -> Option<&str> {

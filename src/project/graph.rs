@@ -215,9 +215,12 @@ impl Graph {
                     module: mi32,
                     func: call.func,
                 });
-                let offload = patterns.is_offload(&call.target);
-                let background = patterns.is_background(&call.target);
-                let registration = patterns.is_route_registration(&call.target);
+                let (mut offload, mut background, mut registration) = (false, false, false);
+                if !call.callable_args.is_empty() {
+                    offload = patterns.is_offload(&call.target);
+                    background = patterns.is_background(&call.target);
+                    registration = patterns.is_route_registration(&call.target);
+                }
                 for (text, res) in &call.callable_args {
                     for (t, conf, _) in targets(modules, resolver, mi32, call.func, text, *res, "")
                     {

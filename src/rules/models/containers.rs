@@ -12,7 +12,7 @@
 //! as an unbounded built-in container, that grow somewhere and are never evicted from anywhere in
 //! the module. Whether a growth site runs per request is the rules' question.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::visitor::{self, Visitor};
@@ -450,7 +450,7 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
         else {
             continue;
         };
-        let scan = ScopeScan::of(f);
+        let scan = ScopeScan::of(f, &wanted);
         let mut shadowing: Vec<&String> = scan
             .stores
             .iter()
@@ -493,19 +493,26 @@ impl<'a> StatementVisitor<'a> for Defs<'a> {
 
 /// The names a `def` binds in its own scope, the names it declares `global`/`nonlocal`, and
 /// the bare names used as containers anywhere inside it (nested definitions included).
-#[derive(Default)]
-struct ScopeScan {
+/// Only names in `wanted` are recorded: the others cannot change what is reported.
+struct ScopeScan<'w> {
+    wanted: &'w HashSet<String>,
     stores: HashSet<String>,
     globals: HashSet<String>,
     receivers: HashSet<String>,
     nested: u32,
 }
 
-impl ScopeScan {
-    fn of(f: &ast::StmtFunctionDef) -> ScopeScan {
-        let mut s = ScopeScan::default();
+impl<'w> ScopeScan<'w> {
+    fn of(f: &ast::StmtFunctionDef, wanted: &'w HashSet<String>) -> ScopeScan<'w> {
+        let mut s = ScopeScan {
+            wanted,
+            stores: HashSet::default(),
+            globals: HashSet::default(),
+            receivers: HashSet::default(),
+            nested: 0,
+        };
         for p in f.parameters.iter() {
-            s.stores.insert(p.name().id.to_string());
+            s.store_name(p.name().id.as_str());
         }
         for stmt in &f.body {
             s.visit_stmt(stmt);
@@ -518,9 +525,7 @@ impl ScopeScan {
             return;
         }
         match target {
-            Expr::Name(n) => {
-                self.stores.insert(n.id.to_string());
-            }
+            Expr::Name(n) => self.store_name(n.id.as_str()),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| self.store(e)),
             Expr::List(t) => t.elts.iter().for_each(|e| self.store(e)),
             Expr::Starred(s) => self.store(&s.value),
@@ -529,13 +534,19 @@ impl ScopeScan {
     }
 
     fn store_name(&mut self, name: &str) {
-        if self.nested == 0 {
+        if self.nested == 0 && self.wanted.contains(name) {
             self.stores.insert(name.to_owned());
+        }
+    }
+
+    fn receiver(&mut self, key: String) {
+        if self.wanted.contains(&key) {
+            self.receivers.insert(key);
         }
     }
 }
 
-impl<'a> Visitor<'a> for ScopeScan {
+impl<'a> Visitor<'a> for ScopeScan<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || match stmt {
             Stmt::FunctionDef(f) => {
@@ -552,13 +563,17 @@ impl<'a> Visitor<'a> for ScopeScan {
             }
             _ => {
                 match stmt {
-                    Stmt::Global(g) if self.nested == 0 => {
-                        self.globals
-                            .extend(g.names.iter().map(|n| n.id.to_string()));
-                    }
-                    Stmt::Nonlocal(g) if self.nested == 0 => {
-                        self.globals
-                            .extend(g.names.iter().map(|n| n.id.to_string()));
+                    Stmt::Global(ast::StmtGlobal { names, .. })
+                    | Stmt::Nonlocal(ast::StmtNonlocal { names, .. })
+                        if self.nested == 0 =>
+                    {
+                        let wanted = self.wanted;
+                        self.globals.extend(
+                            names
+                                .iter()
+                                .filter(|n| wanted.contains(n.id.as_str()))
+                                .map(|n| n.id.to_string()),
+                        );
                     }
                     Stmt::Import(i) => {
                         for a in &i.names {
@@ -580,7 +595,7 @@ impl<'a> Visitor<'a> for ScopeScan {
                     Stmt::AugAssign(a) => {
                         self.store(&a.target);
                         if let Some(k) = receiver(&a.target) {
-                            self.receivers.insert(k);
+                            self.receiver(k);
                         }
                     }
                     Stmt::For(f) => self.store(&f.target),
@@ -612,19 +627,19 @@ impl<'a> Visitor<'a> for ScopeScan {
                 Expr::Named(n) => self.store(&n.target),
                 Expr::Subscript(s) => {
                     if let Some(k) = receiver(&s.value) {
-                        self.receivers.insert(k);
+                        self.receiver(k);
                     }
                 }
                 Expr::Call(c) => {
                     if let Expr::Attribute(a) = &*c.func
                         && let Some(k) = root_receiver(&a.value)
                     {
-                        self.receivers.insert(k);
+                        self.receiver(k);
                     }
                     if let [arg] = &c.arguments.args[..]
                         && let Some(k) = receiver(arg)
                     {
-                        self.receivers.insert(k);
+                        self.receiver(k);
                     }
                 }
                 _ => {}
@@ -694,7 +709,7 @@ pub fn unbounded(m: &ModuleFacts) -> Vec<Container<'_>> {
             Some((c.line, c.end_line, c.func, class as u32))
         })
         .collect();
-    let mut locals: HashMap<FuncId, Vec<&str>> = HashMap::new();
+    let mut locals: HashMap<FuncId, Vec<&str>> = HashMap::default();
     for (c, rest) in ops(m, code, "locals") {
         if let (Some(f), Some(names)) = (function_at(m, c.func, c.line), rest.first()) {
             locals.entry(f).or_default().extend(names.split(','));
@@ -729,7 +744,7 @@ pub fn unbounded(m: &ModuleFacts) -> Vec<Container<'_>> {
         }
         Some((None, key.to_owned()))
     };
-    let mut aggs: HashMap<(Option<u32>, String), Agg> = HashMap::new();
+    let mut aggs: HashMap<(Option<u32>, String), Agg> = HashMap::default();
     let mut order: Vec<(Option<u32>, String)> = Vec::new();
     for c in m.candidates.iter().filter(|c| c.code == code) {
         let mut parts = c.message.split('\t');
@@ -868,8 +883,8 @@ pub struct Lifetimes<'a> {
 
 impl<'a> Lifetimes<'a> {
     pub fn new(project: &'a Project) -> Lifetimes<'a> {
-        let mut built_once = HashSet::new();
-        let mut subclasses: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut built_once = HashSet::default();
+        let mut subclasses: HashMap<&str, Vec<&str>> = HashMap::default();
         for m in &project.modules {
             let class_bodies: Vec<(u32, u32)> = ops(m, HOOK_CODE, "class")
                 .map(|(c, _)| (c.line, c.end_line))
