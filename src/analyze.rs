@@ -5,6 +5,7 @@
 use ruff_python_ast::PySourceType;
 use ruff_python_parser::{ParseOptions, parse_unchecked};
 use ruff_source_file::LineIndex;
+use ruff_text_size::TextSize;
 
 use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
@@ -128,15 +129,19 @@ pub fn analyze_source(
         ParseOptions::from(PySourceType::Python).with_target_version(settings.target_version);
     let parsed = parse_unchecked(text, options);
     let line_index = LineIndex::from_source_text(text);
-    let syntax_error = parsed.errors().first().map(|first| {
-        let lc = line_index.line_column(first.location.start(), text);
-        SyntaxErrorInfo {
-            message: first.error.to_string(),
-            line: lc.line.get() as u32,
-            column: lc.column.get() as u32,
-            count: parsed.errors().len() as u32,
-        }
-    });
+    let syntax_error = parsed
+        .errors()
+        .first()
+        .map(|first| {
+            let lc = line_index.line_column(first.location.start(), text);
+            SyntaxErrorInfo {
+                message: first.error.to_string(),
+                line: lc.line.get() as u32,
+                column: lc.column.get() as u32,
+                count: parsed.errors().len() as u32,
+            }
+        })
+        .or_else(|| nul_byte(text, &line_index));
     let (module, is_package) = module_name(rel);
     let (facts, depth) = match parsed.syntax().as_module() {
         Some(m) => {
@@ -177,6 +182,19 @@ pub fn analyze_source(
     facts
 }
 
+/// Python refuses a source holding a NUL byte anywhere, even in a comment or a string, where
+/// the Ruff parser reads on: such a module cannot be imported, so it is a syntax error here too.
+fn nul_byte(text: &str, line_index: &LineIndex) -> Option<SyntaxErrorInfo> {
+    let offset = TextSize::try_from(text.find('\0')?).ok()?;
+    let lc = line_index.line_column(offset, text);
+    Some(SyntaxErrorInfo {
+        message: "source code cannot contain null bytes".to_owned(),
+        line: lc.line.get() as u32,
+        column: lc.column.get() as u32,
+        count: 1,
+    })
+}
+
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "file vanished during the run".to_owned(),
@@ -188,6 +206,22 @@ fn io_reason(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_byte_in_a_comment_is_a_syntax_error() {
+        let settings = Settings::default();
+        let facts = analyze_source(
+            "x = 1\n# a \0 here\n",
+            "m.py",
+            &settings,
+            Catalog::builtin(),
+            &ContextPatterns::builtin(),
+            &[],
+        );
+        let err = facts.syntax_error.expect("a syntax error");
+        assert_eq!(err.message, "source code cannot contain null bytes");
+        assert_eq!((err.line, err.column, err.count), (2, 5, 1));
+    }
 
     #[test]
     fn module_names() {

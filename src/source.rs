@@ -57,19 +57,25 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     })
 }
 
-/// The codec named by a `coding[:=]` comment on line 1 or 2 (PEP 263).
+/// The codec named by a `coding[:=]` comment on line 1 or 2 (PEP 263): the first `coding`
+/// followed by `:` or `=` and a name, as Python's `coding[:=][ \t]*([-\w.]+)` finds it. Line 2
+/// counts only when line 1 is a comment or blank, as in Python's tokenizer.
 fn coding_cookie(bytes: &[u8]) -> Option<String> {
     for line in bytes.split(|&b| b == b'\n').take(2) {
         let line = String::from_utf8_lossy(line);
-        let trimmed = line.trim_start();
+        let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
         if !trimmed.starts_with('#') {
-            continue;
+            if trimmed.trim().is_empty() {
+                continue;
+            }
+            return None;
         }
-        if let Some(pos) = trimmed.find("coding") {
-            let rest = &trimmed[pos + 6..];
-            let rest = rest.strip_prefix([':', '='])?;
+        for (pos, _) in trimmed.match_indices("coding") {
+            let Some(rest) = trimmed[pos + 6..].strip_prefix([':', '=']) else {
+                continue;
+            };
             let name: String = rest
-                .trim_start()
+                .trim_start_matches([' ', '\t'])
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
                 .collect();
@@ -118,6 +124,23 @@ mod tests {
     fn koi8_cookie_goes_through_encoding_rs() {
         let d = decode(b"# coding: koi8-r\nx = '\xc1'\n").unwrap();
         assert!(d.text.contains('а'));
+    }
+
+    #[test]
+    fn cookie_on_line_two_after_a_comment_that_says_coding() {
+        // Python's own test data (Lib/test/encoded_modules) starts like this.
+        let d = decode(b"# test iso-8859-1 encoding\n# -*- encoding: iso-8859-1 -*-\nx = '\xe9'\n")
+            .unwrap();
+        assert!(d.text.contains('é'), "{}", d.text);
+        assert_eq!(d.note.unwrap(), "decoded as iso-8859-1 (coding cookie)");
+        let d = decode(b"# vim: set fileencoding=koi8-r :\nx = '\xc1'\n").unwrap();
+        assert!(d.text.contains('а'));
+    }
+
+    #[test]
+    fn cookie_on_line_two_after_code_does_not_count() {
+        let d = decode(b"x = 1\n# coding: latin-1\ny = '\xe9'\n").unwrap();
+        assert!(d.note.unwrap().contains("lossily"));
     }
 
     #[test]

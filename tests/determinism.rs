@@ -77,3 +77,45 @@ fn audited_code_is_never_imported_or_run() {
     assert_eq!(report.files_scanned, 3);
     assert!(!marker.exists(), "auditing ran the audited code");
 }
+
+/// The command line as users run it (configuration lookup and the cache on) over the places
+/// where Python runs code by itself: a package's `__init__.py` and `__main__.py`, `.pth` files,
+/// `sitecustomize.py`, and the PEP 517 build backend that pyproject.toml names.
+#[test]
+fn the_command_line_never_runs_audited_code_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let marker = p.join("ran.marker");
+    let write_marker = format!("open({marker:?}, 'w').write('ran')\n");
+    std::fs::create_dir(p.join("pkg")).unwrap();
+    for file in [
+        "pkg/__init__.py",
+        "pkg/__main__.py",
+        "sitecustomize.py",
+        "usercustomize.py",
+        "backend.py",
+    ] {
+        std::fs::write(p.join(file), &write_marker).unwrap();
+    }
+    std::fs::write(p.join("hook.pth"), format!("import os; {write_marker}")).unwrap();
+    std::fs::write(
+        p.join("pyproject.toml"),
+        "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_perfaudit"))
+        .arg("audit")
+        .arg(p)
+        .args(["--format", "json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["files_scanned"], 5);
+    assert!(!marker.exists(), "auditing ran the audited code");
+}
