@@ -148,6 +148,13 @@ pub struct Catalog {
     /// `*` patterns, split around their first `*`: most lookups are misses, and the fixed
     /// prefix and suffix reject a name with two comparisons.
     patterns: Vec<Pattern>,
+    /// The last segment of every name that can match, unless `open_last_heads` lets it.
+    last_segments: rustc_hash::FxHashSet<String>,
+    /// First segments of patterns that end in `*` (`botocore` of `botocore.client.X.*`): any
+    /// last segment may match under them.
+    open_last_heads: rustc_hash::FxHashSet<String>,
+    /// A pattern starting and ending with `*` matches names the two sets cannot rule out.
+    open_both: bool,
 }
 
 /// A catalog name with `*` segments: `prefix*suffix` where `*` stands for one dotted segment.
@@ -206,7 +213,21 @@ impl Catalog {
     pub fn from_entries(entries: Vec<ApiEntry>) -> Catalog {
         let mut exact = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
         let mut patterns = Vec::new();
+        let mut last_segments = rustc_hash::FxHashSet::default();
+        let mut open_last_heads = rustc_hash::FxHashSet::default();
+        let mut open_both = false;
         for (i, e) in entries.iter().enumerate() {
+            let first = e.name.split('.').next().unwrap_or("");
+            let last = e.name.rsplit('.').next().unwrap_or("");
+            match (first.contains('*'), last.contains('*')) {
+                (_, false) => {
+                    last_segments.insert(last.to_owned());
+                }
+                (false, true) => {
+                    open_last_heads.insert(first.to_owned());
+                }
+                (true, true) => open_both = true,
+            }
             if e.name.contains('*') {
                 patterns.push(Pattern::new(i as u32, &e.name));
             } else {
@@ -217,6 +238,9 @@ impl Catalog {
             entries,
             exact,
             patterns,
+            last_segments,
+            open_last_heads,
+            open_both,
         }
     }
 
@@ -226,6 +250,12 @@ impl Catalog {
 
     pub fn get(&self, id: ApiId) -> &ApiEntry {
         &self.entries[id as usize]
+    }
+
+    /// Whether a name whose first segment is `first` and last is `last` can match an entry: a
+    /// cheap test before building the name.
+    pub fn could_match(&self, first: &str, last: &str) -> bool {
+        self.open_both || self.last_segments.contains(last) || self.open_last_heads.contains(first)
     }
 
     /// Looks a fully qualified name up: exact first, then `*` patterns (one segment each).
@@ -333,5 +363,18 @@ mod tests {
         assert!(multi.matches("a.*.b.*", "a.x.b.y"));
         assert!(!multi.matches("a.*.b.*", "a.x.c.y"));
         assert!(!multi.matches("a.*.b.*", "a.x.b"));
+    }
+
+    #[test]
+    fn could_match_never_rules_out_a_match() {
+        let c = Catalog::builtin();
+        for e in c.entries() {
+            let name = e.name.replace('*', "Anything");
+            let first = name.split('.').next().unwrap();
+            let last = name.rsplit('.').next().unwrap();
+            assert!(c.lookup(&name).is_some(), "{name}");
+            assert!(c.could_match(first, last), "{name}");
+        }
+        assert!(!c.could_match("mymodule", "no_such_method_anywhere"));
     }
 }

@@ -11,6 +11,7 @@ use std::cell::RefCell;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_source_file::LineIndex;
@@ -47,6 +48,7 @@ pub trait AstRule: Sync {
 /// What an AST-level rule sees when the module's walk is over.
 pub struct ModuleEnd<'c> {
     pub facts: &'c mut ModuleFacts,
+    pub catalog: &'c Catalog,
     line_index: &'c LineIndex,
     source: &'c str,
     code: &'static str,
@@ -73,9 +75,37 @@ impl ModuleEnd<'_> {
         });
     }
 
-    /// The line `range` starts on.
-    pub fn line(&self, range: TextRange) -> u32 {
-        self.line_index.line_index(range.start()).get() as u32
+    /// Every `def` of the module (nested ones included) with its function id.
+    pub fn function_defs<'b>(&self, body: &'b [Stmt]) -> Vec<(FuncId, &'b ast::StmtFunctionDef)> {
+        struct Defs<'b>(Vec<&'b ast::StmtFunctionDef>);
+        impl<'b> StatementVisitor<'b> for Defs<'b> {
+            fn visit_stmt(&mut self, stmt: &'b Stmt) {
+                stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+                    if let Stmt::FunctionDef(f) = stmt {
+                        self.0.push(f);
+                    }
+                    statement_visitor::walk_stmt(self, stmt);
+                });
+            }
+        }
+        let mut defs = Defs(Vec::new());
+        defs.visit_body(body);
+        // A `def` starts a line of its own: its first line identifies it.
+        let by_line: HashMap<u32, FuncId> = self
+            .facts
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !matches!(f.kind, FnKind::Module | FnKind::Main | FnKind::Lambda))
+            .map(|(i, f)| (f.line, i as FuncId))
+            .collect();
+        defs.0
+            .into_iter()
+            .filter_map(|d| {
+                let line = self.line_index.line_index(d.range.start()).get() as u32;
+                Some((*by_line.get(&line)?, d))
+            })
+            .collect()
     }
 }
 
@@ -118,9 +148,32 @@ impl LocalContext<'_> {
         if let Some(&known) = self.api_memo.borrow().get(&key) {
             return known;
         }
-        let api = dotted_name(&call.func).and_then(|n| self.catalog.lookup(&self.resolve(&n)));
+        let api = self
+            .could_be_in_catalog(&call.func)
+            .then(|| dotted_name(&call.func))
+            .flatten()
+            .and_then(|n| self.catalog.lookup(&self.resolve(&n)));
         self.api_memo.borrow_mut().insert(key, api);
         api
+    }
+
+    /// Whether a callee, resolved through the imports, may name a catalog entry: its first and
+    /// last segments are checked without building the name.
+    fn could_be_in_catalog(&self, func: &Expr) -> bool {
+        let mut last = None;
+        let mut cur = func;
+        while let Expr::Attribute(a) = cur {
+            last.get_or_insert(a.attr.id.as_str());
+            cur = &a.value;
+        }
+        let Expr::Name(head) = cur else {
+            return false;
+        };
+        let head = head.id.as_str();
+        let resolved = self.imports.get(head).map_or(head, String::as_str);
+        let first = resolved.split('.').next().unwrap_or(resolved);
+        let last = last.unwrap_or_else(|| resolved.rsplit('.').next().unwrap_or(resolved));
+        self.catalog.could_match(first, last)
     }
 
     pub fn source_text(&self, range: TextRange) -> &str {
@@ -295,18 +348,19 @@ pub fn collect(
         }
     }
     c.visit_body(body);
+    c.resolve_all();
     for rule in rules {
         rule.finish(
             body,
             &mut ModuleEnd {
                 facts: &mut c.facts,
+                catalog,
                 line_index,
                 source,
                 code: rule.code(),
             },
         );
     }
-    c.resolve_all();
     let max_depth = c.max_depth;
     (c.facts, max_depth)
 }

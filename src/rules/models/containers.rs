@@ -14,7 +14,6 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -437,17 +436,8 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
     if wanted.is_empty() {
         return;
     }
-    let mut defs = Defs(Vec::new());
-    defs.visit_body(body);
-    for f in defs.0 {
-        let line = cx.line(f.range);
-        let Some(parent) = cx
-            .facts
-            .functions
-            .iter()
-            .find(|k| k.line == line && k.kind != FnKind::Lambda && k.kind != FnKind::Module)
-            .and_then(|k| k.parent)
-        else {
+    for (id, f) in cx.function_defs(body) {
+        let Some(parent) = cx.facts.functions[id as usize].parent else {
             continue;
         };
         let scan = ScopeScan::of(f, &wanted);
@@ -474,20 +464,6 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
         for name in rebound {
             cx.report(parent, f.range, format!("reset\t{name}"));
         }
-    }
-}
-
-/// Every `def` of a module, nested ones included.
-struct Defs<'a>(Vec<&'a ast::StmtFunctionDef>);
-
-impl<'a> StatementVisitor<'a> for Defs<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
-            if let Stmt::FunctionDef(f) = stmt {
-                self.0.push(f);
-            }
-            statement_visitor::walk_stmt(self, stmt);
-        });
     }
 }
 

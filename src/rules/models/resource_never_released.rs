@@ -9,7 +9,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use super::{calls_instance, fmt_mb, function_at, method_class, per_request};
 use crate::catalog::Effect;
 use crate::cost::{estimate, fmt_range};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ModuleEnd};
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::{Finding, Severity};
 use crate::project::{CallContext, CtxKind};
@@ -84,19 +84,44 @@ impl AstRule for Hook {
         META.code
     }
 
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        let Stmt::FunctionDef(f) = stmt else { return };
-        let mut scan = Escapes::default();
-        for s in &f.body {
-            scan.visit_stmt(s);
-        }
-        let mut names: Vec<&String> = scan.assigned.intersection(&scan.escaped).collect();
-        if names.is_empty() {
+    /// After the walk, for the functions that bind a releasable resource to a plain name:
+    /// which of their names are handed on (`escapes\tNAME,...`), so that code elsewhere may
+    /// release them.
+    fn finish(&self, body: &[Stmt], cx: &mut ModuleEnd) {
+        let catalog = cx.catalog;
+        let holders: HashSet<FuncId> = cx
+            .facts
+            .calls
+            .iter()
+            .filter(|c| {
+                !c.in_with
+                    && c.api.is_some_and(|id| catalog.get(id).release.is_some())
+                    && c.assigned_to.as_deref().is_some_and(is_identifier)
+            })
+            .map(|c| c.func)
+            .collect();
+        if holders.is_empty() {
             return;
         }
-        names.sort();
-        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-        cx.report(f.range, format!("escapes\t{}", names.join(",")));
+        for (id, f) in cx.function_defs(body) {
+            let Some(parent) = cx.facts.functions[id as usize].parent else {
+                continue;
+            };
+            if !holders.contains(&id) {
+                continue;
+            }
+            let mut scan = Escapes::default();
+            for s in &f.body {
+                scan.visit_stmt(s);
+            }
+            let mut names: Vec<&String> = scan.assigned.intersection(&scan.escaped).collect();
+            if names.is_empty() {
+                continue;
+            }
+            names.sort();
+            let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+            cx.report(parent, f.range, format!("escapes\t{}", names.join(",")));
+        }
     }
 }
 
