@@ -525,7 +525,7 @@ fn a_file_that_vanishes_after_discovery_is_a_diagnostic() {
     let catalog = Catalog::builtin();
     let patterns = ContextPatterns::builtin();
     let rules = perfaudit::audit::enabled_rules(&settings);
-    let ast_rules: Vec<_> = rules.iter().filter_map(|r| r.ast_rule()).collect();
+    let ast_rules = perfaudit::audit::ast_hooks(&rules);
     let cache =
         perfaudit::cache::Cache::open(&found.root, &settings, catalog, &patterns, &ast_rules)
             .expect("a cache in the temporary directory");
