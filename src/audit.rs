@@ -233,6 +233,11 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             declared_in: s.declared_in.clone(),
         })
         .collect();
+    // Freeing every module's facts takes a noticeable share of a large run: hand the project to
+    // a thread of its own while the report is written (the memory is freed either way).
+    let _ = std::thread::Builder::new()
+        .name("perfaudit-drop".to_owned())
+        .spawn(move || drop((project, ownership)));
     Ok(AuditReport {
         root: found.root,
         files_scanned,

@@ -169,6 +169,10 @@ impl Graph {
         let mut live_roots: Vec<u32> = Vec::new();
         let mut live_classes: Vec<ClassRef> = Vec::new();
         let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
+        let mut memo = Memo {
+            resolver,
+            known: rustc_hash::FxHashMap::default(),
+        };
 
         for (mi, m) in modules.iter().enumerate() {
             let mi32 = mi as u32;
@@ -202,7 +206,7 @@ impl Graph {
                     module: mi32,
                     func: *func,
                 });
-                for (t, _, _) in targets(modules, resolver, mi32, *func, target, *res, "") {
+                for (t, _, _) in targets(modules, &mut memo, mi32, *func, target, *res, "") {
                     match t {
                         Target::Function(f) => live_roots.push(id(f)),
                         Target::Class(c) => live_classes.push(c),
@@ -222,7 +226,7 @@ impl Graph {
                     registration = patterns.is_route_registration(&call.target);
                 }
                 for (text, res) in &call.callable_args {
-                    for (t, conf, _) in targets(modules, resolver, mi32, call.func, text, *res, "")
+                    for (t, conf, _) in targets(modules, &mut memo, mi32, call.func, text, *res, "")
                     {
                         let Target::Function(f) = t else {
                             if let Target::Class(c) = t {
@@ -261,7 +265,7 @@ impl Graph {
                 }
                 for (t, conf, dispatch) in targets(
                     modules,
-                    resolver,
+                    &mut memo,
                     mi32,
                     call.func,
                     &call.target,
@@ -299,10 +303,18 @@ impl Graph {
                 func: 0,
             });
             for imp in &m.imports {
-                let parts: Vec<&str> = imp.target.split('.').collect();
-                let found = (1..=parts.len())
-                    .rev()
-                    .find_map(|k| resolver.module(&parts[..k].join(".")));
+                // The longest dotted prefix of the target that is a module of the project.
+                let t = imp.target.as_str();
+                let mut end = t.len();
+                let found = loop {
+                    if let Some(m) = resolver.module(&t[..end]) {
+                        break Some(m);
+                    }
+                    match t[..end].rfind('.') {
+                        Some(dot) => end = dot,
+                        None => break None,
+                    }
+                };
                 if let Some((target, conf)) = found
                     && target != mi as u32
                 {
@@ -466,36 +478,52 @@ impl Graph {
     }
 }
 
+/// Resolved names, once per distinct name: most call targets repeat (`os.path.join`).
+struct Memo<'m> {
+    resolver: &'m Resolver,
+    known: rustc_hash::FxHashMap<&'m str, Option<(Target, Confidence)>>,
+}
+
+impl<'m> Memo<'m> {
+    fn resolve(&mut self, name: &'m str) -> Option<(Target, Confidence)> {
+        *self
+            .known
+            .entry(name)
+            .or_insert_with(|| self.resolver.resolve(name))
+    }
+}
+
 /// The project definitions a call target (or callable reference) may denote, with confidence.
-fn targets(
+fn targets<'m>(
     modules: &[ModuleFacts],
-    resolver: &Resolver,
+    memo: &mut Memo<'m>,
     module: u32,
     func: u32,
-    target: &str,
+    target: &'m str,
     resolution: Resolution,
     text: &str,
 ) -> Vec<(Target, Confidence, Option<ClassRef>)> {
+    let resolver = memo.resolver;
     match resolution {
-        Resolution::Import | Resolution::Local => resolver
+        Resolution::Import | Resolution::Local => memo
             .resolve(target)
             .map(|(t, c)| (t, c, None))
             .into_iter()
             .collect(),
-        Resolution::Inferred => resolver
+        Resolution::Inferred => memo
             .resolve(target)
             .map(|(t, c)| (t, c.min(Confidence::Probable), None))
             .into_iter()
             .collect(),
         Resolution::SelfMethod => {
-            let mut out: Vec<_> = resolver
+            let mut out: Vec<_> = memo
                 .resolve(target)
                 .map(|(t, c)| (t, c, None))
                 .into_iter()
                 .collect();
             // `self.m()` written in a base class also dispatches to subclass overrides.
             let (class_name, method) = target.rsplit_once('.').unwrap_or((target, ""));
-            let class = match resolver.resolve(class_name) {
+            let class = match memo.resolve(class_name) {
                 Some((Target::Class(c), _)) => Some(c),
                 _ => resolver.class_of(modules, FnRef { module, func }),
             };
