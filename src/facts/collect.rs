@@ -21,7 +21,7 @@ use super::kinds::{
     KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr, latest,
 };
 use super::names::{
-    Base, Dotted, dotted, dotted_name, is_literal, number_literal, str_literal, truncate,
+    Base, Dotted, dot_join, dotted, dotted_name, is_literal, number_literal, str_literal, truncate,
 };
 use super::{Call, Candidate, Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
 use crate::catalog::{ApiId, Catalog};
@@ -137,7 +137,7 @@ impl LocalContext<'_> {
         let (head, rest) = text.split_once('.').map_or((text, ""), |(h, r)| (h, r));
         match self.imports.get(head) {
             Some(t) if rest.is_empty() => t.clone(),
-            Some(t) => format!("{t}.{rest}"),
+            Some(t) => dot_join(&[t, rest]),
             None => text.to_owned(),
         }
     }
@@ -424,7 +424,9 @@ impl<'a> Collector<'a> {
         let name = match target {
             Expr::Name(n) => n.id.to_string(),
             Expr::Attribute(a) => match &*a.value {
-                Expr::Name(base) if base.id.as_str() == "self" => format!("self.{}", a.attr.id),
+                Expr::Name(base) if base.id.as_str() == "self" => {
+                    dot_join(&["self", a.attr.id.as_str()])
+                }
                 _ => return,
             },
             Expr::Tuple(t) => {
@@ -463,11 +465,11 @@ impl<'a> Collector<'a> {
         let parent_q = &self.facts.functions[parent as usize].qualname;
         let qualname = match (kind, self.class) {
             (FnKind::Method, Some(c)) => {
-                format!("{}.{name}", self.facts.classes[c as usize].qualname)
+                dot_join(&[&self.facts.classes[c as usize].qualname, name])
             }
             (FnKind::Main, _) => "<main>".to_owned(),
             _ if parent == 0 => name.to_owned(),
-            _ => format!("{parent_q}.{name}"),
+            _ => dot_join(&[parent_q, name]),
         };
         let id = self.facts.functions.len() as FuncId;
         self.facts.functions.push(Function {
@@ -955,7 +957,7 @@ impl<'a> Collector<'a> {
         let (head, rest) = text.split_once('.').map_or((text, ""), |(h, r)| (h, r));
         match self.imports.get(head) {
             Some(t) if rest.is_empty() => t.clone(),
-            Some(t) => format!("{t}.{rest}"),
+            Some(t) => dot_join(&[t, rest]),
             None => text.to_owned(),
         }
     }
@@ -1247,7 +1249,7 @@ impl<'a> Collector<'a> {
                     && (base.id.as_str() == "self" || base.id.as_str() == "cls")
                 {
                     self.raw_refs
-                        .push((self.func, format!("{}.{}", base.id, a.attr.id)));
+                        .push((self.func, dot_join(&[base.id.as_str(), a.attr.id.as_str()])));
                 }
                 visitor::walk_expr(self, expr);
             }
@@ -1420,7 +1422,7 @@ impl Collector<'_> {
                 if !rest.is_empty() && !rest.contains('.') {
                     let cq = &self.facts.classes[class as usize].qualname;
                     return (
-                        format!("{}.{cq}.{rest}", self.facts.module),
+                        dot_join(&[&self.facts.module, cq, rest]),
                         Resolution::SelfMethod,
                     );
                 }
@@ -1447,7 +1449,7 @@ impl Collector<'_> {
             let target = if self.facts.module.is_empty() {
                 text.to_owned()
             } else {
-                format!("{}.{text}", self.facts.module)
+                dot_join(&[&self.facts.module, text])
             };
             return (target, Resolution::Local);
         }

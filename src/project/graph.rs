@@ -537,9 +537,10 @@ fn targets<'m>(
         }
         Resolution::Unresolved => {
             // A method name defined exactly once in the project, called on an untyped receiver.
-            let mut parts = text.rsplit('.');
-            let method = parts.next().unwrap_or("");
-            if parts.next().is_none() || method.len() < 4 || method.starts_with("__") {
+            let Some((_, method)) = text.rsplit_once('.') else {
+                return Vec::new();
+            };
+            if method.len() < 4 || method.starts_with("__") {
                 return Vec::new();
             }
             match resolver.methods_by_name.get(method).map(Vec::as_slice) {
