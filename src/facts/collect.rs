@@ -362,7 +362,16 @@ pub fn collect(
         );
     }
     let max_depth = c.max_depth;
-    (c.facts, max_depth)
+    let mut facts = c.facts;
+    // Every module's facts stay in memory until the end of the run: give back what the
+    // vectors grew by and will not use.
+    facts.calls.shrink_to_fit();
+    facts.functions.shrink_to_fit();
+    facts.candidates.shrink_to_fit();
+    facts.imports.shrink_to_fit();
+    facts.classes.shrink_to_fit();
+    facts.refs.shrink_to_fit();
+    (facts, max_depth)
 }
 
 impl<'a> Collector<'a> {
