@@ -150,7 +150,8 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let files_unparsable = modules.iter().filter(|m| m.syntax_error.is_some()).count();
     let lines = modules.iter().map(|m| u64::from(m.lines)).sum();
 
-    let project = Project::new(modules, patterns);
+    // Linking fans out over modules on the run's own worker threads.
+    let project = pool.install(|| Project::new(modules, patterns));
     let t_project = start.elapsed();
     let defs = service_definitions(settings, &found.configs, &mut diagnostics);
     let (services, unmatched) = resolve_services(&project, &defs);

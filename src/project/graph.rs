@@ -9,6 +9,8 @@
 
 use std::collections::VecDeque;
 
+use rayon::prelude::*;
+
 use super::CtxKind;
 use super::resolve::{ClassRef, FnRef, Resolver, Target};
 use crate::contexts::ContextPatterns;
@@ -169,132 +171,162 @@ impl Graph {
         let mut live_roots: Vec<u32> = Vec::new();
         let mut live_classes: Vec<ClassRef> = Vec::new();
         let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
-        let mut memo = Memo {
-            resolver,
-            known: rustc_hash::FxHashMap::default(),
-        };
 
-        for (mi, m) in modules.iter().enumerate() {
-            let mi32 = mi as u32;
-            for (fi, f) in m.functions.iter().enumerate() {
-                let g = id(FnRef {
-                    module: mi32,
-                    func: fi as u32,
-                });
-                let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
-                if f.is_async && !lifespan {
-                    seeds.push((CtxKind::EventLoop, g, None));
-                }
-                let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
-                    && (patterns.is_handler_name(&f.name)
-                        || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
-                if handler && !f.is_async {
-                    seeds.push((CtxKind::Request, g, None));
-                }
-                if matches!(f.kind, FnKind::Module | FnKind::Main) || lifespan {
-                    seeds.push((CtxKind::Startup, g, None));
-                }
-                if matches!(f.kind, FnKind::Module | FnKind::Main)
-                    || handler
-                    || !f.decorators.is_empty()
-                {
-                    live_roots.push(g);
-                }
-            }
-            for (func, target, res) in &m.refs {
-                let from = id(FnRef {
-                    module: mi32,
-                    func: *func,
-                });
-                for (t, _, _) in targets(modules, &mut memo, mi32, *func, target, *res, "") {
-                    match t {
-                        Target::Function(f) => live_roots.push(id(f)),
-                        Target::Class(c) => live_classes.push(c),
-                    }
-                }
-                let _ = from;
-            }
-            for call in &m.calls {
-                let from = id(FnRef {
-                    module: mi32,
-                    func: call.func,
-                });
-                let (mut offload, mut background, mut registration) = (false, false, false);
-                if !call.callable_args.is_empty() {
-                    offload = patterns.is_offload(&call.target);
-                    background = patterns.is_background(&call.target);
-                    registration = patterns.is_route_registration(&call.target);
-                }
-                for (text, res) in &call.callable_args {
-                    for (t, conf, _) in targets(modules, &mut memo, mi32, call.func, text, *res, "")
-                    {
-                        let Target::Function(f) = t else {
-                            if let Target::Class(c) = t {
-                                live_classes.push(c);
-                            }
-                            continue;
-                        };
-                        let to = id(f);
-                        live_roots.push(to);
-                        let kind = if background {
-                            seeds.push((CtxKind::Background, to, Some((from, call.line))));
-                            EdgeKind::Spawn
-                        } else if registration {
-                            seeds.push((CtxKind::Request, to, None));
-                            EdgeKind::Spawn
-                        } else if offload {
-                            EdgeKind::Offload
-                        } else {
-                            EdgeKind::Call
-                        };
-                        adjacency[from as usize].push(Edge {
-                            to,
-                            line: call.line,
-                            kind,
-                            confidence: if kind == EdgeKind::Call {
-                                conf.min(Confidence::Probable)
-                            } else {
-                                conf
-                            },
-                            dispatch: None,
+        let per_module: Vec<ModuleEdges> = modules
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || Memo {
+                    resolver,
+                    known: rustc_hash::FxHashMap::default(),
+                },
+                |memo, (mi, m)| {
+                    let mut out = ModuleEdges::default();
+                    let mi32 = mi as u32;
+                    for (fi, f) in m.functions.iter().enumerate() {
+                        let g = id(FnRef {
+                            module: mi32,
+                            func: fi as u32,
                         });
+                        let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
+                        if f.is_async && !lifespan {
+                            out.seeds.push((CtxKind::EventLoop, g, None));
+                        }
+                        let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
+                            && (patterns.is_handler_name(&f.name)
+                                || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
+                        if handler && !f.is_async {
+                            out.seeds.push((CtxKind::Request, g, None));
+                        }
+                        if matches!(f.kind, FnKind::Module | FnKind::Main) || lifespan {
+                            out.seeds.push((CtxKind::Startup, g, None));
+                        }
+                        if matches!(f.kind, FnKind::Module | FnKind::Main)
+                            || handler
+                            || !f.decorators.is_empty()
+                        {
+                            out.live_roots.push(g);
+                        }
                     }
-                }
-                if call.api.is_some() {
-                    continue;
-                }
-                for (t, conf, dispatch) in targets(
-                    modules,
-                    &mut memo,
-                    mi32,
-                    call.func,
-                    &call.target,
-                    call.resolution,
-                    &call.text,
-                ) {
-                    let to = match t {
-                        Target::Function(f) => id(f),
-                        Target::Class(c) => {
-                            live_classes.push(c);
-                            constructs.push((from, c));
-                            match resolver.lookup_method(c, "__init__") {
-                                Some(init) => id(init),
-                                None => continue,
+                    for (func, target, res) in &m.refs {
+                        let from = id(FnRef {
+                            module: mi32,
+                            func: *func,
+                        });
+                        for (t, _, _) in targets(modules, memo, mi32, *func, target, *res, "") {
+                            match t {
+                                Target::Function(f) => out.live_roots.push(id(f)),
+                                Target::Class(c) => out.live_classes.push(c),
                             }
                         }
-                    };
-                    adjacency[from as usize].push(Edge {
-                        to,
-                        line: call.line,
-                        kind: EdgeKind::Call,
-                        confidence: conf,
-                        dispatch,
-                    });
-                    if call.in_recv_loop && !m.functions[call.func as usize].is_async {
-                        seeds.push((CtxKind::RequestLoop, to, Some((from, call.line))));
+                        let _ = from;
                     }
-                }
+                    for call in &m.calls {
+                        let from = id(FnRef {
+                            module: mi32,
+                            func: call.func,
+                        });
+                        let (mut offload, mut background, mut registration) = (false, false, false);
+                        if !call.callable_args.is_empty() {
+                            offload = patterns.is_offload(&call.target);
+                            background = patterns.is_background(&call.target);
+                            registration = patterns.is_route_registration(&call.target);
+                        }
+                        for (text, res) in &call.callable_args {
+                            for (t, conf, _) in
+                                targets(modules, memo, mi32, call.func, text, *res, "")
+                            {
+                                let Target::Function(f) = t else {
+                                    if let Target::Class(c) = t {
+                                        out.live_classes.push(c);
+                                    }
+                                    continue;
+                                };
+                                let to = id(f);
+                                out.live_roots.push(to);
+                                let kind = if background {
+                                    out.seeds.push((
+                                        CtxKind::Background,
+                                        to,
+                                        Some((from, call.line)),
+                                    ));
+                                    EdgeKind::Spawn
+                                } else if registration {
+                                    out.seeds.push((CtxKind::Request, to, None));
+                                    EdgeKind::Spawn
+                                } else if offload {
+                                    EdgeKind::Offload
+                                } else {
+                                    EdgeKind::Call
+                                };
+                                out.edges.push((
+                                    from,
+                                    Edge {
+                                        to,
+                                        line: call.line,
+                                        kind,
+                                        confidence: if kind == EdgeKind::Call {
+                                            conf.min(Confidence::Probable)
+                                        } else {
+                                            conf
+                                        },
+                                        dispatch: None,
+                                    },
+                                ));
+                            }
+                        }
+                        if call.api.is_some() {
+                            continue;
+                        }
+                        for (t, conf, dispatch) in targets(
+                            modules,
+                            memo,
+                            mi32,
+                            call.func,
+                            &call.target,
+                            call.resolution,
+                            &call.text,
+                        ) {
+                            let to = match t {
+                                Target::Function(f) => id(f),
+                                Target::Class(c) => {
+                                    out.live_classes.push(c);
+                                    out.constructs.push((from, c));
+                                    match resolver.lookup_method(c, "__init__") {
+                                        Some(init) => id(init),
+                                        None => continue,
+                                    }
+                                }
+                            };
+                            out.edges.push((
+                                from,
+                                Edge {
+                                    to,
+                                    line: call.line,
+                                    kind: EdgeKind::Call,
+                                    confidence: conf,
+                                    dispatch,
+                                },
+                            ));
+                            if call.in_recv_loop && !m.functions[call.func as usize].is_async {
+                                out.seeds
+                                    .push((CtxKind::RequestLoop, to, Some((from, call.line))));
+                            }
+                        }
+                    }
+                    out
+                },
+            )
+            .collect();
+        // Merged in module order: the graph does not depend on how the work was split.
+        for out in per_module {
+            for (from, e) in out.edges {
+                adjacency[from as usize].push(e);
             }
+            seeds.extend(out.seeds);
+            live_roots.extend(out.live_roots);
+            live_classes.extend(out.live_classes);
+            constructs.extend(out.constructs);
         }
         // Importing a module runs its body.
         for (mi, m) in modules.iter().enumerate() {
@@ -476,6 +508,17 @@ impl Graph {
             }
         }
     }
+}
+
+/// What one module contributes to the graph: its call edges (by source node), seeds, live
+/// roots, live classes and constructions.
+#[derive(Default)]
+struct ModuleEdges {
+    edges: Vec<(u32, Edge)>,
+    seeds: Vec<Seed>,
+    live_roots: Vec<u32>,
+    live_classes: Vec<ClassRef>,
+    constructs: Vec<(u32, ClassRef)>,
 }
 
 /// Resolved names, once per distinct name: most call targets repeat (`os.path.join`).
