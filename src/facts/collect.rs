@@ -75,6 +75,10 @@ impl ModuleEnd<'_> {
         });
     }
 
+    pub fn source_text(&self, range: TextRange) -> &str {
+        &self.source[range]
+    }
+
     /// Every `def` of the module (nested ones included) with its function id.
     pub fn function_defs<'b>(&self, body: &'b [Stmt]) -> Vec<(FuncId, &'b ast::StmtFunctionDef)> {
         struct Defs<'b>(Vec<&'b ast::StmtFunctionDef>);

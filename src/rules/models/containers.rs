@@ -440,6 +440,11 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
         let Some(parent) = cx.facts.functions[id as usize].parent else {
             continue;
         };
+        // A scan can only record names the definition spells out.
+        let text = cx.source_text(f.range);
+        if !wanted.iter().any(|w| text.contains(w.as_str())) {
+            continue;
+        }
         let scan = ScopeScan::of(f, &wanted);
         let mut shadowing: Vec<&String> = scan
             .stores
