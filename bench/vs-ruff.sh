@@ -319,13 +319,17 @@ run_one() {
 }
 bc_div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 
-# run_phase PHASE TARGET: warm-up each tool, then RUNS interleaved rounds
+# run_phase PHASE TARGET [TOOL...]: warm-up each tool (default: all of TOOLS), then
+# RUNS interleaved rounds
 run_phase() {
     local phase=$1 target=$2 tool i
+    shift 2
+    local tools=("$@")
+    ((${#tools[@]})) || tools=("${TOOLS[@]}")
     log "phase $phase: $target ($RUNS runs per tool, interleaved, after a warm-up)"
-    for tool in "${TOOLS[@]}"; do run_one "$phase" "$tool" "$target" 0; done
+    for tool in "${tools[@]}"; do run_one "$phase" "$tool" "$target" 0; done
     for ((i = 1; i <= RUNS; i++)); do
-        for tool in "${TOOLS[@]}"; do run_one "$phase" "$tool" "$target" "$i"; done
+        for tool in "${tools[@]}"; do run_one "$phase" "$tool" "$target" "$i"; done
     done
 }
 
@@ -404,13 +408,13 @@ for i in range(1, k + 1):
         except OSError:
             shutil.copy2(s, d)
 PY
-    run_phase "x$COPIES" "$COPIES_DIR"
+    # The scaling target concerns perfaudit and ruff; flake8 on K copies would take K times
+    # its already long single-copy time.
+    run_phase "x$COPIES" "$COPIES_DIR" perfaudit ruff
     K_RUFF_FILES=$(ruff_files "$COPIES_DIR")
     K_PA_FILES=$(perfaudit_files "$TMP/out/x$COPIES-perfaudit.out") || die "could not read perfaudit's JSON report"
-    if ((WITH_FLAKE8)); then K_FLAKE8_FILES=$(flake8_files "$TMP/out/x$COPIES-flake8.out"); fi
     check_count ruff "$K_RUFF_FILES" $((N_FILES * COPIES)) "$COPIES copies"
     check_count perfaudit "$K_PA_FILES" $((N_FILES * COPIES)) "$COPIES copies"
-    if ((WITH_FLAKE8)); then check_count flake8 "$K_FLAKE8_FILES" $((N_FILES * COPIES)) "$COPIES copies"; fi
 fi
 
 # ---------------------------------------------------------------------------
@@ -494,9 +498,12 @@ def fmt_small(x):
 
 HEAD = ["tool", "files", "median s", "min s", "max s", "lines/s", "MB/s", "peak RSS MiB"]
 
+def phase_tools(phase):
+    return tools if phase == "x1" else [t for t in tools if t != "flake8"]
+
 def table_rows(phase):
     rows = []
-    for t in tools:
+    for t in phase_tools(phase):
         s = stats(phase, t)
         rows.append([t, seen[phase][t] or "?", f"{s['median']:.3f}", f"{s['min']:.3f}", f"{s['max']:.3f}",
                      fmt_int(s["lps"]), fmt_small(s["mbps"]), f"{s['rss']:.1f}"])
@@ -508,7 +515,7 @@ def fmt_ratio(r):
 def ratio_lines(phase):
     out = []
     p = stats(phase, "perfaudit")
-    for other in tools[1:]:
+    for other in phase_tools(phase)[1:]:
         o = stats(phase, other)
         out.append(f"perfaudit / {other}: time {fmt_ratio(p['median'] / o['median'])}x, "
                    f"peak RSS {fmt_ratio(p['rss'] / o['rss'])}x")
@@ -518,7 +525,7 @@ def scaling_lines():
     if copies < 2:
         return []
     out = []
-    for t in tools:
+    for t in phase_tools(f"x{copies}"):
         one, k = stats("x1", t)["median"], stats(f"x{copies}", t)["median"]
         out.append(f"{t}: time({copies} copies) / time(1) = {k / one:.2f} (ideal linear: {copies:.2f})")
     return out
@@ -596,7 +603,9 @@ md += ["", "## Notes", "",
        "- Times are medians of the measured runs; throughput uses the median time.",
        "- \"files\" is what each tool reported auditing (ruff: `--show-files`; perfaudit: its JSON "
        "summary; flake8: `--benchmark`).",
-       "- Peak RSS is the largest single process (multi-process tools are not summed)."]
+       "- Peak RSS is the largest single process (multi-process tools are not summed).",
+       "- flake8 runs on one copy of the corpus only.",
+       "- Where perfaudit's time and memory go, and what was tried: `bench/PROFILE.md`."]
 if E["B_MISMATCH"]:
     md += ["- **Warning: the tools did not audit the same file set:** "
            + "; ".join(E["B_MISMATCH"].splitlines()) + "."]
