@@ -45,6 +45,33 @@ pub trait AstRule: Sync {
     fn finish(&self, _body: &[Stmt], _cx: &mut ModuleEnd) {}
 }
 
+/// A hook several rules share, made of plain functions: it runs once per module however many
+/// of those rules are enabled, and its candidates carry `code` rather than a rule's code.
+pub struct SharedHook {
+    pub code: &'static str,
+    pub stmt: fn(&Stmt, &mut LocalContext),
+    pub expr: fn(&Expr, &mut LocalContext),
+    pub finish: fn(&[Stmt], &mut ModuleEnd),
+}
+
+impl AstRule for SharedHook {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
+        (self.stmt)(stmt, cx);
+    }
+
+    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
+        (self.expr)(expr, cx);
+    }
+
+    fn finish(&self, body: &[Stmt], cx: &mut ModuleEnd) {
+        (self.finish)(body, cx);
+    }
+}
+
 /// What an AST-level rule sees when the module's walk is over.
 pub struct ModuleEnd<'c> {
     pub facts: &'c mut ModuleFacts,

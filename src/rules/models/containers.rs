@@ -21,7 +21,7 @@ use ruff_text_size::{Ranged, TextRange};
 use super::{bound_name, function_at, load_label, method_class, ops};
 use crate::catalog::{Catalog, Effect};
 use crate::contexts::last_segment;
-use crate::facts::collect::{AstRule, LocalContext, ModuleEnd};
+use crate::facts::collect::{LocalContext, ModuleEnd, SharedHook};
 use crate::facts::names::{dotted_name, is_literal, number_literal};
 use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::project::{CallContext, CtxKind, Project};
@@ -124,27 +124,12 @@ impl Kind {
 /// runs once when either is enabled.
 pub const HOOK_CODE: &str = "containers";
 
-pub struct Hook;
-
-pub static HOOK: Hook = Hook;
-
-impl AstRule for Hook {
-    fn code(&self) -> &'static str {
-        HOOK_CODE
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        hook_stmt(stmt, cx);
-    }
-
-    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
-        hook_expr(expr, cx);
-    }
-
-    fn finish(&self, body: &[Stmt], cx: &mut ModuleEnd) {
-        finish(body, cx);
-    }
-}
+pub static HOOK: SharedHook = SharedHook {
+    code: HOOK_CODE,
+    stmt: hook_stmt,
+    expr: hook_expr,
+    finish,
+};
 
 /// `self.x` / `cls.x` (as `self.x`) or a bare name (not `self`/`cls`).
 fn receiver(expr: &Expr) -> Option<String> {

@@ -10,7 +10,7 @@ use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::{method_class, ops};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{LocalContext, SharedHook};
 use crate::facts::names::{dotted_name, str_literal};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
 
@@ -28,23 +28,12 @@ const RESET_METHODS: &[&str] = &["clear", "pop", "popitem"];
 /// The code the shared hook's candidates carry (read by PA201, PA202 and PA502).
 pub const HOOK_CODE: &str = "lazy-loads";
 
-pub struct Hook;
-
-pub static HOOK: Hook = Hook;
-
-impl AstRule for Hook {
-    fn code(&self) -> &'static str {
-        HOOK_CODE
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        hook_stmt(stmt, cx);
-    }
-
-    fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
-        hook_expr(expr, cx);
-    }
-}
+pub static HOOK: SharedHook = SharedHook {
+    code: HOOK_CODE,
+    stmt: hook_stmt,
+    expr: hook_expr,
+    finish: |_, _| {},
+};
 
 /// AST hook: guarded loads and resets, at statements.
 pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {

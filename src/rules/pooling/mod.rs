@@ -17,27 +17,20 @@ use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::{RuleContext, request_context};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{LocalContext, SharedHook};
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::project::CallContext;
 
 /// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
-pub struct LazyInitHook;
-
-pub static LAZY_INIT_HOOK: LazyInitHook = LazyInitHook;
+pub static LAZY_INIT_HOOK: SharedHook = SharedHook {
+    code: HOOK_CODE,
+    stmt: mark_lazy_init,
+    expr: |_, _| {},
+    finish: |_, _| {},
+};
 
 /// The code of the shared hook's candidates.
 const HOOK_CODE: &str = "lazy-init";
-
-impl AstRule for LazyInitHook {
-    fn code(&self) -> &'static str {
-        HOOK_CODE
-    }
-
-    fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {
-        mark_lazy_init(stmt, cx);
-    }
-}
 
 /// Marks an assignment guarded by a test of its own target (a lazy initialisation) as a
 /// candidate that the rule's `check` reads as "kept for reuse", never as a finding.
