@@ -131,6 +131,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     });
     progress.finish();
     let t_modules = start.elapsed();
+    let rss_modules = resident_mib();
 
     let mut diagnostics: Vec<Diagnostic> = found
         .diagnostics
@@ -153,6 +154,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     // Linking fans out over modules on the run's own worker threads.
     let project = pool.install(|| Project::new(modules, patterns));
     let t_project = start.elapsed();
+    let rss_project = resident_mib();
     let defs = service_definitions(settings, &found.configs, &mut diagnostics);
     let (services, unmatched) = resolve_services(&project, &defs);
     let ownership = attribute(&project, services, unmatched);
@@ -207,6 +209,11 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             t_rules - t_project,
             start.elapsed()
         );
+        eprintln!(
+            "resident MiB (current/peak): after modules {rss_modules}, after project {rss_project}, \
+             after rules {}",
+            resident_mib()
+        );
         if let Some(c) = &cache {
             let (reused, parsed) = c.stats();
             eprintln!("cache: {reused} modules reused, {parsed} parsed");
@@ -251,6 +258,19 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
         suppressed: settings.show_suppressed.then_some(suppressed),
         baselined,
     })
+}
+
+/// Current and peak resident memory in MiB, for `PERFAUDIT_TIMINGS` (Linux; `?` elsewhere).
+fn resident_mib() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or_else(|| "?".to_owned(), |kb| (kb / 1024).to_string())
+    };
+    format!("{}/{}", field("VmRSS:"), field("VmHWM:"))
 }
 
 /// Service definitions from `--agents FILE`, or from every configuration file found.
