@@ -196,6 +196,15 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    parse_config(&name, &text, rel)
+}
+
+/// The services that one configuration file's text declares; `name` is its file name, which
+/// says how to read it.
+pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>, String> {
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Ok(Vec::new());
+    }
     let mut out = Vec::new();
     if name == "Procfile" {
         for line in text.lines() {
@@ -210,7 +219,7 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
             }
         }
     } else if name == "pyproject.toml" {
-        let value: toml::Table = toml::from_str(&text).map_err(|e| e.to_string())?;
+        let value: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
         if let Some(scripts) = value
             .get("project")
             .and_then(|p| p.get("scripts"))
@@ -233,10 +242,10 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
     {
         return Ok(Vec::new());
     } else if name.ends_with(".json") {
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         collect_entries(&from_json(&v), None, rel, &mut out, 0);
     } else {
-        let docs = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|e| e.to_string())?;
+        let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
         for d in &docs {
             collect_entries(&from_yaml(d), None, rel, &mut out, 0);
         }
