@@ -2,15 +2,15 @@
 //! (parse, collect facts, drop the AST), link the project, run the rules, sort the findings.
 //! Output never depends on thread timing: everything is sorted before it leaves.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::analyze::{Diagnostic, analyze_file};
+use crate::analyze::{Diagnostic, analyze_bytes, analyze_file};
 use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
-use crate::discover::{SourcePath, build_anchored, build_excludes, discover_anchored};
+use crate::discover::{Discovered, SourcePath, build_anchored, build_excludes, discover_anchored};
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
@@ -18,7 +18,7 @@ use crate::project::Project;
 use crate::project::resolve::FnRef;
 use crate::project::services::{Ownership, attribute, resolve_services};
 use crate::rules::{RULES, Rule, RuleContext};
-use crate::services::{ServiceDef, read_config};
+use crate::services::{ServiceDef, parse_config, read_config};
 use crate::settings::Settings;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -98,12 +98,58 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let excludes = build_excludes(&relative)?;
     let anchored = build_anchored(&anchored)?;
     let found = discover_anchored(&settings.paths, &excludes, &anchored, settings.follow_links);
+    audit(settings, start, found, None)
+}
+
+/// Audits files held in memory as `run` audits the files it finds: each is a path relative to
+/// `root` and its bytes. `.py` files are modules and the files that may declare services
+/// (`Procfile`, YAML and JSON manifests, `pyproject.toml`) are read for services; anything else
+/// is left out. Nothing is walked, cached or read from disk (`root` is only where reports look
+/// for code excerpts), so `settings.paths`, excludes, ignore files and the size cap do not
+/// apply. Used by the fuzz targets.
+pub fn run_sources(
+    root: &Path,
+    files: Vec<(String, Vec<u8>)>,
+    settings: &Settings,
+) -> Result<AuditReport, String> {
+    let start = Instant::now();
+    let memory: HashMap<String, Vec<u8>> = files.into_iter().collect();
+    let mut found = Discovered {
+        root: root.to_path_buf(),
+        files: Vec::new(),
+        configs: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    for rel in memory.keys() {
+        let path = SourcePath {
+            rel: rel.clone(),
+            abs: root.join(rel),
+        };
+        if rel.ends_with(".py") {
+            found.files.push(path);
+        } else if crate::services::is_config_file(rel.rsplit('/').next().unwrap_or(rel)) {
+            found.configs.push(path);
+        }
+    }
+    found.files.sort();
+    found.configs.sort();
+    audit(settings, start, found, Some(&memory))
+}
+
+/// The steps after discovery, shared by `run` and `run_sources` (`memory` holds the files'
+/// bytes when they are not read from disk).
+fn audit(
+    settings: &Settings,
+    start: Instant,
+    found: Discovered,
+    memory: Option<&HashMap<String, Vec<u8>>>,
+) -> Result<AuditReport, String> {
     let merged = settings.extensions.catalog();
     let catalog: &Catalog = merged.as_ref().unwrap_or_else(|| Catalog::builtin());
     let patterns: ContextPatterns = settings.extensions.patterns();
     let rules = enabled_rules(settings);
     let ast_rules = ast_hooks(&rules);
-    let cache = if settings.cache {
+    let cache = if settings.cache && memory.is_none() {
         crate::cache::Cache::open(&found.root, settings, catalog, &patterns, &ast_rules)
     } else {
         None
@@ -120,9 +166,13 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
             .files
             .par_iter()
             .map(|f| {
-                let r = match &cache {
-                    Some(c) => c.analyze(f, settings, catalog, &patterns, &ast_rules),
-                    None => analyze_file(f, settings, catalog, &patterns, &ast_rules),
+                let r = match (memory, &cache) {
+                    (Some(m), _) => {
+                        let bytes = m.get(&f.rel).cloned().unwrap_or_default();
+                        analyze_bytes(f, bytes, settings, catalog, &patterns, &ast_rules)
+                    }
+                    (None, Some(c)) => c.analyze(f, settings, catalog, &patterns, &ast_rules),
+                    (None, None) => analyze_file(f, settings, catalog, &patterns, &ast_rules),
                 };
                 progress.tick();
                 r
@@ -155,7 +205,7 @@ pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let project = pool.install(|| Project::new(modules, patterns));
     let t_project = start.elapsed();
     let rss_project = resident_mib();
-    let defs = service_definitions(settings, &found.configs, &mut diagnostics);
+    let defs = service_definitions(settings, &found.configs, memory, &mut diagnostics);
     let (services, unmatched) = resolve_services(&project, &defs);
     let ownership = attribute(&project, services, unmatched);
     for d in &ownership.unmatched {
@@ -277,6 +327,7 @@ fn resident_mib() -> String {
 fn service_definitions(
     settings: &Settings,
     configs: &[SourcePath],
+    memory: Option<&HashMap<String, Vec<u8>>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ServiceDef> {
     let mut defs = Vec::new();
@@ -288,7 +339,17 @@ fn service_definitions(
             .collect(),
     };
     for (abs, rel) in sources {
-        match read_config(&abs, &rel) {
+        let text = memory
+            .filter(|_| settings.agents_file.is_none())
+            .and_then(|m| m.get(&rel));
+        let read = match text {
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => parse_config(rel.rsplit('/').next().unwrap_or(&rel), text, &rel),
+                Err(e) => Err(e.to_string()),
+            },
+            None => read_config(&abs, &rel),
+        };
+        match read {
             Ok(found) => defs.extend(found),
             Err(e) if settings.agents_file.is_some() => diagnostics.push(Diagnostic {
                 path: rel,

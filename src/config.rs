@@ -298,12 +298,17 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Reads and checks a configuration file: `pyproject.toml` (its `[tool.perfaudit]` table) or
 /// any other name (top-level keys).
 pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = read(path)?;
-    let doc = parse(path, &text)?;
+    load_text(path, &read(path)?)
+}
+
+/// Checks the text of a configuration file as `load` does; `path` names the file (its name
+/// says how to read it, its directory anchors relative globs and paths).
+pub fn load_text(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+    let doc = parse(path, text)?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let mut cx = Checker {
         path,
-        text: &text,
+        text,
         // `--config perfaudit.toml` has an empty parent: the current directory.
         dir: path
             .parent()

@@ -16,6 +16,8 @@ pub mod cost;
 pub mod discover;
 pub mod facts;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod progress;
 pub mod project;
 pub mod report;

@@ -3,6 +3,7 @@
 //! `command:` lines, Procfiles and `[project.scripts]`; or an explicit `--agents FILE`. Each
 //! service is a name and the entry module it runs. Nothing here runs or imports anything.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -196,6 +197,15 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    parse_config(&name, &text, rel)
+}
+
+/// The services that one configuration file's text declares; `name` is its file name, which
+/// says how to read it.
+pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>, String> {
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Ok(Vec::new());
+    }
     let mut out = Vec::new();
     if name == "Procfile" {
         for line in text.lines() {
@@ -210,7 +220,7 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
             }
         }
     } else if name == "pyproject.toml" {
-        let value: toml::Table = toml::from_str(&text).map_err(|e| e.to_string())?;
+        let value: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
         if let Some(scripts) = value
             .get("project")
             .and_then(|p| p.get("scripts"))
@@ -233,15 +243,79 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
     {
         return Ok(Vec::new());
     } else if name.ends_with(".json") {
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         collect_entries(&from_json(&v), None, rel, &mut out, 0);
     } else {
-        let docs = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|e| e.to_string())?;
+        check_alias_expansion(text)?;
+        let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
         for d in &docs {
             collect_entries(&from_yaml(d), None, rel, &mut out, 0);
         }
     }
     Ok(out)
+}
+
+/// Nodes that YAML aliases may add to a file when they are expanded. The YAML loader copies
+/// the anchored node for every alias, so aliases of aliases grow exponentially ("billion
+/// laughs": a few hundred bytes expand to billions of nodes); real manifests reuse a few blocks.
+const MAX_ALIAS_NODES: u64 = 100_000;
+
+/// Fails when expanding the aliases of `text` would add more than `MAX_ALIAS_NODES` nodes. One
+/// pass over the parser's events: each node's size is known when it ends, each anchor records
+/// the size of its node, and each alias adds the size of the node it names.
+fn check_alias_expansion(text: &str) -> Result<(), String> {
+    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+    use yaml_rust2::scanner::Marker;
+
+    #[derive(Default)]
+    struct Sizes {
+        /// Open collections: nodes so far (the collection itself counts one) and anchor id.
+        open: Vec<(u64, usize)>,
+        anchors: HashMap<usize, u64>,
+        added: u64,
+    }
+    impl Sizes {
+        fn node(&mut self, size: u64, anchor: usize) {
+            if anchor > 0 {
+                self.anchors.insert(anchor, size);
+            }
+            if let Some((parent, _)) = self.open.last_mut() {
+                *parent = parent.saturating_add(size);
+            }
+        }
+    }
+    impl MarkedEventReceiver for Sizes {
+        fn on_event(&mut self, ev: Event, _: Marker) {
+            match ev {
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    self.open.push((1, anchor))
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    if let Some((size, anchor)) = self.open.pop() {
+                        self.node(size, anchor);
+                    }
+                }
+                Event::Scalar(_, _, anchor, _) => self.node(1, anchor),
+                Event::Alias(id) => {
+                    let size = self.anchors.get(&id).copied().unwrap_or(1);
+                    self.added = self.added.saturating_add(size);
+                    self.node(size, 0);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let mut sizes = Sizes::default();
+    Parser::new_from_str(text)
+        .load(&mut sizes, true)
+        .map_err(|e| e.to_string())?;
+    if sizes.added > MAX_ALIAS_NODES {
+        return Err(format!(
+            "YAML aliases expand to more than {MAX_ALIAS_NODES} nodes: not read"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a file name is one that may declare services.
@@ -284,6 +358,22 @@ mod tests {
             (s[0].name.as_str(), s[0].entry.as_str()),
             ("worker", "pkg.worker")
         );
+    }
+
+    #[test]
+    fn nested_aliases_are_not_expanded_beyond_a_bound() {
+        // Ten levels of ten aliases each: 10^10 nodes if expanded.
+        let mut text = String::from("a0: &a0 {script: x.py}\n");
+        for l in 1..=10 {
+            let refs = vec![format!("*a{}", l - 1); 10].join(", ");
+            text.push_str(&format!("a{l}: &a{l} [{refs}]\n"));
+        }
+        let e = parse_config("startup.yaml", &text, "startup.yaml").unwrap_err();
+        assert!(e.contains("aliases expand"), "{e}");
+        // A few reused blocks, as compose files have, are read as before.
+        let text = "base: &base {command: python app.py}\nweb: *base\nworker: *base\n";
+        let found = parse_config("compose.yaml", text, "compose.yaml").unwrap();
+        assert_eq!(found.len(), 3);
     }
 
     #[test]

@@ -177,7 +177,11 @@ impl AuditArgs {
     /// starts the rule selection afresh (the file's `select`, `extend-select` and `ignore` are
     /// dropped); list flags otherwise add to the file's lists.
     pub fn settings(&self) -> Result<Settings, String> {
-        let file = self.file_config()?.unwrap_or_default();
+        self.settings_over(self.file_config()?.unwrap_or_default())
+    }
+
+    /// `settings` with this configuration file's contents instead of the one found.
+    pub fn settings_over(&self, file: FileConfig) -> Result<Settings, String> {
         let defaults = Settings::default();
         let target_version = match &self.target_version {
             Some(v) => parse_target_version(v)
