@@ -104,8 +104,22 @@ pub fn analyze_bytes(
         }
     };
     drop(bytes);
-    let facts = analyze_source(&decoded.text, &file.rel, settings, catalog, patterns, rules);
-    let mut facts = facts;
+    // A bug in one rule's hook must not end the whole audit: the file is reported as not
+    // analysed and the run goes on. Fuzzing builds let the panic through, to be found.
+    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyze_source(&decoded.text, &file.rel, settings, catalog, patterns, rules)
+    }));
+    let mut facts = match analysed {
+        Ok(facts) => facts,
+        Err(panic) if cfg!(fuzzing) => std::panic::resume_unwind(panic),
+        Err(_) => {
+            return diag(
+                "skipped: internal error while analysing this file (a perfaudit bug; please \
+                 report it with the file)"
+                    .to_owned(),
+            );
+        }
+    };
     facts.decode_note = decoded.note.clone();
     FileResult {
         facts: Some(facts),
@@ -221,6 +235,46 @@ mod tests {
         let err = facts.syntax_error.expect("a syntax error");
         assert_eq!(err.message, "source code cannot contain null bytes");
         assert_eq!((err.line, err.column, err.count), (2, 5, 1));
+    }
+
+    struct PanickingHook;
+
+    impl AstRule for PanickingHook {
+        fn code(&self) -> &'static str {
+            "TEST"
+        }
+
+        fn check_stmt(
+            &self,
+            _stmt: &ruff_python_ast::Stmt,
+            _cx: &mut crate::facts::collect::LocalContext,
+        ) {
+            panic!("a hook bug");
+        }
+    }
+
+    #[test]
+    fn a_panicking_hook_skips_the_file_with_a_diagnostic() {
+        let file = SourcePath {
+            rel: "m.py".to_owned(),
+            abs: std::path::PathBuf::from("m.py"),
+        };
+        let r = analyze_bytes(
+            &file,
+            b"x = 1\n".to_vec(),
+            &Settings::default(),
+            Catalog::builtin(),
+            &ContextPatterns::builtin(),
+            &[&PanickingHook],
+        );
+        assert!(r.facts.is_none());
+        let d = r.diagnostic.expect("a diagnostic");
+        assert_eq!(d.path, "m.py");
+        assert!(
+            d.message.starts_with("skipped: internal error"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
