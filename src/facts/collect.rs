@@ -84,22 +84,16 @@ pub struct ModuleEnd<'c> {
 impl ModuleEnd<'_> {
     /// Reports a candidate at `range`, raised from function `func`.
     pub fn report(&mut self, func: FuncId, range: TextRange, message: String) {
-        let start = self.line_index.line_column(range.start(), self.source);
-        let end = self.line_index.line_column(range.end(), self.source);
-        let text = truncate(self.source[range].lines().next().unwrap_or(""), 80);
-        self.facts.candidates.push(Candidate {
-            code: self.code.to_owned(),
-            func,
-            line: start.line.get() as u32,
-            column: start.column.get() as u32,
-            end_line: end.line.get() as u32,
-            end_column: end.column.get() as u32,
-            loop_depth: 0,
-            in_recv_loop: false,
+        let cand = candidate(
+            self.line_index,
+            self.source,
+            self.code,
+            (func, 0),
+            range,
             message,
-            text,
-            api: None,
-        });
+            None,
+        );
+        self.facts.candidates.push(cand);
     }
 
     pub fn source_text(&self, range: TextRange) -> &str {
@@ -165,12 +159,7 @@ pub struct LocalContext<'c> {
 impl LocalContext<'_> {
     /// Resolves a dotted name through the module's imports seen so far (`np.array` -> `numpy.array`).
     pub fn resolve(&self, text: &str) -> String {
-        let (head, rest) = text.split_once('.').map_or((text, ""), |(h, r)| (h, r));
-        match self.imports.get(head) {
-            Some(t) if rest.is_empty() => t.clone(),
-            Some(t) => dot_join(&[t, rest]),
-            None => text.to_owned(),
-        }
+        through_imports(self.imports, text)
     }
 
     /// The catalog entry of a call's callee, resolved through the imports seen so far.
@@ -229,22 +218,54 @@ impl LocalContext<'_> {
 
     /// Reports a candidate whose cost comes from a catalog entry.
     pub fn report_api(&mut self, range: TextRange, message: String, api: Option<ApiId>) {
-        let start = self.line_index.line_column(range.start(), self.source);
-        let end = self.line_index.line_column(range.end(), self.source);
-        let text = truncate(self.source[range].lines().next().unwrap_or(""), 80);
-        self.out.push(Candidate {
-            code: self.code.to_owned(),
-            func: self.func,
-            line: start.line.get() as u32,
-            column: start.column.get() as u32,
-            end_line: end.line.get() as u32,
-            end_column: end.column.get() as u32,
-            loop_depth: self.loop_depth,
-            in_recv_loop: false,
+        let cand = candidate(
+            self.line_index,
+            self.source,
+            self.code,
+            (self.func, self.loop_depth),
+            range,
             message,
-            text,
             api,
-        });
+        );
+        self.out.push(cand);
+    }
+}
+
+/// A candidate at `range`, raised from function `func` at loop depth `depth`.
+fn candidate(
+    line_index: &LineIndex,
+    source: &str,
+    code: &str,
+    (func, depth): (FuncId, u8),
+    range: TextRange,
+    message: String,
+    api: Option<ApiId>,
+) -> Candidate {
+    let start = line_index.line_column(range.start(), source);
+    let end = line_index.line_column(range.end(), source);
+    Candidate {
+        code: code.to_owned(),
+        func,
+        line: start.line.get() as u32,
+        column: start.column.get() as u32,
+        end_line: end.line.get() as u32,
+        end_column: end.column.get() as u32,
+        loop_depth: depth,
+        in_recv_loop: false,
+        message,
+        text: truncate(source[range].lines().next().unwrap_or(""), 80),
+        api,
+    }
+}
+
+/// `text` with its first segment replaced by what the module imported under that name
+/// (`np.array` -> `numpy.array`); unchanged when the name is not imported.
+fn through_imports(imports: &HashMap<String, String>, text: &str) -> String {
+    let (head, rest) = text.split_once('.').unwrap_or((text, ""));
+    match imports.get(head) {
+        Some(t) if rest.is_empty() => t.clone(),
+        Some(t) => dot_join(&[t, rest]),
+        None => text.to_owned(),
     }
 }
 
@@ -994,12 +1015,7 @@ impl<'a> Collector<'a> {
     }
 
     fn resolve_head(&self, text: &str) -> String {
-        let (head, rest) = text.split_once('.').map_or((text, ""), |(h, r)| (h, r));
-        match self.imports.get(head) {
-            Some(t) if rest.is_empty() => t.clone(),
-            Some(t) => dot_join(&[t, rest]),
-            None => text.to_owned(),
-        }
+        through_imports(&self.imports, text)
     }
 }
 
