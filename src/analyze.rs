@@ -228,7 +228,7 @@ mod tests {
             "x = 1\n# a \0 here\n",
             "m.py",
             &settings,
-            Catalog::builtin(),
+            &Catalog::with_extensions(&[]),
             &ContextPatterns::builtin(),
             &[],
         );
@@ -263,7 +263,7 @@ mod tests {
             &file,
             b"x = 1\n".to_vec(),
             &Settings::default(),
-            Catalog::builtin(),
+            &Catalog::with_extensions(&[]),
             &ContextPatterns::builtin(),
             &[&PanickingHook],
         );

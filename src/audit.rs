@@ -8,7 +8,6 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::analyze::{Diagnostic, analyze_bytes, analyze_file};
-use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
 use crate::discover::{Discovered, SourcePath, build_anchored, build_excludes, discover_anchored};
 use crate::facts::ModuleFacts;
@@ -144,8 +143,7 @@ fn audit(
     found: Discovered,
     memory: Option<&HashMap<String, Vec<u8>>>,
 ) -> Result<AuditReport, String> {
-    let merged = settings.extensions.catalog();
-    let catalog: &Catalog = merged.as_ref().unwrap_or_else(|| Catalog::builtin());
+    let catalog = &settings.extensions.catalog();
     let patterns: ContextPatterns = settings.extensions.patterns();
     let rules = enabled_rules(settings);
     let ast_rules = ast_hooks(&rules);

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What a call does that makes it costly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -155,6 +155,7 @@ pub struct Catalog {
     open_last_heads: rustc_hash::FxHashSet<String>,
     /// A pattern starting and ending with `*` matches names the two sets cannot rule out.
     open_both: bool,
+    log_file_params: Vec<String>,
 }
 
 /// A catalog name with `*` segments: `prefix*suffix` where `*` stands for one dotted segment.
@@ -189,33 +190,47 @@ impl Pattern {
     }
 }
 
-/// Index of an entry in the catalog; stable for one run.
-pub type ApiId = u32;
+/// An entry of the catalog a run audits with. Only `Catalog::lookup` makes one, and a run has
+/// one catalog (the shipped entries with the configured ones merged in), so an id always
+/// indexes the catalog that rules are given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApiId(u32);
 
-static BUILTIN: &str = include_str!("../data/apis.toml");
+static SHIPPED: &str = include_str!("../data/apis.toml");
+
+/// The entries of `data/apis.toml`, parsed once per process.
+fn shipped() -> &'static [ApiEntry] {
+    static ENTRIES: std::sync::OnceLock<Vec<ApiEntry>> = std::sync::OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        toml::from_str::<CatalogFile>(SHIPPED)
+            .expect("data/apis.toml is validated by the test suite")
+            .api
+    })
+}
 
 impl Catalog {
-    /// The catalog shipped with perfaudit.
-    pub fn builtin() -> &'static Catalog {
-        static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
-        CATALOG.get_or_init(|| {
-            Catalog::from_toml(BUILTIN).expect("data/apis.toml is validated by the test suite")
-        })
-    }
-
-    pub fn from_toml(text: &str) -> Result<Catalog, String> {
-        let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        Ok(Catalog::from_entries(file.api))
+    /// The catalog to audit with: the shipped entries, then `extra` (configured entries), which
+    /// win over a shipped entry of the same name. Only configuration loading and the audit
+    /// driver build one; rules and hooks are handed it.
+    pub fn with_extensions(extra: &[ApiEntry]) -> Catalog {
+        let mut entries = shipped().to_vec();
+        entries.extend(extra.iter().cloned());
+        Catalog::from_entries(entries)
     }
 
     /// Builds the lookup tables. A later entry with the same name replaces an earlier one, so a
     /// user's table merged after the built-in one wins.
-    pub fn from_entries(entries: Vec<ApiEntry>) -> Catalog {
+    fn from_entries(entries: Vec<ApiEntry>) -> Catalog {
         let mut exact = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
         let mut patterns = Vec::new();
         let mut last_segments = rustc_hash::FxHashSet::default();
         let mut open_last_heads = rustc_hash::FxHashSet::default();
         let mut open_both = false;
+        let mut log_file_params: Vec<String> =
+            entries.iter().filter_map(|e| e.log_file.clone()).collect();
+        log_file_params.sort();
+        log_file_params.dedup();
         for (i, e) in entries.iter().enumerate() {
             let first = e.name.split('.').next().unwrap_or("");
             let last = e.name.rsplit('.').next().unwrap_or("");
@@ -241,7 +256,13 @@ impl Catalog {
             last_segments,
             open_last_heads,
             open_both,
+            log_file_params,
         }
+    }
+
+    /// The parameters that name a log file (`filename`), from every entry's `log_file`.
+    pub fn log_file_params(&self) -> &[String] {
+        &self.log_file_params
     }
 
     pub fn entries(&self) -> &[ApiEntry] {
@@ -249,7 +270,7 @@ impl Catalog {
     }
 
     pub fn get(&self, id: ApiId) -> &ApiEntry {
-        &self.entries[id as usize]
+        &self.entries[id.0 as usize]
     }
 
     /// Whether a name whose first segment is `first` and last is `last` can match an entry: a
@@ -261,12 +282,12 @@ impl Catalog {
     /// Looks a fully qualified name up: exact first, then `*` patterns (one segment each).
     pub fn lookup(&self, qualified: &str) -> Option<ApiId> {
         if let Some(&i) = self.exact.get(qualified) {
-            return Some(i);
+            return Some(ApiId(i));
         }
         self.patterns
             .iter()
             .find(|p| p.matches(&self.entries[p.id as usize].name, qualified))
-            .map(|p| p.id)
+            .map(|p| ApiId(p.id))
     }
 }
 
@@ -286,18 +307,19 @@ fn pattern_matches(pattern: &str, name: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn builtin() -> Catalog {
+        Catalog::with_extensions(&[])
+    }
+
     #[test]
     fn builtin_catalog_loads() {
-        assert!(Catalog::builtin().entries().len() > 10);
+        assert!(builtin().entries().len() > 10);
     }
 
     #[test]
     fn builtin_names_sorted_and_unique() {
-        let names: Vec<&str> = Catalog::builtin()
-            .entries()
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
+        let c = builtin();
+        let names: Vec<&str> = c.entries().iter().map(|e| e.name.as_str()).collect();
         for w in names.windows(2) {
             assert!(
                 w[0] < w[1],
@@ -310,7 +332,7 @@ mod tests {
 
     #[test]
     fn builtin_ranges_and_sources_are_sane() {
-        for e in Catalog::builtin().entries() {
+        for e in builtin().entries() {
             assert!(e.low_ms >= 0.0, "{}: negative low_ms", e.name);
             assert!(e.low_ms <= e.high_ms, "{}: low_ms > high_ms", e.name);
             assert!(!e.source.trim().is_empty(), "{}: no source", e.name);
@@ -344,7 +366,7 @@ mod tests {
 
     #[test]
     fn lookup_agrees_with_pattern_matching() {
-        let c = Catalog::builtin();
+        let c = builtin();
         let found = |n: &str| c.lookup(n).map(|id| c.get(id).name.as_str());
         assert_eq!(
             found("transformers.AutoModel.from_pretrained"),
@@ -367,7 +389,7 @@ mod tests {
 
     #[test]
     fn could_match_never_rules_out_a_match() {
-        let c = Catalog::builtin();
+        let c = builtin();
         for e in c.entries() {
             let name = e.name.replace('*', "Anything");
             let first = name.split('.').next().unwrap();

@@ -115,14 +115,9 @@ pub struct Extensions {
 }
 
 impl Extensions {
-    /// The catalog to audit with: the built-in one, or a merged copy when entries were added.
-    pub fn catalog(&self) -> Option<Catalog> {
-        if self.apis.is_empty() {
-            return None;
-        }
-        let mut entries = Catalog::builtin().entries().to_vec();
-        entries.extend(self.apis.iter().cloned());
-        Some(Catalog::from_entries(entries))
+    /// The catalog to audit with: the shipped entries and the configured ones.
+    pub fn catalog(&self) -> Catalog {
+        Catalog::with_extensions(&self.apis)
     }
 
     /// The built-in context patterns with the configured names appended.

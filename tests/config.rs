@@ -168,3 +168,30 @@ fn excludes_are_anchored_at_the_configuration_file() {
     let out = perfaudit(&["--exclude", "nothing"], root);
     assert_eq!(paths(&out), vec!["src/app.py", "src/legacy/old.py"]);
 }
+
+/// A configured catalog entry is looked up by the rules' hooks in the catalog the run audits
+/// with: an id from the merged catalog once indexed the shipped one and skipped the whole file
+/// with an internal error.
+#[test]
+fn a_configured_api_reaches_the_hooks() {
+    let out = perfaudit(&["--fail-on", "never"], &fixture("configured_api"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    assert_eq!(
+        findings(&out),
+        vec![
+            // The configured 5–50 ms call, repeated in the loop.
+            row("PA503", "app.py", 8, "high"),
+            row("PA503", "app.py", 9, "low"),
+        ]
+    );
+}
+
+/// A configured `log_file` parameter is honoured like the shipped ones (`filename`).
+#[test]
+fn a_configured_log_file_parameter_is_honoured() {
+    let out = perfaudit(&["--fail-on", "never"], &fixture("configured_log_file"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(findings(&out), vec![row("PA208", "agent.py", 5, "low")]);
+}

@@ -522,7 +522,7 @@ fn a_file_that_vanishes_after_discovery_is_a_diagnostic() {
     std::fs::remove_file(dir.path().join("gone.py")).unwrap();
 
     let settings = Settings::default();
-    let catalog = Catalog::builtin();
+    let catalog = &settings.extensions.catalog();
     let patterns = ContextPatterns::builtin();
     let rules = perfaudit::audit::enabled_rules(&settings);
     let ast_rules = perfaudit::audit::ast_hooks(&rules);

@@ -301,6 +301,31 @@ mod tests {
         assert_eq!(names.len(), RULES.len(), "rule names must be unique");
     }
 
+    /// Rules and hooks are handed the run's catalog: one built anywhere else would hand out
+    /// ids that index a different table.
+    #[test]
+    fn rules_and_hooks_never_build_a_catalog() {
+        fn scan(dir: &std::path::Path, bad: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    scan(&p, bad);
+                } else if p.extension().is_some_and(|x| x == "rs")
+                    && std::fs::read_to_string(&p)
+                        .unwrap()
+                        .contains(concat!("Catalog", "::"))
+                {
+                    bad.push(p.display().to_string());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut bad = Vec::new();
+        scan(&root.join("rules"), &mut bad);
+        scan(&root.join("facts"), &mut bad);
+        assert!(bad.is_empty(), "a catalog is built in {bad:?}");
+    }
+
     #[test]
     fn every_rule_documents_its_sections() {
         for r in RULES {

@@ -5,7 +5,7 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::{call_at, callee_effect, literal_args};
-use crate::catalog::{Catalog, Effect};
+use crate::catalog::Effect;
 use crate::cost::{estimate, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::truncate;
@@ -83,7 +83,7 @@ impl AstRule for Hook {
         if cx.loop_depth == 0 {
             return;
         }
-        let catalog = Catalog::builtin();
+        let catalog = cx.catalog;
         if callee_effect(c, cx, catalog).is_none_or(|e| !PURE_EFFECTS.contains(&e)) {
             return;
         }

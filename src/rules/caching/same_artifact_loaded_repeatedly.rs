@@ -106,7 +106,7 @@ impl Rule for SameArtifactLoadedRepeatedly {
         for (mi, m) in cx.project.modules.iter().enumerate() {
             let lazy = LazySites::of(m, lazy::HOOK_CODE);
             // (catalog entry, arguments) -> the per-request places that load it.
-            let mut groups: BTreeMap<(u32, &str), Vec<_>> = BTreeMap::new();
+            let mut groups: BTreeMap<(crate::catalog::ApiId, &str), Vec<_>> = BTreeMap::new();
             for cand in m.candidates.iter().filter(|c| c.code == META.code) {
                 let Some(args) = cand.message.strip_prefix("sig\t") else {
                     continue;

@@ -1,13 +1,10 @@
 //! PA208 log-file-without-rotation: a long-running service logs to a file that is never
 //! rotated.
 
-use std::sync::OnceLock;
-
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::{in_test, per_request};
-use crate::catalog::Catalog;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::{FnKind, FuncId};
 use crate::finding::{ChainStep, Confidence, Finding, Severity};
@@ -71,21 +68,6 @@ set up elsewhere) is bounded after all.
 "#,
 };
 
-/// The parameters that name a log file, from the catalog (`filename`).
-fn log_file_params() -> &'static [String] {
-    static PARAMS: OnceLock<Vec<String>> = OnceLock::new();
-    PARAMS.get_or_init(|| {
-        let mut p: Vec<String> = Catalog::builtin()
-            .entries()
-            .iter()
-            .filter_map(|e| e.log_file.clone())
-            .collect();
-        p.sort();
-        p.dedup();
-        p
-    })
-}
-
 struct Hook;
 
 impl AstRule for Hook {
@@ -97,7 +79,11 @@ impl AstRule for Hook {
         let Expr::Call(c) = expr else { return };
         for k in c.arguments.keywords.iter() {
             if let Some(arg) = &k.arg
-                && log_file_params().iter().any(|p| p == arg.as_str())
+                && cx
+                    .catalog
+                    .log_file_params()
+                    .iter()
+                    .any(|p| p == arg.as_str())
             {
                 cx.report(c.range(), format!("kw\t{arg}"));
             }
