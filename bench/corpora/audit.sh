@@ -4,17 +4,19 @@
 # counts by severity. Run from anywhere; the corpora are only read.
 #
 # Usage: bench/corpora/audit.sh [BINARY] [OUT_DIR]
-#   BINARY   perfaudit to run (default: target/release/perfaudit of this checkout)
+#   BINARY   perfaudit to run (default: release/perfaudit under $CARGO_TARGET_DIR, else
+#            under target/ of this checkout)
 #   OUT_DIR  where <name>-<version>.json and .txt go
 #            (default: ${PERFAUDIT_CORPORA:-$HOME/.cache/perfaudit-corpora}/reports)
 set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 DEST=${PERFAUDIT_CORPORA:-$HOME/.cache/perfaudit-corpora}
-BIN=$(realpath "${1:-$HERE/../../target/release/perfaudit}")
+BIN=${1:-${CARGO_TARGET_DIR:-$HERE/../../target}/release/perfaudit}
+[[ -x $BIN ]] || { echo "audit.sh: no perfaudit binary at $BIN" >&2; exit 2; }
+BIN=$(realpath "$BIN")
 OUT=${2:-$DEST/reports}
 mkdir -p "$OUT" && OUT=$(realpath "$OUT")
-[[ -x $BIN ]] || { echo "audit.sh: no perfaudit binary at $BIN" >&2; exit 2; }
 
 printf '%-28s %6s %8s %8s %8s %8s %8s %8s\n' corpus files critical high medium low info total
 grep -v '^#' "$HERE/corpora.txt" | while read -r name version _python paths; do
