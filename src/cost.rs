@@ -1,93 +1,113 @@
-//! The cost model: a catalog latency range, scaled by the context the call runs in.
+//! The cost model: what one call costs, scaled by how its execution repeats it and banded by
+//! how often that execution runs.
 //!
 //! One execution of the finding's path is costed: the catalog's range for one call (or the
-//! literal duration of a sleep), times a documented default repetition per enclosing loop
-//! inside the request, banded by its typical value (the geometric mean of the range). Startup
-//! and background code is not request latency: it is reported as information.
+//! literal duration of a sleep), times a documented default repetition when loops inside the
+//! execution repeat it, banded by its typical value (the geometric mean of the range) when the
+//! execution runs per request. What runs once, in the background or in tests is not request
+//! latency: it is reported as information.
 
-use crate::catalog::{ApiEntry, Catalog};
+use crate::catalog::ApiEntry;
 use crate::facts::Call;
 use crate::finding::{Estimate, Severity};
-use crate::project::{CallContext, CtxKind};
+use crate::project::CtxKind;
+use crate::project::context::{Execution, Frequency};
 
 /// How many times a loop body is assumed to run per request when nothing says otherwise.
 pub const DEFAULT_LOOP_REPETITIONS: f64 = 10.0;
 
-/// The latency range of one call of a catalog entry, from its literal arguments when they say.
-pub fn call_range(entry: &ApiEntry, call: &Call) -> (f64, f64, String) {
-    if entry.arg_seconds.is_some()
-        && let Some(s) = call.seconds
-    {
-        let ms = s * 1000.0;
-        return (ms, ms, format!("{} with a literal {s} s", entry.name));
+/// What one call costs, and where the figure comes from.
+#[derive(Debug, Clone)]
+pub struct PerCall {
+    pub low_ms: f64,
+    pub high_ms: f64,
+    /// What is costed (`requests.get 1 ms–700 ms`, `time.sleep with a literal 2 s`).
+    pub what: String,
+    /// The figure's source (a calibration script, a cited measurement).
+    pub source: String,
+}
+
+impl PerCall {
+    /// A catalog entry's range for one call.
+    pub fn entry(entry: &ApiEntry) -> PerCall {
+        PerCall {
+            low_ms: entry.low_ms,
+            high_ms: entry.high_ms,
+            what: format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
+            source: entry.source.clone(),
+        }
     }
-    (
-        entry.low_ms,
-        entry.high_ms,
-        format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
-    )
+
+    /// A catalog entry's range for this call, from its literal arguments when they say (a
+    /// sleep's seconds).
+    pub fn of(entry: &ApiEntry, call: &Call) -> PerCall {
+        if entry.arg_seconds.is_some()
+            && let Some(s) = call.seconds
+        {
+            let ms = s * 1000.0;
+            return PerCall {
+                low_ms: ms,
+                high_ms: ms,
+                what: format!("{} with a literal {s} s", entry.name),
+                source: entry.source.clone(),
+            };
+        }
+        PerCall::entry(entry)
+    }
+
+    /// The range as text (`1 ms–700 ms`).
+    pub fn range(&self) -> String {
+        fmt_range(self.low_ms, self.high_ms)
+    }
 }
 
-/// The estimate and severity of a catalog call in a context.
-pub fn estimate_call(
-    catalog: &Catalog,
-    call: &Call,
-    ctx: &CallContext,
-) -> Option<(Estimate, Severity)> {
-    let entry = catalog.get(call.api?);
-    let (low, high, what) = call_range(entry, call);
-    Some(estimate(
-        low,
-        high,
-        &what,
-        &entry.source,
-        call.loop_depth,
-        ctx.kind,
-    ))
-}
-
-/// Scales a per-call range by the loops around it and bands it for the context.
-pub fn estimate(
-    low: f64,
-    high: f64,
-    what: &str,
-    source: &str,
-    loop_depth: u8,
-    kind: CtxKind,
-) -> (Estimate, Severity) {
-    // A receive loop is the request itself, not a repetition within it.
-    let reps_depth = if kind == CtxKind::RequestLoop {
-        loop_depth.saturating_sub(1)
-    } else {
-        loop_depth
-    };
-    let factor = if reps_depth > 0 && kind.per_request() {
+/// The estimate and band of a call costing `per` in `exec`: scaled by the loops that repeat it
+/// within the execution, banded when the execution runs per request, information otherwise.
+pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
+    let per_request = exec.per_request();
+    let factor = if exec.repeats > 0 && per_request {
         DEFAULT_LOOP_REPETITIONS
     } else {
         1.0
     };
-    let mut basis = format!("{what} per call ({source})");
+    let mut basis = format!("{} per call ({})", per.what, per.source);
     if factor > 1.0 {
         basis.push_str(&format!(
             "; ×{factor} for the enclosing loop (default repetition, nesting counted once)"
         ));
     }
-    basis.push_str(match kind {
-        CtxKind::EventLoop => "; blocks the event loop, stalling every concurrent request",
-        CtxKind::RequestLoop => "; paid on every request the loop receives",
-        CtxKind::Request => "; paid on every request",
-        CtxKind::Startup => "; paid once at startup, not per request",
-        CtxKind::Background => "; runs in the background, off the request path",
+    basis.push_str(match (exec.kind, exec.frequency) {
+        (_, Frequency::Tooling) => "; test code, not a request path",
+        (_, Frequency::FirstRequest) => "; once per process, paid by the first request",
+        (_, Frequency::Periodic) => {
+            "; every round of a polling loop or periodic job, not per request"
+        }
+        (CtxKind::EventLoop | CtxKind::Request | CtxKind::RequestLoop, Frequency::Once) => {
+            "; runs once per process (startup or `main`), not per request"
+        }
+        (CtxKind::EventLoop, _) => "; blocks the event loop, stalling every concurrent request",
+        (CtxKind::RequestLoop, _) => "; paid on every request the loop receives",
+        (CtxKind::Request, _) => "; paid on every request",
+        (CtxKind::Startup, _) => "; paid once at startup, not per request",
+        (CtxKind::Background, _) => "; runs in the background, off the request path",
     });
     let est = Estimate {
-        low_ms: round(low * factor),
-        high_ms: round(high * factor),
+        low_ms: round(per.low_ms * factor),
+        high_ms: round(per.high_ms * factor),
         basis,
     };
-    let sev = if kind.per_request() {
-        Severity::from_ms(est.typical_ms())
-    } else {
-        Severity::Info
+    let sev = match exec.frequency {
+        Frequency::PerRequest => Severity::from_ms(est.typical_ms()),
+        // No known request entry reaches it: how often it runs is not known, so it is never
+        // critical or high.
+        Frequency::PerCall => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
+        // Paid once per process, by whichever request comes first: a real wait for that
+        // request, but never a per-request cost, so never critical or high.
+        Frequency::FirstRequest => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
+        // Paid every round of a polling loop or periodic job: it delays that job (and, on the
+        // event loop, whatever else is scheduled then), but no request waits on it every time.
+        Frequency::Periodic => Severity::from_ms(est.typical_ms()).min(Severity::Low),
+        Frequency::Once | Frequency::Background | Frequency::Tooling => Severity::Info,
     };
     (est, sev)
 }
@@ -129,16 +149,53 @@ pub fn fmt_range(low: f64, high: f64) -> String {
 mod tests {
     use super::*;
 
+    fn exec(kind: CtxKind, frequency: Frequency, repeats: u8) -> Execution {
+        Execution {
+            kind,
+            frequency,
+            chain: Vec::new(),
+            confidence: crate::finding::Confidence::Definite,
+            repeats,
+        }
+    }
+
+    fn per(low_ms: f64, high_ms: f64) -> PerCall {
+        PerCall {
+            low_ms,
+            high_ms,
+            what: "x".into(),
+            source: "src".into(),
+        }
+    }
+
     #[test]
     fn startup_is_info_and_loops_scale() {
-        let (e, s) = estimate(500.0, 2000.0, "x", "src", 0, CtxKind::Startup);
+        let startup = exec(CtxKind::Startup, Frequency::Once, 0);
+        let (e, s) = estimate(&per(500.0, 2000.0), &startup);
         assert_eq!(s, Severity::Info);
         assert_eq!(e.low_ms, 500.0);
-        let (e, s) = estimate(1.0, 4.0, "x", "src", 1, CtxKind::EventLoop);
+        let looped = exec(CtxKind::EventLoop, Frequency::PerCall, 1);
+        let (e, s) = estimate(&per(1.0, 4.0), &looped);
         assert_eq!((e.low_ms, e.high_ms), (10.0, 40.0));
         assert_eq!(s, Severity::Medium);
-        let (e, _) = estimate(1.0, 4.0, "x", "src", 1, CtxKind::RequestLoop);
-        assert_eq!((e.low_ms, e.high_ms), (1.0, 4.0));
+        // A coroutine no request entry is known to reach: medium at most.
+        let task = exec(CtxKind::EventLoop, Frequency::PerCall, 0);
+        assert_eq!(estimate(&per(2000.0, 2000.0), &task).1, Severity::Medium);
+        let handler = exec(CtxKind::EventLoop, Frequency::PerRequest, 0);
+        assert_eq!(
+            estimate(&per(2000.0, 2000.0), &handler).1,
+            Severity::Critical
+        );
+        // The receive loop is never among the repeats: one loop inside it repeats the call.
+        let received = exec(CtxKind::RequestLoop, Frequency::PerRequest, 1);
+        let (e, _) = estimate(&per(1.0, 4.0), &received);
+        assert_eq!((e.low_ms, e.high_ms), (10.0, 40.0));
+        // An `async def main()` on the loop runs once: information, whatever it costs.
+        let main = exec(CtxKind::EventLoop, Frequency::Once, 0);
+        assert_eq!(estimate(&per(2000.0, 2000.0), &main).1, Severity::Info);
+        // A lazy 2 s load waits one request, once: medium at most.
+        let lazy = exec(CtxKind::Request, Frequency::FirstRequest, 0);
+        assert_eq!(estimate(&per(2000.0, 2000.0), &lazy).1, Severity::Medium);
     }
 
     #[test]

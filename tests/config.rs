@@ -55,7 +55,8 @@ fn pyproject_configuration_shapes_the_audit() {
             row("PA102", "app/main.py", 10, "critical"),
             // A wrapper marked `blocking`.
             row("PA102", "app/main.py", 11, "high"),
-            row("PA101", "app/main.py", 23, "high"),
+            // A coroutine that no request entry is known to reach: medium at most.
+            row("PA101", "app/main.py", 23, "medium"),
             // Not reported: PA103 is ignored; `slow_cleanup` runs through a configured offload
             // function, so it does not block the event loop (PA111 is not selected here); and
             // tests/*.py ignore PA101.
@@ -85,13 +86,15 @@ fn flags_override_the_configuration_and_isolated_ignores_it() {
 
     let out = perfaudit(&["--isolated", "--select", "PA101"], &fixture("project"));
     let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
-    // Without the configuration, the offload and the per-file ignore are gone.
+    // Without the configuration, the offload and the per-file ignore are gone (the test's
+    // sleep is reported as test code), and without `handler-names` the coroutine that reaches
+    // `slow_cleanup` is not known to serve requests: medium at most.
     assert!(
-        paths.contains(&"tests/test_main.py".to_owned()),
+        findings(&out).contains(&row("PA101", "tests/test_main.py", 5, "info")),
         "{paths:?}"
     );
     assert!(
-        findings(&out).contains(&row("PA101", "app/main.py", 19, "critical")),
+        findings(&out).contains(&row("PA101", "app/main.py", 19, "medium")),
         "{:?}",
         findings(&out)
     );

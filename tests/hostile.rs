@@ -9,9 +9,9 @@ use perfaudit::testing::{audit_paths, audit_snippet};
 
 const BIN: &str = env!("CARGO_BIN_EXE_perfaudit");
 
-/// A module whose coroutine runs when it is executed as a script: the blocking call in it is
-/// reachable, so the command line fails on it (exit 1) with the default `--fail-on high`.
-const LIVE_SLEEP: &str = "import asyncio\nimport time\n\n\nasync def main():\n    time.sleep(2)\n\n\nif __name__ == \"__main__\":\n    asyncio.run(main())\n";
+/// A blocking sleep in a request handler on the event loop: a critical finding in any file, so the command line fails on it (exit 1) with the default
+/// `--fail-on high`.
+const LIVE_SLEEP: &str = "import asyncio\nimport time\n\n\nasync def handle_request(msg):\n    time.sleep(2)\n    return msg\n";
 /// The line of `time.sleep` in `LIVE_SLEEP`.
 const LIVE_SLEEP_LINE: u64 = 6;
 
@@ -506,7 +506,6 @@ fn a_file_that_fails_to_read_is_reported_and_the_rest_audited() {
 #[test]
 fn a_file_that_vanishes_after_discovery_is_a_diagnostic() {
     use perfaudit::analyze::analyze_file;
-    use perfaudit::catalog::Catalog;
     use perfaudit::contexts::ContextPatterns;
 
     let dir = tempfile::tempdir().unwrap();

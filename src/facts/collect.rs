@@ -252,6 +252,7 @@ fn candidate(
         end_column: end.column.get() as u32,
         loop_depth: depth,
         in_recv_loop: false,
+        in_while: false,
         message,
         text: truncate(source[range].lines().next().unwrap_or(""), 80),
         api,
@@ -796,6 +797,7 @@ impl<'a> Collector<'a> {
             api: None,
             loop_depth: self.loop_depth,
             in_recv_loop: false,
+            in_while: false,
             awaited: false,
             in_with: false,
             str_arg,
@@ -1152,6 +1154,13 @@ impl<'a> Collector<'a> {
                 self.visit_expr(&w.test);
                 self.visit_body(&w.body);
                 self.close_loop(start, cand_start, false);
+                let func = self.func;
+                for c in &mut self.facts.calls[start..] {
+                    c.in_while |= c.func == func;
+                }
+                for c in &mut self.facts.candidates[cand_start..] {
+                    c.in_while |= c.func == func;
+                }
                 self.visit_body(&w.orelse);
             }
             Stmt::For(f) => {

@@ -131,6 +131,9 @@ pub struct Call {
     pub loop_depth: u8,
     /// Inside a `while` loop that receives work (`recv*`, `queue.get`, `accept`, ...).
     pub in_recv_loop: bool,
+    /// Inside a `while` loop of its function: repeated for as long as the loop runs (a polling
+    /// or serving loop), not a bounded number of times per execution.
+    pub in_while: bool,
     pub awaited: bool,
     /// The call is the context expression of a `with` statement (it will be closed).
     pub in_with: bool,
@@ -163,6 +166,7 @@ pub struct Candidate {
     pub end_column: u32,
     pub loop_depth: u8,
     pub in_recv_loop: bool,
+    pub in_while: bool,
     pub message: String,
     pub text: String,
     pub api: Option<ApiId>,

@@ -195,7 +195,9 @@ impl Graph {
                         let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
                             && (patterns.is_handler_name(&f.name)
                                 || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
-                        if handler && !f.is_async {
+                        // A request handler serves one request per call, on a thread or (async)
+                        // on the event loop: what it calls runs per request.
+                        if handler {
                             out.seeds.push((CtxKind::Request, g, None));
                         }
                         if matches!(f.kind, FnKind::Module | FnKind::Main) || lifespan {
@@ -308,9 +310,15 @@ impl Graph {
                                     dispatch,
                                 },
                             ));
-                            if call.in_recv_loop && !m.functions[call.func as usize].is_async {
-                                out.seeds
-                                    .push((CtxKind::RequestLoop, to, Some((from, call.line))));
+                            if call.in_recv_loop {
+                                // An async receive loop's callees run on the event loop, once per
+                                // request: a request context, not a thread's request loop.
+                                let kind = if m.functions[call.func as usize].is_async {
+                                    CtxKind::Request
+                                } else {
+                                    CtxKind::RequestLoop
+                                };
+                                out.seeds.push((kind, to, Some((from, call.line))));
                             }
                         }
                     }

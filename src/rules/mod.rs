@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod caching;
 pub mod cpu;
+pub mod emit;
 pub mod models;
 pub mod pooling;
 pub mod syntax_error;
@@ -16,10 +17,13 @@ pub mod unused_suppression;
 use serde::Serialize;
 
 use crate::catalog::{ApiEntry, Catalog};
+use crate::cost::PerCall;
 use crate::facts::collect::AstRule;
-use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts, Resolution};
-use crate::finding::{Confidence, Estimate, Finding, Severity};
-use crate::project::{CallContext, CtxKind, Project};
+use crate::facts::{Call, ModuleFacts};
+use crate::finding::{Finding, Severity};
+use crate::project::Project;
+use crate::project::context::{Execution, Site};
+use emit::{Costed, Hotspot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -138,147 +142,30 @@ pub fn catalog_calls<'a>(
         })
 }
 
-/// Builds a finding at a call site, reached through `ctx`.
-#[allow(clippy::too_many_arguments)]
-pub fn call_finding(
+/// What a rule says about a catalog call on a request path: the message and help, given the
+/// module, the call, its catalog entry, its execution and its cost; `None` drops the call.
+pub type SayCall<'a> =
+    &'a dyn Fn(&ModuleFacts, &Call, &ApiEntry, &Execution, &Costed) -> Option<(String, String)>;
+
+/// Reports every catalog call satisfying `wanted` that runs per request, costed from its entry
+/// for its arguments.
+pub fn report_calls(
     meta: &'static RuleMeta,
-    project: &Project,
-    module: usize,
-    call: &Call,
-    ctx: &CallContext,
-    estimate: Option<Estimate>,
-    severity: Severity,
-    message: String,
-    help: String,
-) -> Finding {
-    let m = &project.modules[module];
-    let confidence = match call.resolution {
-        Resolution::Inferred => ctx.confidence.min(Confidence::Probable),
-        _ => ctx.confidence,
-    };
-    Finding {
-        code: meta.code,
-        name: meta.name,
-        severity,
-        confidence,
-        path: m.path.clone(),
-        line: call.line,
-        column: call.column,
-        end_line: call.end_line,
-        end_column: call.end_column,
-        function: m.functions[call.func as usize].qualname.clone(),
-        context: ctx.kind.as_str().to_owned(),
-        estimate,
-        memory_mb: None,
-        chain: ctx.chain.clone(),
-        agents: Vec::new(),
-        reachable: project.is_reachable(module, call.func),
-        message,
-        help,
-        snippet: call.target.clone(),
-    }
-}
-
-/// Builds a finding at a candidate raised by an AST-level rule, reached through `ctx`.
-#[allow(clippy::too_many_arguments)]
-pub fn candidate_finding(
-    meta: &'static RuleMeta,
-    project: &Project,
-    module: usize,
-    c: &Candidate,
-    ctx: &CallContext,
-    estimate: Option<Estimate>,
-    severity: Severity,
-    message: String,
-    help: String,
-) -> Finding {
-    let m = &project.modules[module];
-    Finding {
-        code: meta.code,
-        name: meta.name,
-        severity,
-        confidence: ctx.confidence,
-        path: m.path.clone(),
-        line: c.line,
-        column: c.column,
-        end_line: c.end_line,
-        end_column: c.end_column,
-        function: m.functions[c.func as usize].qualname.clone(),
-        context: ctx.kind.as_str().to_owned(),
-        estimate,
-        memory_mb: None,
-        chain: ctx.chain.clone(),
-        agents: Vec::new(),
-        reachable: true,
-        message,
-        help,
-        snippet: c.text.clone(),
-    }
-}
-
-/// Where a per-request cost is paid, for messages: "on every request" (or "in a loop on every
-/// request" when loops inside the request repeat it). Any `async def` runs on the event loop,
-/// but not every coroutine runs per request, so that context only claims "every call".
-pub fn per_request_phrase(loop_depth: u8, ctx: &CallContext) -> &'static str {
-    let inner = if ctx.kind == CtxKind::RequestLoop {
-        loop_depth.saturating_sub(1)
-    } else {
-        loop_depth
-    };
-    match (ctx.kind, inner > 0) {
-        (CtxKind::EventLoop, false) => "on every call, on the event loop",
-        (CtxKind::EventLoop, true) => "in a loop on every call, on the event loop",
-        (_, false) => "on every request",
-        (_, true) => "in a loop on every request",
-    }
-}
-
-/// The first of `contexts` in which code of `func` runs once per request.
-///
-/// A `Request` or `EventLoop` context is discarded when the function itself only runs once: a
-/// startup hook by name (`setup`, `lifespan`, ...) that is not also a handler, or a function
-/// the module body or its `__main__` block calls directly (`asyncio.run(main())`). A receive
-/// loop inside such a function still runs per request, so `RequestLoop` is always kept.
-pub fn request_context<'c>(
     cx: &RuleContext,
-    module: usize,
-    func: FuncId,
-    contexts: &'c [CallContext],
-) -> Option<&'c CallContext> {
-    let mut once = None;
-    contexts.iter().find(|c| {
-        c.kind.per_request()
-            && (c.kind == CtxKind::RequestLoop
-                || !*once.get_or_insert_with(|| runs_once(cx.project, module, func)))
-    })
-}
-
-/// Whether `func` is startup code that the per-function contexts cannot see as such.
-fn runs_once(project: &Project, module: usize, func: FuncId) -> bool {
-    let m = &project.modules[module];
-    let f = &m.functions[func as usize];
-    if !matches!(f.kind, FnKind::Function | FnKind::Method) {
-        return false;
+    out: &mut Vec<Finding>,
+    wanted: impl Fn(&ApiEntry) -> bool + Copy,
+    say: SayCall,
+) {
+    for (mi, m, call, entry) in catalog_calls(cx, wanted) {
+        let Some(exec) = cx.project.request_execution(&Site::call(mi, call)) else {
+            continue;
+        };
+        let cost = Costed::latency(&PerCall::of(entry, call), &exec);
+        let Some((message, help)) = say(m, call, entry, &exec, &cost) else {
+            continue;
+        };
+        out.push(cx.emit(meta, Hotspot::call(mi, call, &exec, cost), message, help));
     }
-    if project.patterns.is_startup_name(&f.name) && !project.is_handler(module, func) {
-        return true;
-    }
-    if f.kind != FnKind::Function {
-        return false;
-    }
-    let target = if m.module.is_empty() {
-        f.qualname.clone()
-    } else {
-        format!("{}.{}", m.module, f.qualname)
-    };
-    m.calls.iter().any(|c| {
-        c.resolution == Resolution::Local
-            && c.target == target
-            && matches!(
-                m.functions[c.func as usize].kind,
-                FnKind::Module | FnKind::Main
-            )
-    })
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 
 use super::blocking_fs_walk_in_async::unbounded_root;
 use crate::catalog::Effect;
-use crate::cost::{call_range, estimate, fmt_range};
+use crate::cost::PerCall;
 use crate::finding::{Finding, Severity};
 use crate::project::CtxKind;
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, request_context};
+use crate::project::context::Site;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, catalog_calls};
 
 pub struct BlockingCallInRequestLoop;
 
@@ -78,78 +80,62 @@ impl Rule for BlockingCallInRequestLoop {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        for (mi, m) in cx.project.modules.iter().enumerate() {
-            for call in &m.calls {
-                let Some(api) = call.api else { continue };
-                let entry = cx.catalog.get(api);
-                if call.awaited {
-                    continue;
-                }
-                let range = match entry.effect {
-                    // A computed duration (a back-off, a configured rate limit) has no cost we
-                    // can state, and a zero sleep is a deliberate yield.
-                    Effect::Sleep if call.seconds.is_none_or(|s| s <= 0.0) => continue,
-                    Effect::Sleep | Effect::Input => call_range(entry, call),
-                    Effect::FsWalk => match unbounded_root(call) {
-                        Some(r) => r,
-                        None => continue,
-                    },
-                    _ => continue,
-                };
-                let contexts = cx.project.call_contexts(mi, call);
-                // On the event loop, PA101 (sleep), PA105 (walks) and PA109 (input) report it.
-                if contexts.iter().any(|c| c.kind == CtxKind::EventLoop) {
-                    continue;
-                }
-                let Some(ctx) = request_context(cx, mi, call.func, &contexts) else {
-                    continue;
-                };
-                // A prompt reached only through a handler *name* is a command-line tool asking
-                // its user (pip's `handle_401` asking for a password), not a service waiting on
-                // a console: only a real receive loop makes `input()` a request cost.
-                if entry.effect == Effect::Input && ctx.kind != CtxKind::RequestLoop {
-                    continue;
-                }
-                let (low, high, what) = range;
-                let (est, severity) =
-                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
-                let func = &m.functions[call.func as usize].qualname;
-                let cost = fmt_range(est.low_ms, est.high_ms);
-                let message = match ctx.kind {
-                    CtxKind::RequestLoop => format!(
-                        "`{}` in the receive loop of `{func}` holds up every request (~{cost} \
-                         per request, and nothing else is served meanwhile)",
-                        call.target
-                    ),
-                    _ => format!(
-                        "`{}` in request handler `{func}` adds ~{cost} to every request",
-                        call.target
-                    ),
-                };
-                let help = match entry.effect {
-                    Effect::Sleep => "Remove the pause; to wait for work, block on the socket or \
+        for (mi, m, call, entry) in catalog_calls(cx, |_| true) {
+            if call.awaited {
+                continue;
+            }
+            let per = match entry.effect {
+                // A computed duration (a back-off, a configured rate limit) has no cost we
+                // can state, and a zero sleep is a deliberate yield.
+                Effect::Sleep if call.seconds.is_none_or(|s| s <= 0.0) => continue,
+                Effect::Sleep | Effect::Input => PerCall::of(entry, call),
+                Effect::FsWalk => match unbounded_root(entry, call) {
+                    Some(r) => r,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let site = Site::call(mi, call);
+            // On the event loop, PA101 (sleep), PA105 (walks) and PA109 (input) report it.
+            if cx.project.loop_execution(&site).is_some() {
+                continue;
+            }
+            let Some(exec) = cx.project.request_execution(&site) else {
+                continue;
+            };
+            // A prompt reached only through a handler *name* is a command-line tool asking
+            // its user (pip's `handle_401` asking for a password), not a service waiting on
+            // a console: only a real receive loop makes `input()` a request cost.
+            if entry.effect == Effect::Input && exec.kind != CtxKind::RequestLoop {
+                continue;
+            }
+            let cost = Costed::latency(&per, &exec);
+            let func = &m.functions[call.func as usize].qualname;
+            let range = cost.range();
+            let message = match exec.kind {
+                CtxKind::RequestLoop => format!(
+                    "`{}` in the receive loop of `{func}` holds up every request (~{range} \
+                     per request, and nothing else is served meanwhile)",
+                    call.target
+                ),
+                _ => format!(
+                    "`{}` in request handler `{func}` adds ~{range} to every request",
+                    call.target
+                ),
+            };
+            let help = match entry.effect {
+                Effect::Sleep => "Remove the pause; to wait for work, block on the socket or \
                                       queue (or `poller.poll(timeout)`), and pace background \
                                       work in a thread of its own."
-                        .to_owned(),
-                    Effect::Input => "A service has no console: take the value from the request \
+                    .to_owned(),
+                Effect::Input => "A service has no console: take the value from the request \
                                       or from configuration."
-                        .to_owned(),
-                    _ => "Walk a bounded directory, or build the listing once in the background \
+                    .to_owned(),
+                _ => "Walk a bounded directory, or build the listing once in the background \
                           and serve requests from it."
-                        .to_owned(),
-                };
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
-            }
+                    .to_owned(),
+            };
+            out.push(cx.emit(&META, Hotspot::call(mi, call, &exec, cost), message, help));
         }
     }
 }

@@ -1,7 +1,8 @@
 //! PA105 blocking-fs-walk-in-async: Filesystem walk (`os.walk`, `glob`, `rglob`) inside `async def`.
 
 use super::blocking_in_async;
-use crate::catalog::Effect;
+use crate::catalog::{ApiEntry, Effect};
+use crate::cost::PerCall;
 use crate::facts::Call;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
@@ -60,7 +61,7 @@ impl Rule for BlockingFsWalkInAsync {
 }
 
 /// A literal root of `/`, `~` or a home directory: 10^5–10^6 entries at a few µs each.
-pub(crate) fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
+pub(crate) fn unbounded_root(entry: &ApiEntry, call: &Call) -> Option<PerCall> {
     // `os.walk(root)` names its root first; `Path(root).rglob(pattern)` on its receiver.
     let root = match call.receiver_hint.as_deref() {
         Some(r) if !call.target.starts_with("os.") && !call.target.starts_with("glob.") => r,
@@ -73,11 +74,10 @@ pub(crate) fn unbounded_root(call: &Call) -> Option<(f64, f64, String)> {
         || root.starts_with("~/")
         || root.starts_with("/home")
         || root.starts_with("/Users");
-    unbounded.then(|| {
-        (
-            2000.0,
-            60000.0,
-            format!("walk over the unbounded root `{root}` (10^5–10^6 entries)"),
-        )
+    unbounded.then(|| PerCall {
+        low_ms: 2000.0,
+        high_ms: 60000.0,
+        what: format!("walk over the unbounded root `{root}` (10^5–10^6 entries)"),
+        source: entry.source.clone(),
     })
 }

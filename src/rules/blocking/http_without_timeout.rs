@@ -3,8 +3,10 @@
 use crate::catalog::ApiEntry;
 use crate::facts::{Call, Resolution};
 use crate::finding::{Finding, Severity};
-use crate::project::{CallContext, CtxKind};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, request_context};
+use crate::project::CtxKind;
+use crate::project::context::{Execution, Site};
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct HttpWithoutTimeout;
 
@@ -73,8 +75,7 @@ impl Rule for HttpWithoutTimeout {
                 let Some((entry, offloaded)) = timeout_api(cx, call) else {
                     continue;
                 };
-                let contexts = cx.project.call_contexts(mi, call);
-                let Some((ctx, severity)) = worst_context(cx, mi, call, &contexts) else {
+                let Some((exec, severity)) = worst_execution(cx, mi, call) else {
                     continue;
                 };
                 let place = match severity {
@@ -94,9 +95,8 @@ impl Rule for HttpWithoutTimeout {
                 let help = "Pass `timeout=` in seconds (e.g. `timeout=(3.05, 30)` for connect \
                             and read) so that a stalled peer raises an error instead of hanging."
                     .to_owned();
-                out.push(call_finding(
-                    &META, cx.project, mi, call, ctx, None, severity, message, help,
-                ));
+                let h = Hotspot::call(mi, call, &exec, Costed::band(severity));
+                out.push(cx.emit(&META, h, message, help));
             }
         }
     }
@@ -121,15 +121,11 @@ fn timeout_api<'a>(cx: &'a RuleContext, call: &Call) -> Option<(&'a ApiEntry, bo
     })
 }
 
-/// The context where a hang hurts most, with its severity (see the rule's cost model).
-fn worst_context<'c>(
-    cx: &RuleContext,
-    module: usize,
-    call: &Call,
-    contexts: &'c [CallContext],
-) -> Option<(&'c CallContext, Severity)> {
-    if let Some(ctx) = request_context(cx, module, call.func, contexts) {
-        return Some((ctx, Severity::High));
+/// The execution where a hang hurts most, with its severity (see the rule's cost model).
+fn worst_execution(cx: &RuleContext, module: usize, call: &Call) -> Option<(Execution, Severity)> {
+    let site = Site::call(module, call);
+    if let Some(exec) = cx.project.request_execution(&site) {
+        return Some((exec, Severity::High));
     }
     // What is left runs once (startup, or a per-request kind whose function only runs once)
     // or off the request path.
@@ -137,8 +133,12 @@ fn worst_context<'c>(
         CtxKind::Background => Severity::Medium,
         _ => Severity::Low,
     };
-    contexts
-        .iter()
-        .map(|c| (c, rank(c.kind)))
+    cx.project
+        .executions(&site)
+        .into_iter()
+        .map(|e| {
+            let s = rank(e.kind);
+            (e, s)
+        })
         .max_by_key(|(_, s)| *s)
 }

@@ -1,12 +1,11 @@
 //! PA501 config-parsed-per-request: a configuration file read and parsed again on every
 //! request.
 
-use crate::catalog::Effect;
-use crate::cost::{estimate, fmt_range};
+use crate::catalog::{ApiEntry, Effect};
+use crate::cost::fmt_range;
 use crate::facts::{Call, ModuleFacts};
 use crate::finding::{Finding, Severity};
-use crate::rules::models::per_request;
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, report_calls};
 
 pub struct ConfigParsedPerRequest;
 
@@ -65,55 +64,25 @@ impl Rule for ConfigParsedPerRequest {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        for (mi, m) in cx.project.modules.iter().enumerate() {
-            for call in &m.calls {
-                let Some(api) = call.api else { continue };
-                let entry = cx.catalog.get(api);
-                if entry.effect != Effect::ConfigParse {
-                    continue;
-                }
-                let Some(ctx) = per_request(
-                    cx.project,
-                    cx.project.call_contexts(mi, call),
-                    call.in_recv_loop,
-                ) else {
-                    continue;
-                };
-                let Some(source) = file_source(cx, m, call) else {
-                    continue;
-                };
-                let what = format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms));
-                let (est, severity) = estimate(
-                    entry.low_ms,
-                    entry.high_ms,
-                    &what,
-                    &entry.source,
-                    call.loop_depth,
-                    ctx.kind,
-                );
-                let func = &m.functions[call.func as usize].qualname;
-                let message = format!(
-                    "`{}` parses {source} again on every request in `{func}` (~{} per parse, \
-                     plus the read)",
-                    call.target,
-                    fmt_range(entry.low_ms, entry.high_ms)
-                );
-                let help = "Parse it once at startup and keep the result; to pick up edits, \
-                            re-read it only when the file's modification time changes."
-                    .to_owned();
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    &ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
+        let wanted = |e: &ApiEntry| e.effect == Effect::ConfigParse;
+        report_calls(&META, cx, out, wanted, &|m, call, entry, exec, _| {
+            // Re-reading configuration matters where requests are served.
+            if !exec.serves_requests() {
+                return None;
             }
-        }
+            let source = file_source(cx, m, call)?;
+            let func = &m.functions[call.func as usize].qualname;
+            let message = format!(
+                "`{}` parses {source} again on every request in `{func}` (~{} per parse, plus \
+                 the read)",
+                call.target,
+                fmt_range(entry.low_ms, entry.high_ms)
+            );
+            let help = "Parse it once at startup and keep the result; to pick up edits, re-read \
+                        it only when the file's modification time changes."
+                .to_owned();
+            Some((message, help))
+        });
     }
 }
 

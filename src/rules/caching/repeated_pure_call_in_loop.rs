@@ -6,12 +6,13 @@ use ruff_text_size::Ranged;
 
 use super::{call_at, callee_effect, literal_args};
 use crate::catalog::Effect;
-use crate::cost::{estimate, fmt_range};
+use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
-use crate::rules::models::per_request;
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+use crate::project::context::Site;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 /// Effects whose calls compute a value from their arguments alone.
 const PURE_EFFECTS: &[Effect] = &[
@@ -109,44 +110,27 @@ impl Rule for RepeatedPureCallInLoop {
                 if !PURE_EFFECTS.contains(&entry.effect) || call.loop_depth == 0 {
                     continue;
                 }
-                let Some(ctx) = per_request(
-                    cx.project,
-                    cx.project.call_contexts(mi, call),
-                    call.in_recv_loop,
-                ) else {
+                let Some(exec) = cx
+                    .project
+                    .request_execution(&Site::call(mi, call))
+                    .filter(|e| e.serves_requests())
+                else {
                     continue;
                 };
                 let args = cand.message.split_once('\t').map_or("", |(_, a)| a);
-                let what = format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms));
-                let (est, severity) = estimate(
-                    entry.low_ms,
-                    entry.high_ms,
-                    &what,
-                    &entry.source,
-                    call.loop_depth,
-                    ctx.kind,
-                );
+                let per = PerCall::entry(entry);
+                let cost = Costed::latency(&per, &exec);
                 let func = &m.functions[call.func as usize].qualname;
                 let message = format!(
                     "`{}{args}` computes the same value in every iteration of a loop in `{func}` \
                      (~{} per call)",
                     call.target,
-                    fmt_range(entry.low_ms, entry.high_ms)
+                    per.range()
                 );
                 let help = "Compute it once before the loop — at module level if it never \
                             changes — and reuse the result."
                     .to_owned();
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    &ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
+                out.push(cx.emit(&META, Hotspot::call(mi, call, &exec, cost), message, help));
             }
         }
     }

@@ -8,13 +8,15 @@ use ruff_text_size::Ranged;
 
 use super::{call_at, callee_effect, literal_args};
 use crate::catalog::Effect;
-use crate::cost::{estimate, fmt_range};
+use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
+use crate::project::context::Site;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::models::calls_instance;
 use crate::rules::models::lazy::{self, Laziness, LazySites};
-use crate::rules::models::{calls_instance, per_request};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 /// Effects whose calls load an artefact named by their arguments.
 const ARTEFACT_EFFECTS: &[Effect] = &[Effect::ConfigParse, Effect::ModelLoad];
@@ -122,30 +124,23 @@ impl Rule for SameArtifactLoadedRepeatedly {
                 {
                     continue;
                 }
-                if let Some(ctx) = per_request(
-                    cx.project,
-                    cx.project.call_contexts(mi, call),
-                    call.in_recv_loop,
-                ) {
-                    groups.entry((api, args)).or_default().push((call, ctx));
+                if let Some(exec) = cx
+                    .project
+                    .request_execution(&Site::call(mi, call))
+                    .filter(|e| e.serves_requests())
+                {
+                    groups.entry((api, args)).or_default().push((call, exec));
                 }
             }
             for ((api, args), sites) in groups {
                 let entry = cx.catalog.get(api);
-                let (call, ctx) = &sites[0];
+                let (call, exec) = &sites[0];
                 let looped = call.loop_depth > 0;
                 if sites.len() < 2 && !(looped && entry.effect != Effect::ModelLoad) {
                     continue;
                 }
-                let what = format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms));
-                let (est, severity) = estimate(
-                    entry.low_ms,
-                    entry.high_ms,
-                    &what,
-                    &entry.source,
-                    call.loop_depth,
-                    ctx.kind,
-                );
+                let per = PerCall::entry(entry);
+                let cost = Costed::latency(&per, exec);
                 let places = if sites.len() > 1 {
                     let others: Vec<String> = sites[1..]
                         .iter()
@@ -163,22 +158,12 @@ impl Rule for SameArtifactLoadedRepeatedly {
                 let message = format!(
                     "`{}{args}` loads the same artefact {places} on every request (~{} each time)",
                     call.target,
-                    fmt_range(entry.low_ms, entry.high_ms)
+                    per.range()
                 );
                 let help = "Load it once — at startup, or through one memoised loader \
                             (`functools.lru_cache`) that every place calls — and share the result."
                     .to_owned();
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
+                out.push(cx.emit(&META, Hotspot::call(mi, call, exec, cost), message, help));
             }
         }
     }

@@ -1,12 +1,8 @@
 //! PA305 deepcopy-on-request-path: `copy.deepcopy` of request data on every request.
 
-use crate::catalog::Effect;
-use crate::cost::{call_range, estimate, fmt_range};
+use crate::catalog::{ApiEntry, Effect};
 use crate::finding::{Finding, Severity};
-use crate::rules::catalog_calls;
-use crate::rules::{
-    Category, Rule, RuleContext, RuleMeta, call_finding, per_request_phrase, request_context,
-};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta, report_calls};
 
 pub struct DeepcopyOnRequestPath;
 
@@ -59,36 +55,20 @@ impl Rule for DeepcopyOnRequestPath {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        for (mi, m, call, entry) in catalog_calls(cx, |e| e.effect == Effect::Deepcopy) {
-            let contexts = cx.project.call_contexts(mi, call);
-            let Some(ctx) = request_context(cx, mi, call.func, &contexts) else {
-                continue;
-            };
-            let (low, high, what) = call_range(entry, call);
-            let (est, severity) =
-                estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+        let wanted = |e: &ApiEntry| e.effect == Effect::Deepcopy;
+        report_calls(&META, cx, out, wanted, &|m, call, _, exec, cost| {
             let func = &m.functions[call.func as usize].qualname;
             let message = format!(
                 "`{}` copies an object graph in `{func}` {} (~{})",
                 call.target,
-                per_request_phrase(call.loop_depth, ctx),
-                fmt_range(est.low_ms, est.high_ms)
+                exec.phrase(),
+                cost.range()
             );
             let help = "Drop the copy when the data is already private (freshly decoded), \
-                            copy only the level you mutate (`dict(d)`, `list(l)`), or keep \
-                            shared data immutable."
+                        copy only the level you mutate (`dict(d)`, `list(l)`), or keep shared \
+                        data immutable."
                 .to_owned();
-            out.push(call_finding(
-                &META,
-                cx.project,
-                mi,
-                call,
-                ctx,
-                Some(est),
-                severity,
-                message,
-                help,
-            ));
-        }
+            Some((message, help))
+        });
     }
 }

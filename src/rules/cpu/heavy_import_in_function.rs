@@ -5,11 +5,13 @@ use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::catalog::{ApiId, Catalog, Effect};
-use crate::cost::{estimate, fmt_range};
+use crate::cost::{PerCall, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::{FnKind, ModuleFacts};
 use crate::finding::{Confidence, Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding, request_context};
+use crate::project::context::Site;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct HeavyImportInFunction;
 
@@ -88,28 +90,22 @@ impl Rule for HeavyImportInFunction {
                 if imported_at_top(m, &entry.name) {
                     continue;
                 }
-                let contexts = cx.project.candidate_contexts(mi, c);
-                let Some(ctx) = request_context(cx, mi, c.func, &contexts) else {
+                let Some(exec) = cx.project.request_execution(&Site::candidate(mi, c)) else {
                     continue;
                 };
-                let what = format!(
-                    "cold import of {} {}",
-                    entry.name,
-                    fmt_range(entry.low_ms, entry.high_ms)
-                );
-                // Paid once: a loop around the import does not repeat it.
-                let (mut est, severity) = estimate(
-                    entry.low_ms,
-                    entry.high_ms,
-                    &what,
-                    &entry.source,
-                    0,
-                    ctx.kind,
-                );
-                est.basis = format!(
-                    "{what} ({}); paid once, by the first request that reaches it after each \
-                     start; later imports are a `sys.modules` lookup",
-                    entry.source
+                let per = PerCall {
+                    what: format!(
+                        "cold import of {} {}",
+                        entry.name,
+                        fmt_range(entry.low_ms, entry.high_ms)
+                    ),
+                    ..PerCall::entry(entry)
+                };
+                let cost = Costed::first_request(
+                    &per,
+                    &exec,
+                    "paid once, by the first request that reaches it after each start; later \
+                     imports are a `sys.modules` lookup",
                 );
                 let func = &m.functions[c.func as usize].qualname;
                 let optional = optional_bodies
@@ -120,7 +116,7 @@ impl Rule for HeavyImportInFunction {
                      import of `{}` (~{}){}",
                     c.text,
                     entry.name,
-                    fmt_range(est.low_ms, est.high_ms),
+                    cost.range(),
                     if optional {
                         "; an optional dependency, paid only where it is installed"
                     } else {
@@ -132,17 +128,8 @@ impl Rule for HeavyImportInFunction {
                      before the service accepts requests.",
                     entry.name
                 );
-                let mut finding = candidate_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    c,
-                    ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                );
+                let h = Hotspot::candidate(mi, c, &exec, cost);
+                let mut finding = cx.emit(&META, h, message, help);
                 if optional {
                     finding.confidence = finding.confidence.min(Confidence::Possible);
                 }

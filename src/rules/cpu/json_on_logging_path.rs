@@ -7,13 +7,15 @@ use ruff_text_size::Ranged;
 
 use super::report_candidates;
 use crate::catalog::Effect;
-use crate::cost::{call_range, estimate, fmt_range};
+use crate::cost::PerCall;
 use crate::facts::FnKind;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::dotted_name;
-use crate::finding::{ChainStep, Confidence, Finding, Severity};
-use crate::project::{CallContext, CtxKind};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, request_context};
+use crate::finding::{Confidence, Finding, Severity};
+use crate::project::CtxKind;
+use crate::project::context::{Frequency, Site};
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct JsonOnLoggingPath;
 
@@ -141,46 +143,26 @@ fn per_record_overrides(cx: &RuleContext, out: &mut Vec<Finding>) {
             if !overrides_logging {
                 continue;
             }
-            let contexts = cx.project.call_contexts(mi, call);
-            let assumed;
-            let ctx = match request_context(cx, mi, call.func, &contexts) {
-                Some(ctx) => ctx,
-                None => {
-                    assumed = CallContext {
-                        kind: CtxKind::Request,
-                        chain: vec![ChainStep {
-                            path: m.path.clone(),
-                            line: call.line,
-                            function: f.qualname.clone(),
-                        }],
-                        confidence: Confidence::Possible,
-                    };
-                    &assumed
-                }
-            };
-            let (low, high, what) = call_range(entry, call);
-            let (est, severity) =
-                estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
+            let site = Site::call(mi, call);
+            let exec = cx.project.request_execution(&site).unwrap_or_else(|| {
+                cx.project.assumed(
+                    &site,
+                    CtxKind::Request,
+                    Frequency::PerRequest,
+                    Confidence::Possible,
+                )
+            });
+            let cost = Costed::latency(&PerCall::of(entry, call), &exec);
             let message = format!(
                 "`{}` in `{}` runs for every log record the service emits (~{})",
                 entry.name,
                 f.qualname,
-                fmt_range(est.low_ms, est.high_ms)
+                cost.range()
             );
             let help = "Use a faster encoder (orjson) for structured logs, and keep the \
                         per-record work minimal."
                 .to_owned();
-            out.push(call_finding(
-                &META,
-                cx.project,
-                mi,
-                call,
-                ctx,
-                Some(est),
-                severity,
-                message,
-                help,
-            ));
+            out.push(cx.emit(&META, Hotspot::call(mi, call, &exec, cost), message, help));
         }
     }
 }

@@ -11,18 +11,19 @@ pub mod string_concat_in_loop;
 
 use ruff_python_ast::Expr;
 
-use super::{RuleContext, RuleMeta, candidate_finding, request_context};
+use super::emit::{Costed, Hotspot};
+use super::{RuleContext, RuleMeta};
 use crate::catalog::ApiEntry;
-use crate::cost::{estimate, fmt_range};
+use crate::cost::PerCall;
 use crate::facts::{Candidate, ModuleFacts};
 use crate::finding::Finding;
-use crate::project::{CallContext, CtxKind};
+use crate::project::context::{Execution, Site};
 
 /// What a rule says about one of its candidates: the message and the help, given the module,
-/// the candidate, its per-request context, the catalog entry that costs it and the formatted
+/// the candidate, its per-request execution, the catalog entry that costs it and the formatted
 /// cost; `None` drops the candidate.
 pub type Describe<'a> =
-    &'a dyn Fn(&ModuleFacts, &Candidate, &CallContext, &ApiEntry, &str) -> Option<(String, String)>;
+    &'a dyn Fn(&ModuleFacts, &Candidate, &Execution, &ApiEntry, &str) -> Option<(String, String)>;
 
 /// Turns a rule's candidates into findings where they run once per request, costed from the
 /// catalog entry each candidate carries (candidates without one are dropped).
@@ -36,45 +37,15 @@ pub fn report_candidates(
         for c in m.candidates.iter().filter(|c| c.code == meta.code) {
             let Some(api) = c.api else { continue };
             let entry = cx.catalog.get(api);
-            let contexts = cx.project.candidate_contexts(mi, c);
-            let Some(ctx) = request_context(cx, mi, c.func, &contexts) else {
+            let Some(exec) = cx.project.request_execution(&Site::candidate(mi, c)) else {
                 continue;
             };
-            let what = format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms));
-            let (est, severity) = estimate(
-                entry.low_ms,
-                entry.high_ms,
-                &what,
-                &entry.source,
-                c.loop_depth,
-                ctx.kind,
-            );
-            let cost = fmt_range(est.low_ms, est.high_ms);
-            let Some((message, help)) = describe(m, c, ctx, entry, &cost) else {
+            let cost = Costed::latency(&PerCall::entry(entry), &exec);
+            let Some((message, help)) = describe(m, c, &exec, entry, &cost.range()) else {
                 continue;
             };
-            out.push(candidate_finding(
-                meta,
-                cx.project,
-                mi,
-                c,
-                ctx,
-                Some(est),
-                severity,
-                message,
-                help,
-            ));
+            out.push(cx.emit(meta, Hotspot::candidate(mi, c, &exec, cost), message, help));
         }
-    }
-}
-
-/// Loops around a site that repeat work within one request: a receive loop is the request
-/// itself, so it does not count.
-pub fn inner_loops(loop_depth: u8, ctx: &CallContext) -> u8 {
-    if ctx.kind == CtxKind::RequestLoop {
-        loop_depth.saturating_sub(1)
-    } else {
-        loop_depth
     }
 }
 

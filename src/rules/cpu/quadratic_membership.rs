@@ -4,7 +4,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{CmpOp, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::{inner_loops, report_candidates, tracked_name};
+use super::{report_candidates, tracked_name};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::kinds::ValueKind;
 use crate::finding::{Finding, Severity};
@@ -92,7 +92,7 @@ impl Rule for QuadraticMembership {
         report_candidates(&META, cx, out, &|m, c, ctx, _, cost| {
             // A receive loop runs once per request: one scan per request is linear, not
             // quadratic.
-            if inner_loops(c.loop_depth, ctx) == 0 {
+            if ctx.repeats == 0 {
                 return None;
             }
             let func = &m.functions[c.func as usize].qualname;

@@ -9,7 +9,7 @@ use crate::catalog::Effect;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::dotted_name;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, per_request_phrase};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct RegexInHotPath;
 
@@ -85,7 +85,7 @@ impl Rule for RegexInHotPath {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         report_candidates(&META, cx, out, &|m, c, ctx, _, cost| {
             let func = &m.functions[c.func as usize].qualname;
-            let where_ = per_request_phrase(c.loop_depth, ctx);
+            let where_ = ctx.phrase();
             Some((
                 format!(
                     "`{}` compiles a pattern built from data in `{func}` {where_} (~{cost})",

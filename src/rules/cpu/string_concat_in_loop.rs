@@ -4,7 +4,7 @@
 use ruff_python_ast::{Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
-use super::{inner_loops, report_candidates, tracked_name};
+use super::{report_candidates, tracked_name};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::kinds::ValueKind;
 use crate::finding::{Finding, Severity};
@@ -82,7 +82,7 @@ impl Rule for StringConcatInLoop {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         report_candidates(&META, cx, out, &|m, c, ctx, _, cost| {
-            if inner_loops(c.loop_depth, ctx) == 0 {
+            if ctx.repeats == 0 {
                 return None;
             }
             let func = &m.functions[c.func as usize].qualname;

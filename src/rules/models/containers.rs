@@ -24,7 +24,8 @@ use crate::contexts::last_segment;
 use crate::facts::collect::{LocalContext, ModuleEnd, SharedHook};
 use crate::facts::names::{dotted_name, is_literal, number_literal};
 use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Resolution};
-use crate::project::{CallContext, CtxKind, Project};
+use crate::project::context::Execution;
+use crate::project::{CtxKind, Project};
 
 /// Methods that add to a built-in list, deque, set or dict (Python language facts).
 const GROW_METHODS: &[&str] = &[
@@ -890,9 +891,9 @@ impl<'a> Lifetimes<'a> {
         }
     }
 
-    /// Whether a container outlives the request that grows it at `g`, reached through `ctx`.
+    /// Whether a container outlives the request that grows it at `g`, reached in `exec`.
     ///
-    /// `ctx` is a request context (`per_request`). A module-level container must be grown from an entry of its own module. An attribute must belong to an
+    /// `exec` is a per-request execution. A module-level container must be grown from an entry of its own module. An attribute must belong to an
     /// object that lives as long as the service — the object whose own receive loop serves the
     /// requests (the entry is a method of its class, a base or a subclass), or one built at
     /// module level or in `__main__` — and grow outside the constructor. Objects built per
@@ -904,10 +905,10 @@ impl<'a> Lifetimes<'a> {
         mi: usize,
         c: &Container,
         g: &Growth,
-        ctx: &CallContext,
+        exec: &Execution,
     ) -> bool {
         let m = &project.modules[mi];
-        let Some(entry) = ctx.chain.first() else {
+        let Some(entry) = exec.chain.first() else {
             return false;
         };
         let Some(class) = c.class else {
@@ -923,7 +924,7 @@ impl<'a> Lifetimes<'a> {
             instances.extend(subs.iter().copied());
         }
         // The serving loop may be written in a base class (`BaseAgent.run`).
-        let serving_loop = ctx.kind == CtxKind::RequestLoop
+        let serving_loop = exec.kind == CtxKind::RequestLoop
             && entry.function.rsplit_once('.').is_some_and(|(k, _)| {
                 let k = last_segment(k);
                 instances.contains(&k) || own.bases.iter().any(|b| last_segment(b) == k)

@@ -4,12 +4,14 @@
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
-use super::{in_test, per_request};
+use super::in_test;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::{FnKind, FuncId};
-use crate::finding::{ChainStep, Confidence, Finding, Severity};
-use crate::project::{CallContext, CtxKind};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+use crate::finding::{Confidence, Finding, Severity};
+use crate::project::CtxKind;
+use crate::project::context::{Frequency, Site};
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct LogFileWithoutRotation;
 
@@ -124,16 +126,12 @@ impl Rule for LogFileWithoutRotation {
                     });
                 }
                 let reason = why.as_deref().unwrap_or_default();
-                let contexts = cx.project.call_contexts(mi, call);
-                let f = &m.functions[call.func as usize];
-                let ctx = contexts.first().cloned().unwrap_or_else(|| CallContext {
-                    kind: CtxKind::Startup,
-                    chain: vec![ChainStep {
-                        path: m.path.clone(),
-                        line: call.line,
-                        function: f.qualname.clone(),
-                    }],
-                    confidence: Confidence::Definite,
+                let site = Site::call(mi, call);
+                let found = cx.project.executions(&site).into_iter().next();
+                let module_level = found.is_none();
+                let exec = found.unwrap_or_else(|| {
+                    let (kind, once) = (CtxKind::Startup, Frequency::Once);
+                    cx.project.assumed(&site, kind, once, Confidence::Definite)
                 });
                 let message = format!(
                     "`{}` appends to a log file that is never rotated, in a long-running service \
@@ -144,18 +142,9 @@ impl Rule for LogFileWithoutRotation {
                             backupCount=...)` or `TimedRotatingFileHandler`, or log to stderr and \
                             let the service manager keep the logs."
                     .to_owned();
-                let mut finding = call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    &ctx,
-                    None,
-                    Severity::Low,
-                    message,
-                    help,
-                );
-                if contexts.is_empty() {
+                let h = Hotspot::call(mi, call, &exec, Costed::band(Severity::Low));
+                let mut finding = cx.emit(&META, h, message, help);
+                if module_level {
                     finding.context = "module".to_owned();
                 }
                 out.push(finding);
@@ -178,8 +167,11 @@ fn long_running(cx: &RuleContext, mi: usize) -> Option<String> {
     }
     for (i, f) in m.functions.iter().enumerate() {
         // The module's own request entries, not helpers that other modules' handlers reach.
-        let contexts = cx.project.contexts_at(mi, i as FuncId, f.line, false);
-        let entry = per_request(cx.project, contexts, false).is_some_and(|c| c.chain.len() == 1);
+        let entry = cx
+            .project
+            .executions(&Site::def(cx.project, mi, i as FuncId))
+            .iter()
+            .any(|e| e.frequency == Frequency::PerRequest && e.chain.len() == 1);
         if f.kind != FnKind::Lambda && entry {
             return Some(format!("`{}` runs per request", f.qualname));
         }

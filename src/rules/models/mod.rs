@@ -20,11 +20,13 @@ pub mod unbounded_lru_cache;
 use lazy::{Laziness, LazySites};
 
 use crate::catalog::{ApiEntry, Effect};
-use crate::cost::{estimate, fmt_range};
+use crate::cost::{PerCall, fmt_range};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
-use crate::finding::{Estimate, Finding, Severity};
-use crate::project::{CallContext, CtxKind, Project};
-use crate::rules::{RuleContext, RuleMeta, call_finding};
+use crate::finding::{Finding, Severity};
+use crate::project::CtxKind;
+use crate::project::context::{Execution, Site};
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{RuleContext, RuleMeta};
 
 /// Resident memory from which several models in one process are worth a finding (PA203).
 pub const RESIDENT_FLOOR_MB: f64 = 2000.0;
@@ -33,93 +35,7 @@ pub const RESIDENT_HIGH_MB: f64 = 8000.0;
 /// Resident memory that takes half of such a device.
 pub const RESIDENT_MEDIUM_MB: f64 = 4000.0;
 
-/// The most severe context among `contexts` that runs once per request, judged by its entry
-/// (the first step of its chain): a receive loop; a request handler (by name or route
-/// decorator); or a function whose call on the chain (or the site itself, `in_recv_loop`) sits in
-/// a loop that receives work. Every `async def` is an event-loop entry, but one that is none of
-/// these — `main`, a reload or refresh task, a hook — may run once, so it does not count; nor
-/// does a test.
-pub fn per_request(
-    project: &Project,
-    contexts: Vec<CallContext>,
-    in_recv_loop: bool,
-) -> Option<CallContext> {
-    contexts
-        .into_iter()
-        .find(|c| request_entry(project, c, in_recv_loop))
-}
-
-fn request_entry(project: &Project, ctx: &CallContext, in_recv_loop: bool) -> bool {
-    let Some(entry) = ctx.chain.first() else {
-        return false;
-    };
-    // A test is never a request handler, whatever its decorators (`@mock.patch` looks like a
-    // route).
-    let test = entry
-        .function
-        .split('.')
-        .any(|part| part.starts_with("test") || part.starts_with("Test"));
-    if test {
-        return false;
-    }
-    match ctx.kind {
-        CtxKind::RequestLoop => true,
-        CtxKind::Request | CtxKind::EventLoop => {
-            let Some((mi, fid)) = function_named(project, &entry.path, &entry.function) else {
-                return false;
-            };
-            let m = &project.modules[mi];
-            let name = &m.functions[fid as usize].name;
-            if project.is_handler(mi, fid) {
-                return !(name == "main" || project.patterns.is_startup_name(name))
-                    || m.functions[fid as usize]
-                        .decorators
-                        .iter()
-                        .any(|d| project.patterns.is_route_decorator(d));
-            }
-            if ctx.chain.len() == 1 {
-                in_recv_loop
-            } else {
-                m.calls
-                    .iter()
-                    .any(|c| c.func == fid && c.line == entry.line && c.in_recv_loop)
-            }
-        }
-        CtxKind::Startup | CtxKind::Background => false,
-    }
-}
-
-/// The function with this qualified name in the module at `path`.
-pub fn function_named(project: &Project, path: &str, qualname: &str) -> Option<(usize, FuncId)> {
-    project
-        .modules
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.path == path)
-        .find_map(|(mi, m)| {
-            m.functions
-                .iter()
-                .position(|f| f.qualname == qualname)
-                .map(|fi| (mi, fi as FuncId))
-        })
-}
-
-/// Whether `func` is test code: a `test*` function or method, or a method of a `Test*` class
-/// (the pytest and unittest conventions), or nested in one.
-pub fn in_test(m: &ModuleFacts, func: FuncId) -> bool {
-    let mut cur = Some(func);
-    while let Some(id) = cur {
-        let f = &m.functions[id as usize];
-        let test_class = f
-            .class
-            .is_some_and(|c| m.classes[c as usize].name.starts_with("Test"));
-        if f.name.starts_with("test") || test_class {
-            return true;
-        }
-        cur = f.parent;
-    }
-    false
-}
+pub use crate::project::context::in_test;
 
 /// The band of a resident footprint: what share of a typical accelerator or host it takes.
 pub fn memory_severity(mb: f64) -> Severity {
@@ -266,44 +182,37 @@ pub fn request_path_loads(
         if (call.loop_depth > 0) != in_loop {
             continue;
         }
-        let contexts = cx.project.call_contexts(site.module, call);
-        let startup = contexts
-            .iter()
-            .find(|c| c.kind == CtxKind::Startup)
-            .cloned();
-        let Some(ctx) = per_request(cx.project, contexts, call.in_recv_loop) else {
+        let at = Site::call(site.module, call);
+        let Some(exec) = cx
+            .project
+            .request_execution(&at)
+            .filter(|e| e.serves_requests())
+        else {
             // A load that only runs at startup is not a request cost, but its time and memory
             // belong in the audit's footprint: reported as information.
-            if let (false, Some(ctx)) = (in_loop, startup) {
+            let startup = cx
+                .project
+                .executions(&at)
+                .into_iter()
+                .find(|e| e.kind == CtxKind::Startup);
+            if let (false, Some(exec)) = (in_loop, startup) {
                 let entry = site.entry;
                 let func = &cx.project.modules[site.module].functions[call.func as usize].qualname;
                 let memory = site
                     .memory_mb
                     .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
                     .unwrap_or_default();
-                let (est, _) = estimate(
-                    entry.low_ms,
-                    entry.high_ms,
-                    &format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
-                    &entry.source,
-                    0,
-                    CtxKind::Startup,
+                let exec = Execution { repeats: 0, ..exec };
+                let cost = Costed::latency(&PerCall::entry(entry), &exec);
+                let message = format!(
+                    "`{}` loads a model at startup in `{func}` (~{} once{memory}): not a request \
+                     cost",
+                    load_label(call),
+                    fmt_range(entry.low_ms, entry.high_ms)
                 );
-                let mut f = call_finding(
-                    meta,
-                    cx.project,
-                    site.module,
-                    call,
-                    &ctx,
-                    Some(est),
-                    Severity::Info,
-                    format!(
-                        "`{}` loads a model at startup in `{func}` (~{} once{memory}): not a request cost",
-                        load_label(call),
-                        fmt_range(entry.low_ms, entry.high_ms)
-                    ),
-                    "Nothing to do for latency; keep the model loaded once and shared.".to_owned(),
-                );
+                let help = "Nothing to do for latency; keep the model loaded once and shared.";
+                let h = Hotspot::call(site.module, call, &exec, cost);
+                let mut f = cx.emit(meta, h, message, help.to_owned());
                 f.memory_mb = site.memory_mb;
                 out.push(f);
             }
@@ -317,36 +226,32 @@ pub fn request_path_loads(
             .as_ref()
             .map_or(Laziness::Every, |(_, l)| l.laziness(call));
         let entry = site.entry;
-        let (low, high) = (entry.low_ms, entry.high_ms);
-        let what = format!("{} {}", entry.name, fmt_range(low, high));
+        let per = PerCall::entry(entry);
         let func = &m.functions[call.func as usize].qualname;
         let label = load_label(call);
         let memory = site
             .memory_mb
             .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
             .unwrap_or_default();
-        let (est, severity, message) = match &laziness {
+        let (cost, message) = match &laziness {
             // One execution of this path — the first request's — pays the whole load, so the
             // band is that request's cost; the message and basis say it is paid once.
             Laziness::Once { how } => (
-                Estimate {
-                    low_ms: low,
-                    high_ms: high,
-                    basis: format!(
-                        "{what} per load ({}); paid by the first request that needs it, then kept",
-                        entry.source
-                    ),
-                },
-                estimate(low, high, &what, &entry.source, 0, ctx.kind).1,
+                Costed::first_request(
+                    &PerCall {
+                        what: format!("{} per load", per.what),
+                        ..per.clone()
+                    },
+                    &exec,
+                    "paid by the first request that needs it, then kept",
+                ),
                 format!(
                     "`{label}` loads a model lazily in `{func}`, {how}: the first request waits \
                      for it (~{} once{memory})",
-                    fmt_range(low, high)
+                    per.range()
                 ),
             ),
             Laziness::Every | Laziness::Reloaded { .. } => {
-                let (est, severity) =
-                    estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
                 let place = if in_loop {
                     "inside a loop, once per iteration of every request"
                 } else {
@@ -360,11 +265,10 @@ pub fn request_path_loads(
                     _ => String::new(),
                 };
                 (
-                    est,
-                    severity,
+                    Costed::latency(&per, &exec),
                     format!(
                         "`{label}` loads a model in `{func}` {place} (~{} per load{memory}){again}",
-                        fmt_range(low, high)
+                        per.range()
                     ),
                 )
             }
@@ -376,17 +280,8 @@ pub fn request_path_loads(
             "Load the model once at startup (module level or `__init__`) and reuse it for every \
              request; if it must load lazily, keep it after the first load."
         };
-        let mut f = call_finding(
-            meta,
-            cx.project,
-            site.module,
-            call,
-            &ctx,
-            Some(est),
-            severity,
-            message,
-            help.to_owned(),
-        );
+        let h = Hotspot::call(site.module, call, &exec, cost);
+        let mut f = cx.emit(meta, h, message, help.to_owned());
         f.memory_mb = site.memory_mb;
         out.push(f);
     }

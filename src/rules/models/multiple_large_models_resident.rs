@@ -10,7 +10,9 @@ use super::{
 use crate::facts::FnKind;
 use crate::finding::{Finding, Severity};
 use crate::project::CtxKind;
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+use crate::project::context::Site;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 /// Models resident together from which the rule reports (with `RESIDENT_FLOOR_MB` in total).
 pub const MIN_MODELS: usize = 2;
@@ -91,10 +93,10 @@ impl Rule for MultipleLargeModelsResident {
                     // constructor. Functions it calls may be alternatives (one branch or the
                     // other), so their loads are not added up.
                     let f = &cx.project.modules[module].functions[s.call.func as usize];
-                    let ctxs = cx.project.call_contexts(module, s.call);
+                    let execs = cx.project.executions(&Site::call(module, s.call));
                     (matches!(f.kind, FnKind::Module | FnKind::Main) || f.name == "__init__")
-                        && !ctxs.is_empty()
-                        && ctxs.iter().all(|c| c.kind == CtxKind::Startup)
+                        && !execs.is_empty()
+                        && execs.iter().all(|e| e.kind == CtxKind::Startup)
                 })
                 .collect();
             report_module(cx, &startup, out);
@@ -162,9 +164,9 @@ fn report_module(cx: &RuleContext, startup: &[&ModelLoadSite], out: &mut Vec<Fin
             .map(|r| m.functions[r.1.call.func as usize].qualname.as_str())
             .collect();
         places.dedup();
-        let ctx = cx
+        let exec = cx
             .project
-            .call_contexts(anchor.module, anchor.call)
+            .executions(&Site::call(anchor.module, anchor.call))
             .into_iter()
             .next()
             .expect("startup loads have a context");
@@ -179,17 +181,9 @@ fn report_module(cx: &RuleContext, startup: &[&ModelLoadSite], out: &mut Vec<Fin
                     already holds a model instead of loading a copy, load rarely used models on \
                     demand and release them, or use smaller or quantised variants (fp16, int8)."
             .to_owned();
-        let mut f = call_finding(
-            &META,
-            cx.project,
-            anchor.module,
-            anchor.call,
-            &ctx,
-            None,
-            memory_severity(total),
-            message,
-            help,
-        );
+        let cost = Costed::band(memory_severity(total));
+        let h = Hotspot::call(anchor.module, anchor.call, &exec, cost);
+        let mut f = cx.emit(&META, h, message, help);
         f.memory_mb = Some(total);
         // The resident models, for leak reports.
         f.snippet = residents

@@ -6,14 +6,16 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use super::{calls_instance, fmt_mb, function_at, method_class, per_request};
+use super::{calls_instance, fmt_mb, function_at, method_class};
 use crate::catalog::Effect;
-use crate::cost::{estimate, fmt_range};
+use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, ModuleEnd};
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::{Finding, Severity};
-use crate::project::{CallContext, CtxKind};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+use crate::project::CtxKind;
+use crate::project::context::{Execution, Site};
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 /// Memory left behind by one unreleased resource (a browser and its processes) from which a
 /// leak on every request is critical: a few hundred requests exhaust a typical host.
@@ -282,23 +284,15 @@ impl Rule for ResourceNeverReleased {
                 if released(m, call, name, release, attr.is_some()) {
                     continue;
                 }
-                let Some(ctx) = repeating(cx, mi, call) else {
+                let Some(exec) = repeating(cx, mi, call) else {
                     continue;
                 };
-                let (est, severity) = estimate(
-                    entry.low_ms,
-                    entry.high_ms,
-                    &format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
-                    &entry.source,
-                    call.loop_depth,
-                    ctx.kind,
-                );
+                let mut cost = Costed::latency(&PerCall::entry(entry), &exec);
                 // What stays behind matters more than the time to open it when each leak holds
                 // a process-sized amount of memory.
-                let severity = match entry.memory_mb {
-                    Some(mb) if mb >= LEAK_CRITICAL_MB => Severity::Critical,
-                    _ => severity,
-                };
+                if entry.memory_mb.is_some_and(|mb| mb >= LEAK_CRITICAL_MB) {
+                    cost = cost.banded(Severity::Critical);
+                }
                 let held = entry
                     .memory_mb
                     .map(|mb| format!(" (~{})", fmt_mb(mb)))
@@ -315,7 +309,7 @@ impl Rule for ResourceNeverReleased {
                     ),
                 };
                 let func = &m.functions[call.func as usize].qualname;
-                let repeat = if ctx.kind.per_request() {
+                let repeat = if exec.per_request() {
                     "on every request"
                 } else {
                     "in every iteration"
@@ -329,17 +323,8 @@ impl Rule for ResourceNeverReleased {
                     "Use it in a `with` block, or call `{name}.{release}()` in a `finally:`; \
                      better, open it once and reuse it."
                 );
-                let mut f = call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    &ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                );
+                let h = Hotspot::call(mi, call, &exec, cost);
+                let mut f = cx.emit(&META, h, message, help);
                 f.memory_mb = entry.memory_mb;
                 // The resource as the code names it, for leak reports.
                 f.snippet = name.to_owned();
@@ -387,13 +372,17 @@ fn released(m: &ModuleFacts, call: &Call, name: &str, release: &str, attr: bool)
     })
 }
 
-/// A context in which the opening repeats: per request, or in a loop of a background worker.
-fn repeating(cx: &RuleContext, mi: usize, call: &Call) -> Option<CallContext> {
-    let contexts = cx.project.call_contexts(mi, call);
-    let looped = call.loop_depth > 0;
-    let worker = contexts
-        .iter()
-        .find(|c| c.kind == CtxKind::Background && looped)
-        .cloned();
-    per_request(cx.project, contexts, call.in_recv_loop).or(worker)
+/// An execution in which the opening repeats: per request, or in a loop of a background worker.
+fn repeating(cx: &RuleContext, mi: usize, call: &Call) -> Option<Execution> {
+    let site = Site::call(mi, call);
+    cx.project
+        .request_execution(&site)
+        .filter(|e| e.serves_requests())
+        .or_else(|| {
+            let looped = call.loop_depth > 0;
+            cx.project
+                .executions(&site)
+                .into_iter()
+                .find(|e| e.kind == CtxKind::Background && looped)
+        })
 }

@@ -2,10 +2,11 @@
 //! request.
 
 use super::containers::{self, Lifetimes, model_objects, tensor_source};
-use super::per_request;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding};
+use crate::project::context::Site;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct TensorsAccumulated;
 
@@ -96,21 +97,20 @@ impl Rule for TensorsAccumulated {
                     .iter()
                     .filter_map(|g| {
                         let why = tensor_source(cx.catalog, m, &models, g)?;
-                        let ctx = per_request(
-                            cx.project,
-                            cx.project.candidate_contexts(mi, g.cand),
-                            g.cand.in_recv_loop,
-                        )?;
+                        let exec = cx
+                            .project
+                            .request_execution(&Site::candidate(mi, g.cand))
+                            .filter(|e| e.serves_requests())?;
                         lifetimes
-                            .outlives_request(cx.project, mi, &c, g, &ctx)
-                            .then_some((g, why, ctx))
+                            .outlives_request(cx.project, mi, &c, g, &exec)
+                            .then_some((g, why, exec))
                     })
                     .collect();
                 if sites.is_empty() {
                     continue;
                 }
                 sites.sort_by_key(|(g, ..)| (g.cand.line, g.cand.column));
-                let (g, why, ctx) = &sites[0];
+                let (g, why, exec) = &sites[0];
                 let func = &m.functions[g.cand.func as usize].qualname;
                 let severity = if why.contains("runs the model") {
                     Severity::High
@@ -127,9 +127,8 @@ impl Rule for TensorsAccumulated {
                             to the CPU what must be kept, and bound the container \
                             (`collections.deque(maxlen=...)`) or clear it after use."
                     .to_owned();
-                let mut f = candidate_finding(
-                    &META, cx.project, mi, g.cand, ctx, None, severity, message, help,
-                );
+                let h = Hotspot::candidate(mi, g.cand, exec, Costed::band(severity));
+                let mut f = cx.emit(&META, h, message, help);
                 f.snippet = c.name.clone();
                 out.push(f);
             }

@@ -2,10 +2,11 @@
 //! nothing ever removes from.
 
 use super::containers::{self, Lifetimes, model_objects, tensor_source};
-use super::per_request;
 use crate::facts::collect::AstRule;
 use crate::finding::{Confidence, Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding};
+use crate::project::context::Site;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct UnboundedCache;
 
@@ -95,21 +96,20 @@ impl Rule for UnboundedCache {
                     .iter()
                     .filter(|g| tensor_source(cx.catalog, m, &models, g).is_none())
                     .filter_map(|g| {
-                        let ctx = per_request(
-                            cx.project,
-                            cx.project.candidate_contexts(mi, g.cand),
-                            g.cand.in_recv_loop,
-                        )?;
+                        let exec = cx
+                            .project
+                            .request_execution(&Site::candidate(mi, g.cand))
+                            .filter(|e| e.serves_requests())?;
                         lifetimes
-                            .outlives_request(cx.project, mi, &c, g, &ctx)
-                            .then_some((g, ctx))
+                            .outlives_request(cx.project, mi, &c, g, &exec)
+                            .then_some((g, exec))
                     })
                     .collect();
                 if sites.is_empty() {
                     continue;
                 }
                 sites.sort_by_key(|(g, _)| (g.cand.line, g.cand.column));
-                let (g, ctx) = &sites[0];
+                let (g, exec) = &sites[0];
                 let func = &m.functions[g.cand.func as usize].qualname;
                 let more = if sites.len() > 1 {
                     let lines: Vec<String> = sites[1..]
@@ -132,17 +132,8 @@ impl Rule for UnboundedCache {
                             `functools.lru_cache(maxsize=...)` or a `cachetools` cache with a \
                             size or TTL."
                     .to_owned();
-                let mut f = candidate_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    g.cand,
-                    ctx,
-                    None,
-                    Severity::Medium,
-                    message,
-                    help,
-                );
+                let h = Hotspot::candidate(mi, g.cand, exec, Costed::band(Severity::Medium));
+                let mut f = cx.emit(&META, h, message, help);
                 f.snippet = c.name.clone();
                 // The keys may come from a small fixed set the rule cannot see.
                 f.confidence = f.confidence.min(Confidence::Probable);

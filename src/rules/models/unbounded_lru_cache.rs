@@ -4,13 +4,13 @@
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::per_request;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::names::dotted_name;
 use crate::facts::{FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{ChainStep, Finding, Severity};
-use crate::project::CallContext;
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, candidate_finding};
+use crate::project::context::{Execution, Site};
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 /// Parameter names (or `_`-separated parts of them) that usually carry free text, paths or
 /// payloads: values that rarely repeat, so a memo keyed by them only grows.
@@ -149,7 +149,7 @@ impl Rule for UnboundedLruCache {
                     (true, true, false) => Severity::Low,
                     _ => continue,
                 };
-                let Some(ctx) = repeated_context(cx, mi, fid) else {
+                let Some(exec) = repeated_execution(cx, mi, fid) else {
                     continue;
                 };
                 let mut why = Vec::new();
@@ -176,17 +176,8 @@ impl Rule for UnboundedLruCache {
                      cache with a TTL)."
                 };
                 let snippet = f.qualname.clone();
-                let mut finding = candidate_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    cand,
-                    &ctx,
-                    None,
-                    severity,
-                    message,
-                    help.to_owned(),
-                );
+                let h = Hotspot::candidate(mi, cand, &exec, Costed::band(severity));
+                let mut finding = cx.emit(&META, h, message, help.to_owned());
                 finding.snippet = snippet;
                 out.push(finding);
             }
@@ -220,17 +211,17 @@ fn is_free_text(param: &str) -> bool {
     })
 }
 
-/// A per-request context of the memoised function: its own, or that of a call to it from this
-/// module (with the function appended to the chain).
-fn repeated_context(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<CallContext> {
+/// A per-request execution of the memoised function: its own, or that of a call to it from
+/// this module (with the function appended to the chain).
+fn repeated_execution(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<Execution> {
     let m = &cx.project.modules[mi];
     let f = &m.functions[fid as usize];
-    if let Some(ctx) = per_request(
-        cx.project,
-        cx.project.contexts_at(mi, fid, f.line, false),
-        false,
-    ) {
-        return Some(ctx);
+    if let Some(exec) = cx
+        .project
+        .request_execution(&Site::def(cx.project, mi, fid))
+        .filter(|e| e.serves_requests())
+    {
+        return Some(exec);
     }
     let target = if m.module.is_empty() {
         f.qualname.clone()
@@ -242,13 +233,17 @@ fn repeated_context(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<CallCont
         .filter(|c| {
             matches!(c.resolution, Resolution::SelfMethod | Resolution::Local) && c.target == target
         })
-        .find_map(|c| per_request(cx.project, cx.project.call_contexts(mi, c), c.in_recv_loop))
-        .map(|mut ctx| {
-            ctx.chain.push(ChainStep {
+        .find_map(|c| {
+            cx.project
+                .request_execution(&Site::call(mi, c))
+                .filter(|e| e.serves_requests())
+        })
+        .map(|mut exec| {
+            exec.chain.push(ChainStep {
                 path: m.path.clone(),
                 line: f.line,
                 function: f.qualname.clone(),
             });
-            ctx
+            exec
         })
 }

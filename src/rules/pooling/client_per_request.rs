@@ -1,14 +1,11 @@
 //! PA401 client-per-request: a pooled client (HTTP session, Redis client, cloud SDK client,
 //! database connection) constructed on every request and thrown away.
 
-use crate::rules::catalog_calls;
-
-use super::{LAZY_INIT_HOOK, creation_context, lazy_inits};
+use super::{LAZY_INIT_HOOK, report_creations};
 use crate::catalog::Effect;
-use crate::cost::{call_range, estimate, fmt_range};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, per_request_phrase};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ClientPerRequest;
 
@@ -75,41 +72,22 @@ impl Rule for ClientPerRequest {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        let mut lazy: Option<(usize, _)> = None;
-        for (mi, m, call, entry) in catalog_calls(cx, |e| e.effect == Effect::Connection) {
-            let contexts = cx.project.call_contexts(mi, call);
-            if lazy.as_ref().is_none_or(|(lm, _)| *lm != mi) {
-                lazy = Some((mi, lazy_inits(m)));
-            }
-            let lazy_sites = &lazy.as_ref().expect("set above").1;
-            let Some(ctx) = creation_context(cx, mi, call, lazy_sites, &contexts) else {
-                continue;
-            };
-            let (low, high, what) = call_range(entry, call);
-            let (est, severity) =
-                estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
-            let func = &m.functions[call.func as usize].qualname;
-            let message = format!(
-                "`{}` builds a new client in `{func}` {}: its pool starts empty, so each \
-                     call opens fresh connections (~{})",
-                call.target,
-                per_request_phrase(call.loop_depth, ctx),
-                fmt_range(est.low_ms, est.high_ms)
-            );
-            let help = "Create the client once (module level, `__init__`, or the app's \
-                            startup/lifespan) and reuse it across requests."
+        report_creations(
+            &META,
+            cx,
+            out,
+            Effect::Connection,
+            &|func, call, phrase, cost| {
+                let message = format!(
+                    "`{}` builds a new client in `{func}` {phrase}: its pool starts empty, so each \
+                 call opens fresh connections (~{cost})",
+                    call.target
+                );
+                let help = "Create the client once (module level, `__init__`, or the app's startup/lifespan) \
+             and reuse it across requests."
                 .to_owned();
-            out.push(call_finding(
-                &META,
-                cx.project,
-                mi,
-                call,
-                ctx,
-                Some(est),
-                severity,
-                message,
-                help,
-            ));
-        }
+                (message, help)
+            },
+        );
     }
 }

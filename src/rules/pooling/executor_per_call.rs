@@ -1,13 +1,10 @@
 //! PA403 executor-per-call: a thread or process pool created per request and shut down after.
 
-use crate::rules::catalog_calls;
-
-use super::{LAZY_INIT_HOOK, creation_context, lazy_inits};
+use super::{LAZY_INIT_HOOK, report_creations};
 use crate::catalog::Effect;
-use crate::cost::{call_range, estimate, fmt_range};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, per_request_phrase};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ExecutorPerCall;
 
@@ -67,40 +64,22 @@ impl Rule for ExecutorPerCall {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        let mut lazy: Option<(usize, _)> = None;
-        for (mi, m, call, entry) in catalog_calls(cx, |e| e.effect == Effect::Executor) {
-            let contexts = cx.project.call_contexts(mi, call);
-            if lazy.as_ref().is_none_or(|(lm, _)| *lm != mi) {
-                lazy = Some((mi, lazy_inits(m)));
-            }
-            let lazy_sites = &lazy.as_ref().expect("set above").1;
-            let Some(ctx) = creation_context(cx, mi, call, lazy_sites, &contexts) else {
-                continue;
-            };
-            let (low, high, what) = call_range(entry, call);
-            let (est, severity) =
-                estimate(low, high, &what, &entry.source, call.loop_depth, ctx.kind);
-            let func = &m.functions[call.func as usize].qualname;
-            let message = format!(
-                "`{}` starts and joins a new worker pool in `{func}` {} (~{})",
-                call.target,
-                per_request_phrase(call.loop_depth, ctx),
-                fmt_range(est.low_ms, est.high_ms)
-            );
-            let help = "Create the pool once at startup and submit to it from every \
-                            request; shut it down when the service stops."
-                .to_owned();
-            out.push(call_finding(
-                &META,
-                cx.project,
-                mi,
-                call,
-                ctx,
-                Some(est),
-                severity,
-                message,
-                help,
-            ));
-        }
+        report_creations(
+            &META,
+            cx,
+            out,
+            Effect::Executor,
+            &|func, call, phrase, cost| {
+                let message = format!(
+                    "`{}` starts and joins a new worker pool in `{func}` {phrase} (~{cost})",
+                    call.target
+                );
+                let help =
+                    "Create the pool once at startup and submit to it from every request; shut it \
+             down when the service stops."
+                        .to_owned();
+                (message, help)
+            },
+        );
     }
 }

@@ -16,10 +16,14 @@ use std::collections::HashSet;
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::{RuleContext, request_context};
+use super::emit::{Costed, Hotspot};
+use super::{RuleContext, RuleMeta, catalog_calls};
+use crate::catalog::Effect;
+use crate::cost::PerCall;
 use crate::facts::collect::{LocalContext, SharedHook};
 use crate::facts::{Call, FuncId, ModuleFacts};
-use crate::project::CallContext;
+use crate::finding::Finding;
+use crate::project::context::{Execution, Site};
 
 /// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
 pub static LAZY_INIT_HOOK: SharedHook = SharedHook {
@@ -74,14 +78,14 @@ pub fn lazy_inits(m: &ModuleFacts) -> HashSet<(FuncId, u32)> {
         .collect()
 }
 
-/// The per-request context in which `call` creates something that is thrown away afterwards.
-pub fn creation_context<'c>(
+/// The per-request execution in which `call` creates something that is thrown away
+/// afterwards: not kept on an attribute or in a container, not a lazy initialisation.
+pub fn creation_execution(
     cx: &RuleContext,
     module: usize,
     call: &Call,
     lazy: &HashSet<(FuncId, u32)>,
-    contexts: &'c [CallContext],
-) -> Option<&'c CallContext> {
+) -> Option<Execution> {
     let kept = call
         .assigned_to
         .as_deref()
@@ -89,7 +93,37 @@ pub fn creation_context<'c>(
     if kept || lazy.contains(&(call.func, call.line)) {
         return None;
     }
-    request_context(cx, module, call.func, contexts)
+    cx.project.request_execution(&Site::call(module, call))
+}
+
+/// The message and help for a creation, given the enclosing function's name, the call, where
+/// it runs (`on every request`) and its cost.
+pub type SayCreation<'a> = &'a dyn Fn(&str, &Call, &str, &str) -> (String, String);
+
+/// Reports calls of one catalog effect that build a client or pool per request and throw it
+/// away, with `say` giving the message (from the call, the execution phrase and the cost) and
+/// the help.
+pub fn report_creations(
+    meta: &'static RuleMeta,
+    cx: &RuleContext,
+    out: &mut Vec<Finding>,
+    effect: Effect,
+    say: SayCreation,
+) {
+    let mut lazy: Option<(usize, HashSet<(FuncId, u32)>)> = None;
+    for (mi, m, call, entry) in catalog_calls(cx, |e| e.effect == effect) {
+        if lazy.as_ref().is_none_or(|(lm, _)| *lm != mi) {
+            lazy = Some((mi, lazy_inits(m)));
+        }
+        let lazy_sites = &lazy.as_ref().expect("set above").1;
+        let Some(exec) = creation_execution(cx, mi, call, lazy_sites) else {
+            continue;
+        };
+        let cost = Costed::latency(&PerCall::of(entry, call), &exec);
+        let func = &m.functions[call.func as usize].qualname;
+        let (message, help) = say(func, call, exec.phrase(), &cost.range());
+        out.push(cx.emit(meta, Hotspot::call(mi, call, &exec, cost), message, help));
+    }
 }
 
 #[cfg(test)]

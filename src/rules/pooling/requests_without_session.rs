@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::{ApiEntry, Effect};
-use crate::cost::{estimate, fmt_range};
+use crate::cost::{PerCall, fmt_range};
 use crate::facts::{Call, FuncId, Resolution};
 use crate::finding::{Finding, Severity};
-use crate::project::CallContext;
-use crate::rules::cpu::inner_loops;
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding, request_context};
+use crate::project::context::{Execution, Site};
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct RequestsWithoutSession;
 
@@ -66,7 +66,7 @@ impl Rule for RequestsWithoutSession {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            let mut per_func: BTreeMap<FuncId, Vec<(&Call, &ApiEntry, CallContext)>> =
+            let mut per_func: BTreeMap<FuncId, Vec<(&Call, &ApiEntry, Execution)>> =
                 BTreeMap::new();
             for call in &m.calls {
                 let Some(api) = call.api else { continue };
@@ -78,66 +78,51 @@ impl Rule for RequestsWithoutSession {
                 let Some(pooled) = pooled_alternative(cx, &call.target) else {
                     continue;
                 };
-                let contexts = cx.project.call_contexts(mi, call);
-                let Some(ctx) = request_context(cx, mi, call.func, &contexts) else {
+                let Some(exec) = cx.project.request_execution(&Site::call(mi, call)) else {
                     continue;
                 };
                 per_func
                     .entry(call.func)
                     .or_default()
-                    .push((call, pooled, ctx.clone()));
+                    .push((call, pooled, exec));
             }
             for (func, mut calls) in per_func {
                 calls.sort_by_key(|(c, _, _)| (c.line, c.column));
-                let looped = calls
-                    .iter()
-                    .find(|(c, _, ctx)| inner_loops(c.loop_depth, ctx) > 0);
-                let (call, pooled, ctx, repeats, how) = match looped {
-                    Some((c, p, ctx)) => (*c, *p, ctx, 1.0, "inside a loop".to_owned()),
+                let looped = calls.iter().find(|(_, _, exec)| exec.repeats > 0);
+                let (call, pooled, exec, repeats, how) = match looped {
+                    Some((c, p, exec)) => (*c, *p, exec.clone(), 1.0, "inside a loop".to_owned()),
                     None if calls.len() >= 2 => {
-                        let (c, p, ctx) = &calls[0];
+                        let (c, p, exec) = &calls[0];
                         let n = calls.len();
-                        (*c, *p, ctx, (n - 1) as f64, format!("{n} times"))
+                        (*c, *p, exec.clone(), (n - 1) as f64, format!("{n} times"))
                     }
                     None => continue,
                 };
-                let what = format!(
-                    "a new connection per call ({} {}), ×{repeats} for the calls after the first",
-                    pooled.name,
-                    fmt_range(pooled.low_ms, pooled.high_ms)
-                );
-                let depth = if looped.is_some() { call.loop_depth } else { 0 };
-                let (est, severity) = estimate(
-                    pooled.low_ms * repeats,
-                    pooled.high_ms * repeats,
-                    &what,
-                    &pooled.source,
-                    depth,
-                    ctx.kind,
-                );
+                let per = PerCall {
+                    low_ms: pooled.low_ms * repeats,
+                    high_ms: pooled.high_ms * repeats,
+                    what: format!(
+                        "a new connection per call ({} {}), ×{repeats} for the calls after the \
+                         first",
+                        pooled.name,
+                        fmt_range(pooled.low_ms, pooled.high_ms)
+                    ),
+                    source: pooled.source.clone(),
+                };
+                let cost = Costed::latency(&per, &exec);
                 let qualname = &m.functions[func as usize].qualname;
                 let message = format!(
                     "`{}` is called {how} in `{qualname}` without a session: every call opens \
                      a new connection (~{} per request)",
                     call.target,
-                    fmt_range(est.low_ms, est.high_ms)
+                    cost.range()
                 );
                 let help = format!(
                     "Create one `{}` (at startup, or at least once per request) and call its \
                      methods, so that connections are reused.",
                     pooled.name
                 );
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    call,
-                    ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
+                out.push(cx.emit(&META, Hotspot::call(mi, call, &exec, cost), message, help));
             }
         }
     }

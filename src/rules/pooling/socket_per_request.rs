@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use super::{LAZY_INIT_HOOK, creation_context, lazy_inits};
+use super::{LAZY_INIT_HOOK, creation_execution, lazy_inits};
 use crate::catalog::Effect;
-use crate::cost::{estimate, fmt_range};
+use crate::cost::{PerCall, fmt_range};
 use crate::facts::collect::AstRule;
 use crate::facts::{Call, FuncId};
 use crate::finding::{Finding, Severity};
-use crate::project::CallContext;
-use crate::rules::{Category, Rule, RuleContext, RuleMeta, call_finding};
+use crate::project::context::Execution;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct SocketPerRequest;
 
@@ -85,23 +86,22 @@ impl Rule for SocketPerRequest {
         for (mi, m) in cx.project.modules.iter().enumerate() {
             let lazy = lazy_inits(m);
             // Per function: its creations in source order, with the context of the first.
-            let mut per_func: BTreeMap<FuncId, (Vec<&Call>, CallContext)> = BTreeMap::new();
+            let mut per_func: BTreeMap<FuncId, (Vec<&Call>, Execution)> = BTreeMap::new();
             for call in &m.calls {
                 let Some(api) = call.api else { continue };
                 if cx.catalog.get(api).effect != Effect::Socket {
                     continue;
                 }
-                let contexts = cx.project.call_contexts(mi, call);
-                let Some(ctx) = creation_context(cx, mi, call, &lazy, &contexts) else {
+                let Some(exec) = creation_execution(cx, mi, call, &lazy) else {
                     continue;
                 };
                 per_func
                     .entry(call.func)
-                    .or_insert_with(|| (Vec::new(), ctx.clone()))
+                    .or_insert_with(|| (Vec::new(), exec))
                     .0
                     .push(call);
             }
-            for (func, (mut calls, ctx)) in per_func {
+            for (func, (mut calls, exec)) in per_func {
                 calls.sort_by_key(|c| (c.line, c.column));
                 let entries: Vec<_> = calls
                     .iter()
@@ -113,32 +113,29 @@ impl Rule for SocketPerRequest {
                 let mut sources: Vec<&str> = entries.iter().map(|e| e.source.as_str()).collect();
                 sources.sort_unstable();
                 sources.dedup();
-                let what = format!("{} {}", names.join(" + "), fmt_range(low, high));
-                let depth = calls.iter().map(|c| c.loop_depth).max().unwrap_or(0);
-                let (est, severity) =
-                    estimate(low, high, &what, &sources.join("; "), depth, ctx.kind);
+                let per = PerCall {
+                    low_ms: low,
+                    high_ms: high,
+                    what: format!("{} {}", names.join(" + "), fmt_range(low, high)),
+                    source: sources.join("; "),
+                };
+                // The deepest loop around any of the creations repeats the set.
+                let repeats = calls.iter().map(|c| c.loop_depth).max().unwrap_or(0);
+                let exec = Execution { repeats, ..exec };
+                let cost = Costed::latency(&per, &exec);
                 let qualname = &m.functions[func as usize].qualname;
                 let message = format!(
                     "`{qualname}` creates {} on every call on a request path, so every call \
                      starts from an unconnected socket (~{} to create, plus the connect)",
                     names.join(" and "),
-                    fmt_range(est.low_ms, est.high_ms)
+                    cost.range()
                 );
                 let help = "Create the context once per process (`zmq.Context.instance()`) and \
                             keep one connected socket per peer, created at startup or cached \
                             on first use."
                     .to_owned();
-                out.push(call_finding(
-                    &META,
-                    cx.project,
-                    mi,
-                    calls[0],
-                    &ctx,
-                    Some(est),
-                    severity,
-                    message,
-                    help,
-                ));
+                let h = Hotspot::call(mi, calls[0], &exec, cost);
+                out.push(cx.emit(&META, h, message, help));
             }
         }
     }

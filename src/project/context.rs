@@ -1,0 +1,394 @@
+//! The execution query: where a piece of code runs, reached from which entry by which chain, and
+//! how often. Every rule and every report asks it; nothing else decides whether code runs once
+//! per request.
+//!
+//! An execution pairs the *context* (event loop, request loop, request handler, startup,
+//! background: where the code holds a thread) with the *frequency* (per request, on every call of
+//! an `async def` no known entry reaches, once, in the background, in tooling). The graph gives
+//! the shortest chain from an entry of each context kind; the frequency is read from that chain's
+//! entry: a test is tooling, a receive loop or a handler runs per request, a startup hook or a
+//! function that module-level code calls runs once.
+
+use serde::Serialize;
+
+use super::resolve::FnRef;
+use super::{CtxKind, Project};
+use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts, Resolution};
+use crate::finding::{ChainStep, Confidence};
+
+/// A place in the code that a rule asks about: a call site, a hook's candidate, or a `def`.
+#[derive(Debug, Clone, Copy)]
+pub struct Site {
+    pub module: usize,
+    pub func: FuncId,
+    pub line: u32,
+    /// Loops around the site that repeat it within one execution of its function (a receive
+    /// loop and a `while` loop are never counted: see `facts::Call::loop_depth`).
+    pub loop_depth: u8,
+    /// Inside a loop that receives work.
+    pub in_recv_loop: bool,
+    /// Inside a `while` loop of its function.
+    pub in_while: bool,
+}
+
+impl Site {
+    pub fn call(module: usize, c: &Call) -> Site {
+        Site {
+            module,
+            func: c.func,
+            line: c.line,
+            loop_depth: c.loop_depth,
+            in_recv_loop: c.in_recv_loop,
+            in_while: c.in_while,
+        }
+    }
+
+    pub fn candidate(module: usize, c: &Candidate) -> Site {
+        Site {
+            module,
+            func: c.func,
+            line: c.line,
+            loop_depth: c.loop_depth,
+            in_recv_loop: c.in_recv_loop,
+            in_while: c.in_while,
+        }
+    }
+
+    /// The `def` line of a function: its body as a whole.
+    pub fn def(project: &Project, module: usize, func: FuncId) -> Site {
+        Site {
+            module,
+            func,
+            line: project.modules[module].functions[func as usize].line,
+            loop_depth: 0,
+            in_recv_loop: false,
+            in_while: false,
+        }
+    }
+}
+
+/// How often code runs, from the point of view of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Frequency {
+    /// Once per request a service receives: a request handler, a receive loop, what they call.
+    PerRequest,
+    /// On the event loop, every time an `async def` runs that no known entry (handler, receive
+    /// loop, startup) reaches: a task, a callback, a public coroutine of a library. It may run
+    /// per request or once an hour: banded as request latency, but never above medium.
+    PerCall,
+    /// Once per process, paid by the first request that reaches it: a lazy load behind a
+    /// "not loaded yet" guard, a memoised call, a cold import inside a handler.
+    FirstRequest,
+    /// Every round of a loop that runs for the life of the process without receiving requests:
+    /// polling, a periodic job, a client loop.
+    Periodic,
+    /// Once per process: startup code, `main`, what module-level code calls.
+    Once,
+    /// Off the request path: a thread target, a scheduled job.
+    Background,
+    /// Tests.
+    Tooling,
+}
+
+impl Frequency {
+    /// Whether a cost paid at this frequency is request latency, banded by its size.
+    pub fn per_request(self) -> bool {
+        matches!(self, Frequency::PerRequest | Frequency::PerCall)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::PerRequest => "per-request",
+            Frequency::PerCall => "per-call",
+            Frequency::FirstRequest => "first-request",
+            Frequency::Periodic => "periodic",
+            Frequency::Once => "once",
+            Frequency::Background => "background",
+            Frequency::Tooling => "tooling",
+        }
+    }
+}
+
+/// One way a site is executed.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub kind: CtxKind,
+    pub frequency: Frequency,
+    /// From the entry to the site, the site's own function last.
+    pub chain: Vec<ChainStep>,
+    pub confidence: Confidence,
+    /// Loops that repeat the site within one execution of the path.
+    pub repeats: u8,
+}
+
+impl Execution {
+    pub fn per_request(&self) -> bool {
+        self.frequency.per_request()
+    }
+
+    /// Whether a known request entry (a handler, a route, a receive loop) reaches the site: what
+    /// rules about costs that only matter per request (a model load, a growing cache) require.
+    pub fn serves_requests(&self) -> bool {
+        self.frequency == Frequency::PerRequest
+    }
+
+    /// Where a per-request cost is paid, for messages: "on every request" (or "in a loop on
+    /// every request"). Any `async def` runs on the event loop, but not every coroutine runs per
+    /// request, so that context only claims "every call".
+    pub fn phrase(&self) -> &'static str {
+        match (self.kind, self.repeats > 0) {
+            (CtxKind::EventLoop, false) => "on every call, on the event loop",
+            (CtxKind::EventLoop, true) => "in a loop on every call, on the event loop",
+            (_, false) => "on every request",
+            (_, true) => "in a loop on every request",
+        }
+    }
+}
+
+impl Project {
+    /// Every way the site is executed, one per context kind, most severe kind first, each with
+    /// the shortest chain from an entry of that kind and its frequency.
+    pub fn executions(&self, site: &Site) -> Vec<Execution> {
+        let here = FnRef {
+            module: site.module as u32,
+            func: site.func,
+        };
+        let m = &self.modules[site.module];
+        let f = &m.functions[site.func as usize];
+        let last = ChainStep {
+            path: m.path.clone(),
+            line: site.line,
+            function: f.qualname.clone(),
+        };
+        let mut out = Vec::new();
+        for kind in super::graph::KINDS {
+            let direct = kind == CtxKind::RequestLoop && site.in_recv_loop && !f.is_async;
+            let (steps, confidence) = if direct {
+                (Vec::new(), Confidence::Definite)
+            } else {
+                match self.graph.reach(here, kind) {
+                    None => continue,
+                    Some(r) if r.pred.is_none() => (Vec::new(), r.confidence),
+                    Some(r) => (self.graph.chain_to(here, kind), r.confidence),
+                }
+            };
+            let entry = steps.first().map_or((here, site.line), |s| *s);
+            let frequency = self.frequency(kind, entry, steps.len(), site);
+            let mut chain: Vec<ChainStep> = steps
+                .into_iter()
+                .map(|(fr, line)| {
+                    let fm = &self.modules[fr.module as usize];
+                    ChainStep {
+                        path: fm.path.clone(),
+                        line,
+                        function: fm.functions[fr.func as usize].qualname.clone(),
+                    }
+                })
+                .collect();
+            chain.push(last.clone());
+            out.push(Execution {
+                kind,
+                frequency,
+                chain,
+                confidence,
+                repeats: site.loop_depth,
+            });
+        }
+        // A constructor nothing in the project calls runs when the service sets itself up.
+        if out.is_empty() && f.name == "__init__" {
+            out.push(self.assumed(
+                site,
+                CtxKind::Startup,
+                Frequency::Once,
+                Confidence::Probable,
+            ));
+        }
+        out
+    }
+
+    /// The execution in which the site costs every request: the first that runs per request,
+    /// else the first that runs on every call of a coroutine no known entry reaches.
+    pub fn request_execution(&self, site: &Site) -> Option<Execution> {
+        let all = self.executions(site);
+        let pick = all
+            .iter()
+            .position(|e| e.frequency == Frequency::PerRequest)
+            .or_else(|| all.iter().position(|e| e.per_request()))?;
+        all.into_iter().nth(pick)
+    }
+
+    /// An execution that a rule knows from the framework although no entry reaches the site
+    /// (a logging override runs for every record; a constructor runs when the service sets
+    /// itself up): the site alone as its chain.
+    pub fn assumed(
+        &self,
+        site: &Site,
+        kind: CtxKind,
+        frequency: Frequency,
+        confidence: Confidence,
+    ) -> Execution {
+        let m = &self.modules[site.module];
+        Execution {
+            kind,
+            frequency,
+            chain: vec![ChainStep {
+                path: m.path.clone(),
+                line: site.line,
+                function: m.functions[site.func as usize].qualname.clone(),
+            }],
+            confidence,
+            repeats: site.loop_depth,
+        }
+    }
+
+    /// The execution on the event loop, if the site runs there (whatever its frequency).
+    pub fn loop_execution(&self, site: &Site) -> Option<Execution> {
+        self.executions(site)
+            .into_iter()
+            .find(|e| e.kind == CtxKind::EventLoop)
+    }
+
+    /// How often a site reached in `kind` from `entry` (the entry function and the line of its
+    /// call on the chain) runs; `hops` is the number of calls on the chain.
+    fn frequency(&self, kind: CtxKind, entry: (FnRef, u32), hops: usize, site: &Site) -> Frequency {
+        let (fr, line) = entry;
+        let (mi, fid) = (fr.module as usize, fr.func);
+        let m = &self.modules[mi];
+        match kind {
+            CtxKind::Startup => return Frequency::Once,
+            CtxKind::Background => return Frequency::Background,
+            _ => {}
+        }
+        if in_test(m, fid) {
+            return Frequency::Tooling;
+        }
+        // The loops around the site (or around the entry's call on the chain).
+        let (receives, in_while) = if hops == 0 {
+            (site.in_recv_loop, site.in_while)
+        } else {
+            m.calls
+                .iter()
+                .filter(|c| c.func == fid && c.line == line)
+                .fold((false, false), |(r, w), c| {
+                    (r || c.in_recv_loop, w || c.in_while)
+                })
+        };
+        // A loop that receives work runs its body once per request, wherever it is.
+        if kind == CtxKind::RequestLoop || receives {
+            return Frequency::PerRequest;
+        }
+        if self.is_handler(mi, fid) {
+            let f = &m.functions[fid as usize];
+            let routed = f
+                .decorators
+                .iter()
+                .any(|d| self.patterns.is_route_decorator(d));
+            let startup = f.name == "main" || self.patterns.is_startup_name(&f.name);
+            return if startup && !routed {
+                Frequency::Once
+            } else {
+                Frequency::PerRequest
+            };
+        }
+        // A `while` loop that receives nothing, in code that runs once, is a polling loop or a
+        // periodic job: it repeats per round. (In a coroutine that may serve requests, a `while`
+        // loop is as often pagination, streaming or a retry: it is not taken for one.)
+        if self.runs_once(mi, fid) {
+            return if in_while {
+                Frequency::Periodic
+            } else {
+                Frequency::Once
+            };
+        }
+        let coroutine = m.functions[fid as usize].is_async;
+        match kind {
+            // A coroutine that a request entry awaits (a helper of an async handler) runs per
+            // request; otherwise how often it runs is not known.
+            CtxKind::EventLoop if self.request_reaches(fr) => Frequency::PerRequest,
+            CtxKind::EventLoop => Frequency::PerCall,
+            // Work offloaded from a coroutine that no request entry reaches.
+            CtxKind::Request if coroutine => Frequency::PerCall,
+            _ => Frequency::PerRequest,
+        }
+    }
+
+    /// Whether a request entry (a handler, a receive loop) reaches `f` through calls.
+    fn request_reaches(&self, f: FnRef) -> bool {
+        let Some(reach) = self.graph.reach(f, CtxKind::Request) else {
+            return false;
+        };
+        let (entry, line, hops) = match reach.pred {
+            None => (
+                f,
+                self.modules[f.module as usize].functions[f.func as usize].line,
+                0,
+            ),
+            Some(_) => {
+                let chain = self.graph.chain_to(f, CtxKind::Request);
+                let (e, l) = chain[0];
+                (e, l, chain.len())
+            }
+        };
+        let probe = Site {
+            module: entry.module as usize,
+            func: entry.func,
+            line,
+            loop_depth: 0,
+            in_recv_loop: false,
+            in_while: false,
+        };
+        self.frequency(CtxKind::Request, (entry, line), hops, &probe) == Frequency::PerRequest
+    }
+
+    /// Whether `func` is startup code that the context kinds cannot see as such: a startup hook
+    /// by name (`setup`, `lifespan`, ...) that is not also a handler, or a function the module
+    /// body or its `__main__` block calls directly (`asyncio.run(main())`).
+    fn runs_once(&self, module: usize, func: FuncId) -> bool {
+        let m = &self.modules[module];
+        let f = &m.functions[func as usize];
+        if !matches!(f.kind, FnKind::Function | FnKind::Method) {
+            return false;
+        }
+        if self.patterns.is_startup_name(&f.name) {
+            return true;
+        }
+        if f.kind != FnKind::Function {
+            return false;
+        }
+        let qualified = |t: &str| {
+            if m.module.is_empty() {
+                t == f.qualname
+            } else {
+                t.strip_prefix(m.module.as_str())
+                    .and_then(|r| r.strip_prefix('.'))
+                    == Some(f.qualname.as_str())
+            }
+        };
+        m.calls.iter().any(|c| {
+            c.resolution == Resolution::Local
+                && matches!(
+                    m.functions[c.func as usize].kind,
+                    FnKind::Module | FnKind::Main
+                )
+                && qualified(&c.target)
+        })
+    }
+}
+
+/// Whether `func` is test code: a `test*` function or method, or a method of a `Test*` class
+/// (the pytest and unittest conventions), or nested in one.
+pub fn in_test(m: &ModuleFacts, func: FuncId) -> bool {
+    let mut cur = Some(func);
+    while let Some(id) = cur {
+        let f = &m.functions[id as usize];
+        let test_class = f
+            .class
+            .is_some_and(|c| m.classes[c as usize].name.starts_with("Test"));
+        if f.name.starts_with("test") || test_class {
+            return true;
+        }
+        cur = f.parent;
+    }
+    false
+}
