@@ -577,6 +577,7 @@ mod tests {
             files_unparsable: 0,
             lines: 10,
             diagnostics: Vec::new(),
+            failed: Vec::new(),
             services: Vec::new(),
             suppressed: None,
             baselined: None,
