@@ -167,7 +167,12 @@ pub fn render_all(report: &AuditReport) {
     ];
     for (format, color) in formats {
         let mut out = Vec::new();
-        crate::report::write(report, format, color, &mut out).expect("rendering into memory");
+        let opts = crate::report::Options {
+            color,
+            show_unreachable: color,
+            statistics: false,
+        };
+        crate::report::write(report, format, &opts, &mut out).expect("rendering into memory");
         match format {
             Format::Json | Format::Sarif | Format::LeakCandidates => {
                 serde_json::from_slice::<serde_json::Value>(&out)

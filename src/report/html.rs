@@ -225,7 +225,23 @@ fn cards(o: &Overview) -> String {
             )
         })
         .collect();
-    card(&mut out, "Hotspots", &o.hotspots.to_string(), &chips);
+    let s = &o.summary;
+    let mut chips = chips;
+    let mut others = Vec::new();
+    if s.syntax > 0 {
+        others.push(format!("{} about syntax", s.syntax));
+    }
+    if s.unreachable > 0 {
+        others.push(format!("{} in unreachable code", s.unreachable));
+    }
+    if !others.is_empty() {
+        let _ = write!(
+            chips,
+            "<div>the table also lists {} (not hotspots)</div>",
+            esc(&others.join(" and "))
+        );
+    }
+    card(&mut out, "Hotspots", &s.hotspots.to_string(), &chips);
     let (value, detail) = if o.recoverable.findings == 0 {
         (
             "none".to_owned(),
@@ -257,9 +273,17 @@ fn cards(o: &Overview) -> String {
         "Modules scanned",
         &r.files_scanned.to_string(),
         &esc(&format!(
-            "{} lines · {} did not parse",
+            "{} lines · {} did not parse{}",
             super::overview::thousands(r.lines),
-            r.files_unparsable
+            r.files_unparsable,
+            if s.files_failed > 0 {
+                format!(
+                    " · {} could not be analysed (internal error)",
+                    s.files_failed
+                )
+            } else {
+                String::new()
+            }
         )),
     );
     let (value, detail) = if o.services.is_empty() {

@@ -51,9 +51,53 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
+    invocations: [Invocation; 1],
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+    properties: RunProperties,
+}
+
+/// Whether the audit covered every file: a file whose analysis failed makes the run
+/// unsuccessful, with one error notification per such file.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Message,
+    locations: [NotificationLocation; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationLocation {
+    physical_location: ArtifactOnly,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactOnly {
+    artifact_location: ArtifactLocation,
+}
+
+/// The counts every format shows (`report::summary`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    hotspots: usize,
+    hotspots_by_severity: super::json::BySeverity,
+    syntax: usize,
+    unreachable: usize,
+    files_scanned: usize,
+    files_unparsable: usize,
+    files_failed: usize,
 }
 
 #[derive(Serialize)]
@@ -408,7 +452,29 @@ fn result<'a>(f: &'a Finding, rules: &[Descriptor]) -> SarifResult<'a> {
     }
 }
 
+fn invocation(report: &AuditReport) -> Invocation {
+    Invocation {
+        execution_successful: report.failed.is_empty(),
+        tool_execution_notifications: report
+            .failed
+            .iter()
+            .map(|path| Notification {
+                level: "error",
+                message: Message {
+                    text: "internal error while analysing this file; it was left out".to_owned(),
+                },
+                locations: [NotificationLocation {
+                    physical_location: ArtifactOnly {
+                        artifact_location: artifact(path),
+                    },
+                }],
+            })
+            .collect(),
+    }
+}
+
 pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
+    let s = super::summary::Summary::new(report);
     let rules = descriptors(report);
     let results = report.findings.iter().map(|f| result(f, &rules)).collect();
     let log = Log {
@@ -423,6 +489,7 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
                     rules,
                 },
             },
+            invocations: [invocation(report)],
             original_uri_base_ids: BTreeMap::from([(
                 SRCROOT,
                 BaseUri {
@@ -433,6 +500,15 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
             )]),
             column_kind: "unicodeCodePoints",
             results,
+            properties: RunProperties {
+                hotspots: s.hotspots,
+                hotspots_by_severity: super::json::by_severity(s.bands),
+                syntax: s.syntax,
+                unreachable: s.unreachable,
+                files_scanned: s.files_scanned,
+                files_unparsable: s.files_unparsable,
+                files_failed: s.files_failed,
+            },
         }],
     };
     serde_json::to_writer_pretty(&mut *w, &log)?;
