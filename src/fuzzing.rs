@@ -162,6 +162,7 @@ pub fn render_all(report: &AuditReport) {
         (Format::Csv, false),
         (Format::Sarif, false),
         (Format::Github, false),
+        (Format::Gitlab, false),
         (Format::Html, false),
         (Format::LeakCandidates, false),
     ];
@@ -174,7 +175,7 @@ pub fn render_all(report: &AuditReport) {
         };
         crate::report::write(report, format, &opts, &mut out).expect("rendering into memory");
         match format {
-            Format::Json | Format::Sarif | Format::LeakCandidates => {
+            Format::Json | Format::Sarif | Format::Gitlab | Format::LeakCandidates => {
                 serde_json::from_slice::<serde_json::Value>(&out)
                     .unwrap_or_else(|e| panic!("{format:?} output is not JSON: {e}"));
             }

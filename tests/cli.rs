@@ -343,3 +343,44 @@ fn a_binary_file_is_skipped_with_a_note() {
     );
     assert!(!stdout(&o).contains("blob.py"), "{}", stdout(&o));
 }
+
+/// GitHub code scanning resolves SARIF paths against the repository root: an audit of a
+/// sub-folder must name `service/app.py`, not `app.py`.
+#[test]
+fn sarif_paths_from_a_sub_folder_are_relative_to_the_repository() {
+    let dir = project(&[("service/app.py", LIVE_SLEEP), ("service/helpers/x.py", "")]);
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let sarif = |cwd: &Path, path: &str| {
+        let o = audit(cwd, &[path, "--format", "sarif", "--quiet"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        json(&o)
+    };
+    for (cwd, path) in [
+        (dir.path().to_path_buf(), "service"),
+        (dir.path().join("service"), "."),
+        (dir.path().join("service/helpers"), ".."),
+    ] {
+        let log = sarif(&cwd, path);
+        let run = &log["runs"][0];
+        let result = &run["results"][0];
+        let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(
+            location["uri"], "service/app.py",
+            "from {cwd:?} auditing {path}"
+        );
+        assert_eq!(location["uriBaseId"], "%SRCROOT%");
+        assert!(run["originalUriBaseIds"]["%SRCROOT%"].is_object());
+        assert_eq!(result["properties"]["precision"], "high");
+        let rule = &run["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize];
+        match perfaudit::report::rule_docs::page_url("PA101") {
+            Some(url) => assert_eq!(rule["helpUri"], url.as_str()),
+            None => assert!(rule.get("helpUri").is_none()),
+        }
+    }
+    // Outside a repository, paths stay relative to the audited root.
+    let bare = project(&[("service/app.py", LIVE_SLEEP)]);
+    let log = sarif(bare.path(), "service");
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
+    assert_eq!(uri, "app.py");
+}

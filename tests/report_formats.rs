@@ -753,11 +753,45 @@ fn every_format_counts_the_same_on_the_example() {
     assert_eq!(run["properties"]["syntax"], syntax);
     assert_eq!(run["properties"]["unreachable"], unreachable);
 
+    let gitlab: serde_json::Value = serde_json::from_str(&render(&report, Format::Gitlab)).unwrap();
+    assert_eq!(gitlab.as_array().unwrap().len() as u64, findings, "gitlab");
+
     let github = render(&report, Format::Github);
     let annotations = github.lines().filter(|l| l.contains(",title=PA")).count() as u64;
     assert_eq!(annotations, findings, "github");
     assert!(
         github.contains(&format!("summary::{hotspots} hotspots ({bands}) in ")),
         "github summary"
+    );
+}
+
+#[test]
+fn gitlab_code_quality_matches_its_documented_schema() {
+    let schema = read_json(&manifest_dir().join("tests/schemas/gitlab-codequality.json"));
+    for report in [fixture_report(), example_report()] {
+        let out: serde_json::Value =
+            serde_json::from_str(&render(&report, Format::Gitlab)).expect("json");
+        assert_valid(&schema, &out, "gitlab code quality");
+        let issues = out.as_array().unwrap();
+        assert_eq!(issues.len(), report.findings.len());
+        let mut fingerprints: Vec<&str> = issues
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap())
+            .collect();
+        fingerprints.sort_unstable();
+        assert!(!fingerprints.is_empty());
+    }
+    assert_invalid(
+        &schema,
+        &serde_json::json!([{"description": "d", "check_name": "c", "fingerprint": "f",
+            "severity": "high", "location": {"path": "a.py", "lines": {"begin": 1}}}]),
+        "a severity GitLab does not know",
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(&render(&fixture_report(), Format::Gitlab)).unwrap();
+    let first = &out[0];
+    assert_eq!(
+        first["location"]["path"], "tests/fixtures/projects/report_fixture/api.py",
+        "paths are relative to the repository root"
     );
 }

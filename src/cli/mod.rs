@@ -71,6 +71,8 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions annotations.
     Github,
+    /// GitLab Code Quality report (artifacts:reports:codequality).
+    Gitlab,
     /// A self-contained interactive page.
     Html,
 }
@@ -84,6 +86,7 @@ impl FormatArg {
             FormatArg::Csv => Format::Csv,
             FormatArg::Sarif => Format::Sarif,
             FormatArg::Github => Format::Github,
+            FormatArg::Gitlab => Format::Gitlab,
             FormatArg::Html => Format::Html,
         }
     }

@@ -8,11 +8,13 @@
 pub mod csv;
 pub mod files;
 pub mod github;
+pub mod gitlab;
 pub mod html;
 pub mod json;
 pub mod leaks;
 pub mod markdown;
 pub mod overview;
+pub mod rule_docs;
 pub mod sarif;
 pub mod summary;
 pub mod text;
@@ -47,6 +49,7 @@ pub fn write(
         Format::Csv => self::csv::write(report, w),
         Format::Sarif => sarif::write(report, w),
         Format::Github => github::write(report, w),
+        Format::Gitlab => gitlab::write(report, w),
         Format::Html => html::write(report, w),
         Format::LeakCandidates => leaks::write(report, w),
     }
