@@ -32,6 +32,9 @@ pub struct AuditReport {
     pub files_unparsable: usize,
     pub lines: u64,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files left out because analysing them failed with an internal error (a perfaudit bug):
+    /// their paths, sorted. Each also has its diagnostic; a run with any is not a clean run.
+    pub failed: Vec<String>,
     pub findings: Vec<Finding>,
     /// Services found (sorted by name), with their entry module path.
     pub services: Vec<ServiceInfo>,
@@ -84,6 +87,9 @@ pub fn ast_hooks<'r>(rules: &[&'r dyn Rule]) -> Vec<&'r dyn AstRule> {
     }
     hooks
 }
+
+/// How `analyze` words the diagnostic of a file whose analysis panicked (pinned by its test).
+const INTERNAL_ERROR: &str = "skipped: internal error";
 
 /// Runs a whole audit. Errors are usage errors (a bad exclude pattern, no thread pool).
 pub fn run(settings: &Settings) -> Result<AuditReport, String> {
@@ -164,6 +170,11 @@ fn audit(
             .files
             .par_iter()
             .map(|f| {
+                #[cfg(debug_assertions)]
+                if let Some(r) = fault::inject(f, settings, catalog, &patterns) {
+                    progress.tick();
+                    return r;
+                }
                 let r = match (memory, &cache) {
                     (Some(m), _) => {
                         let bytes = m.get(&f.rel).cloned().unwrap_or_default();
@@ -195,6 +206,11 @@ fn audit(
         modules.extend(r.facts);
     }
     diagnostics.sort();
+    let failed: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.message.starts_with(INTERNAL_ERROR))
+        .map(|d| d.path.clone())
+        .collect();
     let files_scanned = modules.len();
     let files_unparsable = modules.iter().filter(|m| m.syntax_error.is_some()).count();
     let lines = modules.iter().map(|m| u64::from(m.lines)).sum();
@@ -300,12 +316,56 @@ fn audit(
         files_unparsable,
         lines,
         diagnostics,
+        failed,
         findings,
         services,
         elapsed_ms: start.elapsed().as_millis() as u64,
         suppressed: settings.show_suppressed.then_some(suppressed),
         baselined,
     })
+}
+
+/// Debug builds only: `PERFAUDIT_DEBUG_PANIC_ON=<path relative to the root>` makes the
+/// analysis of that file panic, so that tests can check, through the binary, how an internal
+/// error is counted and reported.
+#[cfg(debug_assertions)]
+mod fault {
+    use super::*;
+    use crate::analyze::FileResult;
+    use crate::facts::collect::LocalContext;
+
+    struct Panics;
+
+    impl AstRule for Panics {
+        fn code(&self) -> &'static str {
+            "DEBUG"
+        }
+
+        fn check_stmt(&self, _stmt: &ruff_python_ast::Stmt, _cx: &mut LocalContext) {
+            panic!("PERFAUDIT_DEBUG_PANIC_ON");
+        }
+    }
+
+    pub(super) fn inject(
+        f: &SourcePath,
+        settings: &Settings,
+        catalog: &crate::catalog::Catalog,
+        patterns: &ContextPatterns,
+    ) -> Option<FileResult> {
+        let target = std::env::var_os("PERFAUDIT_DEBUG_PANIC_ON")?;
+        if target.to_str() != Some(f.rel.as_str()) {
+            return None;
+        }
+        let bytes = std::fs::read(&f.abs).unwrap_or_default();
+        Some(analyze_bytes(
+            f,
+            bytes,
+            settings,
+            catalog,
+            patterns,
+            &[&Panics],
+        ))
+    }
 }
 
 /// Current and peak resident memory in MiB, for `PERFAUDIT_TIMINGS` (Linux; `?` elsewhere).

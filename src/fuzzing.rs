@@ -162,14 +162,20 @@ pub fn render_all(report: &AuditReport) {
         (Format::Csv, false),
         (Format::Sarif, false),
         (Format::Github, false),
+        (Format::Gitlab, false),
         (Format::Html, false),
         (Format::LeakCandidates, false),
     ];
     for (format, color) in formats {
         let mut out = Vec::new();
-        crate::report::write(report, format, color, &mut out).expect("rendering into memory");
+        let opts = crate::report::Options {
+            color,
+            show_unreachable: color,
+            statistics: false,
+        };
+        crate::report::write(report, format, &opts, &mut out).expect("rendering into memory");
         match format {
-            Format::Json | Format::Sarif | Format::LeakCandidates => {
+            Format::Json | Format::Sarif | Format::Gitlab | Format::LeakCandidates => {
                 serde_json::from_slice::<serde_json::Value>(&out)
                     .unwrap_or_else(|e| panic!("{format:?} output is not JSON: {e}"));
             }

@@ -37,5 +37,14 @@ fn main() {
             std::process::exit(code);
         }
     };
-    std::process::exit(perfaudit::cli::run(cli));
+    // A bug that escapes the per-file guard (in linking or in a rule) ends the run with the
+    // error exit code, never with a report that looks complete.
+    let code = std::panic::catch_unwind(move || perfaudit::cli::run(cli)).unwrap_or_else(|_| {
+        eprintln!(
+            "perfaudit: error: internal error (a perfaudit bug; please report it with the \
+             message above)"
+        );
+        perfaudit::cli::EXIT_ERROR
+    });
+    std::process::exit(code);
 }

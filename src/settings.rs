@@ -20,6 +20,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (`::error file=...::message`).
     Github,
+    /// GitLab Code Quality (Code Climate issues).
+    Gitlab,
     Html,
     /// `memory_leak_candidates.json`: only written by `--output-dir`.
     LeakCandidates,

@@ -1,5 +1,6 @@
 //! Inline suppression comments: `# perfaudit: ignore[PA101]`, `# perfaudit: ignore`, and the
-//! flake8/ruff form `# noqa: PA101` (a bare `# noqa` silences everything on its line).
+//! flake8/ruff form `# noqa: PA101` (a bare `# noqa` silences everything on its line);
+//! `# perfaudit: ignore-file` (or `ignore-file[PA101]`) anywhere in a module covers all of it.
 //!
 //! Comments are found per module from the parser's tokens, so text inside strings never counts,
 //! and are stored in the module's facts (which lets the cache keep them). A comment covers its
@@ -26,6 +27,8 @@ pub enum SuppressionKind {
     Perfaudit,
     /// `# noqa[: ...]`
     Noqa,
+    /// `# perfaudit: ignore-file[...]`: the whole module.
+    File,
 }
 
 /// One suppression comment.
@@ -66,7 +69,14 @@ pub fn parse_comment(comment: &str) -> Vec<(SuppressionKind, Vec<String>)> {
             let Some(after) = strip_prefix_ci(after.trim_start(), "ignore") else {
                 continue;
             };
-            if let Some(list) = after.strip_prefix('[') {
+            if let Some(file) = strip_prefix_ci(after, "-file") {
+                if let Some(list) = file.strip_prefix('[') {
+                    let list = list.split(']').next().unwrap_or("");
+                    out.push((SuppressionKind::File, codes(list)));
+                } else if file.chars().next().is_none_or(|c| !c.is_alphanumeric()) {
+                    out.push((SuppressionKind::File, Vec::new()));
+                }
+            } else if let Some(list) = after.strip_prefix('[') {
                 let list = list.split(']').next().unwrap_or("");
                 out.push((SuppressionKind::Perfaudit, codes(list)));
             } else if after.chars().next().is_none_or(|c| !c.is_alphanumeric()) {
@@ -170,7 +180,11 @@ pub fn scan(tokens: &[Token], source: &str, line_index: &LineIndex) -> Vec<Suppr
         }
     }
     for s in &mut out {
-        s.last = starts[&s.line].max(s.line);
+        if s.kind == SuppressionKind::File {
+            (s.first, s.last) = (1, u32::MAX);
+        } else {
+            s.last = starts[&s.line].max(s.line);
+        }
     }
     out
 }
@@ -256,6 +270,12 @@ mod tests {
         assert!(kinds("# noqa: E501").is_empty());
         assert!(kinds("# noqanything").is_empty());
         assert!(kinds("# perfaudit: ignored").is_empty());
+        assert_eq!(kinds("# perfaudit: ignore-file"), vec![(File, vec![])]);
+        assert_eq!(
+            kinds("# perfaudit: ignore-file[pa101]"),
+            vec![(File, vec!["PA101".into()])]
+        );
+        assert!(kinds("# perfaudit: ignore-files").is_empty());
         assert_eq!(
             kinds("# type: ignore  # NOQA:PA103"),
             vec![(Noqa, vec!["PA103".into()])]
@@ -271,5 +291,16 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!((s[0].first, s[0].last), (1, 4));
         assert_eq!((s[1].first, s[1].last), (5, 5));
+    }
+
+    #[test]
+    fn ignore_file_covers_the_module() {
+        let src = "import time\n# perfaudit: ignore-file[PA101]\nx = 1\n";
+        let parsed = ruff_python_parser::parse_module(src).unwrap();
+        let index = LineIndex::from_source_text(src);
+        let s = scan(parsed.tokens(), src, &index);
+        assert_eq!((s[0].first, s[0].last), (1, u32::MAX));
+        assert_eq!(s[0].covers(400, "PA101"), Some(0));
+        assert_eq!(s[0].covers(400, "PA102"), None);
     }
 }

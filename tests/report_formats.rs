@@ -171,7 +171,7 @@ fn example_report() -> AuditReport {
 
 fn render(report: &AuditReport, format: Format) -> String {
     let mut out = Vec::new();
-    report::write(report, format, false, &mut out).expect("render");
+    report::write(report, format, &report::Options::default(), &mut out).expect("render");
     String::from_utf8(out).expect("utf-8")
 }
 
@@ -329,7 +329,8 @@ fn github_snapshot_and_escaping() {
         assert!(
             line.starts_with("::error file=")
                 || line.starts_with("::warning file=")
-                || line.starts_with("::notice file="),
+                || line.starts_with("::notice file=")
+                || line.starts_with("::notice title=perfaudit summary::"),
             "{line}"
         );
     }
@@ -346,7 +347,11 @@ fn github_snapshot_and_escaping() {
         ..finding("PA204", "unbounded-cache", 14, "remember")
     }];
     let out = render(&report, Format::Github);
-    assert_eq!(out.lines().count(), 1, "one command per finding: {out}");
+    assert_eq!(
+        out.lines().count(),
+        2,
+        "one command per finding, then the summary: {out}"
+    );
     assert!(out.contains("report_fixture/a%2Cb%3Ac.py,line=14"), "{out}");
     assert!(out.contains("::100%25 of%0D%0Arequests%0A"), "{out}");
 }
@@ -567,7 +572,11 @@ fn output_dir_writes_the_whole_audit() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(run.stdout.is_empty(), "--output-dir alone writes no stream");
+    let summary = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        summary.starts_with("Found ") && !summary.contains(" | "),
+        "--output-dir alone prints the summary, no stream: {summary}"
+    );
     let stderr = String::from_utf8_lossy(&run.stderr);
     let files = [
         "report.md",
@@ -661,4 +670,128 @@ fn every_format_is_deterministic() {
         a.elapsed_ms += 12345;
         assert_eq!(render(&a, format), render(&b, format), "{format:?}");
     }
+}
+
+/// Item by item, every format of one audit of the example says the same numbers: how many
+/// hotspots per band, how many findings in all, and what is not a hotspot.
+#[test]
+fn every_format_counts_the_same_on_the_example() {
+    let report = example_report();
+    let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json)).unwrap();
+    let s = &json["summary"];
+    let band = |b: &str| s["hotspots"][b].as_u64().unwrap();
+    let bands = format!(
+        "{} critical, {} high, {} medium, {} low, {} info",
+        band("critical"),
+        band("high"),
+        band("medium"),
+        band("low"),
+        band("info")
+    );
+    let hotspots: u64 = ["critical", "high", "medium", "low", "info"]
+        .iter()
+        .map(|b| band(b))
+        .sum();
+    let findings = s["findings"].as_u64().unwrap();
+    let (syntax, unreachable) = (
+        s["syntax"].as_u64().unwrap(),
+        s["unreachable"].as_u64().unwrap(),
+    );
+    assert_eq!(findings, hotspots + syntax + unreachable);
+    assert!(syntax > 0, "the example has a file that does not parse");
+
+    let text = render(&report, Format::Text);
+    assert!(
+        text.contains(&format!("Found {hotspots} hotspots ({bands}) in ")),
+        "{}",
+        text.lines().rev().take(3).collect::<Vec<_>>().join("\n")
+    );
+    let listed = text
+        .lines()
+        .filter(|l| l.contains(": PA") && l.contains(" ["))
+        .count() as u64;
+    assert_eq!(
+        listed,
+        hotspots + syntax,
+        "the text lists the reachable findings"
+    );
+
+    let md = render(&report, Format::Markdown);
+    assert!(
+        md.contains(&format!("- **Hotspots:** {hotspots} ({bands}).")),
+        "markdown"
+    );
+
+    let html = render(&report, Format::Html);
+    assert!(
+        html.contains(&format!(
+            "<div class=\"card-title\">Hotspots</div><div class=\"card-value\">{hotspots}</div>"
+        )),
+        "html card"
+    );
+    assert!(html.contains(&format!("the table also lists {syntax} about syntax")));
+    let table_rows = html.matches("\"code\":\"PA").count() as u64;
+    assert_eq!(table_rows, findings, "the HTML table holds every finding");
+
+    let csv = render(&report, Format::Csv);
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (reach, code) = (col("reachable"), col("code"));
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(records.len() as u64, findings);
+    let csv_hotspots = records
+        .iter()
+        .filter(|r| &r[reach] == "true" && !r[code].starts_with("PA0"))
+        .count() as u64;
+    assert_eq!(csv_hotspots, hotspots, "csv");
+
+    let sarif: serde_json::Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["results"].as_array().unwrap().len() as u64, findings);
+    assert_eq!(run["properties"]["hotspots"], hotspots);
+    assert_eq!(run["properties"]["syntax"], syntax);
+    assert_eq!(run["properties"]["unreachable"], unreachable);
+
+    let gitlab: serde_json::Value = serde_json::from_str(&render(&report, Format::Gitlab)).unwrap();
+    assert_eq!(gitlab.as_array().unwrap().len() as u64, findings, "gitlab");
+
+    let github = render(&report, Format::Github);
+    let annotations = github.lines().filter(|l| l.contains(",title=PA")).count() as u64;
+    assert_eq!(annotations, findings, "github");
+    assert!(
+        github.contains(&format!("summary::{hotspots} hotspots ({bands}) in ")),
+        "github summary"
+    );
+}
+
+#[test]
+fn gitlab_code_quality_matches_its_documented_schema() {
+    let schema = read_json(&manifest_dir().join("tests/schemas/gitlab-codequality.json"));
+    for report in [fixture_report(), example_report()] {
+        let out: serde_json::Value =
+            serde_json::from_str(&render(&report, Format::Gitlab)).expect("json");
+        assert_valid(&schema, &out, "gitlab code quality");
+        let issues = out.as_array().unwrap();
+        assert_eq!(issues.len(), report.findings.len());
+        let mut fingerprints: Vec<&str> = issues
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap())
+            .collect();
+        fingerprints.sort_unstable();
+        assert!(!fingerprints.is_empty());
+    }
+    assert_invalid(
+        &schema,
+        &serde_json::json!([{"description": "d", "check_name": "c", "fingerprint": "f",
+            "severity": "high", "location": {"path": "a.py", "lines": {"begin": 1}}}]),
+        "a severity GitLab does not know",
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(&render(&fixture_report(), Format::Gitlab)).unwrap();
+    let first = &out[0];
+    assert_eq!(
+        first["location"]["path"], "tests/fixtures/projects/report_fixture/api.py",
+        "paths are relative to the repository root"
+    );
 }

@@ -1,7 +1,7 @@
 //! The command line: clap definitions, turning flags into `Settings`, and the three commands.
 //! Returns the process exit code; `main` does nothing else.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -11,16 +11,28 @@ use crate::finding::Severity;
 use crate::rules::{RULES, find_rule};
 use crate::settings::{Format, Settings, parse_target_version};
 
-/// Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, configuration or I/O error.
+/// Exit codes: the table in `EXIT_CODES` (and the README) says what each means.
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
+
+/// The exit-code table, shown at the end of `--help` and kept word for word in the README.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing at or above --fail-on (or --exit-zero was given)
+  1  a finding at or above --fail-on (default: high) in code that an entry point reaches
+  2  an error: a path that does not exist, a bad configuration file or flag, an output that
+     cannot be written, or an internal error (a file whose analysis failed, unless
+     --keep-going is given)
+Findings in code that no entry point reaches and findings that the baseline records never
+make the exit code 1.";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "perfaudit",
     version,
-    about = "Static performance audit of Python services and multi-agent systems"
+    about = "Static performance audit of Python services and multi-agent systems",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,6 +42,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Audit Python code for performance hotspots.
+    #[command(after_help = EXIT_CODES)]
     Audit(Box<AuditArgs>),
     /// List every rule: code, name, category, default severity, summary.
     Rules {
@@ -58,6 +71,8 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions annotations.
     Github,
+    /// GitLab Code Quality report (artifacts:reports:codequality).
+    Gitlab,
     /// A self-contained interactive page.
     Html,
 }
@@ -71,9 +86,19 @@ impl FormatArg {
             FormatArg::Csv => Format::Csv,
             FormatArg::Sarif => Format::Sarif,
             FormatArg::Github => Format::Github,
+            FormatArg::Gitlab => Format::Gitlab,
             FormatArg::Html => Format::Html,
         }
     }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorArg {
+    /// Colour on a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it).
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -154,6 +179,22 @@ pub struct AuditArgs {
     /// Neither read nor write the per-module cache in `.perfaudit_cache/`.
     #[arg(long)]
     pub no_cache: bool,
+    /// Colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Also list the findings in code that no entry point reaches (they never fail a run).
+    #[arg(long)]
+    pub show_unreachable: bool,
+    /// Print how many findings each rule has instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Exit 0 even when hotspots reach --fail-on (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// When a file cannot be analysed (an internal error), report it and exit as if it were
+    /// not there, instead of exiting 2.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 impl AuditArgs {
@@ -268,23 +309,57 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+fn error(message: impl std::fmt::Display) -> i32 {
+    eprintln!("perfaudit: error: {message}");
+    EXIT_ERROR
+}
+
+/// Whether the text output is coloured: `--color`, else `NO_COLOR`/`CLICOLOR_FORCE` and
+/// whether stdout is a terminal, as `anstream` decides for every tool that uses it.
+fn color_choice(arg: ColorArg) -> anstream::ColorChoice {
+    match arg {
+        ColorArg::Always => anstream::ColorChoice::Always,
+        ColorArg::Never => anstream::ColorChoice::Never,
+        ColorArg::Auto => anstream::AutoStream::choice(&std::io::stdout()),
+    }
+}
+
 fn audit(args: &AuditArgs) -> i32 {
     let settings = match args.settings() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("perfaudit: error: {e}");
-            return EXIT_ERROR;
-        }
+        Err(e) => return error(e),
     };
+    // A path that is not there is a mistake in the command, not an empty project.
+    for p in &settings.paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            return error(format!("{}: no such file or directory", p.display()));
+        }
+    }
     let report = match crate::audit::run(&settings) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("perfaudit: error: {e}");
-            return EXIT_ERROR;
-        }
+        Err(e) => return error(e),
     };
-    // With --output-dir alone the directory is the output; a stream is written when asked for.
-    let stream = settings.output_dir.is_none() || args.format.is_some() || args.output.is_some();
+    let failed: std::collections::HashSet<&str> =
+        report.failed.iter().map(String::as_str).collect();
+    for d in &report.diagnostics {
+        let path = crate::report::text::escape(&d.path);
+        let message = crate::report::text::escape(&d.message);
+        if failed.contains(d.path.as_str()) {
+            eprintln!("{path}: error: {message}");
+        } else if !settings.quiet {
+            eprintln!("{path}: note: {message}");
+        }
+    }
+    let colored = color_choice(args.color) != anstream::ColorChoice::Never;
+    let opts = crate::report::Options {
+        color: colored && settings.format == Format::Text && settings.output.is_none(),
+        show_unreachable: args.show_unreachable,
+        statistics: args.statistics,
+    };
+    // With --output-dir or --write-baseline alone, the files are the output and stdout gets
+    // the summary; a stream is written when asked for.
+    let explicit = args.format.is_some() || args.output.is_some();
+    let stream = explicit || (settings.output_dir.is_none() && args.write_baseline.is_none());
     if let Some(dir) = &settings.output_dir {
         match crate::report::files::write_dir(&report, dir) {
             Ok(paths) if !settings.quiet => {
@@ -293,33 +368,29 @@ fn audit(args: &AuditArgs) -> i32 {
                 }
             }
             Ok(_) => {}
-            Err(e) => {
-                eprintln!("perfaudit: error: {e}");
-                return EXIT_ERROR;
-            }
+            Err(e) => return error(e),
         }
     }
     let written = match &settings.output {
         _ if !stream => Ok(()),
         Some(path) => crate::report::files::write_atomic(path, |w| {
-            crate::report::write(&report, settings.format, false, w)
+            crate::report::write(&report, settings.format, &opts, w)
         })
         .map_err(|e| format!("cannot write {}: {e}", path.display())),
-        None => {
-            let stdout = std::io::stdout();
-            let color = settings.format == Format::Text && stdout.is_terminal();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            match crate::report::write(&report, settings.format, color, &mut w)
-                .and_then(|()| w.flush())
-            {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.map_err(|e| format!("cannot write output: {e}")),
-            }
-        }
+        None => to_stdout(opts.color, |w| {
+            crate::report::write(&report, settings.format, &opts, w)
+        }),
     };
     if let Err(e) = written {
-        eprintln!("perfaudit: error: {e}");
-        return EXIT_ERROR;
+        return error(e);
+    }
+    if !stream && args.write_baseline.is_none() {
+        let summary = to_stdout(opts.color, |w| {
+            crate::report::text::write_summary_only(&report, &opts, w)
+        });
+        if let Err(e) = summary {
+            return error(e);
+        }
     }
     if let Some(path) = &args.write_baseline {
         // Everything known today, including what an older baseline already held.
@@ -331,21 +402,60 @@ fn audit(args: &AuditArgs) -> i32 {
             .collect();
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         if let Err(e) = crate::baseline::write(path, &all) {
-            eprintln!("perfaudit: error: {e}");
-            return EXIT_ERROR;
+            return error(e);
         }
         if !settings.quiet {
-            eprintln!(
-                "perfaudit: recorded {} findings in {}",
-                all.len(),
-                path.display()
-            );
+            println!("Recorded {} findings in {}.", all.len(), path.display());
         }
-        return EXIT_CLEAN;
+        return exit_for_errors(&report, args).unwrap_or(EXIT_CLEAN);
+    }
+    if let Some(code) = exit_for_errors(&report, args) {
+        return code;
     }
     match (settings.fail_on, report.worst()) {
+        _ if args.exit_zero => EXIT_CLEAN,
         (Some(threshold), Some(worst)) if worst >= threshold => EXIT_FINDINGS,
         _ => EXIT_CLEAN,
+    }
+}
+
+/// Exit 2 when a file could not be analysed, unless `--keep-going` accepts an incomplete
+/// audit. The files are named on stderr above, and every format counts them.
+fn exit_for_errors(report: &crate::audit::AuditReport, args: &AuditArgs) -> Option<i32> {
+    if report.failed.is_empty() || args.keep_going {
+        return None;
+    }
+    eprintln!(
+        "perfaudit: error: {} could not be analysed (a perfaudit bug; please report it with \
+         the file); --keep-going accepts an incomplete audit",
+        match report.failed.len() {
+            1 => "1 file".to_owned(),
+            n => format!("{n} files"),
+        }
+    );
+    Some(EXIT_ERROR)
+}
+
+/// Writes to stdout; coloured output goes through `anstream` (which turns colours into console
+/// calls on old Windows consoles), anything else is written as it is. A closed pipe (`| head`)
+/// is not an error.
+fn to_stdout(
+    color: bool,
+    emit: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let stdout = std::io::stdout().lock();
+    let raw: Box<dyn Write> = if color {
+        Box::new(anstream::AutoStream::new(
+            stdout,
+            anstream::ColorChoice::Always,
+        ))
+    } else {
+        Box::new(stdout)
+    };
+    let mut w = std::io::BufWriter::new(raw);
+    match emit(&mut w).and_then(|()| w.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| format!("cannot write output: {e}")),
     }
 }
 

@@ -97,8 +97,10 @@ pub fn write_dir(report: &AuditReport, dir: &Path) -> Result<Vec<PathBuf>, Strin
     let mut written = Vec::with_capacity(ARTEFACTS.len());
     for a in ARTEFACTS {
         let path = dir.join(a.file);
-        write_atomic(&path, |w| super::write(report, a.format, false, w))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_atomic(&path, |w| {
+            super::write(report, a.format, &super::Options::default(), w)
+        })
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         written.push(path);
     }
     Ok(written)

@@ -27,10 +27,14 @@ pub fn command(severity: Severity, reachable: bool) -> &'static str {
     }
 }
 
+/// Escapes a value for a workflow command; other control characters from audited files are
+/// written as `\u{..}`, as in the text output, so that the job log shows them inert.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    super::text::escape(&s).into_owned()
 }
 
 pub fn escape_property(s: &str) -> String {
@@ -100,14 +104,40 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
         } else {
             format!("{prefix}{}", d.path)
         };
+        let level = if report.failed.contains(&d.path) {
+            "error"
+        } else {
+            "warning"
+        };
         writeln!(
             w,
-            "::warning file={},title=perfaudit::{}",
+            "::{level} file={},title=perfaudit::{}",
             escape_property(&path),
             escape_data(&d.message)
         )?;
     }
-    Ok(())
+    let s = super::summary::Summary::new(report);
+    let mut text = format!(
+        "{} hotspot{} ({}) in {} files",
+        s.hotspots,
+        if s.hotspots == 1 { "" } else { "s" },
+        s.bands_text(),
+        s.files_scanned
+    );
+    if s.syntax > 0 {
+        text.push_str(&format!("; {} about syntax", s.syntax));
+    }
+    if s.unreachable > 0 {
+        text.push_str(&format!("; {} in unreachable code", s.unreachable));
+    }
+    if s.files_failed > 0 {
+        text.push_str(&format!("; {} files could not be analysed", s.files_failed));
+    }
+    writeln!(
+        w,
+        "::notice title=perfaudit summary::{}",
+        escape_data(&text)
+    )
 }
 
 #[cfg(test)]

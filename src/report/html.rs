@@ -123,6 +123,9 @@ struct Row<'a> {
 struct Data<'a> {
     bands: [&'static str; 5],
     findings: Vec<Row<'a>>,
+    /// Each rule's page (`docs/rules/`), when the build knows where the repository lives.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    docs: std::collections::BTreeMap<&'static str, String>,
 }
 
 fn confidence(f: &Finding) -> &'static str {
@@ -194,9 +197,16 @@ fn data<'a>(o: &Overview<'a>) -> Data<'a> {
             }
         })
         .collect();
+    let docs = o
+        .report
+        .findings
+        .iter()
+        .filter_map(|f| Some((f.code, super::rule_docs::page_url(f.code)?)))
+        .collect();
     Data {
         bands: Severity::ALL.map(Severity::as_str),
         findings,
+        docs,
     }
 }
 
@@ -225,7 +235,23 @@ fn cards(o: &Overview) -> String {
             )
         })
         .collect();
-    card(&mut out, "Hotspots", &o.hotspots.to_string(), &chips);
+    let s = &o.summary;
+    let mut chips = chips;
+    let mut others = Vec::new();
+    if s.syntax > 0 {
+        others.push(format!("{} about syntax", s.syntax));
+    }
+    if s.unreachable > 0 {
+        others.push(format!("{} in unreachable code", s.unreachable));
+    }
+    if !others.is_empty() {
+        let _ = write!(
+            chips,
+            "<div>the table also lists {} (not hotspots)</div>",
+            esc(&others.join(" and "))
+        );
+    }
+    card(&mut out, "Hotspots", &s.hotspots.to_string(), &chips);
     let (value, detail) = if o.recoverable.findings == 0 {
         (
             "none".to_owned(),
@@ -257,9 +283,17 @@ fn cards(o: &Overview) -> String {
         "Modules scanned",
         &r.files_scanned.to_string(),
         &esc(&format!(
-            "{} lines · {} did not parse",
+            "{} lines · {} did not parse{}",
             super::overview::thousands(r.lines),
-            r.files_unparsable
+            r.files_unparsable,
+            if s.files_failed > 0 {
+                format!(
+                    " · {} could not be analysed (internal error)",
+                    s.files_failed
+                )
+            } else {
+                String::new()
+            }
         )),
     );
     let (value, detail) = if o.services.is_empty() {
@@ -620,305 +654,11 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
     w.write_all(page.as_bytes())
 }
 
-const STYLE: &str = r#"
-:root{--fg:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;--accent:#1d4ed8}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-header{padding:20px 32px 8px}
-h1{font-size:22px;margin:0 0 4px}
-h2{font-size:17px;margin:24px 0 10px}
-main{padding:0 32px 32px}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
-.muted{color:var(--muted)}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px;margin:12px 0}
-.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
-.card-title{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.card-value{font-size:24px;font-weight:600;margin:4px 0}
-.card-detail{color:var(--muted);font-size:12.5px}
-.chip,.badge{display:inline-block;border-radius:10px;padding:0 7px;margin:2px 3px 0 0;font-size:12px;color:#fff;white-space:nowrap}
-.band-critical{background:#b91c1c}.band-high{background:#ea580c}.band-medium{background:#ca8a04}.band-low{background:#0e7490}.band-info{background:#64748b}
-.charts{display:flex;flex-wrap:wrap;gap:12px}
-figure{flex:1 1 560px;margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;max-width:100%;overflow-x:auto}
-figcaption{font-weight:600;margin-bottom:4px}
-svg text{font:12px system-ui,sans-serif;fill:var(--fg)}
-svg text.legend,svg text.tick,svg text.muted{fill:var(--muted);font-size:11px}
-svg .grid{stroke:var(--line)}
-.actions{padding-left:22px}.actions li{margin-bottom:8px}
-.filters{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin-bottom:8px}
-.filters select,.filters input{font:inherit;padding:3px 6px;border:1px solid #cbd5e1;border-radius:5px;background:#fff}
-.filters input{width:240px}
-table{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line)}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{position:sticky;top:0;background:#f1f5f9;cursor:pointer;user-select:none;white-space:nowrap}
-th.sorted-asc::after{content:" \25B2";font-size:10px}th.sorted-desc::after{content:" \25BC";font-size:10px}
-.num{text-align:right}
-tr.finding{cursor:pointer}tr.finding:hover{background:#f8fafc}tr.finding:focus{outline:2px solid #93c5fd;outline-offset:-2px}
-tr.finding.unreachable{opacity:.6}
-td.loc,td.fn{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;white-space:nowrap}
-td.cost{white-space:nowrap}
-td.rule{white-space:nowrap}td.rule small{display:block;color:var(--muted)}
-td.msg{min-width:320px}
-.table-wrap{overflow-x:auto}
-.caret{display:inline-block;width:1em;color:var(--muted);transition:transform .1s}
-tr.open .caret{transform:rotate(90deg)}
-td code,li code,dd code,p code{background:#eef2f7;border-radius:3px;padding:0 3px}
-tr.detail td{background:#f8fafc}
-.excerpt{background:#0f172a;color:#e2e8f0;border-radius:6px;padding:8px 0;overflow-x:auto;margin:6px 0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
-.excerpt div{white-space:pre;padding:0 10px}.excerpt .hl{background:#7f1d1d}
-.excerpt .ln{display:inline-block;width:4em;color:#94a3b8;text-align:right;margin-right:12px;user-select:none}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:6px 0}
-dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
-ol.chain{margin:0;padding-left:18px}
-.tag{font-size:11px;border:1px solid #cbd5e1;border-radius:4px;padding:0 4px;margin-left:4px;color:var(--muted)}
-"#;
+/// The page's style sheet and script, kept as their own files so that they read (and diff) as
+/// CSS and JavaScript.
+const STYLE: &str = include_str!("html.css");
 
-const SCRIPT: &str = r#"
-(function () {
-  'use strict';
-  var errors = [];
-  window.onerror = function (msg, src, line, col) { errors.push(String(msg) + ' at ' + line + ':' + col); };
-  var DATA = JSON.parse(document.getElementById('perfaudit-data').textContent);
-  var BANDS = DATA.bands;
-  var CONFIDENCE = ['definite', 'probable', 'possible'];
-  var table = document.getElementById('findings-table');
-  var tbody = table.tBodies[0];
-  var controls = {
-    band: document.getElementById('f-band'),
-    rule: document.getElementById('f-rule'),
-    service: document.getElementById('f-service'),
-    text: document.getElementById('f-text')
-  };
-  var state = { key: 'rank', dir: 1 };
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-  // Rule text marks code with backticks: show those spans as <code>, all as text nodes.
-  function rich(parent, text) {
-    var parts = String(text).split('`');
-    if (parts.length % 2 === 0) { parent.appendChild(document.createTextNode(text)); return parent; }
-    parts.forEach(function (p, i) {
-      if (i % 2 === 1) parent.appendChild(el('code', null, p));
-      else if (p) parent.appendChild(document.createTextNode(p));
-    });
-    return parent;
-  }
-  function option(select, value, label) {
-    var o = el('option', null, label);
-    o.value = value;
-    select.appendChild(o);
-  }
-  function unique(values) {
-    var seen = {}, out = [];
-    values.forEach(function (v) { if (!Object.prototype.hasOwnProperty.call(seen, v)) { seen[v] = 1; out.push(v); } });
-    return out.sort();
-  }
-
-  BANDS.forEach(function (b) {
-    var n = DATA.findings.filter(function (f) { return f.severity === b; }).length;
-    option(controls.band, b, b + ' (' + n + ')');
-  });
-  unique(DATA.findings.map(function (f) { return f.code + ' ' + f.rule; })).forEach(function (r) {
-    option(controls.rule, r.split(' ')[0], r);
-  });
-  unique([].concat.apply([], DATA.findings.map(function (f) { return f.services; }))).forEach(function (s) {
-    option(controls.service, s, s);
-  });
-
-  function detail(f) {
-    var tr = el('tr', 'detail');
-    tr.hidden = true;
-    var td = el('td');
-    td.colSpan = 9;
-    if (f.excerpt) {
-      var pre = el('div', 'excerpt');
-      f.excerpt.lines.forEach(function (text, i) {
-        var n = f.excerpt.start + i;
-        var line = el('div', n === f.line ? 'hl' : null);
-        line.appendChild(el('span', 'ln', n));
-        line.appendChild(document.createTextNode(text));
-        pre.appendChild(line);
-      });
-      td.appendChild(pre);
-    }
-    var dl = el('dl', 'facts');
-    function fact(name, node) {
-      dl.appendChild(el('dt', null, name));
-      var dd = el('dd');
-      if (typeof node === 'string') rich(dd, node); else dd.appendChild(node);
-      dl.appendChild(dd);
-    }
-    if (f.chain.length > 0) {
-      var ol = el('ol', 'chain');
-      f.chain.forEach(function (s) { ol.appendChild(el('li', null, s.function + ' — ' + s.path + ':' + s.line)); });
-      fact('Chain', ol);
-    }
-    fact('Context', f.context);
-    if (f.basis) fact('Cost basis', f.cost + ': ' + f.basis);
-    if (f.memory_mb !== null && f.memory_mb !== undefined) fact('Memory', f.memory_mb + ' MB');
-    fact('Fix', f.help);
-    fact('Category', f.category);
-    fact('Fingerprint', f.fingerprint);
-    td.appendChild(dl);
-    tr.appendChild(td);
-    return tr;
-  }
-
-  var byRow = new Map();
-  var rows = DATA.findings.map(function (f) {
-    var tr = el('tr', 'finding' + (f.reachable ? '' : ' unreachable'));
-    tr.tabIndex = 0;
-    var rank = el('td', 'num');
-    rank.appendChild(el('span', 'caret', '\u25B8'));
-    rank.appendChild(document.createTextNode(f.rank));
-    tr.appendChild(rank);
-    tr.id = 'finding-' + f.rank;
-    var band = el('td');
-    band.appendChild(el('span', 'badge band-' + f.severity, f.severity));
-    tr.appendChild(band);
-    var rule = el('td', 'rule', f.code);
-    rule.appendChild(el('small', null, f.rule));
-    tr.appendChild(rule);
-    tr.appendChild(el('td', null, f.services.join(', ')));
-    tr.appendChild(el('td', 'loc', f.path + ':' + f.line));
-    tr.appendChild(el('td', 'fn', f.function));
-    tr.appendChild(el('td', 'num cost', f.cost));
-    tr.appendChild(el('td', null, f.confidence));
-    var msg = rich(el('td', 'msg'), f.message);
-    if (!f.reachable) msg.appendChild(el('span', 'tag', 'unreachable'));
-    tr.appendChild(msg);
-    var haystack = [f.code, f.rule, f.path + ':' + f.line, f.function, f.message, f.help, f.context,
-      f.services.join(' '), f.chain_short].join('\n').toLowerCase();
-    var r = { f: f, tr: tr, detail: null, haystack: haystack };
-    // Detail rows are built on first open: a large audit would otherwise build thousands.
-    function toggle() {
-      if (!r.detail) {
-        r.detail = detail(f);
-        tr.parentNode.insertBefore(r.detail, tr.nextSibling);
-      }
-      r.detail.hidden = !r.detail.hidden;
-      tr.classList.toggle('open', !r.detail.hidden);
-    }
-    tr.addEventListener('click', toggle);
-    tr.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
-    byRow.set(tr, r);
-    return r;
-  });
-
-  function sortValue(r, key) {
-    var f = r.f;
-    switch (key) {
-      case 'severity': return BANDS.indexOf(f.severity);
-      case 'cost': return -f.typical_ms;
-      case 'confidence': return CONFIDENCE.indexOf(f.confidence);
-      case 'services': return f.services.join(', ');
-      case 'path': return f.path + '\u0000' + ('000000000' + f.line).slice(-9);
-      case 'code': return f.code;
-      default: return f[key];
-    }
-  }
-  function compare(a, b) {
-    var x = sortValue(a, state.key), y = sortValue(b, state.key);
-    var c = x < y ? -1 : x > y ? 1 : 0;
-    return c * state.dir || a.f.rank - b.f.rank;
-  }
-  function render() {
-    var frag = document.createDocumentFragment();
-    rows.slice().sort(compare).forEach(function (r) {
-      frag.appendChild(r.tr);
-      if (r.detail) frag.appendChild(r.detail);
-    });
-    tbody.appendChild(frag);
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
-      th.classList.remove('sorted-asc', 'sorted-desc');
-      if (th.getAttribute('data-key') === state.key) th.classList.add(state.dir > 0 ? 'sorted-asc' : 'sorted-desc');
-    });
-  }
-  function applyFilters() {
-    var band = controls.band.value, rule = controls.rule.value, service = controls.service.value;
-    var text = controls.text.value.trim().toLowerCase();
-    var shown = 0;
-    rows.forEach(function (r) {
-      var ok = (!band || r.f.severity === band) && (!rule || r.f.code === rule) &&
-        (!service || r.f.services.indexOf(service) >= 0) && (!text || r.haystack.indexOf(text) >= 0);
-      r.tr.hidden = !ok;
-      if (!ok && r.detail) { r.detail.hidden = true; r.tr.classList.remove('open'); }
-      if (ok) shown++;
-    });
-    document.getElementById('f-count').textContent = 'Showing ' + shown + ' of ' + rows.length + ' findings';
-    return shown;
-  }
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
-    th.addEventListener('click', function () {
-      var key = th.getAttribute('data-key');
-      state.dir = state.key === key ? -state.dir : 1;
-      state.key = key;
-      render();
-    });
-  });
-  ['band', 'rule', 'service'].forEach(function (k) { controls[k].addEventListener('change', applyFilters); });
-  controls.text.addEventListener('input', applyFilters);
-  render();
-  applyFilters();
-
-  function selftest() {
-    var out = { expected_rows: DATA.findings.length };
-    try {
-      var visible = function () { return tbody.querySelectorAll('tr.finding:not([hidden])').length; };
-      out.rows = visible();
-      var present = BANDS.filter(function (b) { return DATA.findings.some(function (f) { return f.severity === b; }); });
-      out.band = present.length ? present[0] : BANDS[0];
-      controls.band.value = out.band;
-      controls.band.dispatchEvent(new Event('change'));
-      out.band_rows = visible();
-      out.band_expected = DATA.findings.filter(function (f) { return f.severity === out.band; }).length;
-      controls.band.value = '';
-      controls.band.dispatchEvent(new Event('change'));
-      out.rows_after_reset = visible();
-      controls.text.value = 'no finding mentions this \u2603';
-      controls.text.dispatchEvent(new Event('input'));
-      out.text_rows = visible();
-      controls.text.value = '';
-      controls.text.dispatchEvent(new Event('input'));
-      table.querySelector('th[data-key="cost"]').click();
-      var costs = Array.prototype.map.call(tbody.querySelectorAll('tr.finding'), function (tr) {
-        return byRow.get(tr).f.typical_ms;
-      });
-      out.sorted_by_cost = costs.every(function (c, i) { return i === 0 || costs[i - 1] >= c; });
-      table.querySelector('th[data-key="rank"]').click();
-      var first = tbody.querySelector('tr.finding');
-      if (first) {
-        first.click();
-        out.detail_opens = !first.nextSibling.hidden;
-        out.excerpt_lines = first.nextSibling.querySelectorAll('.excerpt div').length;
-        first.click();
-      }
-      out.scripts = document.scripts.length;
-    } catch (e) {
-      errors.push(String(e && e.stack || e));
-    }
-    out.errors = errors;
-    out.elapsed_ms = Math.round(performance.now());
-    out.ok = errors.length === 0 && out.rows === out.expected_rows && out.band_rows === out.band_expected &&
-      out.rows_after_reset === out.expected_rows && out.text_rows === 0 && out.sorted_by_cost === true &&
-      out.scripts === 2 && (out.expected_rows === 0 || out.detail_opens === true);
-    var pre = document.getElementById('selftest');
-    pre.textContent = JSON.stringify(out);
-    pre.hidden = false;
-  }
-  if (location.hash === '#selftest') selftest();
-  // `#finding-N` opens finding N (its rank) and scrolls to it: a link to one finding.
-  var linked = /^#finding-(\d+)$/.exec(location.hash);
-  if (linked) {
-    rows.forEach(function (r) {
-      if (r.f.rank === Number(linked[1])) { r.tr.click(); r.tr.scrollIntoView(); }
-    });
-  }
-})();
-"#;
+const SCRIPT: &str = include_str!("html.js");
 
 #[cfg(test)]
 mod tests {

@@ -30,7 +30,7 @@ impl Tool {
 }
 
 #[derive(Serialize)]
-struct BySeverity {
+pub(crate) struct BySeverity {
     critical: usize,
     high: usize,
     medium: usize,
@@ -49,11 +49,13 @@ struct Range {
 struct Summary<'a> {
     files_scanned: usize,
     files_unparsable: usize,
+    files_failed: usize,
     lines: u64,
     findings: usize,
     by_severity: BySeverity,
     /// Reachable, non-syntax findings per band.
     hotspots: BySeverity,
+    syntax: usize,
     unreachable: usize,
     services: Vec<&'a str>,
     recoverable_latency: Range,
@@ -84,7 +86,7 @@ struct Output<'a> {
     baselined: Option<usize>,
 }
 
-fn by_severity(counts: [usize; 5]) -> BySeverity {
+pub(crate) fn by_severity(counts: [usize; 5]) -> BySeverity {
     let [critical, high, medium, low, info] = counts;
     BySeverity {
         critical,
@@ -108,18 +110,20 @@ fn json_findings(findings: &[Finding]) -> Vec<JsonFinding<'_>> {
 
 pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
     let overview = Overview::new(report);
-    let all = crate::finding::Severity::ALL.map(|s| report.count(s));
+    let s = &overview.summary;
     let out = Output {
         schema_version: SCHEMA_VERSION,
         tool: Tool::PERFAUDIT,
         summary: Summary {
-            files_scanned: report.files_scanned,
-            files_unparsable: report.files_unparsable,
-            lines: report.lines,
-            findings: report.findings.len(),
-            by_severity: by_severity(all),
-            hotspots: by_severity(overview.bands),
-            unreachable: report.findings.iter().filter(|f| !f.reachable).count(),
+            files_scanned: s.files_scanned,
+            files_unparsable: s.files_unparsable,
+            files_failed: s.files_failed,
+            lines: s.lines,
+            findings: s.findings,
+            by_severity: by_severity(s.by_severity),
+            hotspots: by_severity(s.bands),
+            syntax: s.syntax,
+            unreachable: s.unreachable,
             services: overview.services.clone(),
             recoverable_latency: Range {
                 low_ms: overview.recoverable.low_ms,
@@ -132,7 +136,7 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
         findings: json_findings(&report.findings),
         diagnostics: &report.diagnostics,
         suppressed: report.suppressed.as_deref().map(json_findings),
-        baselined: report.baselined.as_ref().map(Vec::len),
+        baselined: s.baselined,
     };
     serde_json::to_writer_pretty(&mut *w, &out)?;
     writeln!(w)

@@ -245,19 +245,27 @@ fn executive_summary(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
             names.join(", ")
         )?;
     }
-    let bands: Vec<String> = Severity::ALL
-        .iter()
-        .zip(o.bands)
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect();
-    writeln!(w, "- **Hotspots:** {} ({}).", o.hotspots, bands.join(", "))?;
-    let unreachable = r.findings.iter().filter(|f| !f.reachable).count();
+    writeln!(
+        w,
+        "- **Hotspots:** {} ({}).",
+        o.summary.hotspots,
+        o.summary.bands_text()
+    )?;
+    let unreachable = o.summary.unreachable;
     if unreachable > 0 {
         writeln!(
             w,
             "  {} in unreachable code {} listed [apart](#unreachable-findings).",
             plural(unreachable, "more finding", "more findings"),
             if unreachable == 1 { "is" } else { "are" }
+        )?;
+    }
+    if o.summary.files_failed > 0 {
+        writeln!(
+            w,
+            "- **Incomplete:** {} could not be analysed (an internal error, a perfaudit bug); \
+             see [Files not analysed](#files-not-analysed).",
+            plural(o.summary.files_failed, "file", "files")
         )?;
     }
     if o.recoverable.findings == 0 {

@@ -8,12 +8,15 @@
 pub mod csv;
 pub mod files;
 pub mod github;
+pub mod gitlab;
 pub mod html;
 pub mod json;
 pub mod leaks;
 pub mod markdown;
 pub mod overview;
+pub mod rule_docs;
 pub mod sarif;
+pub mod summary;
 pub mod text;
 
 use std::io::Write;
@@ -21,19 +24,32 @@ use std::io::Write;
 use crate::audit::AuditReport;
 use crate::settings::Format;
 
+/// How a stream is shown; only the text format reads these.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// ANSI colours (`--color`, `NO_COLOR`).
+    pub color: bool,
+    /// List the findings in code that no entry point reaches (`--show-unreachable`); data
+    /// formats always carry them, marked `reachable: false`.
+    pub show_unreachable: bool,
+    /// Counts per rule instead of each finding (`--statistics`).
+    pub statistics: bool,
+}
+
 pub fn write(
     report: &AuditReport,
     format: Format,
-    color: bool,
+    opts: &Options,
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Text => text::write(report, color, w),
+        Format::Text => text::write(report, opts, w),
         Format::Json => json::write(report, w),
         Format::Markdown => markdown::write(report, w),
         Format::Csv => self::csv::write(report, w),
         Format::Sarif => sarif::write(report, w),
         Format::Github => github::write(report, w),
+        Format::Gitlab => gitlab::write(report, w),
         Format::Html => html::write(report, w),
         Format::LeakCandidates => leaks::write(report, w),
     }

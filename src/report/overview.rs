@@ -60,9 +60,10 @@ pub fn is_broken_file(f: &Finding) -> bool {
     category(f.code) == Some(Category::Syntax)
 }
 
-/// A hotspot is a reachable finding about performance (not about syntax).
+/// A hotspot is a reachable finding about performance (not about syntax); `Summary` counts
+/// them.
 pub fn is_hotspot(f: &Finding) -> bool {
-    f.reachable && !is_broken_file(f)
+    super::summary::Kind::of(f) == super::summary::Kind::Hotspot
 }
 
 fn typical(f: &Finding) -> f64 {
@@ -348,13 +349,15 @@ pub struct ActionItem<'a> {
 
 pub struct Overview<'a> {
     pub report: &'a AuditReport,
+    /// The counts every format shows.
+    pub summary: super::summary::Summary,
     /// Every finding in rank order.
     pub ranked: Vec<&'a Finding>,
     /// 1-based ranks by finding address, so that tables look ranks up in constant time.
     ranks: HashMap<usize, usize>,
     /// The distinct services named by any finding, sorted; empty until attribution exists.
     pub services: Vec<&'a str>,
-    /// Hotspot counts per band (reachable, non-syntax findings).
+    /// Hotspot counts per band (reachable, non-syntax findings), as `summary` counts them.
     pub bands: BandCounts,
     pub hotspots: usize,
     /// Critical and high hotspots in per-request contexts: what fixing them would recover.
@@ -370,8 +373,8 @@ impl<'a> Overview<'a> {
         let mut ranked: Vec<&Finding> = report.findings.iter().collect();
         ranked.sort_by(|a, b| rank_order(a, b));
         let services = service_names(report);
+        let summary = super::summary::Summary::new(report);
 
-        let mut bands = [0; 5];
         let mut recoverable = MsRange::default();
         let mut memory_mb = 0.0;
         // Every known service gets a row, so that a service without hotspots shows as clean.
@@ -380,7 +383,6 @@ impl<'a> Overview<'a> {
             .map(|&s| (s, ServiceStats::empty(s)))
             .collect();
         for f in ranked.iter().copied().filter(|f| is_hotspot(f)) {
-            bands[band_index(f.severity)] += 1;
             let request_path = per_request(&f.context);
             if request_path && f.severity >= Severity::High {
                 recoverable.add(f);
@@ -412,8 +414,9 @@ impl<'a> Overview<'a> {
             actions: action_items(&ranked),
             ranked,
             services,
-            hotspots: bands.iter().sum(),
-            bands,
+            hotspots: summary.hotspots,
+            bands: summary.bands,
+            summary,
             recoverable,
             memory_mb,
             per_service,
@@ -577,6 +580,7 @@ mod tests {
             files_unparsable: 0,
             lines: 10,
             diagnostics: Vec::new(),
+            failed: Vec::new(),
             services: Vec::new(),
             suppressed: None,
             baselined: None,

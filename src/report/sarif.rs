@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -51,9 +52,53 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
+    invocations: [Invocation; 1],
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+    properties: RunProperties,
+}
+
+/// Whether the audit covered every file: a file whose analysis failed makes the run
+/// unsuccessful, with one error notification per such file.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Message,
+    locations: [NotificationLocation; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationLocation {
+    physical_location: ArtifactOnly,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactOnly {
+    artifact_location: ArtifactLocation,
+}
+
+/// The counts every format shows (`report::summary`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    hotspots: usize,
+    hotspots_by_severity: super::json::BySeverity,
+    syntax: usize,
+    unreachable: usize,
+    files_scanned: usize,
+    files_unparsable: usize,
+    files_failed: usize,
 }
 
 #[derive(Serialize)]
@@ -85,6 +130,9 @@ struct Descriptor {
     full_description: Option<Message>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<MultiformatMessage>,
+    /// The rule's page (`docs/rules/`), when the build knows where the repository lives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: Configuration,
     properties: DescriptorProperties,
 }
@@ -202,6 +250,8 @@ struct Estimate<'a> {
 struct ResultProperties<'a> {
     severity: Severity,
     confidence: Confidence,
+    /// The confidence in the words code-scanning tools use (GitHub's `precision`).
+    precision: &'static str,
     category: &'static str,
     context: &'a str,
     function: &'a str,
@@ -211,6 +261,16 @@ struct ResultProperties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     memory_mb: Option<f64>,
     agents: &'a [String],
+}
+
+/// SARIF `precision` from a finding's confidence: a chain resolved statically is high, one
+/// resting on an inferred type medium, a unique-name match low.
+pub fn precision(c: Confidence) -> &'static str {
+    match c {
+        Confidence::Definite => "high",
+        Confidence::Probable => "medium",
+        Confidence::Possible => "low",
+    }
 }
 
 /// The text of one `## Heading` section of a rule's documentation.
@@ -253,6 +313,7 @@ fn descriptors(report: &AuditReport) -> Vec<Descriptor> {
                     text: m.doc.trim().to_owned(),
                     markdown: m.doc.trim().to_owned(),
                 }),
+                help_uri: super::rule_docs::page_url(m.code),
                 default_configuration: Configuration {
                     level: level(m.default_severity),
                 },
@@ -282,6 +343,7 @@ fn descriptors(report: &AuditReport) -> Vec<Descriptor> {
             },
             full_description: None,
             help: None,
+            help_uri: None,
             default_configuration: Configuration {
                 level: level(f.severity),
             },
@@ -312,14 +374,39 @@ fn region(line: u32, column: u32, end_line: u32, end_column: u32) -> Region {
     }
 }
 
-fn artifact(path: &str) -> ArtifactLocation {
+/// The audited root relative to the repository that holds it, as a `dir/` prefix: SARIF
+/// consumers (GitHub code scanning) resolve paths against the repository root, so an audit of
+/// a sub-folder must still name `pkg/mod.py`, not `mod.py`. The repository is the closest
+/// ancestor with a `.git` (a directory, or a file in a worktree); without one, paths stay
+/// relative to the audited root.
+pub fn repository_prefix(root: &Path) -> String {
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return String::new();
+    };
+    let Some(repo) = root.ancestors().find(|d| d.join(".git").exists()) else {
+        return String::new();
+    };
+    match root.strip_prefix(repo) {
+        Ok(rel) if !rel.as_os_str().is_empty() => {
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            format!("{}/", rel.join("/"))
+        }
+        _ => String::new(),
+    }
+}
+
+/// A location under `%SRCROOT%`; `prefix` is the audited root's `repository_prefix`.
+fn artifact(prefix: &str, path: &str) -> ArtifactLocation {
     ArtifactLocation {
-        uri: relative_uri(path),
+        uri: relative_uri(&format!("{prefix}{path}")),
         uri_base_id: SRCROOT,
     }
 }
 
-fn code_flows(f: &Finding) -> Vec<CodeFlow> {
+fn code_flows(f: &Finding, prefix: &str) -> Vec<CodeFlow> {
     if f.chain.len() <= 1 {
         return Vec::new();
     }
@@ -330,7 +417,7 @@ fn code_flows(f: &Finding) -> Vec<CodeFlow> {
         .map(|(i, step)| ThreadFlowLocation {
             location: Location {
                 physical_location: PhysicalLocation {
-                    artifact_location: artifact(&step.path),
+                    artifact_location: artifact(prefix, &step.path),
                     region: Region {
                         start_line: step.line.max(1),
                         start_column: None,
@@ -354,7 +441,7 @@ fn code_flows(f: &Finding) -> Vec<CodeFlow> {
     }]
 }
 
-fn result<'a>(f: &'a Finding, rules: &[Descriptor]) -> SarifResult<'a> {
+fn result<'a>(f: &'a Finding, rules: &[Descriptor], prefix: &str) -> SarifResult<'a> {
     let rule_index = rules.iter().position(|d| d.id == f.code).unwrap_or(0);
     let mut text = f.message.clone();
     if f.estimate.is_some() {
@@ -375,7 +462,7 @@ fn result<'a>(f: &'a Finding, rules: &[Descriptor]) -> SarifResult<'a> {
         message: Message { text },
         locations: [Location {
             physical_location: PhysicalLocation {
-                artifact_location: artifact(&f.path),
+                artifact_location: artifact(prefix, &f.path),
                 region: region(f.line, f.column, f.end_line, f.end_column),
             },
             logical_locations: vec![LogicalLocation {
@@ -388,11 +475,12 @@ fn result<'a>(f: &'a Finding, rules: &[Descriptor]) -> SarifResult<'a> {
             }],
             message: None,
         }],
-        code_flows: code_flows(f),
+        code_flows: code_flows(f, prefix),
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint(f))]),
         properties: ResultProperties {
             severity: f.severity,
             confidence: f.confidence,
+            precision: precision(f.confidence),
             category: category_name(f.code),
             context: &f.context,
             function: &f.function,
@@ -408,9 +496,36 @@ fn result<'a>(f: &'a Finding, rules: &[Descriptor]) -> SarifResult<'a> {
     }
 }
 
+fn invocation(report: &AuditReport, prefix: &str) -> Invocation {
+    Invocation {
+        execution_successful: report.failed.is_empty(),
+        tool_execution_notifications: report
+            .failed
+            .iter()
+            .map(|path| Notification {
+                level: "error",
+                message: Message {
+                    text: "internal error while analysing this file; it was left out".to_owned(),
+                },
+                locations: [NotificationLocation {
+                    physical_location: ArtifactOnly {
+                        artifact_location: artifact(prefix, path),
+                    },
+                }],
+            })
+            .collect(),
+    }
+}
+
 pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
+    let s = super::summary::Summary::new(report);
     let rules = descriptors(report);
-    let results = report.findings.iter().map(|f| result(f, &rules)).collect();
+    let prefix = repository_prefix(&report.root);
+    let results = report
+        .findings
+        .iter()
+        .map(|f| result(f, &rules, &prefix))
+        .collect();
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -423,16 +538,29 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
                     rules,
                 },
             },
+            invocations: [invocation(report, &prefix)],
             original_uri_base_ids: BTreeMap::from([(
                 SRCROOT,
                 BaseUri {
                     description: Message {
-                        text: "The audited root; result paths are relative to it.".to_owned(),
+                        text: "The root of the repository that holds the audited code (the \
+                               closest folder with a .git), or the audited root outside a \
+                               repository; result paths are relative to it."
+                            .to_owned(),
                     },
                 },
             )]),
             column_kind: "unicodeCodePoints",
             results,
+            properties: RunProperties {
+                hotspots: s.hotspots,
+                hotspots_by_severity: super::json::by_severity(s.bands),
+                syntax: s.syntax,
+                unreachable: s.unreachable,
+                files_scanned: s.files_scanned,
+                files_unparsable: s.files_unparsable,
+                files_failed: s.files_failed,
+            },
         }],
     };
     serde_json::to_writer_pretty(&mut *w, &log)?;

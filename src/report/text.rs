@@ -1,82 +1,230 @@
-//! Terminal output in the style of ruff: `path:line:col: CODE [severity, ~cost] message`, a code
-//! frame, the chain when the cost is paid elsewhere, a help line, and a closing summary (counts
-//! per band, files, services, time). The one format that shows a timing.
+//! Terminal output in the style of ruff: `path:line:col: CODE [severity, ~cost, confidence]
+//! message`, a code frame, the chain when the cost is paid elsewhere, a help line, and a
+//! closing summary (hotspots per band, files, services, time; what was left out and why). The
+//! one format that shows a timing.
+//!
+//! Everything that comes from audited files (paths, names in messages, source lines) has its
+//! control characters escaped, so that a planted escape sequence never reaches the terminal.
+//! File notes are not part of this stream: the command line prints them on stderr.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use anstyle::{AnsiColor, Effects, Style};
+
+use super::Options;
+use super::summary::{Kind, Summary};
 use crate::audit::AuditReport;
 use crate::cost::fmt_range;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Confidence, Finding, Severity};
 
-struct Style {
+/// The longest source line shown in a frame; longer ones are cut (a minified file would
+/// otherwise print megabytes per finding).
+const MAX_FRAME_CHARS: usize = 200;
+
+struct Paint {
     color: bool,
 }
 
-impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
+impl Paint {
+    fn paint(&self, style: Style, s: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{}{s}{}", style.render(), style.render_reset())
         } else {
             s.to_owned()
         }
     }
 
     fn severity(&self, sev: Severity) -> String {
-        let code = match sev {
-            Severity::Critical => "1;31",
-            Severity::High => "31",
-            Severity::Medium => "33",
-            Severity::Low => "36",
-            Severity::Info => "2",
+        let style = match sev {
+            Severity::Critical => AnsiColor::Red.on_default().effects(Effects::BOLD),
+            Severity::High => AnsiColor::Red.on_default(),
+            Severity::Medium => AnsiColor::Yellow.on_default(),
+            Severity::Low => AnsiColor::Cyan.on_default(),
+            Severity::Info => Style::new().effects(Effects::DIMMED),
         };
-        self.paint(code, sev.as_str())
+        self.paint(style, sev.as_str())
     }
 }
 
-pub fn write(report: &AuditReport, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
-    let style = Style { color };
-    let mut sources: HashMap<&str, Option<Vec<String>>> = HashMap::new();
-    for f in &report.findings {
-        let lines = sources.entry(&f.path).or_insert_with(|| {
-            std::fs::read(report.root.join(&f.path)).ok().map(|b| {
-                String::from_utf8_lossy(&b)
-                    .lines()
-                    .map(str::to_owned)
-                    .collect()
-            })
-        });
-        write_finding(w, &style, f, lines.as_deref())?;
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const CODE: Style = AnsiColor::Red.on_default().effects(Effects::BOLD);
+
+/// Text from an audited file, safe to print: control characters (C0, DEL, C1) and the
+/// bidirectional overrides that can make code read differently than it runs are written as
+/// `\u{..}` escapes.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A source line for a frame: every character that `escape` would escape becomes one
+/// replacement character, so that columns still line up under it; tabs become one space.
+fn frame_line(s: &str) -> String {
+    s.chars()
+        .take(MAX_FRAME_CHARS)
+        .map(|c| match c {
+            '\t' => ' ',
+            c if needs_escape(c) => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+fn confidence(c: Confidence) -> &'static str {
+    match c {
+        Confidence::Definite => "definite",
+        Confidence::Probable => "probable",
+        Confidence::Possible => "possible",
+    }
+}
+
+pub fn write(report: &AuditReport, opts: &Options, w: &mut dyn Write) -> std::io::Result<()> {
+    let paint = Paint { color: opts.color };
+    let summary = Summary::new(report);
+    let listed = |f: &&Finding| opts.show_unreachable || Kind::of(f) != Kind::Unreachable;
+    if opts.statistics {
+        statistics(report, &paint, listed, w)?;
+    } else {
+        let mut sources: HashMap<&str, Option<Vec<String>>> = HashMap::new();
+        for f in report.findings.iter().filter(listed) {
+            let lines = sources
+                .entry(&f.path)
+                .or_insert_with(|| super::source_lines(report, &f.path));
+            write_finding(w, &paint, f, lines.as_deref())?;
+        }
     }
     for f in report.suppressed.iter().flatten() {
-        writeln!(w, "{} {}", style.paint("2", "suppressed:"), finding_line(f))?;
+        writeln!(w, "{} {}", paint.paint(DIM, "suppressed:"), finding_line(f))?;
     }
-    for d in &report.diagnostics {
-        writeln!(w, "{}: {} {}", d.path, style.paint("2", "note:"), d.message)?;
+    write_summary(report, &summary, opts, &paint, w)
+}
+
+/// The closing summary alone: what `--output-dir` prints once the files are written.
+pub fn write_summary_only(
+    report: &AuditReport,
+    opts: &Options,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let paint = Paint { color: opts.color };
+    write_summary(report, &Summary::new(report), opts, &paint, w)
+}
+
+/// `--statistics`: one line per rule with its count, most frequent first.
+fn statistics(
+    report: &AuditReport,
+    paint: &Paint,
+    listed: impl Fn(&&Finding) -> bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut per_rule: BTreeMap<&str, (usize, &str, Severity)> = BTreeMap::new();
+    for f in report.findings.iter().filter(listed) {
+        let e = per_rule.entry(f.code).or_insert((0, f.name, f.severity));
+        e.0 += 1;
+        e.2 = e.2.max(f.severity);
     }
-    let counts: Vec<String> = Severity::ALL
-        .iter()
-        .map(|&s| format!("{} {}", report.count(s), s.as_str()))
-        .collect();
+    let mut rows: Vec<_> = per_rule.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    for (code, (n, name, worst)) in rows {
+        writeln!(
+            w,
+            "{n:>5}  {}  {name:<36} worst {}",
+            paint.paint(CODE, code),
+            paint.severity(worst)
+        )?;
+    }
+    if !report.findings.is_empty() {
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn write_summary(
+    report: &AuditReport,
+    s: &Summary,
+    opts: &Options,
+    paint: &Paint,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     let services = match super::overview::service_names(report).len() {
         0 => "services not determined".to_owned(),
-        1 => "1 service".to_owned(),
-        n => format!("{n} services"),
+        n => plural(n, "service", "services"),
+    };
+    let unparsable = if s.files_unparsable > 0 {
+        format!(" ({} did not parse)", s.files_unparsable)
+    } else {
+        String::new()
     };
     writeln!(
         w,
-        "Found {} hotspots ({}) in {} files ({} did not parse), {services}, in {} ms.",
-        report.findings.len(),
-        counts.join(", "),
-        report.files_scanned,
-        report.files_unparsable,
+        "{} ({}) in {}{unparsable}, {services}, in {} ms.",
+        paint.paint(
+            BOLD,
+            &format!("Found {}", plural(s.hotspots, "hotspot", "hotspots"))
+        ),
+        s.bands_text(),
+        plural(s.files_scanned, "file", "files"),
         report.elapsed_ms
     )?;
-    if let Some(known) = &report.baselined {
+    if s.syntax > 0 {
         writeln!(
             w,
-            "{} findings recorded in the baseline were not reported.",
-            known.len()
+            "Also listed: {} about the code itself (a file that does not parse, an unused \
+             suppression); not hotspots.",
+            plural(s.syntax, "finding", "findings")
+        )?;
+    }
+    if s.unreachable > 0 {
+        if opts.show_unreachable {
+            writeln!(
+                w,
+                "Also listed: {} in code that no entry point reaches; not hotspots, they never \
+                 fail a run.",
+                plural(s.unreachable, "finding", "findings")
+            )?;
+        } else {
+            writeln!(
+                w,
+                "Left out: {} in code that no entry point reaches (they never fail a run; \
+                 --show-unreachable lists them).",
+                plural(s.unreachable, "finding", "findings")
+            )?;
+        }
+    }
+    if let Some(n) = s.baselined {
+        writeln!(
+            w,
+            "Left out: {} that the baseline records.",
+            plural(n, "finding", "findings")
+        )?;
+    }
+    if s.files_failed > 0 {
+        writeln!(
+            w,
+            "{} {} could not be analysed (internal error): the audit is incomplete.",
+            paint.paint(CODE, "error:"),
+            plural(s.files_failed, "file", "files")
         )?;
     }
     Ok(())
@@ -99,7 +247,7 @@ pub fn finding_line(f: &Finding) -> String {
     } else {
         String::new()
     };
-    format!(
+    escape(&format!(
         "{}:{}:{}: {} [{}{cost}] [{}] {}{chain}",
         f.path,
         f.line,
@@ -108,12 +256,49 @@ pub fn finding_line(f: &Finding) -> String {
         f.severity.as_str(),
         f.context,
         f.message
-    )
+    ))
+    .into_owned()
+}
+
+/// The code frame of a finding, drawn by `annotate-snippets` (as ruff does) from the one line
+/// the finding starts on.
+fn frame(f: &Finding, text: &str, color: bool) -> String {
+    let line = frame_line(text);
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let byte_at = |col: usize| chars.get(col).map_or(line.len(), |&(i, _)| i);
+    let col = f.column.saturating_sub(1) as usize;
+    let start = byte_at(col);
+    let end = if f.end_line == f.line {
+        byte_at(f.end_column.saturating_sub(1) as usize)
+    } else {
+        line.len()
+    };
+    let end = if end <= start {
+        (start + line[start..].chars().next().map_or(0, char::len_utf8)).max(start)
+    } else {
+        end
+    };
+    let level = match f.severity {
+        Severity::Critical | Severity::High => Level::ERROR,
+        Severity::Medium => Level::WARNING,
+        Severity::Low | Severity::Info => Level::NOTE,
+    };
+    let group = Group::with_level(level).element(
+        Snippet::source(line.as_str())
+            .line_start(f.line as usize)
+            .annotation(AnnotationKind::Primary.span(start..end)),
+    );
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(&[group])
 }
 
 fn write_finding(
     w: &mut dyn Write,
-    style: &Style,
+    paint: &Paint,
     f: &Finding,
     lines: Option<&[String]>,
 ) -> std::io::Result<()> {
@@ -124,32 +309,17 @@ fn write_finding(
         .unwrap_or_default();
     writeln!(
         w,
-        "{}:{}:{}: {} [{}{cost}] {}",
-        style.paint("1", &f.path),
+        "{}:{}:{}: {} [{}{cost}, {}] {}",
+        paint.paint(BOLD, &escape(&f.path)),
         f.line,
         f.column,
-        style.paint("1;31", f.code),
-        style.severity(f.severity),
-        f.message
+        paint.paint(CODE, f.code),
+        paint.severity(f.severity),
+        confidence(f.confidence),
+        escape(&f.message)
     )?;
     if let Some(text) = lines.and_then(|l| l.get(f.line.saturating_sub(1) as usize)) {
-        let num = f.line.to_string();
-        let pad = " ".repeat(num.len());
-        let col = f.column.saturating_sub(1) as usize;
-        let width = if f.end_line == f.line {
-            (f.end_column.saturating_sub(f.column) as usize).max(1)
-        } else {
-            text.chars().count().saturating_sub(col).max(1)
-        };
-        let text = text.replace('\t', " ");
-        writeln!(w, "{pad} |")?;
-        writeln!(w, "{num} | {text}")?;
-        writeln!(
-            w,
-            "{pad} | {}{}",
-            " ".repeat(col),
-            style.paint("31", &"^".repeat(width.min(120)))
-        )?;
+        writeln!(w, "{}", frame(f, text, paint.color))?;
     }
     if f.chain.len() > 1 {
         let chain: Vec<String> = f
@@ -157,11 +327,30 @@ fn write_finding(
             .iter()
             .map(|s| format!("{} ({}:{})", s.function, s.path, s.line))
             .collect();
-        writeln!(w, "  = chain: {}", chain.join(" → "))?;
+        writeln!(w, "  = chain: {}", escape(&chain.join(" → ")))?;
     }
     if let Some(e) = &f.estimate {
-        writeln!(w, "  = cost: {}", e.basis)?;
+        writeln!(w, "  = cost: {}", escape(&e.basis))?;
     }
-    writeln!(w, "  = help: {}", f.help)?;
+    if Kind::of(f) == Kind::Unreachable {
+        writeln!(
+            w,
+            "  = note: no entry point reaches this code, so it never fails a run"
+        )?;
+    }
+    writeln!(w, "  = help: {}", escape(&f.help))?;
     writeln!(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(escape("plain"), "plain");
+        assert_eq!(escape("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(frame_line("\tx\x1by"), " x\u{fffd}y");
+    }
 }

@@ -1,0 +1,386 @@
+//! The command line end to end, by running the binary: every exit code of the table in
+//! `--help` and the README, internal errors, findings that never fail a run, colours and
+//! control characters from audited files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_perfaudit");
+
+/// A request handler on the event loop: its blocking call is reachable, paid per request and
+/// high, so the default `--fail-on high` fails on it.
+const LIVE_SLEEP: &str = "import asyncio\nimport time\n\n\nasync def handle_request(msg):\n    time.sleep(0.5)\n    return msg\n";
+/// The same call in a coroutine that nothing runs.
+const DEAD_SLEEP: &str = "import time\n\n\nasync def never_called():\n    time.sleep(2)\n";
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Runs `perfaudit audit` in `dir` with no cache and no colour-forcing environment.
+fn audit(dir: &Path, args: &[&str]) -> Output {
+    run_in(dir, &[], args)
+}
+
+fn run_in(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .arg("audit")
+        .arg("--no-cache")
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .env_remove("PERFAUDIT_DEBUG_PANIC_ON");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run perfaudit")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("no JSON on stdout ({e}); stderr: {}", stderr(o)))
+}
+
+#[test]
+fn exit_0_when_nothing_reaches_fail_on() {
+    let dir = project(&[("app.py", "x = 1\n")]);
+    let o = audit(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Found 0 hotspots"), "{}", stdout(&o));
+}
+
+#[test]
+fn exit_1_at_or_above_fail_on_and_0_below_it_or_with_exit_zero() {
+    let dir = project(&[("app.py", LIVE_SLEEP)]);
+    assert_eq!(audit(dir.path(), &["."]).status.code(), Some(1));
+    let critical = audit(dir.path(), &[".", "--fail-on", "critical"]);
+    assert_eq!(critical.status.code(), Some(0));
+    let never = audit(dir.path(), &[".", "--fail-on", "never"]);
+    assert_eq!(never.status.code(), Some(0));
+    let zero = audit(dir.path(), &[".", "--exit-zero"]);
+    assert_eq!(zero.status.code(), Some(0));
+    assert!(stdout(&zero).contains("PA101"), "still reported");
+}
+
+#[test]
+fn exit_2_for_a_path_that_does_not_exist() {
+    let dir = project(&[("app.py", LIVE_SLEEP)]);
+    let o = audit(dir.path(), &["app.py", "missing.py"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.py"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "no report for a mistyped path");
+}
+
+#[test]
+fn exit_2_for_a_bad_configuration_file() {
+    let dir = project(&[
+        ("app.py", "x = 1\n"),
+        ("perfaudit.toml", "fail-on = \"hgh\"\n"),
+    ]);
+    let o = audit(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("fail-on"), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_2_for_a_usage_error() {
+    let dir = project(&[("app.py", "x = 1\n")]);
+    let o = audit(dir.path(), &[".", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = audit(dir.path(), &[".", "--select", "PA999"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn exit_2_when_the_output_cannot_be_written() {
+    let dir = project(&[("app.py", "x = 1\n")]);
+    let o = audit(dir.path(), &[".", "--output", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// A file whose analysis panics is counted in every summary, printed as an error, and fails
+/// the run with 2 unless `--keep-going` accepts the incomplete audit.
+#[test]
+fn an_internal_error_is_never_silent() {
+    let dir = project(&[("app.py", LIVE_SLEEP), ("broken.py", "x = 1\n")]);
+    let panic_on = [("PERFAUDIT_DEBUG_PANIC_ON", "broken.py")];
+
+    let text = run_in(dir.path(), &panic_on, &["."]);
+    assert_eq!(text.status.code(), Some(2));
+    assert!(
+        stderr(&text).contains("broken.py: error: skipped: internal error"),
+        "{}",
+        stderr(&text)
+    );
+    assert!(
+        stdout(&text).contains("1 file could not be analysed"),
+        "{}",
+        stdout(&text)
+    );
+
+    let quiet = run_in(dir.path(), &panic_on, &[".", "--quiet", "--format", "json"]);
+    assert_eq!(quiet.status.code(), Some(2));
+    assert!(
+        stderr(&quiet).contains("broken.py: error:"),
+        "errors print even with --quiet"
+    );
+    let report = json(&quiet);
+    assert_eq!(report["summary"]["files_failed"], 1);
+    assert_eq!(report["summary"]["files_scanned"], 1);
+
+    // With --keep-going the findings decide: app.py's sleep is high, so 1.
+    let going = run_in(dir.path(), &panic_on, &[".", "--keep-going"]);
+    assert_eq!(going.status.code(), Some(1), "{}", stderr(&going));
+    assert!(stdout(&going).contains("1 file could not be analysed"));
+    let going = run_in(
+        dir.path(),
+        &panic_on,
+        &[".", "--keep-going", "--fail-on", "never"],
+    );
+    assert_eq!(going.status.code(), Some(0));
+
+    // Every format counts the failed file.
+    let out = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &panic_on,
+        &[".", "--output-dir", out.path().to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("could not be analysed"), "{md}");
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.contains("could not be analysed"));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.sarif")).unwrap())
+            .unwrap();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{invocation}");
+}
+
+#[test]
+fn unreachable_findings_never_fail_a_run_and_the_text_says_why() {
+    let dir = project(&[("app.py", DEAD_SLEEP)]);
+    let o = audit(dir.path(), &[".", "--fail-on", "low"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(!out.contains("PA101"), "left out of the listing: {out}");
+    assert!(
+        out.contains("Left out: 1 finding in code that no entry point reaches"),
+        "{out}"
+    );
+    assert!(out.contains("--show-unreachable"), "{out}");
+
+    let shown = audit(dir.path(), &[".", "--fail-on", "low", "--show-unreachable"]);
+    assert_eq!(shown.status.code(), Some(0));
+    let out = stdout(&shown);
+    assert!(out.contains("PA101"), "{out}");
+    assert!(out.contains("no entry point reaches this code"), "{out}");
+}
+
+#[test]
+fn notes_go_to_stderr() {
+    let dir = project(&[("app.py", "x = 1\n")]);
+    std::fs::write(dir.path().join("utf16.py"), b"\xff\xfei\x00m\x00").unwrap();
+    let o = audit(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("utf16.py: note:"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("utf16.py"), "{}", stdout(&o));
+    let quiet = audit(dir.path(), &[".", "--quiet"]);
+    assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
+}
+
+#[test]
+fn help_ends_with_the_exit_code_table_that_the_readme_shows() {
+    let o = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = &help[help.find("Exit codes:").expect("a table in --help")..];
+    for line in table.lines() {
+        assert!(
+            readme.contains(line.trim_end()),
+            "README lacks the --help line {line:?}"
+        );
+    }
+    let o = Command::new(BIN)
+        .args(["audit", "--help"])
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("Exit codes:"));
+}
+
+#[test]
+fn no_color_and_the_color_flag() {
+    let dir = project(&[("app.py", LIVE_SLEEP)]);
+    let ansi = |o: &Output| o.stdout.contains(&0x1b);
+    assert!(!ansi(&audit(dir.path(), &["."])), "a pipe gets no colour");
+    let forced = run_in(dir.path(), &[("CLICOLOR_FORCE", "1")], &["."]);
+    assert!(ansi(&forced));
+    let no_color = run_in(
+        dir.path(),
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+        &["."],
+    );
+    assert!(!ansi(&no_color), "NO_COLOR wins over CLICOLOR_FORCE");
+    assert!(ansi(&run_in(
+        dir.path(),
+        &[("NO_COLOR", "1")],
+        &[".", "--color", "always"]
+    )));
+    assert!(!ansi(&run_in(
+        dir.path(),
+        &[("CLICOLOR_FORCE", "1")],
+        &[".", "--color", "never"]
+    )));
+    // JSON is never coloured.
+    let json_out = audit(dir.path(), &[".", "--color", "always", "--format", "json"]);
+    assert!(!ansi(&json_out));
+}
+
+#[test]
+fn control_characters_from_audited_files_are_escaped() {
+    let source = LIVE_SLEEP.replace(
+        "time.sleep(0.5)",
+        "time.sleep(0.5)  # \x1b]0;pwned\x07\x1b[2J\u{202e}",
+    );
+    let dir = project(&[("odd\x1b[31mname.py", source.as_str())]);
+    let o = audit(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!o.stdout.contains(&0x1b), "{out}");
+    assert!(!o.stdout.contains(&0x07), "{out}");
+    assert!(!out.contains('\u{202e}'), "{out}");
+    assert!(out.contains("odd\\u{1b}[31mname.py:6:5: PA101"), "{out}");
+    let gh = audit(dir.path(), &[".", "--format", "github"]);
+    assert!(!gh.stdout.contains(&0x1b));
+}
+
+#[test]
+fn statistics_count_per_rule() {
+    let dir = project(&[("app.py", LIVE_SLEEP)]);
+    let o = audit(dir.path(), &[".", "--statistics"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.contains("1  PA101") && first.contains("blocking-sleep-in-async"),
+        "{out}"
+    );
+    assert!(!out.contains(" | "), "no code frames: {out}");
+    assert!(out.contains("Found 1 hotspot "), "{out}");
+}
+
+#[test]
+fn write_baseline_prints_one_line() {
+    let dir = project(&[("app.py", LIVE_SLEEP)]);
+    let o = audit(dir.path(), &[".", "--write-baseline", "base.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Recorded 1 findings in base.json.\n");
+    let o = audit(dir.path(), &[".", "--baseline", "base.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("Left out: 1 finding that the baseline records"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn output_dir_alone_prints_the_summary() {
+    let dir = project(&[("app.py", LIVE_SLEEP)]);
+    let o = audit(dir.path(), &[".", "--output-dir", "out", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.starts_with("Found 1 hotspot "), "{out}");
+    assert!(!out.contains("PA101"), "{out}");
+    assert!(dir.path().join("out/report.html").exists());
+}
+
+#[test]
+fn ignore_file_silences_a_whole_module() {
+    let dir = project(&[("app.py", &format!("# perfaudit: ignore-file\n{LIVE_SLEEP}"))]);
+    let o = audit(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let dir = project(&[(
+        "app.py",
+        &format!("# perfaudit: ignore-file[PA110]\n{LIVE_SLEEP}"),
+    )]);
+    let o = audit(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(1), "only PA110 is silenced");
+}
+
+#[test]
+fn a_binary_file_is_skipped_with_a_note() {
+    let dir = project(&[("app.py", "x = 1\n")]);
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.path().join("blob.py"), noise).unwrap();
+    let o = audit(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("blob.py: note: skipped"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stdout(&o).contains("blob.py"), "{}", stdout(&o));
+}
+
+/// GitHub code scanning resolves SARIF paths against the repository root: an audit of a
+/// sub-folder must name `service/app.py`, not `app.py`.
+#[test]
+fn sarif_paths_from_a_sub_folder_are_relative_to_the_repository() {
+    let dir = project(&[("service/app.py", LIVE_SLEEP), ("service/helpers/x.py", "")]);
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let sarif = |cwd: &Path, path: &str| {
+        let o = audit(cwd, &[path, "--format", "sarif", "--quiet"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        json(&o)
+    };
+    for (cwd, path) in [
+        (dir.path().to_path_buf(), "service"),
+        (dir.path().join("service"), "."),
+        (dir.path().join("service/helpers"), ".."),
+    ] {
+        let log = sarif(&cwd, path);
+        let run = &log["runs"][0];
+        let result = &run["results"][0];
+        let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(
+            location["uri"], "service/app.py",
+            "from {cwd:?} auditing {path}"
+        );
+        assert_eq!(location["uriBaseId"], "%SRCROOT%");
+        assert!(run["originalUriBaseIds"]["%SRCROOT%"].is_object());
+        assert_eq!(result["properties"]["precision"], "high");
+        let rule = &run["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize];
+        match perfaudit::report::rule_docs::page_url("PA101") {
+            Some(url) => assert_eq!(rule["helpUri"], url.as_str()),
+            None => assert!(rule.get("helpUri").is_none()),
+        }
+    }
+    // Outside a repository, paths stay relative to the audited root.
+    let bare = project(&[("service/app.py", LIVE_SLEEP)]);
+    let log = sarif(bare.path(), "service");
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
+    assert_eq!(uri, "app.py");
+}

@@ -1,0 +1,53 @@
+//! The README's sample output must be what the first command prints on the bundled example:
+//! its first finding block and its summary lines, checked against a real run of the binary
+//! (only the run time may differ).
+
+use std::path::Path;
+use std::process::Command;
+
+fn without_time(s: &str) -> String {
+    match (s.rfind(", in "), s.strip_suffix(" ms.")) {
+        (Some(i), Some(_)) => format!("{}, in N ms.", &s[..i]),
+        _ => s.to_owned(),
+    }
+}
+
+#[test]
+fn readme_sample_is_the_real_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = &readme[readme.find("## Sample output").expect("a sample section")..];
+    let start = section.find("```text\n").expect("a text block") + "```text\n".len();
+    let sample = &section[start..start + section[start..].find("\n```").unwrap()];
+    let (first, summary) = sample
+        .split_once("\n\n…\n")
+        .expect("first block, …, summary");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_perfaudit"))
+        .current_dir(root)
+        .args([
+            "audit",
+            "examples/agent_system",
+            "--no-cache",
+            "--color",
+            "never",
+        ])
+        .env_remove("PERFAUDIT_DEBUG_PANIC_ON")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the README says the example exits 1"
+    );
+    let real = String::from_utf8(out.stdout).unwrap();
+    let real_first = real.split("\n\n").next().unwrap();
+    assert_eq!(first, real_first, "README's first finding block");
+    let real_summary: Vec<String> = real
+        .lines()
+        .skip_while(|l| !l.starts_with("Found "))
+        .map(without_time)
+        .collect();
+    let summary: Vec<String> = summary.lines().map(without_time).collect();
+    assert_eq!(summary, real_summary, "README's summary lines");
+}
