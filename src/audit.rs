@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::analyze::{Diagnostic, analyze_bytes, analyze_file};
 use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
-use crate::discover::{
-    Discovered, SourcePath, WalkDiagnostic, build_anchored, build_excludes, discover_anchored,
-};
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
+use crate::module::analyze::{Diagnostic, analyze_bytes, analyze_file};
+use crate::module::discover::{
+    Discovered, SourcePath, WalkDiagnostic, build_anchored, build_excludes, discover_anchored,
+};
 use crate::project::Project;
 use crate::project::resolve::FnRef;
 use crate::project::services::{Ownership, attribute, resolve_services};
@@ -166,7 +166,7 @@ fn audit(
     let rules = enabled_rules(settings);
     let ast_rules = ast_hooks(&rules);
     let cache = if settings.cache && memory.is_none() {
-        crate::cache::Cache::open(&found.root, settings, catalog, &patterns, &ast_rules)
+        crate::module::cache::Cache::open(&found.root, settings, catalog, &patterns, &ast_rules)
     } else {
         None
     };
@@ -242,7 +242,7 @@ struct ModuleInputs<'a> {
     patterns: &'a ContextPatterns,
     ast_rules: &'a [&'a dyn AstRule],
     memory: Option<&'a HashMap<String, Vec<u8>>>,
-    cache: Option<&'a crate::cache::Cache>,
+    cache: Option<&'a crate::module::cache::Cache>,
 }
 
 /// The module stage's output: every module's facts (in discovery order), the file-level
@@ -500,7 +500,7 @@ impl Timings {
     }
 
     /// Prints the stage timings to stderr when `PERFAUDIT_TIMINGS` is set.
-    fn print(&self, cache: Option<&crate::cache::Cache>) {
+    fn print(&self, cache: Option<&crate::module::cache::Cache>) {
         if std::env::var_os("PERFAUDIT_TIMINGS").is_none() {
             return;
         }
