@@ -105,9 +105,9 @@ fn discover(settings: &Settings) -> Result<Discovered, String> {
         .exclude
         .iter()
         .cloned()
-        .partition(|p| std::path::Path::new(p).is_absolute());
-    let excludes = build_excludes(&relative)?;
-    let anchored = build_anchored(&anchored)?;
+        .partition(|p| Path::new(p).is_absolute());
+    let excludes = build_excludes(&relative).map_err(|e| e.to_string())?;
+    let anchored = build_anchored(&anchored).map_err(|e| e.to_string())?;
     Ok(discover_anchored(
         &settings.paths,
         &excludes,
@@ -559,7 +559,7 @@ fn service_definitions(
         let read = match text {
             Some(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => parse_config(rel.rsplit('/').next().unwrap_or(&rel), text, &rel),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e.into()),
             },
             None => read_config(&abs, &rel),
         };

@@ -4,6 +4,8 @@
 //! facts, link the project, run the rules against call contexts, cost and report the findings.
 //! perfaudit never imports or executes the code it audits.
 
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod baseline;
 pub mod catalog;

@@ -24,8 +24,9 @@ mod check;
 
 use check::Checker;
 
-/// A configuration problem, located in its file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A configuration problem, located in its file (`line` 0 when it has no position).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", self.location())]
 pub struct ConfigError {
     pub file: PathBuf,
     pub line: usize,
@@ -33,19 +34,13 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ConfigError {
+    /// `file`, or `file:line:column` when the problem has a position.
+    fn location(&self) -> String {
         if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
+            self.file.display().to_string()
         } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file.display(),
-                self.line,
-                self.column,
-                self.message
-            )
+            format!("{}:{}:{}", self.file.display(), self.line, self.column)
         }
     }
 }
