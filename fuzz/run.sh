@@ -4,7 +4,7 @@
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]     (default: 60 seconds each for module, project
 #                                              and config; run from anywhere)
 #
-# Targets (fuzz/fuzz_targets/, harnesses in src/fuzzing.rs):
+# Targets (fuzz/fuzz_targets/, harnesses in src/dev/fuzzing/):
 #   module   arbitrary bytes as one Python file: decode, parse, facts, every rule
 #   project  a small multi-module project generated from the bytes: whole-program audit from
 #            disk and from memory (they must agree), every report format rendered

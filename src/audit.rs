@@ -1,18 +1,24 @@
-//! The audit pipeline, in five steps: discover the files, analyse each module in parallel
-//! (parse, collect facts, drop the AST), link the project, run the rules, sort the findings.
-//! Output never depends on thread timing: everything is sorted before it leaves.
+//! The audit pipeline, in five named stages, each a function with its data in and out:
+//! `discover` (the files), `summarise_modules` (read, parse and collect each module in
+//! parallel, through the cache, dropping the AST), `link` (the project and its services),
+//! `judge` (the rules, suppressions and attribution) and `summary` (the sorted report).
+//! Output never depends on thread timing: everything is sorted before it leaves. This module
+//! drives the stages; it does not format output (that is `report`).
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::analyze::{Diagnostic, analyze_bytes, analyze_file};
+use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
-use crate::discover::{Discovered, SourcePath, build_anchored, build_excludes, discover_anchored};
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
+use crate::module::analyze::{Diagnostic, analyze_bytes, analyze_file};
+use crate::module::discover::{
+    Discovered, SourcePath, WalkDiagnostic, build_anchored, build_excludes, discover_anchored,
+};
 use crate::project::Project;
 use crate::project::resolve::FnRef;
 use crate::project::services::{Ownership, attribute, resolve_services};
@@ -94,16 +100,26 @@ const INTERNAL_ERROR: &str = "skipped: internal error";
 /// Runs a whole audit. Errors are usage errors (a bad exclude pattern, no thread pool).
 pub fn run(settings: &Settings) -> Result<AuditReport, String> {
     let start = Instant::now();
+    let found = discover(settings)?;
+    audit(settings, start, found, None)
+}
+
+/// Stage 1: the files to audit and the configuration files that may declare services.
+fn discover(settings: &Settings) -> Result<Discovered, String> {
     // Configuration files contribute absolute patterns, anchored at their own directory.
     let (anchored, relative): (Vec<String>, Vec<String>) = settings
         .exclude
         .iter()
         .cloned()
-        .partition(|p| std::path::Path::new(p).is_absolute());
-    let excludes = build_excludes(&relative)?;
-    let anchored = build_anchored(&anchored)?;
-    let found = discover_anchored(&settings.paths, &excludes, &anchored, settings.follow_links);
-    audit(settings, start, found, None)
+        .partition(|p| Path::new(p).is_absolute());
+    let excludes = build_excludes(&relative).map_err(|e| e.to_string())?;
+    let anchored = build_anchored(&anchored).map_err(|e| e.to_string())?;
+    Ok(discover_anchored(
+        &settings.paths,
+        &excludes,
+        &anchored,
+        settings.follow_links,
+    ))
 }
 
 /// Audits files held in memory as `run` audits the files it finds: each is a path relative to
@@ -142,7 +158,8 @@ pub fn run_sources(
 }
 
 /// The steps after discovery, shared by `run` and `run_sources` (`memory` holds the files'
-/// bytes when they are not read from disk).
+/// bytes when they are not read from disk): summarise each module, link the project, judge,
+/// and put the report together.
 fn audit(
     settings: &Settings,
     start: Instant,
@@ -154,34 +171,132 @@ fn audit(
     let rules = enabled_rules(settings);
     let ast_rules = ast_hooks(&rules);
     let cache = if settings.cache && memory.is_none() {
-        crate::cache::Cache::open(&found.root, settings, catalog, &patterns, &ast_rules)
+        crate::module::cache::Cache::open(&found.root, settings, catalog, &patterns, &ast_rules)
     } else {
         None
     };
-
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .stack_size(WORKER_STACK)
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let progress = crate::progress::Progress::new(settings, found.files.len());
+    let mut timings = Timings::new(start);
+
+    let inputs = ModuleInputs {
+        settings,
+        catalog,
+        patterns: &patterns,
+        ast_rules: &ast_rules,
+        memory,
+        cache: cache.as_ref(),
+    };
+    let Discovered {
+        root,
+        files,
+        configs,
+        diagnostics: walk_diagnostics,
+    } = found;
+    let Summaries {
+        modules,
+        mut diagnostics,
+        counts,
+    } = summarise_modules(&pool, &inputs, &files, walk_diagnostics);
+    timings.modules_done();
+    let Linked { project, ownership } = link(
+        &pool,
+        modules,
+        patterns,
+        settings,
+        &configs,
+        memory,
+        &mut diagnostics,
+        &mut timings,
+    );
+    let Judged {
+        findings,
+        suppressed,
+    } = judge(
+        &pool,
+        &rules,
+        &project,
+        &ownership,
+        catalog,
+        settings,
+        &root,
+        &mut timings,
+    );
+    timings.print(cache.as_ref());
+    summary(
+        settings,
+        start,
+        root,
+        counts,
+        diagnostics,
+        findings,
+        suppressed,
+        project,
+        ownership,
+    )
+}
+
+/// What the module stage reads besides the files: settings, catalog, context patterns, AST
+/// hooks, the files' bytes when they are held in memory, and the cache.
+struct ModuleInputs<'a> {
+    settings: &'a Settings,
+    catalog: &'a Catalog,
+    patterns: &'a ContextPatterns,
+    ast_rules: &'a [&'a dyn AstRule],
+    memory: Option<&'a HashMap<String, Vec<u8>>>,
+    cache: Option<&'a crate::module::cache::Cache>,
+}
+
+/// The module stage's output: every module's facts (in discovery order), the file-level
+/// diagnostics (sorted), and the counts the summary reports.
+struct Summaries {
+    modules: Vec<ModuleFacts>,
+    diagnostics: Vec<Diagnostic>,
+    counts: Counts,
+}
+
+struct Counts {
+    files_scanned: usize,
+    files_unparsable: usize,
+    lines: u64,
+}
+
+/// Stage 2: read, parse and collect each module in parallel (through the cache when there is
+/// one), keeping only its facts.
+fn summarise_modules(
+    pool: &rayon::ThreadPool,
+    inputs: &ModuleInputs<'_>,
+    files: &[SourcePath],
+    walk_diagnostics: Vec<WalkDiagnostic>,
+) -> Summaries {
+    let ModuleInputs {
+        settings,
+        catalog,
+        patterns,
+        ast_rules,
+        memory,
+        cache,
+    } = *inputs;
+    let progress = crate::progress::Progress::new(settings, files.len());
     let results: Vec<_> = pool.install(|| {
-        found
-            .files
+        files
             .par_iter()
             .map(|f| {
                 #[cfg(debug_assertions)]
-                if let Some(r) = fault::inject(f, settings, catalog, &patterns) {
+                if let Some(r) = fault::inject(f, settings, catalog, patterns) {
                     progress.tick();
                     return r;
                 }
-                let r = match (memory, &cache) {
+                let r = match (memory, cache) {
                     (Some(m), _) => {
                         let bytes = m.get(&f.rel).cloned().unwrap_or_default();
-                        analyze_bytes(f, bytes, settings, catalog, &patterns, &ast_rules)
+                        analyze_bytes(f, bytes, settings, catalog, patterns, ast_rules)
                     }
-                    (None, Some(c)) => c.analyze(f, settings, catalog, &patterns, &ast_rules),
-                    (None, None) => analyze_file(f, settings, catalog, &patterns, &ast_rules),
+                    (None, Some(c)) => c.analyze(f, settings, catalog, patterns, ast_rules),
+                    (None, None) => analyze_file(f, settings, catalog, patterns, ast_rules),
                 };
                 progress.tick();
                 r
@@ -189,11 +304,8 @@ fn audit(
             .collect()
     });
     progress.finish();
-    let t_modules = start.elapsed();
-    let rss_modules = resident_mib();
 
-    let mut diagnostics: Vec<Diagnostic> = found
-        .diagnostics
+    let mut diagnostics: Vec<Diagnostic> = walk_diagnostics
         .into_iter()
         .map(|d| Diagnostic {
             path: d.path,
@@ -206,20 +318,41 @@ fn audit(
         modules.extend(r.facts);
     }
     diagnostics.sort();
-    let failed: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d.message.starts_with(INTERNAL_ERROR))
-        .map(|d| d.path.clone())
-        .collect();
-    let files_scanned = modules.len();
-    let files_unparsable = modules.iter().filter(|m| m.syntax_error.is_some()).count();
-    let lines = modules.iter().map(|m| u64::from(m.lines)).sum();
+    let counts = Counts {
+        files_scanned: modules.len(),
+        files_unparsable: modules.iter().filter(|m| m.syntax_error.is_some()).count(),
+        lines: modules.iter().map(|m| u64::from(m.lines)).sum(),
+    };
+    Summaries {
+        modules,
+        diagnostics,
+        counts,
+    }
+}
 
+/// The linked project and which services own which code.
+struct Linked {
+    project: Project,
+    ownership: Ownership,
+}
+
+/// Stage 3: link the modules into a project (resolution, call graph, contexts) and attribute
+/// code to the services declared in configuration files (or `--agents`).
+#[allow(clippy::too_many_arguments)]
+fn link(
+    pool: &rayon::ThreadPool,
+    modules: Vec<ModuleFacts>,
+    patterns: ContextPatterns,
+    settings: &Settings,
+    configs: &[SourcePath],
+    memory: Option<&HashMap<String, Vec<u8>>>,
+    diagnostics: &mut Vec<Diagnostic>,
+    timings: &mut Timings,
+) -> Linked {
     // Linking fans out over modules on the run's own worker threads.
     let project = pool.install(|| Project::new(modules, patterns));
-    let t_project = start.elapsed();
-    let rss_project = resident_mib();
-    let defs = service_definitions(settings, &found.configs, memory, &mut diagnostics);
+    timings.project_done();
+    let defs = service_definitions(settings, configs, memory, diagnostics);
     let (services, unmatched) = resolve_services(&project, &defs);
     let ownership = attribute(&project, services, unmatched);
     for d in &ownership.unmatched {
@@ -232,10 +365,30 @@ fn audit(
         });
     }
     diagnostics.sort();
-    let cx = RuleContext {
-        project: &project,
-        catalog,
-    };
+    Linked { project, ownership }
+}
+
+/// The findings to report and those silenced by suppression comments, each with its services
+/// and reachability, one per rule and line.
+struct Judged {
+    findings: Vec<Finding>,
+    suppressed: Vec<Finding>,
+}
+
+/// Stage 4: run the rules over the project, then apply per-file ignores and suppression
+/// comments, attribute each finding to its services, and keep one per rule and line.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    pool: &rayon::ThreadPool,
+    rules: &[&'static dyn Rule],
+    project: &Project,
+    ownership: &Ownership,
+    catalog: &Catalog,
+    settings: &Settings,
+    root: &Path,
+    timings: &mut Timings,
+) -> Judged {
+    let cx = RuleContext { project, catalog };
     let mut findings: Vec<Finding> = pool.install(|| {
         rules
             .par_iter()
@@ -246,8 +399,8 @@ fn audit(
             })
             .collect()
     });
-    let t_rules = start.elapsed();
-    let root_abs = std::path::absolute(&found.root).unwrap_or_else(|_| found.root.clone());
+    timings.rules_done();
+    let root_abs = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
     let per_file_kept = |f: &Finding| {
         settings.per_file_ignores.is_empty() || {
             let abs = root_abs.join(&f.path);
@@ -263,26 +416,28 @@ fn audit(
         let unused = crate::rules::unused_suppression::report(&project.modules, &used, settings);
         findings.extend(unused.into_iter().filter(per_file_kept));
     }
-    attribute_findings(&project, &ownership, &mut findings);
-    attribute_findings(&project, &ownership, &mut suppressed);
-    if std::env::var_os("PERFAUDIT_TIMINGS").is_some() {
-        eprintln!(
-            "timings: modules {:?}, project {:?}, services+rules {:?}, total {:?}",
-            t_modules,
-            t_project - t_modules,
-            t_rules - t_project,
-            start.elapsed()
-        );
-        eprintln!(
-            "resident MiB (current/peak): after modules {rss_modules}, after project {rss_project}, \
-             after rules {}",
-            resident_mib()
-        );
-        if let Some(c) = &cache {
-            let (reused, parsed) = c.stats();
-            eprintln!("cache: {reused} modules reused, {parsed} parsed");
-        }
+    attribute_findings(project, ownership, &mut findings);
+    attribute_findings(project, ownership, &mut suppressed);
+    Judged {
+        findings,
+        suppressed,
     }
+}
+
+/// Stage 5: the report: findings sorted and split against the baseline, services listed, and
+/// the project freed off the critical path.
+#[allow(clippy::too_many_arguments)]
+fn summary(
+    settings: &Settings,
+    start: Instant,
+    root: PathBuf,
+    counts: Counts,
+    diagnostics: Vec<Diagnostic>,
+    mut findings: Vec<Finding>,
+    mut suppressed: Vec<Finding>,
+    project: Project,
+    ownership: Ownership,
+) -> Result<AuditReport, String> {
     dedupe_same_line(&mut findings);
     dedupe_same_line(&mut suppressed);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -310,11 +465,16 @@ fn audit(
     let _ = std::thread::Builder::new()
         .name("perfaudit-drop".to_owned())
         .spawn(move || drop((project, ownership)));
+    let failed: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.message.starts_with(INTERNAL_ERROR))
+        .map(|d| d.path.clone())
+        .collect();
     Ok(AuditReport {
-        root: found.root,
-        files_scanned,
-        files_unparsable,
-        lines,
+        root,
+        files_scanned: counts.files_scanned,
+        files_unparsable: counts.files_unparsable,
+        lines: counts.lines,
         diagnostics,
         failed,
         findings,
@@ -325,14 +485,69 @@ fn audit(
     })
 }
 
+/// Stage boundaries for `PERFAUDIT_TIMINGS`: elapsed time and resident memory.
+struct Timings {
+    start: Instant,
+    modules: (Duration, String),
+    project: (Duration, String),
+    rules: Duration,
+}
+
+impl Timings {
+    fn new(start: Instant) -> Timings {
+        Timings {
+            start,
+            modules: (Duration::ZERO, String::new()),
+            project: (Duration::ZERO, String::new()),
+            rules: Duration::ZERO,
+        }
+    }
+
+    fn modules_done(&mut self) {
+        self.modules = (self.start.elapsed(), resident_mib());
+    }
+
+    fn project_done(&mut self) {
+        self.project = (self.start.elapsed(), resident_mib());
+    }
+
+    fn rules_done(&mut self) {
+        self.rules = self.start.elapsed();
+    }
+
+    /// Prints the stage timings to stderr when `PERFAUDIT_TIMINGS` is set.
+    fn print(&self, cache: Option<&crate::module::cache::Cache>) {
+        if std::env::var_os("PERFAUDIT_TIMINGS").is_none() {
+            return;
+        }
+        let ((t_modules, rss_modules), (t_project, rss_project)) = (&self.modules, &self.project);
+        eprintln!(
+            "timings: modules {:?}, project {:?}, services+rules {:?}, total {:?}",
+            t_modules,
+            *t_project - *t_modules,
+            self.rules - *t_project,
+            self.start.elapsed()
+        );
+        eprintln!(
+            "resident MiB (current/peak): after modules {rss_modules}, after project {rss_project}, \
+             after rules {}",
+            resident_mib()
+        );
+        if let Some(c) = cache {
+            let (reused, parsed) = c.stats();
+            eprintln!("cache: {reused} modules reused, {parsed} parsed");
+        }
+    }
+}
+
 /// Debug builds only: `PERFAUDIT_DEBUG_PANIC_ON=<path relative to the root>` makes the
 /// analysis of that file panic, so that tests can check, through the binary, how an internal
 /// error is counted and reported.
 #[cfg(debug_assertions)]
 mod fault {
     use super::*;
-    use crate::analyze::FileResult;
     use crate::facts::collect::LocalContext;
+    use crate::module::analyze::FileResult;
 
     struct Panics;
 
@@ -349,7 +564,7 @@ mod fault {
     pub(super) fn inject(
         f: &SourcePath,
         settings: &Settings,
-        catalog: &crate::catalog::Catalog,
+        catalog: &Catalog,
         patterns: &ContextPatterns,
     ) -> Option<FileResult> {
         let target = std::env::var_os("PERFAUDIT_DEBUG_PANIC_ON")?;
@@ -403,7 +618,7 @@ fn service_definitions(
         let read = match text {
             Some(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => parse_config(rel.rsplit('/').next().unwrap_or(&rel), text, &rel),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e.into()),
             },
             None => read_config(&abs, &rel),
         };

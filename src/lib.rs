@@ -4,27 +4,27 @@
 //! facts, link the project, run the rules against call contexts, cost and report the findings.
 //! perfaudit never imports or executes the code it audits.
 
-pub mod analyze;
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod baseline;
-pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod contexts;
 pub mod cost;
-pub mod discover;
+#[doc(hidden)]
+pub mod dev;
 pub mod facts;
 pub mod finding;
-#[doc(hidden)]
-pub mod fuzzing;
+pub mod module;
 pub mod progress;
 pub mod project;
 pub mod report;
 pub mod rules;
 pub mod services;
 pub mod settings;
-pub mod source;
 pub mod suppress;
+
 #[doc(hidden)]
-pub mod testing;
+pub use dev::{fuzzing, testing};

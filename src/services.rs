@@ -186,13 +186,30 @@ fn entry_from_command(cmd: &str) -> Option<String> {
     None
 }
 
+/// Why a file that may declare services could not be read; reported, never fatal.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Yaml(#[from] yaml_rust2::ScanError),
+    #[error(transparent)]
+    NotUtf8(#[from] std::str::Utf8Error),
+    #[error("YAML aliases expand to more than {MAX_ALIAS_NODES} nodes: not read")]
+    AliasBomb,
+}
+
 /// Reads one configuration file; errors are reported, never fatal.
-pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, ManifestError> {
+    let meta = std::fs::metadata(path)?;
     if meta.len() > MAX_CONFIG_BYTES {
         return Ok(Vec::new());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -202,7 +219,7 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, String> {
 
 /// The services that one configuration file's text declares; `name` is its file name, which
 /// says how to read it.
-pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>, String> {
+pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>, ManifestError> {
     if text.len() as u64 > MAX_CONFIG_BYTES {
         return Ok(Vec::new());
     }
@@ -220,7 +237,7 @@ pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>
             }
         }
     } else if name == "pyproject.toml" {
-        let value: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        let value: toml::Table = toml::from_str(text)?;
         if let Some(scripts) = value
             .get("project")
             .and_then(|p| p.get("scripts"))
@@ -243,11 +260,11 @@ pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>
     {
         return Ok(Vec::new());
     } else if name.ends_with(".json") {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(text)?;
         collect_entries(&from_json(&v), None, rel, &mut out, 0);
     } else {
         check_alias_expansion(text)?;
-        let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+        let docs = yaml_rust2::YamlLoader::load_from_str(text)?;
         for d in &docs {
             collect_entries(&from_yaml(d), None, rel, &mut out, 0);
         }
@@ -263,7 +280,7 @@ const MAX_ALIAS_NODES: u64 = 100_000;
 /// Fails when expanding the aliases of `text` would add more than `MAX_ALIAS_NODES` nodes. One
 /// pass over the parser's events: each node's size is known when it ends, each anchor records
 /// the size of its node, and each alias adds the size of the node it names.
-fn check_alias_expansion(text: &str) -> Result<(), String> {
+fn check_alias_expansion(text: &str) -> Result<(), ManifestError> {
     use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
     use yaml_rust2::scanner::Marker;
 
@@ -307,13 +324,9 @@ fn check_alias_expansion(text: &str) -> Result<(), String> {
     }
 
     let mut sizes = Sizes::default();
-    Parser::new_from_str(text)
-        .load(&mut sizes, true)
-        .map_err(|e| e.to_string())?;
+    Parser::new_from_str(text).load(&mut sizes, true)?;
     if sizes.added > MAX_ALIAS_NODES {
-        return Err(format!(
-            "YAML aliases expand to more than {MAX_ALIAS_NODES} nodes: not read"
-        ));
+        return Err(ManifestError::AliasBomb);
     }
     Ok(())
 }
@@ -369,7 +382,7 @@ mod tests {
             text.push_str(&format!("a{l}: &a{l} [{refs}]\n"));
         }
         let e = parse_config("startup.yaml", &text, "startup.yaml").unwrap_err();
-        assert!(e.contains("aliases expand"), "{e}");
+        assert!(matches!(e, ManifestError::AliasBomb), "{e}");
         // A few reused blocks, as compose files have, are read as before.
         let text = "base: &base {command: python app.py}\nweb: *base\nworker: *base\n";
         let found = parse_config("compose.yaml", text, "compose.yaml").unwrap();

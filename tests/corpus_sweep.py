@@ -7,7 +7,7 @@ installation ships them) and, with `--corpus all`, every site-packages directory
 `site.getsitepackages()`, the user site and sysconfig's purelib/platlib).
 
 Default discovery leaves some files out on purpose: directories named in DEFAULT_SKIP_DIRS
-(read from src/discover.rs), hidden directories and files, and files matched by `.gitignore` or
+(read from src/module/discover.rs), hidden directories and files, and files matched by `.gitignore` or
 `.ignore` files, including those of parent directories. An explicit path argument is always
 audited, so this script finds those with `os.walk` and passes them as arguments: every `.py`
 file is in the one run. Below an ignore file inside the corpus every file is passed explicitly;
@@ -50,7 +50,7 @@ import warnings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Messages of src/analyze.rs: a file left unanalysed; a file analysed after a decoding fallback.
+# Messages of src/module/analyze.rs: a file left unanalysed; a file analysed after a decoding fallback.
 SKIP_PREFIXES = ("skipped", "cannot read:", "is a directory")
 NOTE_PREFIXES = ("decoded as", "not valid UTF-8")
 LOSSY_MARKERS = ("lossily", "replacement characters")
@@ -65,11 +65,11 @@ ARG_BUDGET = 512 * 1024
 
 def skip_dirs():
     """DEFAULT_SKIP_DIRS, read from the source so that the two cannot drift apart."""
-    with open(os.path.join(REPO, "src", "discover.rs"), encoding="utf-8") as fh:
+    with open(os.path.join(REPO, "src", "module", "discover.rs"), encoding="utf-8") as fh:
         text = fh.read()
     m = re.search(r"DEFAULT_SKIP_DIRS: &\[&str\] = &\[(.*?)\];", text, re.S)
     if not m:
-        sys.exit("corpus sweep: DEFAULT_SKIP_DIRS not found in src/discover.rs")
+        sys.exit("corpus sweep: DEFAULT_SKIP_DIRS not found in src/module/discover.rs")
     return set(re.findall(r'"([^"]+)"', m.group(1)))
 
 

@@ -9,8 +9,8 @@ use perfaudit::testing::{audit_paths, audit_snippet};
 
 const BIN: &str = env!("CARGO_BIN_EXE_perfaudit");
 
-/// A blocking sleep in a request handler on the event loop: a critical finding in any file, so the command line fails on it (exit 1) with the default
-/// `--fail-on high`.
+/// A blocking sleep in a request handler on the event loop: a critical finding in any file,
+/// so the command line fails on it (exit 1) with the default `--fail-on high`.
 const LIVE_SLEEP: &str = "import asyncio\nimport time\n\n\nasync def handle_request(msg):\n    time.sleep(2)\n    return msg\n";
 /// The line of `time.sleep` in `LIVE_SLEEP`.
 const LIVE_SLEEP_LINE: u64 = 6;
@@ -505,13 +505,13 @@ fn a_file_that_fails_to_read_is_reported_and_the_rest_audited() {
 /// and analyses the rest.
 #[test]
 fn a_file_that_vanishes_after_discovery_is_a_diagnostic() {
-    use perfaudit::analyze::analyze_file;
     use perfaudit::contexts::ContextPatterns;
+    use perfaudit::module::analyze::analyze_file;
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.py"), LIVE_SLEEP).unwrap();
     std::fs::write(dir.path().join("gone.py"), "x = 1\n").unwrap();
-    let found = perfaudit::discover::discover(
+    let found = perfaudit::module::discover::discover(
         &[dir.path().to_path_buf()],
         &globset::GlobSet::empty(),
         false,
@@ -525,9 +525,14 @@ fn a_file_that_vanishes_after_discovery_is_a_diagnostic() {
     let patterns = ContextPatterns::builtin();
     let rules = perfaudit::audit::enabled_rules(&settings);
     let ast_rules = perfaudit::audit::ast_hooks(&rules);
-    let cache =
-        perfaudit::cache::Cache::open(&found.root, &settings, catalog, &patterns, &ast_rules)
-            .expect("a cache in the temporary directory");
+    let cache = perfaudit::module::cache::Cache::open(
+        &found.root,
+        &settings,
+        catalog,
+        &patterns,
+        &ast_rules,
+    )
+    .expect("a cache in the temporary directory");
     for cached in [false, true] {
         let results: Vec<_> = found
             .files

@@ -4,9 +4,13 @@
 //! site with its resolved qualified name and local context, and the candidates that AST-level
 //! rules raised. Nothing here knows about other modules: linking happens in `project`.
 
+mod bindings;
+mod calls;
 pub mod collect;
+pub mod hooks;
 pub mod kinds;
 pub mod names;
+mod values;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,7 @@
 //! Turning expressions into dotted names and literal values, without recursion limits.
 
 use ruff_python_ast::{self as ast, Expr};
+use rustc_hash::FxHashMap;
 
 /// The callee of a call as written: a base and the attribute path on it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -126,5 +127,16 @@ pub fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
+    }
+}
+
+/// `text` with its first segment replaced by what the module imported under that name
+/// (`np.array` -> `numpy.array`); unchanged when the name is not imported.
+pub fn through_imports(imports: &FxHashMap<String, String>, text: &str) -> String {
+    let (head, rest) = text.split_once('.').unwrap_or((text, ""));
+    match imports.get(head) {
+        Some(t) if rest.is_empty() => t.clone(),
+        Some(t) => dot_join(&[t, rest]),
+        None => text.to_owned(),
     }
 }

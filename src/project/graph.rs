@@ -6,16 +6,20 @@
 //! callbacks, and a unique-method-name fallback (lowest confidence). Contexts spread from their
 //! seeds by breadth-first search, one pass per context kind, so each function keeps the shortest
 //! chain from an entry point of each kind; cycles and recursion need no special casing.
+//! Which edges exist is decided in `graph/edges.rs`, one function per edge kind.
 
 use std::collections::VecDeque;
 
 use rayon::prelude::*;
 
 use super::CtxKind;
-use super::resolve::{ClassRef, FnRef, Resolver, Target};
+use super::resolve::{ClassRef, FnRef, Resolver};
 use crate::contexts::ContextPatterns;
-use crate::facts::{FnKind, ModuleFacts, Resolution};
+use crate::facts::ModuleFacts;
 use crate::finding::Confidence;
+use edges::{Memo, ModuleCx, ModuleEdges, NodeIds};
+
+mod edges;
 
 /// How a call transfers control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,185 +152,40 @@ impl Graph {
         out
     }
 
+    /// The graph of a project: nodes for every function, edges collected per module in
+    /// parallel (one function per edge kind, in `edges.rs`) and merged in module order, then
+    /// contexts spread from their seeds and liveness from its roots.
     pub fn build(
         modules: &[ModuleFacts],
         resolver: &Resolver,
         patterns: &ContextPatterns,
     ) -> Graph {
-        let mut offsets = Vec::with_capacity(modules.len());
-        let mut nodes = Vec::new();
-        for (mi, m) in modules.iter().enumerate() {
-            offsets.push(nodes.len() as u32);
-            for fi in 0..m.functions.len() {
-                nodes.push(FnRef {
-                    module: mi as u32,
-                    func: fi as u32,
-                });
-            }
-        }
-        let n = nodes.len();
-        let id = |f: FnRef| offsets[f.module as usize] + f.func;
-        let mut adjacency: Vec<Vec<Edge>> = vec![Vec::new(); n];
-        let mut seeds: Vec<Seed> = Vec::new();
-        let mut live_roots: Vec<u32> = Vec::new();
-        let mut live_classes: Vec<ClassRef> = Vec::new();
-        let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
-
+        let (offsets, nodes) = number_nodes(modules);
+        let ids = NodeIds { offsets: &offsets };
         let per_module: Vec<ModuleEdges> = modules
             .par_iter()
             .enumerate()
             .map_init(
-                || Memo {
-                    resolver,
-                    known: rustc_hash::FxHashMap::default(),
-                },
-                |memo, (mi, m)| {
-                    let mut out = ModuleEdges::default();
-                    let mi32 = mi as u32;
-                    for (fi, f) in m.functions.iter().enumerate() {
-                        let g = id(FnRef {
-                            module: mi32,
-                            func: fi as u32,
-                        });
-                        let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
-                        if f.is_async && !lifespan {
-                            out.seeds.push((CtxKind::EventLoop, g, None));
-                        }
-                        let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
-                            && (patterns.is_handler_name(&f.name)
-                                || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
-                        // A request handler serves one request per call, on a thread or (async)
-                        // on the event loop: what it calls runs per request.
-                        if handler {
-                            out.seeds.push((CtxKind::Request, g, None));
-                        }
-                        if matches!(f.kind, FnKind::Module | FnKind::Main) || lifespan {
-                            out.seeds.push((CtxKind::Startup, g, None));
-                        }
-                        if matches!(f.kind, FnKind::Module | FnKind::Main)
-                            || handler
-                            || !f.decorators.is_empty()
-                        {
-                            out.live_roots.push(g);
-                        }
-                    }
-                    for (func, target, res) in &m.refs {
-                        let from = id(FnRef {
-                            module: mi32,
-                            func: *func,
-                        });
-                        for (t, _, _) in targets(modules, memo, mi32, *func, target, *res, "") {
-                            match t {
-                                Target::Function(f) => out.live_roots.push(id(f)),
-                                Target::Class(c) => out.live_classes.push(c),
-                            }
-                        }
-                        let _ = from;
-                    }
-                    for call in &m.calls {
-                        let from = id(FnRef {
-                            module: mi32,
-                            func: call.func,
-                        });
-                        let (mut offload, mut background, mut registration) = (false, false, false);
-                        if !call.callable_args.is_empty() {
-                            offload = patterns.is_offload(&call.target);
-                            background = patterns.is_background(&call.target);
-                            registration = patterns.is_route_registration(&call.target);
-                        }
-                        for (text, res) in &call.callable_args {
-                            for (t, conf, _) in
-                                targets(modules, memo, mi32, call.func, text, *res, "")
-                            {
-                                let Target::Function(f) = t else {
-                                    if let Target::Class(c) = t {
-                                        out.live_classes.push(c);
-                                    }
-                                    continue;
-                                };
-                                let to = id(f);
-                                out.live_roots.push(to);
-                                let kind = if background {
-                                    out.seeds.push((
-                                        CtxKind::Background,
-                                        to,
-                                        Some((from, call.line)),
-                                    ));
-                                    EdgeKind::Spawn
-                                } else if registration {
-                                    out.seeds.push((CtxKind::Request, to, None));
-                                    EdgeKind::Spawn
-                                } else if offload {
-                                    EdgeKind::Offload
-                                } else {
-                                    EdgeKind::Call
-                                };
-                                out.edges.push((
-                                    from,
-                                    Edge {
-                                        to,
-                                        line: call.line,
-                                        kind,
-                                        confidence: if kind == EdgeKind::Call {
-                                            conf.min(Confidence::Probable)
-                                        } else {
-                                            conf
-                                        },
-                                        dispatch: None,
-                                    },
-                                ));
-                            }
-                        }
-                        if call.api.is_some() {
-                            continue;
-                        }
-                        for (t, conf, dispatch) in targets(
-                            modules,
-                            memo,
-                            mi32,
-                            call.func,
-                            &call.target,
-                            call.resolution,
-                            &call.text,
-                        ) {
-                            let to = match t {
-                                Target::Function(f) => id(f),
-                                Target::Class(c) => {
-                                    out.live_classes.push(c);
-                                    out.constructs.push((from, c));
-                                    match resolver.lookup_method(c, "__init__") {
-                                        Some(init) => id(init),
-                                        None => continue,
-                                    }
-                                }
-                            };
-                            out.edges.push((
-                                from,
-                                Edge {
-                                    to,
-                                    line: call.line,
-                                    kind: EdgeKind::Call,
-                                    confidence: conf,
-                                    dispatch,
-                                },
-                            ));
-                            if call.in_recv_loop {
-                                // An async receive loop's callees run on the event loop, once per
-                                // request: a request context, not a thread's request loop.
-                                let kind = if m.functions[call.func as usize].is_async {
-                                    CtxKind::Request
-                                } else {
-                                    CtxKind::RequestLoop
-                                };
-                                out.seeds.push((kind, to, Some((from, call.line))));
-                            }
-                        }
-                    }
-                    out
+                || Memo::new(resolver),
+                |memo, (mi, _)| {
+                    edges::module_edges(&mut ModuleCx {
+                        modules,
+                        resolver,
+                        patterns,
+                        ids: &ids,
+                        module: mi as u32,
+                        memo,
+                    })
                 },
             )
             .collect();
+
         // Merged in module order: the graph does not depend on how the work was split.
+        let mut adjacency: Vec<Vec<Edge>> = vec![Vec::new(); nodes.len()];
+        let mut seeds: Vec<Seed> = Vec::new();
+        let mut live_roots: Vec<u32> = Vec::new();
+        let mut live_classes: Vec<ClassRef> = Vec::new();
+        let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
         for out in per_module {
             for (from, e) in out.edges {
                 adjacency[from as usize].push(e);
@@ -336,76 +195,12 @@ impl Graph {
             live_classes.extend(out.live_classes);
             constructs.extend(out.constructs);
         }
-        // Importing a module runs its body.
-        for (mi, m) in modules.iter().enumerate() {
-            let from = id(FnRef {
-                module: mi as u32,
-                func: 0,
-            });
-            for imp in &m.imports {
-                // The longest dotted prefix of the target that is a module of the project.
-                let t = imp.target.as_str();
-                let mut end = t.len();
-                let found = loop {
-                    if let Some(m) = resolver.module(&t[..end]) {
-                        break Some(m);
-                    }
-                    match t[..end].rfind('.') {
-                        Some(dot) => end = dot,
-                        None => break None,
-                    }
-                };
-                if let Some((target, conf)) = found
-                    && target != mi as u32
-                {
-                    adjacency[from as usize].push(Edge {
-                        to: id(FnRef {
-                            module: target,
-                            func: 0,
-                        }),
-                        line: imp.line,
-                        kind: EdgeKind::Import,
-                        confidence: conf,
-                        dispatch: None,
-                    });
-                }
-            }
-        }
-        // Every method of a class that is constructed, referenced or subclassed is live.
-        for subs in resolver.subclasses.keys() {
-            live_classes.push(*subs);
-        }
-        live_classes.sort();
-        live_classes.dedup();
-        for (mi, m) in modules.iter().enumerate() {
-            for (fi, f) in m.functions.iter().enumerate() {
-                if let (FnKind::Method, Some(c)) = (f.kind, f.class)
-                    && live_classes
-                        .binary_search(&ClassRef {
-                            module: mi as u32,
-                            class: c,
-                        })
-                        .is_ok()
-                {
-                    live_roots.push(id(FnRef {
-                        module: mi as u32,
-                        func: fi as u32,
-                    }));
-                }
-            }
-        }
-
-        let mut edge_start = Vec::with_capacity(n + 1);
-        let mut edges = Vec::new();
-        for mut adj in adjacency {
-            edge_start.push(edges.len() as u32);
-            adj.sort_by_key(|e| (e.line, e.to));
-            edges.extend(adj);
-        }
-        edge_start.push(edges.len() as u32);
-
+        edges::class_method_roots(modules, resolver, &ids, live_classes, &mut live_roots);
+        let (edge_start, edges) = flatten(adjacency);
         constructs.sort();
         constructs.dedup();
+
+        let n = nodes.len();
         let mut g = Graph {
             offsets,
             nodes,
@@ -518,86 +313,33 @@ impl Graph {
     }
 }
 
-/// What one module contributes to the graph: its call edges (by source node), seeds, live
-/// roots, live classes and constructions.
-#[derive(Default)]
-struct ModuleEdges {
-    edges: Vec<(u32, Edge)>,
-    seeds: Vec<Seed>,
-    live_roots: Vec<u32>,
-    live_classes: Vec<ClassRef>,
-    constructs: Vec<(u32, ClassRef)>,
-}
-
-/// Resolved names, once per distinct name: most call targets repeat (`os.path.join`).
-struct Memo<'m> {
-    resolver: &'m Resolver,
-    known: rustc_hash::FxHashMap<&'m str, Option<(Target, Confidence)>>,
-}
-
-impl<'m> Memo<'m> {
-    fn resolve(&mut self, name: &'m str) -> Option<(Target, Confidence)> {
-        *self
-            .known
-            .entry(name)
-            .or_insert_with(|| self.resolver.resolve(name))
-    }
-}
-
-/// The project definitions a call target (or callable reference) may denote, with confidence.
-fn targets<'m>(
-    modules: &[ModuleFacts],
-    memo: &mut Memo<'m>,
-    module: u32,
-    func: u32,
-    target: &'m str,
-    resolution: Resolution,
-    text: &str,
-) -> Vec<(Target, Confidence, Option<ClassRef>)> {
-    let resolver = memo.resolver;
-    match resolution {
-        Resolution::Import | Resolution::Local => memo
-            .resolve(target)
-            .map(|(t, c)| (t, c, None))
-            .into_iter()
-            .collect(),
-        Resolution::Inferred => memo
-            .resolve(target)
-            .map(|(t, c)| (t, c.min(Confidence::Probable), None))
-            .into_iter()
-            .collect(),
-        Resolution::SelfMethod => {
-            let mut out: Vec<_> = memo
-                .resolve(target)
-                .map(|(t, c)| (t, c, None))
-                .into_iter()
-                .collect();
-            // `self.m()` written in a base class also dispatches to subclass overrides.
-            let (class_name, method) = target.rsplit_once('.').unwrap_or((target, ""));
-            let class = match memo.resolve(class_name) {
-                Some((Target::Class(c), _)) => Some(c),
-                _ => resolver.class_of(modules, FnRef { module, func }),
-            };
-            if let Some(c) = class {
-                for f in resolver.overrides(modules, c, method) {
-                    let owner = resolver.class_of(modules, f);
-                    out.push((Target::Function(f), Confidence::Probable, owner));
-                }
-            }
-            out
-        }
-        Resolution::Unresolved => {
-            // A method name defined exactly once in the project, called on an untyped receiver.
-            let Some((_, method)) = text.rsplit_once('.') else {
-                return Vec::new();
-            };
-            if method.len() < 4 || method.starts_with("__") {
-                return Vec::new();
-            }
-            match resolver.methods_by_name.get(method).map(Vec::as_slice) {
-                Some([only]) => vec![(Target::Function(*only), Confidence::Possible, None)],
-                _ => Vec::new(),
-            }
+/// One node per function of every module, numbered module by module: the first id of each
+/// module, and the function of each id.
+fn number_nodes(modules: &[ModuleFacts]) -> (Vec<u32>, Vec<FnRef>) {
+    let mut offsets = Vec::with_capacity(modules.len());
+    let mut nodes = Vec::new();
+    for (mi, m) in modules.iter().enumerate() {
+        offsets.push(nodes.len() as u32);
+        for fi in 0..m.functions.len() {
+            nodes.push(FnRef {
+                module: mi as u32,
+                func: fi as u32,
+            });
         }
     }
+    (offsets, nodes)
+}
+
+/// Adjacency lists as one edge array with a start index per node, each node's edges sorted
+/// (stably) by line and target.
+fn flatten(adjacency: Vec<Vec<Edge>>) -> (Vec<u32>, Vec<Edge>) {
+    let mut edge_start = Vec::with_capacity(adjacency.len() + 1);
+    let mut edges = Vec::new();
+    for mut adj in adjacency {
+        edge_start.push(edges.len() as u32);
+        adj.sort_by_key(|e| (e.line, e.to));
+        edges.extend(adj);
+    }
+    edge_start.push(edges.len() as u32);
+    (edge_start, edges)
 }

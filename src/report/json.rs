@@ -10,9 +10,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::overview::{Overview, category_name, fingerprint};
-use crate::analyze::Diagnostic;
 use crate::audit::{AuditReport, ServiceInfo};
 use crate::finding::Finding;
+use crate::module::analyze::Diagnostic;
 
 pub const SCHEMA_VERSION: u32 = 1;
 

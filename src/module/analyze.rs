@@ -9,9 +9,9 @@ use ruff_text_size::TextSize;
 
 use crate::catalog::Catalog;
 use crate::contexts::ContextPatterns;
-use crate::discover::SourcePath;
 use crate::facts::collect::{AstRule, collect};
 use crate::facts::{ModuleFacts, SyntaxErrorInfo};
+use crate::module::discover::SourcePath;
 use crate::settings::Settings;
 
 /// A file-level problem that is not a finding: skipped, unreadable, decoded lossily.
@@ -94,9 +94,9 @@ pub fn analyze_bytes(
             message,
         }),
     };
-    let decoded = match crate::source::decode(&bytes) {
+    let decoded = match crate::module::source::decode(&bytes) {
         Ok(d) => d,
-        Err(crate::source::DecodeError::Utf16) => {
+        Err(crate::module::source::DecodeError::Utf16) => {
             return diag(
                 "skipped: UTF-16 encoded (Python source must be UTF-8 or declare an 8-bit coding)"
                     .to_owned(),

@@ -42,25 +42,51 @@ pub struct Discovered {
     pub diagnostics: Vec<WalkDiagnostic>,
 }
 
-/// Absolute patterns (from configuration files) as one set, matched against absolute paths.
-pub fn build_anchored(patterns: &[String]) -> Result<GlobSet, String> {
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        b.add(Glob::new(p).map_err(|e| format!("invalid exclude pattern `{p}`: {e}"))?);
-    }
-    b.build().map_err(|e| e.to_string())
+/// An exclude pattern that is not a valid glob.
+#[derive(Debug, thiserror::Error)]
+pub enum PatternError {
+    /// A pattern from a configuration file's `exclude`.
+    #[error("invalid exclude pattern `{pattern}`: {source}")]
+    Configured {
+        pattern: String,
+        source: globset::Error,
+    },
+    /// A pattern given with `--exclude`.
+    #[error("invalid --exclude pattern `{pattern}`: {source}")]
+    Flag {
+        pattern: String,
+        source: globset::Error,
+    },
+    /// The set of valid patterns could not be built.
+    #[error(transparent)]
+    Set(#[from] globset::Error),
 }
 
-pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, String> {
+/// Absolute patterns (from configuration files) as one set, matched against absolute paths.
+pub fn build_anchored(patterns: &[String]) -> Result<GlobSet, PatternError> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
-        let g = Glob::new(p).map_err(|e| format!("invalid --exclude pattern `{p}`: {e}"))?;
+        b.add(Glob::new(p).map_err(|source| PatternError::Configured {
+            pattern: p.clone(),
+            source,
+        })?);
+    }
+    Ok(b.build()?)
+}
+
+pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, PatternError> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let g = Glob::new(p).map_err(|source| PatternError::Flag {
+            pattern: p.clone(),
+            source,
+        })?;
         b.add(g);
         if !p.contains('/') {
-            b.add(Glob::new(&format!("**/{p}")).map_err(|e| e.to_string())?);
+            b.add(Glob::new(&format!("**/{p}"))?);
         }
     }
-    b.build().map_err(|e| e.to_string())
+    Ok(b.build()?)
 }
 
 /// Walks every path argument. Relative paths are reported against the first argument when it

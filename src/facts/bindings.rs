@@ -1,0 +1,370 @@
+//! What a name holds: the collector's binding log (name -> call result, annotation or
+//! unknown, in source order), the value kinds recorded for rules, and the resolution, after
+//! the walk, of every call target and callable reference through those bindings, the imports
+//! and the module's definitions.
+//!
+//! Resolution is per module and textual: it never looks at other modules (that is the project
+//! stage's resolver) and never reads the AST.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use ruff_python_ast::Expr;
+
+use super::collect::{Collector, RED_ZONE, STACK_SEGMENT};
+use super::kinds::{KindBinding, ValueKind};
+use super::names::{Base, dot_join};
+use super::{FnKind, FuncId, Resolution};
+
+/// The builtins whose bare names resolve to themselves when not shadowed.
+const BUILTIN_CALLABLES: &[&str] = &["__import__", "eval", "exec", "input", "open", "print"];
+
+/// What a name is bound to inside one function, for type inference.
+#[derive(Debug, Clone)]
+pub(super) enum Binding {
+    /// The result of the call with this index.
+    Call(u32),
+    /// An annotation's dotted text (`client: httpx.Client`).
+    Annotation(String),
+    /// Bound, type unknown (a parameter, a loop variable, ...).
+    Unknown,
+}
+
+/// The bindings of one module in source order, with an index by (function, name): a lookup
+/// sees only the bindings made before a given position, as a call site does.
+#[derive(Default)]
+pub(super) struct BindingLog {
+    /// Append-only log of bindings: (function, name, binding).
+    bindings: Vec<(FuncId, String, Binding)>,
+    /// (function, name) -> positions in `bindings`, ascending.
+    binding_index: HashMap<(FuncId, u32), Vec<u32>>,
+    /// Names bound anywhere in the module, numbered for `binding_index`.
+    binding_names: HashMap<String, u32>,
+}
+
+impl BindingLog {
+    /// The position the next binding will take: a call records it to see only earlier ones.
+    pub fn len(&self) -> usize {
+        self.bindings.len()
+    }
+
+    pub fn bind(&mut self, func: FuncId, name: String, binding: Binding) {
+        let pos = self.bindings.len() as u32;
+        let next = self.binding_names.len() as u32;
+        let id = *self.binding_names.entry(name.clone()).or_insert(next);
+        self.binding_index.entry((func, id)).or_default().push(pos);
+        self.bindings.push((func, name, binding));
+    }
+
+    /// Logs a binding that lookups by name do not see (an annotation with no value): it takes
+    /// a position, and only module-wide passes over the log read it.
+    pub fn push_unindexed(&mut self, func: FuncId, name: String, binding: Binding) {
+        self.bindings.push((func, name, binding));
+    }
+
+    /// The latest binding of `name` in `func` made before position `limit` of the log.
+    pub fn before(&self, func: FuncId, name: &str, limit: usize) -> Option<Binding> {
+        let id = *self.binding_names.get(name)?;
+        let positions = self.binding_index.get(&(func, id))?;
+        let i = positions.partition_point(|&p| (p as usize) < limit);
+        (i > 0).then(|| self.bindings[positions[i - 1] as usize].2.clone())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(FuncId, String, Binding)> {
+        self.bindings.iter()
+    }
+}
+
+impl Collector<'_> {
+    /// Records the kind of value an assignment target now holds; unpacking targets get `Other`.
+    pub(super) fn record_kind(&mut self, target: &Expr, kind: ValueKind) {
+        let name = match target {
+            Expr::Name(n) => n.id.to_string(),
+            Expr::Attribute(a) => match &*a.value {
+                Expr::Name(base) if base.id.as_str() == "self" => {
+                    dot_join(&["self", a.attr.id.as_str()])
+                }
+                _ => return,
+            },
+            Expr::Tuple(t) => {
+                for e in t.elts.iter() {
+                    self.record_kind(e, ValueKind::Other);
+                }
+                return;
+            }
+            Expr::List(t) => {
+                for e in t.elts.iter() {
+                    self.record_kind(e, ValueKind::Other);
+                }
+                return;
+            }
+            Expr::Starred(st) => return self.record_kind(&st.value, ValueKind::Other),
+            _ => return,
+        };
+        let class = self.method_class(self.func);
+        self.kinds.entry(name).or_default().push(KindBinding {
+            func: self.func,
+            class,
+            kind,
+            loop_depth: self.loop_depth,
+        });
+    }
+
+    pub(super) fn bind_target(&mut self, target: &Expr, value_call: Option<u32>) {
+        match target {
+            Expr::Name(n) => {
+                let b = value_call.map_or(Binding::Unknown, Binding::Call);
+                self.bindings.bind(self.func, n.id.to_string(), b);
+            }
+            Expr::Attribute(a) => {
+                if let (Expr::Name(base), Some(call), Some(class)) =
+                    (&*a.value, value_call, self.class)
+                    && (base.id.as_str() == "self" || base.id.as_str() == "cls")
+                {
+                    self.attr_bindings
+                        .push((class, a.attr.id.to_string(), call));
+                }
+            }
+            Expr::Tuple(t) => {
+                for e in t.elts.iter() {
+                    self.bind_target(e, None);
+                }
+            }
+            Expr::List(t) => {
+                for e in t.elts.iter() {
+                    self.bind_target(e, None);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Collector<'_> {
+    pub(super) fn resolve_all(&mut self) {
+        let n = self.facts.calls.len();
+        self.resolved = vec![None; n];
+        self.resolving = vec![false; n];
+        for i in 0..n {
+            let (target, resolution) = self.resolve_call(i as u32);
+            let api = match resolution {
+                Resolution::Import | Resolution::Inferred => self.catalog.lookup(&target),
+                _ => None,
+            };
+            let seconds = api.and_then(|id| {
+                let idx = self.catalog.get(id).arg_seconds?;
+                let (nums, kw) = &self.numeric_args[i];
+                nums.get(idx).copied().flatten().or(*kw)
+            });
+            let call = &mut self.facts.calls[i];
+            call.target = target;
+            call.resolution = resolution;
+            call.api = api;
+            call.seconds = seconds;
+        }
+        for i in 0..n {
+            let func = self.facts.calls[i].func;
+            let mark = self.raw[i].binding_mark;
+            let args = std::mem::take(&mut self.facts.calls[i].callable_args);
+            self.facts.calls[i].callable_args = args
+                .into_iter()
+                .map(|(text, _)| self.resolve_text(func, &text, mark))
+                .collect();
+        }
+        let mut refs = std::mem::take(&mut self.raw_refs);
+        refs.sort();
+        refs.dedup();
+        for (func, text) in refs {
+            let (target, res) = self.resolve_text(func, &text, usize::MAX);
+            if res != Resolution::Unresolved {
+                self.facts.refs.push((func, target, res));
+            }
+        }
+        for f in 1..self.facts.functions.len() {
+            let parent = self.facts.functions[f].parent.unwrap_or(0);
+            let decos = std::mem::take(&mut self.facts.functions[f].decorators);
+            self.facts.functions[f].decorators = decos
+                .into_iter()
+                .map(|d| self.resolve_text(parent, &d, usize::MAX).0)
+                .collect();
+        }
+        for c in 0..self.facts.classes.len() {
+            let bases = std::mem::take(&mut self.facts.classes[c].bases);
+            self.facts.classes[c].bases = bases
+                .into_iter()
+                .map(|b| self.resolve_text(0, &b, usize::MAX).0)
+                .collect();
+        }
+        let mut attr_types: Vec<(u32, String, String)> = Vec::new();
+        for (class, attr, call) in self.attr_bindings.clone() {
+            if let Some(t) = self.returned_type(call) {
+                attr_types.push((class, attr, t));
+            }
+        }
+        for (class, attr, t) in attr_types {
+            let types = &mut self.facts.classes[class as usize].attr_types;
+            if !types.iter().any(|(a, _)| *a == attr) {
+                types.push((attr, t));
+            }
+        }
+        let globals: Vec<(String, u32)> = self
+            .bindings
+            .iter()
+            .filter_map(|(f, name, b)| match b {
+                Binding::Call(i) if *f == 0 => Some((name.clone(), *i)),
+                _ => None,
+            })
+            .collect();
+        for (name, call) in globals {
+            if let Some(t) = self.returned_type(call) {
+                self.facts.globals.retain(|(n, _)| *n != name);
+                self.facts.globals.push((name, t));
+            }
+        }
+    }
+
+    fn resolve_call(&mut self, i: u32) -> (String, Resolution) {
+        let iu = i as usize;
+        if let Some(r) = &self.resolved[iu] {
+            return r.clone();
+        }
+        if self.resolving[iu] {
+            return (self.raw[iu].callee.text.clone(), Resolution::Unresolved);
+        }
+        self.resolving[iu] = true;
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            let base = self.raw[iu].callee.base;
+            match base {
+                Base::CallResult(j) => match self.returned_type(j) {
+                    Some(t) => (join(&t, self.raw[iu].callee.attrs()), Resolution::Inferred),
+                    None => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                },
+                Base::Other => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                Base::Name => {
+                    let func = self.facts.calls[iu].func;
+                    let text = self.raw[iu].callee.text.clone();
+                    self.resolve_text(func, &text, self.raw[iu].binding_mark)
+                }
+            }
+        });
+        self.resolving[iu] = false;
+        self.resolved[iu] = Some(r.clone());
+        r
+    }
+
+    /// The type of the value a call returns: the catalog's `returns`, or the class itself when
+    /// the call instantiates a class (`Client()` -> `pkg.mod.Client`).
+    fn returned_type(&mut self, i: u32) -> Option<String> {
+        let (target, res) = self.resolve_call(i);
+        if res == Resolution::Unresolved {
+            return None;
+        }
+        if res != Resolution::Local
+            && let Some(id) = self.catalog.lookup(&target)
+        {
+            return self.catalog.get(id).returned_type().map(str::to_owned);
+        }
+        let last = target.rsplit('.').next().unwrap_or(&target);
+        last.starts_with(|c: char| c.is_ascii_uppercase())
+            .then_some(target)
+    }
+
+    /// Resolves dotted text used in function `func`, seeing the bindings made before `mark`.
+    fn resolve_text(&mut self, func: FuncId, text: &str, mark: usize) -> (String, Resolution) {
+        // `head.rest`: `rest` holds the attributes, dot-separated (empty for a bare name).
+        let (head, rest) = text.split_once('.').unwrap_or((text, ""));
+        let limit = mark.min(self.bindings.len());
+        let is_self = head == "self" || head == "cls";
+        let local = if is_self {
+            None
+        } else {
+            self.bindings.before(func, head, limit)
+        };
+        if let Some(b) = local {
+            return self.resolve_binding(b, rest, text);
+        }
+        if is_self {
+            if let Some(class) = self.method_class(func) {
+                if !rest.is_empty() && !rest.contains('.') {
+                    let cq = &self.facts.classes[class as usize].qualname;
+                    return (
+                        dot_join(&[&self.facts.module, cq, rest]),
+                        Resolution::SelfMethod,
+                    );
+                }
+                if !rest.is_empty() {
+                    let (first, after) = rest.split_once('.').unwrap_or((rest, ""));
+                    let found = self
+                        .attr_bindings
+                        .iter()
+                        .find(|(c, a, _)| *c == class && a == first)
+                        .map(|(_, _, call)| *call);
+                    if let Some(call) = found
+                        && let Some(t) = self.returned_type(call)
+                    {
+                        return (join(&t, after), Resolution::Inferred);
+                    }
+                }
+            }
+            return (text.to_owned(), Resolution::Unresolved);
+        }
+        if let Some(t) = self.imports.get(head) {
+            return (join(t, rest), Resolution::Import);
+        }
+        if self.module_defs.contains_key(head) {
+            let target = if self.facts.module.is_empty() {
+                text.to_owned()
+            } else {
+                dot_join(&[&self.facts.module, text])
+            };
+            return (target, Resolution::Local);
+        }
+        if func != 0 {
+            let global = self.bindings.before(0, head, usize::MAX);
+            if let Some(b) = global {
+                return self.resolve_binding(b, rest, text);
+            }
+        }
+        if rest.is_empty() && BUILTIN_CALLABLES.contains(&head) {
+            return (head.to_owned(), Resolution::Import);
+        }
+        (text.to_owned(), Resolution::Unresolved)
+    }
+
+    /// `rest` is the attribute path after the bound name, dot-separated.
+    fn resolve_binding(&mut self, b: Binding, rest: &str, text: &str) -> (String, Resolution) {
+        let ty = match b {
+            Binding::Call(i) => self.returned_type(i),
+            Binding::Annotation(ann) => {
+                let (t, r) = self.resolve_text(0, &ann, usize::MAX);
+                (r != Resolution::Unresolved).then_some(t)
+            }
+            Binding::Unknown => None,
+        };
+        match ty {
+            Some(t) => (join(&t, rest), Resolution::Inferred),
+            None => (text.to_owned(), Resolution::Unresolved),
+        }
+    }
+
+    pub(super) fn method_class(&self, mut func: FuncId) -> Option<u32> {
+        loop {
+            let f = &self.facts.functions[func as usize];
+            if f.kind == FnKind::Method {
+                return f.class;
+            }
+            func = f.parent?;
+        }
+    }
+}
+
+/// `base.rest`, or `base` when `rest` is empty.
+fn join(base: &str, rest: &str) -> String {
+    if rest.is_empty() {
+        return base.to_owned();
+    }
+    let mut s = String::with_capacity(base.len() + 1 + rest.len());
+    s.push_str(base);
+    s.push('.');
+    s.push_str(rest);
+    s
+}

@@ -1,0 +1,194 @@
+//! Call records: every call site of the module with the local context it was made in (loop
+//! depth, receive loop, `with`, `await`, literal arguments, callables passed by reference).
+//!
+//! A call is recorded after its children (post-order), unresolved; `bindings.rs` resolves its
+//! target once the walk is over. Nothing here consults the catalog or other modules.
+
+use ruff_python_ast::visitor::Visitor;
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+
+use super::collect::Collector;
+use super::names::{Dotted, dotted, dotted_name, is_literal, number_literal, truncate};
+use super::{Call, Resolution};
+
+pub(super) struct RawCall {
+    pub callee: Dotted,
+    /// Bindings visible at the call: (function, name) -> binding index at the time.
+    pub binding_mark: usize,
+}
+
+impl<'a> Collector<'a> {
+    /// Marks calls recorded since `start` in the current function as inside a receive loop when
+    /// one of them receives work.
+    pub(super) fn close_loop(&mut self, start: usize, cand_start: usize, iter_receives: bool) {
+        let func = self.func;
+        let receives = iter_receives
+            || self.facts.calls[start..]
+                .iter()
+                .zip(&self.raw[start..])
+                .any(|(c, r)| {
+                    c.func == func && self.patterns.is_receive(&r.callee.text, &r.callee.text)
+                });
+        if receives {
+            // A `for` loop over received messages is the request loop itself, not a repetition
+            // within a request.
+            let outer = u8::from(iter_receives);
+            for c in &mut self.facts.calls[start..] {
+                if c.func == func {
+                    c.in_recv_loop = true;
+                    c.loop_depth = c.loop_depth.saturating_sub(outer);
+                }
+            }
+            for c in &mut self.facts.candidates[cand_start..] {
+                if c.func == func {
+                    c.in_recv_loop = true;
+                    c.loop_depth = c.loop_depth.saturating_sub(outer);
+                }
+            }
+        }
+    }
+
+    pub(super) fn visit_call(&mut self, call: &'a ast::ExprCall) {
+        // Children first: the callee chain (which may hold an inner call) and the arguments.
+        let before = self.facts.calls.len();
+        // The callee itself is not a value reference; its receiver may be.
+        match &*call.func {
+            Expr::Name(_) => {}
+            Expr::Attribute(a) => self.visit_expr(&a.value),
+            other => self.visit_expr(other),
+        }
+        let inner = match &*call.func {
+            Expr::Attribute(a) if matches!(&*a.value, Expr::Call(_)) || has_call_base(&a.value) => {
+                (self.facts.calls.len() > before).then(|| self.facts.calls.len() as u32 - 1)
+            }
+            _ => None,
+        };
+        for arg in call.arguments.args.iter() {
+            self.visit_expr(arg);
+        }
+        for kw in call.arguments.keywords.iter() {
+            self.visit_expr(&kw.value);
+        }
+        let callee = dotted(&call.func, inner);
+        let (line, column, end_line, end_column) = self.loc(call.range());
+        let first = call.arguments.args.first();
+        let str_arg = first
+            .and_then(|a| self.literal_hint(a, 0))
+            .or_else(|| {
+                call.arguments
+                    .keywords
+                    .iter()
+                    .find(|k| {
+                        k.arg.as_ref().is_some_and(|a| {
+                            matches!(
+                                a.id.as_str(),
+                                "model" | "model_name" | "model_path" | "name" | "path" | "pattern"
+                            )
+                        })
+                    })
+                    .and_then(|k| self.literal_hint(&k.value, 0))
+            })
+            .map(|s| truncate(&s, 120));
+        let has_timeout =
+            call.arguments.keywords.iter().any(|k| {
+                k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") || k.arg.is_none()
+            });
+        let mut callable_args = Vec::new();
+        for arg in call.arguments.args.iter() {
+            if matches!(arg, Expr::Name(_) | Expr::Attribute(_))
+                && let Some(n) = dotted_name(arg)
+            {
+                callable_args.push((n, Resolution::Unresolved));
+            }
+        }
+        for kw in call.arguments.keywords.iter() {
+            if kw.arg.as_ref().is_some_and(|a| {
+                matches!(a.id.as_str(), "target" | "func" | "function" | "callback")
+            }) && let Some(n) = dotted_name(&kw.value)
+            {
+                callable_args.push((n, Resolution::Unresolved));
+            }
+        }
+        let receiver_hint = match &*call.func {
+            Expr::Attribute(a) => match &*a.value {
+                Expr::Call(inner) => inner
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(|x| self.literal_hint(x, 0)),
+                other => self.literal_hint(other, 0),
+            },
+            _ => None,
+        }
+        .map(|h| truncate(&h, 120));
+        let text = callee.text.clone();
+        self.facts.calls.push(Call {
+            func: self.func,
+            target: text.clone(),
+            resolution: Resolution::Unresolved,
+            line,
+            column,
+            end_line,
+            end_column,
+            api: None,
+            loop_depth: self.loop_depth,
+            in_recv_loop: false,
+            in_while: false,
+            awaited: false,
+            in_with: false,
+            str_arg,
+            receiver_hint,
+            seconds: None,
+            has_timeout,
+            dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
+            callable_args,
+            assigned_to: None,
+            text,
+        });
+        // Keep the literal numeric arguments for sleep-like calls until resolution.
+        let nums: Vec<Option<f64>> = call
+            .arguments
+            .args
+            .iter()
+            .take(4)
+            .map(number_literal)
+            .collect();
+        let kw_secs = call
+            .arguments
+            .keywords
+            .iter()
+            .find(|k| {
+                k.arg
+                    .as_ref()
+                    .is_some_and(|a| matches!(a.id.as_str(), "secs" | "seconds" | "delay"))
+            })
+            .and_then(|k| number_literal(&k.value));
+        self.numeric_args.push((nums, kw_secs));
+        self.raw.push(RawCall {
+            callee,
+            binding_mark: self.bindings.len(),
+        });
+    }
+
+    /// The index of the call that `value` is, if it is a call (recorded last, post-order).
+    pub(super) fn value_call(&self, value: &Expr, before: usize) -> Option<u32> {
+        let v = match value {
+            Expr::Await(a) => &*a.value,
+            v => v,
+        };
+        (matches!(v, Expr::Call(_)) && self.facts.calls.len() > before)
+            .then(|| self.facts.calls.len() as u32 - 1)
+    }
+}
+
+fn has_call_base(expr: &Expr) -> bool {
+    let mut cur = expr;
+    loop {
+        match cur {
+            Expr::Attribute(a) => cur = &a.value,
+            Expr::Call(_) => return true,
+            _ => return false,
+        }
+    }
+}

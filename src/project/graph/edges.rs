@@ -1,0 +1,395 @@
+//! The edges of the call graph, one function per edge kind, collected one module at a time.
+//!
+//! Each module's facts are turned into a [`ModuleEdges`] in parallel; the caller merges them
+//! in module order, so the graph never depends on how the work was split. This module only
+//! resolves names into edges, entry seeds and liveness roots: it does not traverse the graph
+//! (that is `graph.rs`) and does not judge what a context costs.
+//!
+//! Within one module the order of the calls below is part of the output: edges leaving one
+//! node on one line keep the order in which they are pushed here (the merge sorts stably by
+//! line and target), and the first seed of a kind wins. A new edge kind is one more function,
+//! called from [`module_edges`] at the place marked for it.
+
+use rustc_hash::FxHashMap;
+
+use super::{Edge, EdgeKind, Seed};
+use crate::contexts::ContextPatterns;
+use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
+use crate::finding::Confidence;
+use crate::project::CtxKind;
+use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
+
+/// What one module contributes to the graph: its edges (by source node), seeds, live roots,
+/// live classes and constructions.
+#[derive(Default)]
+pub(super) struct ModuleEdges {
+    pub edges: Vec<(u32, Edge)>,
+    pub seeds: Vec<Seed>,
+    pub live_roots: Vec<u32>,
+    pub live_classes: Vec<ClassRef>,
+    pub constructs: Vec<(u32, ClassRef)>,
+}
+
+/// Global node ids: the first id of each module's functions.
+pub(super) struct NodeIds<'a> {
+    pub offsets: &'a [u32],
+}
+
+impl NodeIds<'_> {
+    pub fn id(&self, f: FnRef) -> u32 {
+        self.offsets[f.module as usize] + f.func
+    }
+}
+
+/// Everything an edge function reads about the project and the module it works on.
+pub(super) struct ModuleCx<'a, 'm> {
+    pub modules: &'m [ModuleFacts],
+    pub resolver: &'m Resolver,
+    pub patterns: &'a ContextPatterns,
+    pub ids: &'a NodeIds<'a>,
+    pub module: u32,
+    pub memo: &'a mut Memo<'m>,
+}
+
+impl<'m> ModuleCx<'_, 'm> {
+    fn facts(&self) -> &'m ModuleFacts {
+        &self.modules[self.module as usize]
+    }
+
+    fn node(&self, func: u32) -> u32 {
+        self.ids.id(FnRef {
+            module: self.module,
+            func,
+        })
+    }
+
+    fn targets(
+        &mut self,
+        func: u32,
+        target: &'m str,
+        resolution: Resolution,
+        text: &str,
+    ) -> Vec<(Target, Confidence, Option<ClassRef>)> {
+        targets(
+            self.modules,
+            self.memo,
+            self.module,
+            func,
+            target,
+            resolution,
+            text,
+        )
+    }
+}
+
+/// Everything one module contributes, edge kind by edge kind.
+pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
+    let mut out = ModuleEdges::default();
+    entry_seeds(cx, &mut out);
+    referenced_callables(cx, &mut out);
+    let m = cx.facts();
+    for call in &m.calls {
+        callable_arg_edges(cx, call, &mut out);
+        if call.api.is_none() {
+            call_edges(cx, call, &mut out);
+        }
+        // Implicit calls (`__enter__`/`__exit__` of a `with`, `__iter__` of a `for`, property
+        // getters) are one more edge kind: a function like `call_edges`, called here, that
+        // pushes `EdgeKind::Call` edges at the call's line.
+    }
+    import_edges(cx, &mut out);
+    out
+}
+
+/// Entry points by shape: async functions (the event loop), handlers and routes (a request),
+/// module bodies and lifespans (startup); module bodies, handlers and decorated functions are
+/// live roots.
+fn entry_seeds(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
+    let patterns = cx.patterns;
+    for (fi, f) in cx.facts().functions.iter().enumerate() {
+        let g = cx.node(fi as u32);
+        let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
+        if f.is_async && !lifespan {
+            out.seeds.push((CtxKind::EventLoop, g, None));
+        }
+        let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
+            && (patterns.is_handler_name(&f.name)
+                || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
+        // A request handler serves one request per call, on a thread or (async) on the event
+        // loop: what it calls runs per request.
+        if handler {
+            out.seeds.push((CtxKind::Request, g, None));
+        }
+        if matches!(f.kind, FnKind::Module | FnKind::Main) || lifespan {
+            out.seeds.push((CtxKind::Startup, g, None));
+        }
+        if matches!(f.kind, FnKind::Module | FnKind::Main) || handler || !f.decorators.is_empty() {
+            out.live_roots.push(g);
+        }
+    }
+}
+
+/// Functions and classes used as values (`HANDLERS = {"a": on_a}`): live, with no edge.
+fn referenced_callables<'m>(cx: &mut ModuleCx<'_, 'm>, out: &mut ModuleEdges) {
+    let m = cx.facts();
+    for (func, target, res) in &m.refs {
+        for (t, _, _) in cx.targets(*func, target, *res, "") {
+            match t {
+                Target::Function(f) => out.live_roots.push(cx.ids.id(f)),
+                Target::Class(c) => out.live_classes.push(c),
+            }
+        }
+    }
+}
+
+/// Callables passed to a call (`to_thread(fn)`, `Thread(target=fn)`, `app.add_route(p, fn)`):
+/// an offload, a spawned background task, a registered request handler, or (for any other
+/// callee) a probable call.
+fn callable_arg_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdges) {
+    if call.callable_args.is_empty() {
+        return;
+    }
+    let from = cx.node(call.func);
+    let offload = cx.patterns.is_offload(&call.target);
+    let background = cx.patterns.is_background(&call.target);
+    let registration = cx.patterns.is_route_registration(&call.target);
+    for (text, res) in &call.callable_args {
+        for (t, conf, _) in cx.targets(call.func, text, *res, "") {
+            let f = match t {
+                Target::Function(f) => f,
+                Target::Class(c) => {
+                    out.live_classes.push(c);
+                    continue;
+                }
+            };
+            let to = cx.ids.id(f);
+            out.live_roots.push(to);
+            let kind = if background {
+                out.seeds
+                    .push((CtxKind::Background, to, Some((from, call.line))));
+                EdgeKind::Spawn
+            } else if registration {
+                out.seeds.push((CtxKind::Request, to, None));
+                EdgeKind::Spawn
+            } else if offload {
+                EdgeKind::Offload
+            } else {
+                EdgeKind::Call
+            };
+            let confidence = if kind == EdgeKind::Call {
+                conf.min(Confidence::Probable)
+            } else {
+                conf
+            };
+            out.edges.push((
+                from,
+                Edge {
+                    to,
+                    line: call.line,
+                    kind,
+                    confidence,
+                    dispatch: None,
+                },
+            ));
+        }
+    }
+}
+
+/// The call itself, to each project function its target may denote (a class goes through
+/// [`constructor_edge`]); a call made in a receive loop seeds the request-loop context.
+fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdges) {
+    let from = cx.node(call.func);
+    for (t, confidence, dispatch) in
+        cx.targets(call.func, &call.target, call.resolution, &call.text)
+    {
+        let to = match t {
+            Target::Function(f) => cx.ids.id(f),
+            Target::Class(c) => match constructor_edge(cx, from, c, out) {
+                Some(init) => init,
+                None => continue,
+            },
+        };
+        out.edges.push((
+            from,
+            Edge {
+                to,
+                line: call.line,
+                kind: EdgeKind::Call,
+                confidence,
+                dispatch,
+            },
+        ));
+        if call.in_recv_loop {
+            // An async receive loop's callees run on the event loop, once per request: a
+            // request context, not a thread's request loop.
+            let kind = if cx.facts().functions[call.func as usize].is_async {
+                CtxKind::Request
+            } else {
+                CtxKind::RequestLoop
+            };
+            out.seeds.push((kind, to, Some((from, call.line))));
+        }
+    }
+}
+
+/// Calling a class constructs it: the class is live, `from` constructs it, and the call goes
+/// to `__init__` along the MRO (the node returned), if the project defines one.
+fn constructor_edge(
+    cx: &ModuleCx<'_, '_>,
+    from: u32,
+    class: ClassRef,
+    out: &mut ModuleEdges,
+) -> Option<u32> {
+    out.live_classes.push(class);
+    out.constructs.push((from, class));
+    cx.resolver
+        .lookup_method(class, "__init__")
+        .map(|init| cx.ids.id(init))
+}
+
+/// Importing a module runs its body: an edge from this module's body to the body of the
+/// longest dotted prefix of the import target that is a module of the project.
+fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
+    let from = cx.node(0);
+    for imp in &cx.facts().imports {
+        let t = imp.target.as_str();
+        let mut end = t.len();
+        let found = loop {
+            if let Some(m) = cx.resolver.module(&t[..end]) {
+                break Some(m);
+            }
+            match t[..end].rfind('.') {
+                Some(dot) => end = dot,
+                None => break None,
+            }
+        };
+        if let Some((target, confidence)) = found
+            && target != cx.module
+        {
+            out.edges.push((
+                from,
+                Edge {
+                    to: cx.ids.id(FnRef {
+                        module: target,
+                        func: 0,
+                    }),
+                    line: imp.line,
+                    kind: EdgeKind::Import,
+                    confidence,
+                    dispatch: None,
+                },
+            ));
+        }
+    }
+}
+
+/// Liveness roots that need the whole project: every method of a class that is constructed,
+/// referenced or subclassed.
+pub(super) fn class_method_roots(
+    modules: &[ModuleFacts],
+    resolver: &Resolver,
+    ids: &NodeIds<'_>,
+    mut live_classes: Vec<ClassRef>,
+    live_roots: &mut Vec<u32>,
+) {
+    live_classes.extend(resolver.subclasses.keys().copied());
+    live_classes.sort();
+    live_classes.dedup();
+    for (mi, m) in modules.iter().enumerate() {
+        for (fi, f) in m.functions.iter().enumerate() {
+            if let (FnKind::Method, Some(c)) = (f.kind, f.class)
+                && live_classes
+                    .binary_search(&ClassRef {
+                        module: mi as u32,
+                        class: c,
+                    })
+                    .is_ok()
+            {
+                live_roots.push(ids.id(FnRef {
+                    module: mi as u32,
+                    func: fi as u32,
+                }));
+            }
+        }
+    }
+}
+
+/// Resolved names, once per distinct name: most call targets repeat (`os.path.join`).
+pub(super) struct Memo<'m> {
+    resolver: &'m Resolver,
+    known: FxHashMap<&'m str, Option<(Target, Confidence)>>,
+}
+
+impl<'m> Memo<'m> {
+    pub fn new(resolver: &'m Resolver) -> Memo<'m> {
+        Memo {
+            resolver,
+            known: FxHashMap::default(),
+        }
+    }
+
+    fn resolve(&mut self, name: &'m str) -> Option<(Target, Confidence)> {
+        *self
+            .known
+            .entry(name)
+            .or_insert_with(|| self.resolver.resolve(name))
+    }
+}
+
+/// The project definitions a call target (or callable reference) may denote, with confidence.
+fn targets<'m>(
+    modules: &[ModuleFacts],
+    memo: &mut Memo<'m>,
+    module: u32,
+    func: u32,
+    target: &'m str,
+    resolution: Resolution,
+    text: &str,
+) -> Vec<(Target, Confidence, Option<ClassRef>)> {
+    let resolver = memo.resolver;
+    match resolution {
+        Resolution::Import | Resolution::Local => memo
+            .resolve(target)
+            .map(|(t, c)| (t, c, None))
+            .into_iter()
+            .collect(),
+        Resolution::Inferred => memo
+            .resolve(target)
+            .map(|(t, c)| (t, c.min(Confidence::Probable), None))
+            .into_iter()
+            .collect(),
+        Resolution::SelfMethod => {
+            let mut out: Vec<_> = memo
+                .resolve(target)
+                .map(|(t, c)| (t, c, None))
+                .into_iter()
+                .collect();
+            // `self.m()` written in a base class also dispatches to subclass overrides.
+            let (class_name, method) = target.rsplit_once('.').unwrap_or((target, ""));
+            let class = match memo.resolve(class_name) {
+                Some((Target::Class(c), _)) => Some(c),
+                _ => resolver.class_of(modules, FnRef { module, func }),
+            };
+            if let Some(c) = class {
+                for f in resolver.overrides(modules, c, method) {
+                    let owner = resolver.class_of(modules, f);
+                    out.push((Target::Function(f), Confidence::Probable, owner));
+                }
+            }
+            out
+        }
+        Resolution::Unresolved => {
+            // A method name defined exactly once in the project, called on an untyped receiver.
+            let Some((_, method)) = text.rsplit_once('.') else {
+                return Vec::new();
+            };
+            if method.len() < 4 || method.starts_with("__") {
+                return Vec::new();
+            }
+            match resolver.methods_by_name.get(method).map(Vec::as_slice) {
+                Some([only]) => vec![(Target::Function(*only), Confidence::Possible, None)],
+                _ => Vec::new(),
+            }
+        }
+    }
+}
