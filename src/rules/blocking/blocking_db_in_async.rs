@@ -1,11 +1,9 @@
 //! PA106 blocking-db-in-async: Synchronous database call (sqlite3, psycopg2, pymysql, pymongo) inside `async def`.
 
-use super::blocking_in_async;
+use super::BlockingInAsync;
 use crate::catalog::Effect;
-use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta};
-
-pub struct BlockingDbInAsync;
+use crate::finding::Severity;
+use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
     code: "PA106",
@@ -44,12 +42,9 @@ cite a typical round trip).
 "#,
 };
 
-impl Rule for BlockingDbInAsync {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        blocking_in_async(&META, &[Effect::Db], cx, out, None);
-    }
-}
+/// The rule: the shared event-loop check, for this rule's effects.
+pub static RULE: BlockingInAsync = BlockingInAsync {
+    meta: &META,
+    effects: &[Effect::Db],
+    adjust: None,
+};

@@ -1,11 +1,9 @@
 //! PA103 blocking-file-io-in-async: Synchronous file I/O (`open`, `pathlib` reads and writes) inside `async def`.
 
-use super::blocking_in_async;
+use super::BlockingInAsync;
 use crate::catalog::Effect;
-use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta};
-
-pub struct BlockingFileIoInAsync;
+use crate::finding::Severity;
+use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
     code: "PA103",
@@ -47,12 +45,9 @@ Reading a small file once per process is harmless; move it to startup to silence
 "#,
 };
 
-impl Rule for BlockingFileIoInAsync {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        blocking_in_async(&META, &[Effect::Disk], cx, out, None);
-    }
-}
+/// The rule: the shared event-loop check, for this rule's effects.
+pub static RULE: BlockingInAsync = BlockingInAsync {
+    meta: &META,
+    effects: &[Effect::Disk],
+    adjust: None,
+};

@@ -1,13 +1,11 @@
 //! PA105 blocking-fs-walk-in-async: Filesystem walk (`os.walk`, `glob`, `rglob`) inside `async def`.
 
-use super::blocking_in_async;
+use super::BlockingInAsync;
 use crate::catalog::{ApiEntry, Effect};
 use crate::cost::PerCall;
 use crate::facts::Call;
-use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta};
-
-pub struct BlockingFsWalkInAsync;
+use crate::finding::Severity;
+use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
     code: "PA105",
@@ -50,15 +48,12 @@ few microseconds to stat.
 "#,
 };
 
-impl Rule for BlockingFsWalkInAsync {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        blocking_in_async(&META, &[Effect::FsWalk], cx, out, Some(unbounded_root));
-    }
-}
+/// The rule: the shared event-loop check, for this rule's effects.
+pub static RULE: BlockingInAsync = BlockingInAsync {
+    meta: &META,
+    effects: &[Effect::FsWalk],
+    adjust: Some(unbounded_root),
+};
 
 /// A literal root of `/`, `~` or a home directory: 10^5–10^6 entries at a few µs each.
 pub(crate) fn unbounded_root(entry: &ApiEntry, call: &Call) -> Option<PerCall> {

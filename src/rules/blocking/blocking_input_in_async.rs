@@ -1,11 +1,9 @@
 //! PA109 blocking-input-in-async: `input()` inside `async def` blocks the event loop until a human answers.
 
-use super::blocking_in_async;
+use super::BlockingInAsync;
 use crate::catalog::Effect;
-use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta};
-
-pub struct BlockingInputInAsync;
+use crate::finding::Severity;
+use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
     code: "PA109",
@@ -39,12 +37,9 @@ Unbounded: costed by the catalog as human response time (seconds).
 "#,
 };
 
-impl Rule for BlockingInputInAsync {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        blocking_in_async(&META, &[Effect::Input], cx, out, None);
-    }
-}
+/// The rule: the shared event-loop check, for this rule's effects.
+pub static RULE: BlockingInAsync = BlockingInAsync {
+    meta: &META,
+    effects: &[Effect::Input],
+    adjust: None,
+};

@@ -1,11 +1,9 @@
 //! PA101 blocking-sleep-in-async: `time.sleep` inside `async def` blocks the event loop.
 
-use super::blocking_in_async;
+use super::BlockingInAsync;
 use crate::catalog::Effect;
-use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta};
-
-pub struct BlockingSleepInAsync;
+use crate::finding::Severity;
+use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
     code: "PA101",
@@ -49,12 +47,9 @@ stalls nothing else; the finding's cost is still real.
 "#,
 };
 
-impl Rule for BlockingSleepInAsync {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        blocking_in_async(&META, &[Effect::Sleep], cx, out, None);
-    }
-}
+/// The rule: the shared event-loop check, for this rule's effects.
+pub static RULE: BlockingInAsync = BlockingInAsync {
+    meta: &META,
+    effects: &[Effect::Sleep],
+    adjust: None,
+};

@@ -1,11 +1,9 @@
 //! PA104 blocking-subprocess-in-async: Synchronous subprocess (`subprocess.run`, `os.system`) inside `async def`.
 
-use super::blocking_in_async;
+use super::BlockingInAsync;
 use crate::catalog::Effect;
-use crate::finding::{Finding, Severity};
-use crate::rules::{Category, Rule, RuleContext, RuleMeta};
-
-pub struct BlockingSubprocessInAsync;
+use crate::finding::Severity;
+use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
     code: "PA104",
@@ -43,12 +41,9 @@ The catalog range: process start-up measured by `bench/calibrate`, plus a typica
 "#,
 };
 
-impl Rule for BlockingSubprocessInAsync {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        blocking_in_async(&META, &[Effect::Subprocess], cx, out, None);
-    }
-}
+/// The rule: the shared event-loop check, for this rule's effects.
+pub static RULE: BlockingInAsync = BlockingInAsync {
+    meta: &META,
+    effects: &[Effect::Subprocess],
+    adjust: None,
+};

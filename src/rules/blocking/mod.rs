@@ -15,7 +15,7 @@ pub mod blocking_subprocess_in_async;
 pub mod http_without_timeout;
 
 use super::emit::{Costed, Hotspot};
-use super::{RuleContext, RuleMeta};
+use super::{Rule, RuleContext, RuleMeta};
 use crate::catalog::{ApiEntry, Effect};
 use crate::cost::PerCall;
 use crate::facts::Call;
@@ -25,9 +25,26 @@ use crate::project::context::Site;
 /// Widens a call's cost from its literal arguments (e.g. a walk over `/`).
 pub type RangeAdjust = fn(&ApiEntry, &Call) -> Option<PerCall>;
 
-/// Reports every call whose catalog effect is one of `effects` and that runs on the event loop.
-/// `adjust` may widen the per-call cost from the call's literal arguments.
-pub fn blocking_in_async(
+/// A rule that reports every call whose catalog effect is one of `effects` and that runs on
+/// the event loop (PA101–PA109): each rule file holds its documentation and one of these.
+pub struct BlockingInAsync {
+    pub meta: &'static RuleMeta,
+    pub effects: &'static [Effect],
+    /// May widen the per-call cost from the call's literal arguments.
+    pub adjust: Option<RangeAdjust>,
+}
+
+impl Rule for BlockingInAsync {
+    fn meta(&self) -> &'static RuleMeta {
+        self.meta
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        blocking_in_async(self.meta, self.effects, cx, out, self.adjust);
+    }
+}
+
+fn blocking_in_async(
     meta: &'static RuleMeta,
     effects: &[Effect],
     cx: &RuleContext,
