@@ -16,6 +16,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::collect::{Collector, RED_ZONE, STACK_SEGMENT};
 use super::kinds::{KindBindings, ValueKind, latest};
+use super::marks::Mark;
 use super::names::{dotted_name, through_imports, truncate};
 use super::{Candidate, FnKind, FuncId, ModuleFacts};
 use crate::catalog::{ApiId, Catalog};
@@ -69,14 +70,14 @@ pub struct ModuleEnd<'c> {
 
 impl ModuleEnd<'_> {
     /// Reports a candidate at `range`, raised from function `func`.
-    pub fn report(&mut self, func: FuncId, range: TextRange, message: String) {
+    pub fn report(&mut self, func: FuncId, range: TextRange, mark: Mark) {
         let cand = candidate(
             self.line_index,
             self.source,
             self.code,
             (func, 0),
             range,
-            message,
+            mark,
             None,
         );
         self.facts.candidates.push(cand);
@@ -198,19 +199,19 @@ impl LocalContext<'_> {
         self.guards.iter().map(|r| &self.source[*r])
     }
 
-    pub fn report(&mut self, range: TextRange, message: String) {
-        self.report_api(range, message, None);
+    pub fn report(&mut self, range: TextRange, mark: Mark) {
+        self.report_api(range, mark, None);
     }
 
     /// Reports a candidate whose cost comes from a catalog entry.
-    pub fn report_api(&mut self, range: TextRange, message: String, api: Option<ApiId>) {
+    pub fn report_api(&mut self, range: TextRange, mark: Mark, api: Option<ApiId>) {
         let cand = candidate(
             self.line_index,
             self.source,
             self.code,
             (self.func, self.loop_depth),
             range,
-            message,
+            mark,
             api,
         );
         self.out.push(cand);
@@ -224,7 +225,7 @@ fn candidate(
     code: &str,
     (func, depth): (FuncId, u8),
     range: TextRange,
-    message: String,
+    mark: Mark,
     api: Option<ApiId>,
 ) -> Candidate {
     let start = line_index.line_column(range.start(), source);
@@ -239,7 +240,7 @@ fn candidate(
         loop_depth: depth,
         in_recv_loop: false,
         in_while: false,
-        message,
+        mark,
         text: truncate(source[range].lines().next().unwrap_or(""), 80),
         api,
     }

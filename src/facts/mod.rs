@@ -9,6 +9,7 @@ mod calls;
 pub mod collect;
 pub mod hooks;
 pub mod kinds;
+pub mod marks;
 pub mod names;
 mod values;
 
@@ -171,7 +172,7 @@ pub struct Candidate {
     pub loop_depth: u8,
     pub in_recv_loop: bool,
     pub in_while: bool,
-    pub message: String,
+    pub mark: marks::Mark,
     pub text: String,
     pub api: Option<ApiId>,
 }

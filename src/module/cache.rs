@@ -25,8 +25,9 @@ use crate::module::analyze::{Diagnostic, FileResult, analyze_bytes, read_file};
 use crate::module::discover::SourcePath;
 use crate::settings::Settings;
 
-/// Bump when `ModuleFacts` or the way entries are written changes meaning.
-pub const CACHE_FORMAT: u32 = 2;
+/// Bump when `ModuleFacts` (the typed `Mark`s of its candidates included) or the way entries
+/// are written changes meaning.
+pub const CACHE_FORMAT: u32 = 3;
 
 /// First bytes of every entry file.
 const MAGIC: &[u8; 8] = b"PAFACTS\0";

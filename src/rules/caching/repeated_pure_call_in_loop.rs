@@ -8,6 +8,7 @@ use super::{call_at, callee_effect, literal_args};
 use crate::catalog::Effect;
 use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
 use crate::project::context::Site;
@@ -89,7 +90,12 @@ impl AstRule for Hook {
             return;
         }
         if let Some(args) = literal_args(c, cx, catalog, false) {
-            cx.report(c.range(), format!("pure\t{}", truncate(&args, 60)));
+            cx.report(
+                c.range(),
+                Mark::PureCall {
+                    args: truncate(&args, 60),
+                },
+            );
         }
     }
 }
@@ -117,7 +123,9 @@ impl Rule for RepeatedPureCallInLoop {
                 else {
                     continue;
                 };
-                let args = cand.message.split_once('\t').map_or("", |(_, a)| a);
+                let Mark::PureCall { args } = &cand.mark else {
+                    continue;
+                };
                 let per = PerCall::entry(entry);
                 let cost = Costed::latency(&per, &exec);
                 let func = &m.functions[call.func as usize].qualname;

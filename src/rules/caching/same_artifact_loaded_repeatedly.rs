@@ -10,6 +10,7 @@ use super::{call_at, callee_effect, literal_args};
 use crate::catalog::Effect;
 use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
 use crate::project::context::Site;
@@ -94,7 +95,12 @@ impl AstRule for Hook {
             return;
         }
         if let Some(args) = literal_args(c, cx, catalog, true) {
-            cx.report(c.range(), format!("sig\t{}", truncate(&args, 120)));
+            cx.report(
+                c.range(),
+                Mark::Artifact {
+                    args: truncate(&args, 120),
+                },
+            );
         }
     }
 }
@@ -110,7 +116,7 @@ impl Rule for SameArtifactLoadedRepeatedly {
             // (catalog entry, arguments) -> the per-request places that load it.
             let mut groups: BTreeMap<(crate::catalog::ApiId, &str), Vec<_>> = BTreeMap::new();
             for cand in m.candidates.iter().filter(|c| c.code == META.code) {
-                let Some(args) = cand.message.strip_prefix("sig\t") else {
+                let Mark::Artifact { args } = &cand.mark else {
                     continue;
                 };
                 let Some(call) = call_at(m, cand) else {

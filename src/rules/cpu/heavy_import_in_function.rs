@@ -7,6 +7,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::catalog::{ApiId, Catalog, Effect};
 use crate::cost::{PerCall, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::{FnKind, ModuleFacts};
 use crate::finding::{Confidence, Finding, Severity};
 use crate::project::context::Site;
@@ -14,9 +15,6 @@ use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct HeavyImportInFunction;
-
-/// The message of markers over `try` bodies whose handlers catch a failed import.
-const OPTIONAL_IMPORT: &str = "optional-import";
 
 /// Exceptions that a `try: import x` catches when `x` is an optional dependency.
 const IMPORT_ERRORS: &[&str] = &["ImportError", "ModuleNotFoundError"];
@@ -82,7 +80,7 @@ impl Rule for HeavyImportInFunction {
             let optional_bodies: Vec<_> = m
                 .candidates
                 .iter()
-                .filter(|c| c.code == META.code && c.message == OPTIONAL_IMPORT)
+                .filter(|c| c.code == META.code && c.mark == Mark::OptionalImport)
                 .collect();
             for c in m.candidates.iter().filter(|c| c.code == META.code) {
                 let Some(api) = c.api else { continue };
@@ -153,7 +151,7 @@ impl AstRule for HeavyImportInFunction {
                 && t.handlers.iter().any(catches_import_error)
             {
                 let body = TextRange::new(first.start(), last.end());
-                cx.report(body, OPTIONAL_IMPORT.to_owned());
+                cx.report(body, Mark::OptionalImport);
             }
             return;
         }
@@ -173,7 +171,11 @@ impl AstRule for HeavyImportInFunction {
             _ => return,
         };
         if let Some(api) = names.iter().find_map(|n| heavy(cx.catalog, n)) {
-            cx.report_api(stmt.range(), cx.catalog.get(api).name.clone(), Some(api));
+            cx.report_api(
+                stmt.range(),
+                Mark::Note(cx.catalog.get(api).name.clone()),
+                Some(api),
+            );
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::catalog::Effect;
 use crate::cost::PerCall;
 use crate::facts::FnKind;
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::finding::{Confidence, Finding, Severity};
 use crate::project::CtxKind;
@@ -110,7 +111,8 @@ impl Rule for JsonOnLoggingPath {
                 format!(
                     "`{}` runs on every `{}(...)` call in `{func}`, even when the record is \
                      filtered out (~{cost})",
-                    entry.name, c.message
+                    entry.name,
+                    c.mark.note()
                 ),
                 "Serialise lazily: guard the call with `logger.isEnabledFor(...)`, or pass an \
                  object whose `__str__` serialises it with a `%s` placeholder; a faster encoder \
@@ -196,7 +198,7 @@ impl AstRule for JsonOnLoggingPath {
                 continue;
             };
             if cx.catalog.get(api).effect == Effect::Serialization {
-                cx.report_api(c.range(), log_call.clone(), Some(api));
+                cx.report_api(c.range(), Mark::Note(log_call.clone()), Some(api));
             }
         }
     }

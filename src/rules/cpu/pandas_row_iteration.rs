@@ -5,6 +5,7 @@ use ruff_text_size::Ranged;
 
 use super::report_candidates;
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::names::{number_literal, str_literal};
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
@@ -84,7 +85,7 @@ impl Rule for PandasRowIteration {
             Some((
                 format!(
                     "`{}` iterates a DataFrame row by row in `{func}` (~{cost})",
-                    c.message
+                    c.mark.note()
                 ),
                 "Use column operations (arithmetic on columns, `.map`, `np.where`, \
                  `groupby`) instead of per-row Python code."
@@ -117,7 +118,7 @@ impl AstRule for PandasRowIteration {
         }
         let api = cx.catalog.lookup(&format!("pandas.DataFrame.{method}"));
         let text = cx.source_text(call.func.range()).to_owned();
-        cx.report_api(call.range(), text, api);
+        cx.report_api(call.range(), Mark::Note(text), api);
     }
 }
 

@@ -7,6 +7,7 @@ use ruff_text_size::{Ranged, TextRange};
 use super::{report_candidates, tracked_name};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::kinds::ValueKind;
+use crate::facts::marks::Mark;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -14,9 +15,6 @@ pub struct QuadraticMembership;
 
 /// List methods that scan the list from the start (a Python-language fact): each is O(len).
 const SCANNING_METHODS: &[&str] = &["count", "index", "remove"];
-
-/// Prefix of the message of candidates that are hand-written search loops.
-const SEARCH: &str = "search:";
 
 static META: RuleMeta = RuleMeta {
     code: "PA302",
@@ -96,7 +94,7 @@ impl Rule for QuadraticMembership {
                 return None;
             }
             let func = &m.functions[c.func as usize].qualname;
-            if let Some(iter) = c.message.strip_prefix(SEARCH) {
+            if let Mark::Search { iter } = &c.mark {
                 return Some((
                     format!(
                         "`{}` searches `{iter}` for a match on every iteration of an outer loop \
@@ -113,12 +111,13 @@ impl Rule for QuadraticMembership {
                 format!(
                     "`{}` scans the list `{}` on every iteration of a loop in `{func}` (~{cost}, \
                      growing with both sizes)",
-                    c.text, c.message
+                    c.text,
+                    c.mark.note()
                 ),
                 format!(
                     "Build a set (or a dict keyed by what you look up) from `{}` once before the \
                      loop and test membership against it.",
-                    c.message
+                    c.mark.note()
                 ),
             ))
         });
@@ -146,7 +145,7 @@ impl AstRule for QuadraticMembership {
         };
         let iter = cx.source_text(f.iter.range()).to_owned();
         let header = TextRange::new(f.start(), f.iter.end());
-        cx.report_api(header, format!("{SEARCH}{iter}"), Some(api));
+        cx.report_api(header, Mark::Search { iter }, Some(api));
     }
 
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
@@ -243,5 +242,5 @@ fn report_if_list(cx: &mut LocalContext, container: &Expr, api_name: &str, whole
     let Some(api) = cx.catalog.lookup(api_name) else {
         return;
     };
-    cx.report_api(whole.range(), name, Some(api));
+    cx.report_api(whole.range(), Mark::Note(name), Some(api));
 }

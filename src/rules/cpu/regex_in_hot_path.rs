@@ -7,6 +7,7 @@ use ruff_text_size::Ranged;
 use super::report_candidates;
 use crate::catalog::Effect;
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
@@ -89,7 +90,7 @@ impl Rule for RegexInHotPath {
             Some((
                 format!(
                     "`{}` compiles a pattern built from data in `{func}` {where_} (~{cost})",
-                    c.message
+                    c.mark.note()
                 ),
                 "Compile the pattern once (at module level, or when the data it is built from is \
                  loaded) and reuse the compiled object."
@@ -123,7 +124,7 @@ impl AstRule for RegexInHotPath {
                 .map(|k| &k.value)
         });
         if pattern.is_some_and(|p| built_in_place(p) && varies(p)) {
-            cx.report_api(call.range(), callee, Some(api));
+            cx.report_api(call.range(), Mark::Note(callee), Some(api));
         }
     }
 }

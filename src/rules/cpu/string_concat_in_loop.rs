@@ -7,6 +7,7 @@ use ruff_text_size::Ranged;
 use super::{report_candidates, tracked_name};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::kinds::ValueKind;
+use crate::facts::marks::Mark;
 use crate::finding::{Finding, Severity};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -90,7 +91,8 @@ impl Rule for StringConcatInLoop {
                 format!(
                     "`{}` copies the whole string `{}` on every iteration of a loop in `{func}` \
                      (~{cost}, quadratic in the final length)",
-                    c.text, c.message
+                    c.text,
+                    c.mark.note()
                 ),
                 "Collect the pieces in a list and `\"\".join(...)` them once after the loop, or \
                  write them to an `io.StringIO`."
@@ -147,6 +149,6 @@ impl AstRule for StringConcatInLoop {
         let Some(api) = cx.catalog.lookup("str.__add__") else {
             return;
         };
-        cx.report_api(stmt.range(), target, Some(api));
+        cx.report_api(stmt.range(), Mark::Note(target), Some(api));
     }
 }

@@ -18,10 +18,11 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::{bound_name, function_at, load_label, method_class, ops};
+use super::{bound_name, function_at, load_label, marks, method_class};
 use crate::catalog::{Catalog, Effect};
 use crate::contexts::last_segment;
 use crate::facts::collect::{LocalContext, ModuleEnd, SharedHook};
+use crate::facts::marks::{ContainerOp, Mark};
 use crate::facts::names::{dotted_name, is_literal, number_literal};
 use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::project::context::Execution;
@@ -233,24 +234,21 @@ fn on_assign(target: &Expr, value: Option<&Expr>, range: TextRange, cx: &mut Loc
         Expr::Subscript(s) => {
             if let Some(key) = receiver(&s.value) {
                 let op = if matches!(&*s.slice, Expr::Slice(_)) {
-                    format!("evict\t{key}\tslice")
+                    evict(&key, "slice")
                 } else if value.is_some_and(|v| trims(v, &key)) {
-                    format!("evict\t{key}\ttrim")
+                    evict(&key, "trim")
                 } else if is_literal(&s.slice) || number_literal(&s.slice).is_some() {
                     // A fixed key (`x["total"] = ...`, `x[0] = ...`) fills one slot, not a new one
                     // per request.
                     return;
                 } else {
-                    format!("grow\t{key}\t[]=\t{}", value_desc(value, cx))
+                    grow(&key, "[]=", value_desc(value, cx))
                 };
                 cx.report(range, op);
             } else if let Expr::Subscript(inner) = &*s.value
                 && let Some(key) = receiver(&inner.value)
             {
-                cx.report(
-                    range,
-                    format!("grow\t{key}\t[][]=\t{}", value_desc(value, cx)),
-                );
+                cx.report(range, grow(&key, "[][]=", value_desc(value, cx)));
             }
         }
         Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
@@ -276,23 +274,42 @@ fn on_assign(target: &Expr, value: Option<&Expr>, range: TextRange, cx: &mut Loc
             _ => false,
         }
     {
-        cx.report(v.range(), format!("alias\t{key}"));
+        cx.report(v.range(), Mark::Container(ContainerOp::Alias { key }));
     }
+}
+
+fn grow(key: &str, how: &str, value: String) -> Mark {
+    Mark::Container(ContainerOp::Grow {
+        key: key.to_owned(),
+        how: how.to_owned(),
+        value,
+    })
+}
+
+fn evict(key: &str, how: &str) -> Mark {
+    Mark::Container(ContainerOp::Evict {
+        key: key.to_owned(),
+        how: how.to_owned(),
+    })
 }
 
 fn bind(key: &str, value: Option<&Expr>, range: TextRange, cx: &mut LocalContext) {
     let kind = value.and_then(|v| container_kind(v, cx));
+    let key = key.to_owned();
     let op = match kind {
-        Some(kind) => format!("init\t{key}\t{kind}"),
-        None => format!("assign\t{key}"),
+        Some(kind) => ContainerOp::Init {
+            key,
+            kind: kind.to_string(),
+        },
+        None => ContainerOp::Assign { key },
     };
-    cx.report(range, op);
+    cx.report(range, Mark::Container(op));
 }
 
 /// AST hook at statements: creations, stores, `+=`, `del`, and the scope facts of a `def`.
 pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
     match stmt {
-        Stmt::ClassDef(k) => cx.report(k.range, "class".to_owned()),
+        Stmt::ClassDef(k) => cx.report(k.range, Mark::Container(ContainerOp::Class)),
         Stmt::Assign(a) => {
             for t in &a.targets {
                 on_assign(t, Some(&a.value), stmt.range(), cx);
@@ -306,21 +323,21 @@ pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
         Stmt::AugAssign(a) => {
             if let Some(key) = receiver(&a.target) {
                 let op = match a.op {
-                    Operator::Add | Operator::BitOr => format!("grow\t{key}\t+=\t-"),
-                    Operator::Sub | Operator::BitAnd => format!("evict\t{key}\t-="),
+                    Operator::Add | Operator::BitOr => grow(&key, "+=", "-".to_owned()),
+                    Operator::Sub | Operator::BitAnd => evict(&key, "-="),
                     _ => return,
                 };
                 cx.report(stmt.range(), op);
             } else if let Expr::Subscript(s) = &*a.target
                 && let Some(key) = receiver(&s.value)
             {
-                cx.report(stmt.range(), format!("grow\t{key}\t[]+=\t-"));
+                cx.report(stmt.range(), grow(&key, "[]+=", "-".to_owned()));
             }
         }
         Stmt::Delete(d) => {
             for t in &d.targets {
                 if let Some(key) = root_receiver(t) {
-                    cx.report(t.range(), format!("evict\t{key}\tdel"));
+                    cx.report(t.range(), evict(&key, "del"));
                 }
             }
         }
@@ -354,10 +371,10 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
                     "update" => None,
                     _ => args.last(),
                 };
-                let op = format!("grow\t{key}\t{how}\t{}", value_desc(stored, cx));
+                let op = grow(&key, &how, value_desc(stored, cx));
                 cx.report(c.range(), op);
             } else if EVICT_METHODS.contains(&method) {
-                cx.report(c.range(), format!("evict\t{key}\t{how}"));
+                cx.report(c.range(), evict(&key, &how));
             }
         }
         Expr::Compare(c) => {
@@ -367,7 +384,7 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
                     && let [arg] = &call.arguments.args[..]
                     && let Some(key) = receiver(arg)
                 {
-                    cx.report(c.range(), format!("bound\t{key}"));
+                    cx.report(c.range(), Mark::Container(ContainerOp::Bound { key }));
                 }
             }
         }
@@ -381,10 +398,11 @@ fn wanted_names(candidates: &[Candidate]) -> HashSet<&str> {
     candidates
         .iter()
         .filter(|c| c.code == HOOK_CODE)
-        .filter_map(|c| {
-            let mut parts = c.message.split('\t');
-            let (op, key, kind) = (parts.next()?, parts.next()?, parts.next()?);
-            (op == "init" && Kind::parse(kind) != Kind::Other).then_some(key)
+        .filter_map(|c| match c.mark.container()? {
+            ContainerOp::Init { key, kind } => {
+                (Kind::parse(kind) != Kind::Other).then_some(key.as_str())
+            }
+            _ => None,
         })
         .collect()
 }
@@ -412,11 +430,10 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
         if c.code != HOOK_CODE {
             return true;
         }
-        let mut parts = c.message.split('\t');
-        match (parts.next(), parts.next()) {
-            (Some("class"), _) => true,
-            (Some(_), Some(key)) => is_wanted(&wanted_ref, key),
-            _ => false,
+        match c.mark.container() {
+            Some(ContainerOp::Class) => true,
+            Some(op) => op.key().is_some_and(|key| is_wanted(&wanted_ref, key)),
+            None => false,
         }
     });
     if wanted.is_empty() {
@@ -443,8 +460,9 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
             .collect();
         shadowing.sort();
         if !shadowing.is_empty() {
-            let names: Vec<&str> = shadowing.iter().map(|s| s.as_str()).collect();
-            cx.report(parent, f.range, format!("locals\t{}", names.join(",")));
+            let names = shadowing.into_iter().cloned().collect();
+            let op = ContainerOp::Locals { names };
+            cx.report(parent, f.range, Mark::Container(op));
         }
         let mut rebound: Vec<&String> = scan
             .globals
@@ -453,7 +471,8 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
             .collect();
         rebound.sort();
         for name in rebound {
-            cx.report(parent, f.range, format!("reset\t{name}"));
+            let key = name.clone();
+            cx.report(parent, f.range, Mark::Container(ContainerOp::Reset { key }));
         }
     }
 }
@@ -670,16 +689,22 @@ pub fn unbounded(m: &ModuleFacts) -> Vec<Container<'_>> {
     if wanted.is_empty() {
         return Vec::new();
     }
-    let spans: Vec<(u32, u32, FuncId, u32)> = ops(m, code, "class")
+    let spans: Vec<(u32, u32, FuncId, u32)> = marks(m, code)
+        .filter(|(_, mark)| mark.container() == Some(&ContainerOp::Class))
         .filter_map(|(c, _)| {
             let class = m.classes.iter().position(|k| k.line == c.line)?;
             Some((c.line, c.end_line, c.func, class as u32))
         })
         .collect();
     let mut locals: HashMap<FuncId, Vec<&str>> = HashMap::default();
-    for (c, rest) in ops(m, code, "locals") {
-        if let (Some(f), Some(names)) = (function_at(m, c.func, c.line), rest.first()) {
-            locals.entry(f).or_default().extend(names.split(','));
+    for (c, mark) in marks(m, code) {
+        if let (Some(f), Some(ContainerOp::Locals { names })) =
+            (function_at(m, c.func, c.line), mark.container())
+        {
+            locals
+                .entry(f)
+                .or_default()
+                .extend(names.iter().map(String::as_str));
         }
     }
     // The innermost class whose body holds `line`, written directly in scope `func`.
@@ -714,22 +739,19 @@ pub fn unbounded(m: &ModuleFacts) -> Vec<Container<'_>> {
     let mut aggs: HashMap<(Option<u32>, String), Agg> = HashMap::default();
     let mut order: Vec<(Option<u32>, String)> = Vec::new();
     for c in m.candidates.iter().filter(|c| c.code == code) {
-        let mut parts = c.message.split('\t');
-        let (Some(op), Some(key)) = (parts.next(), parts.next()) else {
+        let Some(op) = c.mark.container() else {
             continue;
         };
+        let Some(key) = op.key() else { continue };
         // A class attribute is created bare (`cache = {}` in the class body) and used as
         // `self.cache`.
         if !is_wanted(&wanted, key) {
             continue;
         }
-        let id = if op == "reset" {
+        let id = match op {
             // A `global` name rebound inside a function.
-            Some((None, key.to_owned()))
-        } else if matches!(op, "init" | "assign" | "grow" | "evict" | "bound" | "alias") {
-            owner(c, key)
-        } else {
-            None
+            ContainerOp::Reset { .. } => Some((None, key.to_owned())),
+            _ => owner(c, key),
         };
         let Some(id) = id else { continue };
         let agg = aggs.entry(id.clone()).or_insert_with(|| {
@@ -737,14 +759,12 @@ pub fn unbounded(m: &ModuleFacts) -> Vec<Container<'_>> {
             Agg::default()
         });
         match op {
-            "init" => {
+            ContainerOp::Init { kind, .. } => {
                 agg.binds += 1;
-                agg.kinds.push(Kind::parse(parts.next().unwrap_or("")));
+                agg.kinds.push(Kind::parse(kind));
             }
-            "assign" => agg.binds += 1,
-            "grow" => {
-                let how = parts.next().unwrap_or("");
-                let value = parts.next().unwrap_or("-");
+            ContainerOp::Assign { .. } => agg.binds += 1,
+            ContainerOp::Grow { how, value, .. } => {
                 agg.grows.push(Growth {
                     cand: c,
                     how,
@@ -853,7 +873,8 @@ impl<'a> Lifetimes<'a> {
         let mut built_once = HashSet::default();
         let mut subclasses: HashMap<&str, Vec<&str>> = HashMap::default();
         for m in &project.modules {
-            let class_bodies: Vec<(u32, u32)> = ops(m, HOOK_CODE, "class")
+            let class_bodies: Vec<(u32, u32)> = marks(m, HOOK_CODE)
+                .filter(|(_, mark)| mark.container() == Some(&ContainerOp::Class))
                 .map(|(c, _)| (c.line, c.end_line))
                 .collect();
             for c in &m.calls {

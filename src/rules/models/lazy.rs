@@ -9,8 +9,9 @@
 use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::{method_class, ops};
+use super::{marks, method_class};
 use crate::facts::collect::{LocalContext, SharedHook};
+use crate::facts::marks::Mark;
 use crate::facts::names::{dotted_name, str_literal};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
 
@@ -45,13 +46,13 @@ pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
             let mut sites = Vec::new();
             assignments_to(&i.body, &key, &mut sites);
             for range in sites {
-                cx.report(range, format!("lazy\t{key}"));
+                cx.report(range, Mark::Lazy { key: key.clone() });
             }
         }
         Stmt::Assign(a) if matches!(&*a.value, Expr::NoneLiteral(_)) => {
             for t in &a.targets {
                 if let Some(key) = key_of(t) {
-                    cx.report(t.range(), format!("reset\t{key}"));
+                    cx.report(t.range(), Mark::Reset { key });
                 }
             }
         }
@@ -62,7 +63,7 @@ pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
                     t => t,
                 };
                 if let Some(key) = key_of(base) {
-                    cx.report(t.range(), format!("reset\t{key}"));
+                    cx.report(t.range(), Mark::Reset { key });
                 }
             }
         }
@@ -77,7 +78,7 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
     if RESET_METHODS.contains(&a.attr.id.as_str())
         && let Some(key) = key_of(&a.value)
     {
-        cx.report(c.range(), format!("reset\t{key}"));
+        cx.report(c.range(), Mark::Reset { key });
     }
 }
 
@@ -185,11 +186,17 @@ pub struct LazySites<'a> {
 
 impl<'a> LazySites<'a> {
     pub fn of(m: &'a ModuleFacts, code: &'a str) -> LazySites<'a> {
-        let guarded = ops(m, code, "lazy")
-            .filter_map(|(c, rest)| Some((c.func, c.line, c.column, *rest.first()?)))
+        let guarded = marks(m, code)
+            .filter_map(|(c, mark)| match mark {
+                Mark::Lazy { key } => Some((c.func, c.line, c.column, key.as_str())),
+                _ => None,
+            })
             .collect();
-        let resets = ops(m, code, "reset")
-            .filter_map(|(c, rest)| Some((c.func, *rest.first()?)))
+        let resets = marks(m, code)
+            .filter_map(|(c, mark)| match mark {
+                Mark::Reset { key } => Some((c.func, key.as_str())),
+                _ => None,
+            })
             .collect();
         LazySites { m, guarded, resets }
     }

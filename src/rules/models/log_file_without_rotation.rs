@@ -6,6 +6,7 @@ use ruff_text_size::Ranged;
 
 use super::in_test;
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::{FnKind, FuncId};
 use crate::finding::{Confidence, Finding, Severity};
 use crate::project::CtxKind;
@@ -87,7 +88,12 @@ impl AstRule for Hook {
                     .iter()
                     .any(|p| p == arg.as_str())
             {
-                cx.report(c.range(), format!("kw\t{arg}"));
+                cx.report(
+                    c.range(),
+                    Mark::LogFileKeyword {
+                        param: arg.to_string(),
+                    },
+                );
             }
         }
     }
@@ -112,7 +118,7 @@ impl Rule for LogFileWithoutRotation {
                     c.code == META.code
                         && c.line == call.line
                         && c.column == call.column
-                        && c.message.strip_prefix("kw\t") == Some(param)
+                        && matches!(&c.mark, Mark::LogFileKeyword { param: p } if p == param)
                 });
                 if (!named && !call.dynamic_first_arg && call.str_arg.is_none())
                     || in_test(m, call.func)

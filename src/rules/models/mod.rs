@@ -21,6 +21,7 @@ use lazy::{Laziness, LazySites};
 
 use crate::catalog::{ApiEntry, Effect};
 use crate::cost::{PerCall, fmt_range};
+use crate::facts::marks::Mark;
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{Finding, Severity};
 use crate::project::CtxKind;
@@ -148,20 +149,15 @@ pub fn function_at(m: &ModuleFacts, parent: FuncId, line: u32) -> Option<FuncId>
         .map(|i| i as FuncId)
 }
 
-/// Candidates of one rule in a module whose message starts with `op` and a tab, with the rest
-/// of the message split on tabs.
-pub fn ops<'a>(
+/// The candidates one hook raised in a module, with their marks.
+pub fn marks<'a>(
     m: &'a ModuleFacts,
     code: &'a str,
-    op: &'a str,
-) -> impl Iterator<Item = (&'a crate::facts::Candidate, Vec<&'a str>)> + 'a {
-    m.candidates.iter().filter_map(move |c| {
-        if c.code != code {
-            return None;
-        }
-        let mut parts = c.message.split('\t');
-        (parts.next() == Some(op)).then(|| (c, parts.collect()))
-    })
+) -> impl Iterator<Item = (&'a crate::facts::Candidate, &'a Mark)> + 'a {
+    m.candidates
+        .iter()
+        .filter(move |c| c.code == code)
+        .map(|c| (c, &c.mark))
 }
 
 /// PA201 and PA202: model loads on a per-request path, outside loops (`in_loop == false`) or

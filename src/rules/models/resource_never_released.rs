@@ -10,6 +10,7 @@ use super::{calls_instance, fmt_mb, function_at, method_class};
 use crate::catalog::Effect;
 use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, ModuleEnd};
+use crate::facts::marks::Mark;
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::{Finding, Severity};
 use crate::project::CtxKind;
@@ -121,8 +122,8 @@ impl AstRule for Hook {
                 continue;
             }
             names.sort();
-            let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-            cx.report(parent, f.range, format!("escapes\t{}", names.join(",")));
+            let names = names.into_iter().cloned().collect();
+            cx.report(parent, f.range, Mark::Escapes { names });
         }
     }
 }
@@ -255,10 +256,13 @@ impl Rule for ResourceNeverReleased {
         for (mi, m) in cx.project.modules.iter().enumerate() {
             let mut escapes: HashMap<FuncId, Vec<&str>> = HashMap::new();
             for c in m.candidates.iter().filter(|c| c.code == META.code) {
-                if let (Some(f), Some((_, names))) =
-                    (function_at(m, c.func, c.line), c.message.split_once('\t'))
+                if let (Some(f), Mark::Escapes { names }) =
+                    (function_at(m, c.func, c.line), &c.mark)
                 {
-                    escapes.entry(f).or_default().extend(names.split(','));
+                    escapes
+                        .entry(f)
+                        .or_default()
+                        .extend(names.iter().map(String::as_str));
                 }
             }
             for call in &m.calls {

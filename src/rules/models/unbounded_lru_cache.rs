@@ -5,6 +5,7 @@ use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::facts::{FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{ChainStep, Finding, Severity};
@@ -113,7 +114,8 @@ impl AstRule for Hook {
                     .iter()
                     .map(|p| p.name().id.to_string())
                     .collect();
-                cx.report(d.range(), format!("{kind}\t{}", params.join(",")));
+                let decorator = kind.to_owned();
+                cx.report(d.range(), Mark::Memo { decorator, params });
             }
         }
     }
@@ -127,7 +129,11 @@ impl Rule for UnboundedLruCache {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
             for cand in m.candidates.iter().filter(|c| c.code == META.code) {
-                let Some((kind, params)) = cand.message.split_once('\t') else {
+                let Mark::Memo {
+                    decorator: kind,
+                    params,
+                } = &cand.mark
+                else {
                     continue;
                 };
                 let Some(fid) = decorated(m, cand.func, cand.line) else {
@@ -138,8 +144,8 @@ impl Rule for UnboundedLruCache {
                     f.kind == FnKind::Method && !f.decorators.iter().any(|d| d == "staticmethod");
                 let is_method = bound_first && !f.decorators.iter().any(|d| d == "classmethod");
                 let args: Vec<&str> = params
-                    .split(',')
-                    .filter(|p| !p.is_empty())
+                    .iter()
+                    .map(String::as_str)
                     .skip(usize::from(bound_first))
                     .collect();
                 let free_text: Vec<&str> =

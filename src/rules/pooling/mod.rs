@@ -21,6 +21,7 @@ use super::{RuleContext, RuleMeta, catalog_calls};
 use crate::catalog::Effect;
 use crate::cost::PerCall;
 use crate::facts::collect::{LocalContext, SharedHook};
+use crate::facts::marks::Mark;
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::Finding;
 use crate::project::context::{Execution, Site};
@@ -53,11 +54,8 @@ fn mark_lazy_init(stmt: &Stmt, cx: &mut LocalContext) {
     if name.is_empty() || !cx.guards().any(|g| mentions(g, &name)) {
         return;
     }
-    cx.report(stmt.range(), LAZY_INIT.to_owned());
+    cx.report(stmt.range(), Mark::LazyInit);
 }
-
-/// The message of lazy-initialisation markers.
-const LAZY_INIT: &str = "lazy-init";
 
 /// Whether `text` mentions `name` as a whole identifier path.
 fn mentions(text: &str, name: &str) -> bool {
@@ -73,7 +71,7 @@ fn mentions(text: &str, name: &str) -> bool {
 pub fn lazy_inits(m: &ModuleFacts) -> HashSet<(FuncId, u32)> {
     m.candidates
         .iter()
-        .filter(|c| c.code == HOOK_CODE && c.message == LAZY_INIT)
+        .filter(|c| c.code == HOOK_CODE && c.mark == Mark::LazyInit)
         .map(|c| (c.func, c.line))
         .collect()
 }
