@@ -99,7 +99,10 @@ fn corrupt_entries_are_rewritten_not_trusted() {
     let (_tmp, root) = example_copy();
     let (uncached, _) = run(&root, &["--no-cache"]);
     run(&root, &[]);
-    let dir = root.join(".perfaudit_cache/v2");
+    let dir = root.join(format!(
+        ".perfaudit_cache/v{}",
+        perfaudit::module::cache::CACHE_FORMAT
+    ));
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
