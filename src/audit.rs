@@ -413,7 +413,9 @@ fn judge(
     findings.retain(per_file_kept);
     let (mut findings, mut suppressed, used) = crate::suppress::apply(&project.modules, findings);
     if settings.rule_enabled(crate::rules::unused_suppression::CODE) {
-        let unused = crate::rules::unused_suppression::report(&project.modules, &used, settings);
+        let unused = crate::rules::unused_suppression::report(&project.modules, &used, &|code| {
+            settings.rule_enabled(code)
+        });
         findings.extend(unused.into_iter().filter(per_file_kept));
     }
     attribute_findings(project, ownership, &mut findings);

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use ruff_python_ast::PythonVersion;
 
+pub use crate::config::parse_target_version;
 use crate::config::{Extensions, PerFileIgnore};
 use crate::finding::Severity;
 
@@ -119,21 +120,6 @@ impl Settings {
             (Some(s), Some(i)) => s > i,
         }
     }
-}
-
-pub fn parse_target_version(s: &str) -> Option<PythonVersion> {
-    let s = s
-        .trim()
-        .trim_start_matches("py")
-        .trim_start_matches("python");
-    let (major, minor) = if let Some((a, b)) = s.split_once('.') {
-        (a.parse().ok()?, b.parse().ok()?)
-    } else if s.len() >= 2 && s.starts_with('3') {
-        (3, s[1..].parse().ok()?)
-    } else {
-        return None;
-    };
-    (major == 3 && (7..=15).contains(&minor)).then_some(PythonVersion { major, minor })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use toml::de::{DeTable, DeValue};
 
 use globset::Glob;
 
+use super::parse_target_version;
 use super::{
     API_KEYS, BLOCKING_WRAPPER_MS, ConfigError, EFFECTS, FileConfig, KEYS, MODEL_LOADER_MS,
     PerFileIgnore, anchored_glob, is_known_code, line_col, suggestion,
@@ -16,7 +17,6 @@ use super::{
 use crate::catalog::{ApiEntry, Effect};
 use crate::finding::Severity;
 use crate::rules::RULES;
-use crate::settings::parse_target_version;
 
 pub(super) struct Checker<'a> {
     pub(super) path: &'a Path,

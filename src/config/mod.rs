@@ -382,6 +382,22 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len() * width + b.len()]
 }
 
+/// A Python version as `3.12`, `312`, `py312` or `python3.12` (3.7 to 3.15).
+pub fn parse_target_version(s: &str) -> Option<PythonVersion> {
+    let s = s
+        .trim()
+        .trim_start_matches("py")
+        .trim_start_matches("python");
+    let (major, minor) = if let Some((a, b)) = s.split_once('.') {
+        (a.parse().ok()?, b.parse().ok()?)
+    } else if s.len() >= 2 && s.starts_with('3') {
+        (3, s[1..].parse().ok()?)
+    } else {
+        return None;
+    };
+    (major == 3 && (7..=15).contains(&minor)).then_some(PythonVersion { major, minor })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ pub mod hooks;
 pub mod kinds;
 pub mod marks;
 pub mod names;
+pub mod suppressions;
 mod values;
 
 use serde::{Deserialize, Serialize};
@@ -49,7 +50,7 @@ pub struct ModuleFacts {
     pub candidates: Vec<Candidate>,
     /// `# perfaudit: ignore[...]` and `# noqa` comments, applied after the rules run.
     #[serde(default)]
-    pub suppressions: Vec<crate::suppress::Suppression>,
+    pub suppressions: Vec<suppressions::Suppression>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -185,7 +185,7 @@ pub fn analyze_source(
         ),
     };
     let mut facts = facts;
-    facts.suppressions = crate::suppress::scan(parsed.tokens(), text, &line_index);
+    facts.suppressions = crate::facts::suppressions::scan(parsed.tokens(), text, &line_index);
     if depth > DEEP_AST {
         stacker::grow(64 * 1024 * 1024 + depth as usize * 4096, move || {
             drop(parsed)

@@ -6,7 +6,6 @@
 use super::{Category, Rule, RuleContext, RuleMeta, find_rule};
 use crate::facts::{FnKind, ModuleFacts};
 use crate::finding::{Confidence, Finding, Severity};
-use crate::settings::Settings;
 use crate::suppress::{SuppressionKind, Usage};
 
 pub struct UnusedSuppression;
@@ -61,7 +60,11 @@ impl Rule for UnusedSuppression {
 }
 
 /// One finding per suppression comment that silenced nothing it names.
-pub fn report(modules: &[ModuleFacts], used: &Usage, settings: &Settings) -> Vec<Finding> {
+pub fn report(
+    modules: &[ModuleFacts],
+    used: &Usage,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (m, used_m) in modules.iter().zip(used) {
         for (s, slots) in m.suppressions.iter().zip(used_m) {
@@ -78,7 +81,7 @@ pub fn report(modules: &[ModuleFacts], used: &Usage, settings: &Settings) -> Vec
                     .filter(|(code, hit)| {
                         !**hit
                             && match find_rule(code) {
-                                Some(r) => settings.rule_enabled(r.meta().code),
+                                Some(r) => enabled(r.meta().code),
                                 None => true,
                             }
                     })
