@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::catalog::Catalog;
-use crate::contexts::ContextPatterns;
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Catalog;
+use crate::knowledge::contexts::ContextPatterns;
 use crate::module::analyze::{Diagnostic, analyze_bytes, analyze_file};
 use crate::module::discover::{
     Discovered, SourcePath, WalkDiagnostic, build_anchored, build_excludes, discover_anchored,

@@ -8,15 +8,13 @@
 
 pub mod audit;
 pub mod baseline;
-pub mod catalog;
 pub mod cli;
 pub mod config;
-pub mod contexts;
-pub mod cost;
 #[doc(hidden)]
 pub mod dev;
 pub mod facts;
 pub mod finding;
+pub mod knowledge;
 pub mod module;
 pub mod progress;
 pub mod project;

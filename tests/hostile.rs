@@ -505,7 +505,7 @@ fn a_file_that_fails_to_read_is_reported_and_the_rest_audited() {
 /// and analyses the rest.
 #[test]
 fn a_file_that_vanishes_after_discovery_is_a_diagnostic() {
-    use perfaudit::contexts::ContextPatterns;
+    use perfaudit::knowledge::contexts::ContextPatterns;
     use perfaudit::module::analyze::analyze_file;
 
     let dir = tempfile::tempdir().unwrap();

@@ -14,8 +14,8 @@ use super::{
     API_KEYS, BLOCKING_WRAPPER_MS, ConfigError, EFFECTS, FileConfig, KEYS, MODEL_LOADER_MS,
     PerFileIgnore, anchored_glob, is_known_code, line_col, suggestion,
 };
-use crate::catalog::{ApiEntry, Effect};
 use crate::finding::Severity;
+use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::rules::RULES;
 
 pub(super) struct Checker<'a> {

@@ -15,9 +15,9 @@ use ruff_python_ast::PythonVersion;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::catalog::{ApiEntry, Catalog, Effect};
-use crate::contexts::ContextPatterns;
 use crate::finding::Severity;
+use crate::knowledge::catalog::{ApiEntry, Catalog, Effect};
+use crate::knowledge::contexts::ContextPatterns;
 use crate::rules::RULES;
 
 mod check;

@@ -26,8 +26,8 @@ use super::calls::RawCall;
 use super::kinds::{KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr};
 use super::names::{dot_join, dotted_name, str_literal, truncate};
 use super::{Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
-use crate::catalog::{ApiId, Catalog};
-use crate::contexts::ContextPatterns;
+use crate::knowledge::catalog::{ApiId, Catalog};
+use crate::knowledge::contexts::ContextPatterns;
 
 pub use super::hooks::{AstRule, LocalContext, ModuleEnd, SharedHook};
 pub use super::values::normalise_path;

@@ -19,7 +19,7 @@ use super::kinds::{KindBindings, ValueKind, latest};
 use super::marks::Mark;
 use super::names::{dotted_name, through_imports, truncate};
 use super::{Candidate, FnKind, FuncId, ModuleFacts};
-use crate::catalog::{ApiId, Catalog};
+use crate::knowledge::catalog::{ApiId, Catalog};
 
 /// An AST-level rule: looks at statements and expressions during the module pass and raises
 /// candidates; the project stage decides their context and cost.

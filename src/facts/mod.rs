@@ -16,7 +16,7 @@ mod values;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::ApiId;
+use crate::knowledge::catalog::ApiId;
 
 /// Index of a function inside its module's `functions`; 0 is the module body itself.
 pub type FuncId = u32;

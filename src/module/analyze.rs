@@ -7,10 +7,10 @@ use ruff_python_parser::{ParseOptions, parse_unchecked};
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextSize;
 
-use crate::catalog::Catalog;
-use crate::contexts::ContextPatterns;
 use crate::facts::collect::{AstRule, collect};
 use crate::facts::{ModuleFacts, SyntaxErrorInfo};
+use crate::knowledge::catalog::Catalog;
+use crate::knowledge::contexts::ContextPatterns;
 use crate::module::discover::SourcePath;
 use crate::settings::Settings;
 

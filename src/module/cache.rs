@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
-use crate::catalog::Catalog;
-use crate::contexts::ContextPatterns;
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
+use crate::knowledge::catalog::Catalog;
+use crate::knowledge::contexts::ContextPatterns;
 use crate::module::analyze::{Diagnostic, FileResult, analyze_bytes, read_file};
 use crate::module::discover::SourcePath;
 use crate::settings::Settings;

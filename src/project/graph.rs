@@ -14,9 +14,9 @@ use rayon::prelude::*;
 
 use super::CtxKind;
 use super::resolve::{ClassRef, FnRef, Resolver};
-use crate::contexts::ContextPatterns;
 use crate::facts::ModuleFacts;
 use crate::finding::Confidence;
+use crate::knowledge::contexts::ContextPatterns;
 use edges::{Memo, ModuleCx, ModuleEdges, NodeIds};
 
 mod edges;

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::contexts::ContextPatterns;
+use crate::knowledge::contexts::ContextPatterns;
 pub mod context;
 pub mod graph;
 pub mod resolve;

@@ -17,8 +17,8 @@ use anstyle::{AnsiColor, Effects, Style};
 use super::Options;
 use super::summary::{Kind, Summary};
 use crate::audit::AuditReport;
-use crate::cost::fmt_range;
 use crate::finding::{Confidence, Finding, Severity};
+use crate::rules::cost::fmt_range;
 
 /// The longest source line shown in a frame; longer ones are cut (a minified file would
 /// otherwise print megabytes per finding).

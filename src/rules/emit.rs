@@ -4,10 +4,10 @@
 //! it — so that every finding carries its basis by construction. Services, suppressions and
 //! fingerprints are applied to the findings after the rules, in one place each.
 
-use crate::cost::{PerCall, estimate, fmt_range};
 use crate::facts::{Call, Candidate, Resolution};
 use crate::finding::{Confidence, Estimate, Finding, Severity};
 use crate::project::context::{Execution, Frequency};
+use crate::rules::cost::{PerCall, estimate, fmt_range};
 use crate::rules::{RuleContext, RuleMeta};
 
 /// Where a finding points.

@@ -7,6 +7,7 @@
 
 pub mod blocking;
 pub mod caching;
+pub mod cost;
 pub mod cpu;
 pub mod emit;
 pub mod models;
@@ -16,13 +17,13 @@ pub mod unused_suppression;
 
 use serde::Serialize;
 
-use crate::catalog::{ApiEntry, Catalog};
-use crate::cost::PerCall;
 use crate::facts::collect::AstRule;
 use crate::facts::{Call, ModuleFacts};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::{ApiEntry, Catalog};
 use crate::project::Project;
 use crate::project::context::{Execution, Site};
+use crate::rules::cost::PerCall;
 use emit::{Costed, Hotspot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -13,9 +13,9 @@
 use rustc_hash::FxHashMap;
 
 use super::{Edge, EdgeKind, Seed};
-use crate::contexts::ContextPatterns;
 use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
 use crate::finding::Confidence;
+use crate::knowledge::contexts::ContextPatterns;
 use crate::project::CtxKind;
 use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
 

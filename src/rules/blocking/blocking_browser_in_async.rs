@@ -1,8 +1,8 @@
 //! PA108 blocking-browser-in-async: Synchronous browser automation (Selenium, sync Playwright) inside `async def`.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

@@ -2,11 +2,11 @@
 //! unbounded roots) on the per-request path of a thread or ZMQ service.
 
 use super::blocking_fs_walk_in_async::unbounded_root;
-use crate::catalog::Effect;
-use crate::cost::PerCall;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::project::CtxKind;
 use crate::project::context::Site;
+use crate::rules::cost::PerCall;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, catalog_calls};
 

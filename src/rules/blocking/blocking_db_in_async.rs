@@ -1,8 +1,8 @@
 //! PA106 blocking-db-in-async: Synchronous database call (sqlite3, psycopg2, pymysql, pymongo) inside `async def`.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

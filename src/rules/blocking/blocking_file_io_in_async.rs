@@ -1,8 +1,8 @@
 //! PA103 blocking-file-io-in-async: Synchronous file I/O (`open`, `pathlib` reads and writes) inside `async def`.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

@@ -1,10 +1,10 @@
 //! PA105 blocking-fs-walk-in-async: Filesystem walk (`os.walk`, `glob`, `rglob`) inside `async def`.
 
 use super::BlockingInAsync;
-use crate::catalog::{ApiEntry, Effect};
-use crate::cost::PerCall;
 use crate::facts::Call;
 use crate::finding::Severity;
+use crate::knowledge::catalog::{ApiEntry, Effect};
+use crate::rules::cost::PerCall;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

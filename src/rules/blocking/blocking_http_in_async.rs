@@ -1,8 +1,8 @@
 //! PA102 blocking-http-in-async: Synchronous HTTP call (requests, urllib, httpx) inside `async def`.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

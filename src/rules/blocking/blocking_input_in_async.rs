@@ -1,8 +1,8 @@
 //! PA109 blocking-input-in-async: `input()` inside `async def` blocks the event loop until a human answers.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

@@ -1,8 +1,8 @@
 //! PA107 blocking-redis-in-async: Synchronous Redis command inside `async def`.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

@@ -1,8 +1,8 @@
 //! PA101 blocking-sleep-in-async: `time.sleep` inside `async def` blocks the event loop.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

@@ -1,8 +1,8 @@
 //! PA104 blocking-subprocess-in-async: Synchronous subprocess (`subprocess.run`, `os.system`) inside `async def`.
 
 use super::BlockingInAsync;
-use crate::catalog::Effect;
 use crate::finding::Severity;
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {

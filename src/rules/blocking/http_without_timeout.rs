@@ -1,8 +1,8 @@
 //! PA110 http-without-timeout: a network call that can wait forever because no timeout is set.
 
-use crate::catalog::ApiEntry;
 use crate::facts::{Call, Resolution};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Site};
 use crate::rules::emit::{Costed, Hotspot};

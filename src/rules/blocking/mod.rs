@@ -16,11 +16,11 @@ pub mod http_without_timeout;
 
 use super::emit::{Costed, Hotspot};
 use super::{Rule, RuleContext, RuleMeta};
-use crate::catalog::{ApiEntry, Effect};
-use crate::cost::PerCall;
 use crate::facts::Call;
 use crate::finding::Finding;
+use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::project::context::Site;
+use crate::rules::cost::PerCall;
 
 /// Widens a call's cost from its literal arguments (e.g. a walk over `/`).
 pub type RangeAdjust = fn(&ApiEntry, &Call) -> Option<PerCall>;

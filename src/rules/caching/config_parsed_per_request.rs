@@ -1,10 +1,10 @@
 //! PA501 config-parsed-per-request: a configuration file read and parsed again on every
 //! request.
 
-use crate::catalog::{ApiEntry, Effect};
-use crate::cost::fmt_range;
 use crate::facts::{Call, ModuleFacts};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::{ApiEntry, Effect};
+use crate::rules::cost::fmt_range;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, report_calls};
 
 pub struct ConfigParsedPerRequest;

@@ -9,10 +9,10 @@ pub mod same_artifact_loaded_repeatedly;
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::Ranged;
 
-use crate::catalog::{Catalog, Effect};
 use crate::facts::collect::LocalContext;
 use crate::facts::names::{is_literal, number_literal};
 use crate::facts::{Call, Candidate, ModuleFacts};
+use crate::knowledge::catalog::{Catalog, Effect};
 
 /// The source text of a call's arguments when every one of them is a literal (a string, bytes,
 /// number, boolean, `None`, or a tuple of those): such a call returns the same value each time.

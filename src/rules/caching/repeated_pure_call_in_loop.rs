@@ -5,13 +5,13 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::{call_at, callee_effect, literal_args};
-use crate::catalog::Effect;
-use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::project::context::Site;
+use crate::rules::cost::PerCall;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 

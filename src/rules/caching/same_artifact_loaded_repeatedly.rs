@@ -7,13 +7,13 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::{call_at, callee_effect, literal_args};
-use crate::catalog::Effect;
-use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::project::context::Site;
+use crate::rules::cost::PerCall;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::models::calls_instance;
 use crate::rules::models::lazy::{self, Laziness, LazySites};
@@ -114,7 +114,8 @@ impl Rule for SameArtifactLoadedRepeatedly {
         for (mi, m) in cx.project.modules.iter().enumerate() {
             let lazy = LazySites::of(m, lazy::HOOK_CODE);
             // (catalog entry, arguments) -> the per-request places that load it.
-            let mut groups: BTreeMap<(crate::catalog::ApiId, &str), Vec<_>> = BTreeMap::new();
+            let mut groups: BTreeMap<(crate::knowledge::catalog::ApiId, &str), Vec<_>> =
+                BTreeMap::new();
             for cand in m.candidates.iter().filter(|c| c.code == META.code) {
                 let Mark::Artifact { args } = &cand.mark else {
                     continue;

@@ -1,7 +1,7 @@
 //! PA305 deepcopy-on-request-path: `copy.deepcopy` of request data on every request.
 
-use crate::catalog::{ApiEntry, Effect};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, report_calls};
 
 pub struct DeepcopyOnRequestPath;

@@ -4,13 +4,13 @@
 use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::catalog::{ApiId, Catalog, Effect};
-use crate::cost::{PerCall, fmt_range};
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::{FnKind, ModuleFacts};
 use crate::finding::{Confidence, Finding, Severity};
+use crate::knowledge::catalog::{ApiId, Catalog, Effect};
 use crate::project::context::Site;
+use crate::rules::cost::{PerCall, fmt_range};
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 

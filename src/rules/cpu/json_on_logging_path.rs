@@ -6,15 +6,15 @@ use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::Ranged;
 
 use super::report_candidates;
-use crate::catalog::Effect;
-use crate::cost::PerCall;
 use crate::facts::FnKind;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::finding::{Confidence, Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::project::CtxKind;
 use crate::project::context::{Frequency, Site};
+use crate::rules::cost::PerCall;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 

@@ -13,11 +13,11 @@ use ruff_python_ast::Expr;
 
 use super::emit::{Costed, Hotspot};
 use super::{RuleContext, RuleMeta};
-use crate::catalog::ApiEntry;
-use crate::cost::PerCall;
 use crate::facts::{Candidate, ModuleFacts};
 use crate::finding::Finding;
+use crate::knowledge::catalog::ApiEntry;
 use crate::project::context::{Execution, Site};
+use crate::rules::cost::PerCall;
 
 /// What a rule says about one of its candidates: the message and the help, given the module,
 /// the candidate, its per-request execution, the catalog entry that costs it and the formatted

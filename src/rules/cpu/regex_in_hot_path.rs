@@ -5,11 +5,11 @@ use ruff_python_ast::{Expr, InterpolatedStringElement};
 use ruff_text_size::Ranged;
 
 use super::report_candidates;
-use crate::catalog::Effect;
 use crate::facts::collect::{AstRule, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct RegexInHotPath;

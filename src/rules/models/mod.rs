@@ -19,13 +19,13 @@ pub mod unbounded_lru_cache;
 
 use lazy::{Laziness, LazySites};
 
-use crate::catalog::{ApiEntry, Effect};
-use crate::cost::{PerCall, fmt_range};
 use crate::facts::marks::Mark;
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Site};
+use crate::rules::cost::{PerCall, fmt_range};
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{RuleContext, RuleMeta};
 

@@ -7,14 +7,14 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use super::{calls_instance, fmt_mb, function_at, method_class};
-use crate::catalog::Effect;
-use crate::cost::PerCall;
 use crate::facts::collect::{AstRule, ModuleEnd};
 use crate::facts::marks::Mark;
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Site};
+use crate::rules::cost::PerCall;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 

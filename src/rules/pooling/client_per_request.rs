@@ -2,9 +2,9 @@
 //! database connection) constructed on every request and thrown away.
 
 use super::{LAZY_INIT_HOOK, report_creations};
-use crate::catalog::Effect;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ClientPerRequest;

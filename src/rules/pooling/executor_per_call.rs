@@ -1,9 +1,9 @@
 //! PA403 executor-per-call: a thread or process pool created per request and shut down after.
 
 use super::{LAZY_INIT_HOOK, report_creations};
-use crate::catalog::Effect;
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ExecutorPerCall;

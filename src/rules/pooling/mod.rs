@@ -18,13 +18,13 @@ use ruff_text_size::Ranged;
 
 use super::emit::{Costed, Hotspot};
 use super::{RuleContext, RuleMeta, catalog_calls};
-use crate::catalog::Effect;
-use crate::cost::PerCall;
 use crate::facts::collect::{LocalContext, SharedHook};
 use crate::facts::marks::Mark;
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::Finding;
+use crate::knowledge::catalog::Effect;
 use crate::project::context::{Execution, Site};
+use crate::rules::cost::PerCall;
 
 /// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
 pub static LAZY_INIT_HOOK: SharedHook = SharedHook {

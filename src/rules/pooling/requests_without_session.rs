@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::{ApiEntry, Effect};
-use crate::cost::{PerCall, fmt_range};
 use crate::facts::{Call, FuncId, Resolution};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::project::context::{Execution, Site};
+use crate::rules::cost::{PerCall, fmt_range};
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use super::{LAZY_INIT_HOOK, creation_execution, lazy_inits};
-use crate::catalog::Effect;
-use crate::cost::{PerCall, fmt_range};
 use crate::facts::collect::AstRule;
 use crate::facts::{Call, FuncId};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
 use crate::project::context::Execution;
+use crate::rules::cost::{PerCall, fmt_range};
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 

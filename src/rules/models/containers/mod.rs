@@ -19,10 +19,10 @@ mod hook;
 pub use hook::{HOOK, HOOK_CODE};
 
 use super::{bound_name, function_at, load_label, marks, method_class};
-use crate::catalog::{Catalog, Effect};
-use crate::contexts::last_segment;
 use crate::facts::marks::ContainerOp;
 use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Resolution};
+use crate::knowledge::catalog::{Catalog, Effect};
+use crate::knowledge::contexts::last_segment;
 use crate::project::context::Execution;
 use crate::project::{CtxKind, Project};
 

@@ -22,7 +22,7 @@ pub struct ContextPatterns {
     pub startup_decorators: Vec<String>,
 }
 
-static BUILTIN: &str = include_str!("../data/contexts.toml");
+static BUILTIN: &str = include_str!("../../data/contexts.toml");
 
 impl ContextPatterns {
     pub fn builtin() -> ContextPatterns {

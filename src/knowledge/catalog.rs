@@ -197,7 +197,7 @@ impl Pattern {
 #[serde(transparent)]
 pub struct ApiId(u32);
 
-static SHIPPED: &str = include_str!("../data/apis.toml");
+static SHIPPED: &str = include_str!("../../data/apis.toml");
 
 /// The entries of `data/apis.toml`, parsed once per process.
 fn shipped() -> &'static [ApiEntry] {

@@ -7,9 +7,9 @@
 //! execution runs per request. What runs once, in the background or in tests is not request
 //! latency: it is reported as information.
 
-use crate::catalog::ApiEntry;
 use crate::facts::Call;
 use crate::finding::{Estimate, Severity};
+use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Frequency};
 

@@ -1,0 +1,8 @@
+//! Knowledge as data: the API catalog (`data/apis.toml`: what blocks, loads a model, opens a
+//! connection, and what one call costs) and the context patterns (`data/contexts.toml`: entry
+//! shapes, offload and background APIs, receive methods). This layer loads and validates the
+//! data and answers look-ups; it depends on nothing else in the crate, and only configuration
+//! loading and the audit driver build a catalog.
+
+pub mod catalog;
+pub mod contexts;
