@@ -85,6 +85,10 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         (CtxKind::EventLoop | CtxKind::Request | CtxKind::RequestLoop, Frequency::Once) => {
             "; runs once per process (startup or `main`), not per request"
         }
+        (CtxKind::EventLoop, Frequency::PerCall) => {
+            "; blocks the event loop whenever it runs, but no known request entry (handler, \
+             route, receive loop) reaches it, so how often is not known: medium at most"
+        }
         (CtxKind::EventLoop, _) => "; blocks the event loop, stalling every concurrent request",
         (CtxKind::RequestLoop, _) => "; paid on every request the loop receives",
         (CtxKind::Request, _) => "; paid on every request",
