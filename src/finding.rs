@@ -70,6 +70,49 @@ pub enum Confidence {
     Definite,
 }
 
+/// How often code runs, from the point of view of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Frequency {
+    /// Once per request a service receives: a request handler, a receive loop, what they call.
+    PerRequest,
+    /// On the event loop, every time an `async def` runs that no known entry (handler, receive
+    /// loop, startup) reaches: a task, a callback, a public coroutine of a library. It may run
+    /// per request or once an hour: banded as request latency, but never above medium.
+    PerCall,
+    /// Once per process, paid by the first request that reaches it: a lazy load behind a
+    /// "not loaded yet" guard, a memoised call, a cold import inside a handler.
+    FirstRequest,
+    /// Every round of a loop that runs for the life of the process without receiving requests:
+    /// polling, a periodic job, a client loop.
+    Periodic,
+    /// Once per process: startup code, `main`, what module-level code calls.
+    Once,
+    /// Off the request path: a thread target, a scheduled job.
+    Background,
+    /// Tests.
+    Tooling,
+}
+
+impl Frequency {
+    /// Whether a cost paid at this frequency is request latency, banded by its size.
+    pub fn per_request(self) -> bool {
+        matches!(self, Frequency::PerRequest | Frequency::PerCall)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::PerRequest => "per-request",
+            Frequency::PerCall => "per-call",
+            Frequency::FirstRequest => "first-request",
+            Frequency::Periodic => "periodic",
+            Frequency::Once => "once",
+            Frequency::Background => "background",
+            Frequency::Tooling => "tooling",
+        }
+    }
+}
+
 /// A latency estimate for one execution of the finding's path, with where the numbers come from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
@@ -115,6 +158,8 @@ pub struct Finding {
     pub function: String,
     /// Execution context that decided the severity (e.g. `event-loop`, `request-loop`).
     pub context: String,
+    /// How often that code runs (`None` for findings about a file, not an execution).
+    pub frequency: Option<Frequency>,
     pub estimate: Option<Estimate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_mb: Option<f64>,

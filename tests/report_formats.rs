@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use perfaudit::audit::AuditReport;
-use perfaudit::finding::{ChainStep, Confidence, Estimate, Finding, Severity};
+use perfaudit::finding::{ChainStep, Confidence, Estimate, Finding, Frequency, Severity};
 use perfaudit::report;
 use perfaudit::settings::Format;
 use perfaudit::testing::audit_paths;
@@ -45,6 +45,7 @@ fn finding(code: &'static str, name: &'static str, line: u32, function: &str) ->
         end_column: 30,
         function: function.to_owned(),
         context: "request".to_owned(),
+        frequency: Some(Frequency::PerRequest),
         estimate: None,
         memory_mb: None,
         chain: vec![step("cache.py", line, function)],
@@ -63,6 +64,7 @@ fn hand_made() -> Vec<Finding> {
             severity: Severity::High,
             confidence: Confidence::Definite,
             context: "startup".to_owned(),
+            frequency: Some(Frequency::Once),
             memory_mb: Some(6144.0),
             chain: Vec::new(),
             agents: vec!["worker".to_owned()],

@@ -42,14 +42,6 @@ impl CtxKind {
             CtxKind::Background => "background",
         }
     }
-
-    /// Whether code in this context runs once per request.
-    pub fn per_request(self) -> bool {
-        matches!(
-            self,
-            CtxKind::EventLoop | CtxKind::RequestLoop | CtxKind::Request
-        )
-    }
 }
 
 pub struct Project {

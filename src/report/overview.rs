@@ -11,7 +11,6 @@ use std::path::Path;
 
 use crate::audit::AuditReport;
 use crate::finding::{Finding, Severity};
-use crate::project::CtxKind;
 use crate::rules::{Category, find_rule};
 
 /// The service column of a finding that no service could be attributed to.
@@ -40,19 +39,10 @@ pub fn category_name(code: &str) -> &'static str {
     category(code).map_or("other", Category::as_str)
 }
 
-/// Whether a finding's context runs once per request, so that its estimate is request latency.
-/// The project's context kinds decide; a context this build does not know is not counted.
-pub fn per_request(context: &str) -> bool {
-    [
-        CtxKind::EventLoop,
-        CtxKind::RequestLoop,
-        CtxKind::Request,
-        CtxKind::Startup,
-        CtxKind::Background,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == context)
-    .is_some_and(CtxKind::per_request)
+/// Whether a finding's code runs on a request path, so that its estimate is request latency:
+/// the execution query's frequency decides.
+pub fn per_request(f: &Finding) -> bool {
+    f.frequency.is_some_and(|q| q.per_request())
 }
 
 /// A file that did not parse is reported, but it is not a hotspot.
@@ -383,7 +373,7 @@ impl<'a> Overview<'a> {
             .map(|&s| (s, ServiceStats::empty(s)))
             .collect();
         for f in ranked.iter().copied().filter(|f| is_hotspot(f)) {
-            let request_path = per_request(&f.context);
+            let request_path = per_request(f);
             if request_path && f.severity >= Severity::High {
                 recoverable.add(f);
             }
@@ -477,7 +467,7 @@ fn action_items<'a>(ranked: &[&'a Finding]) -> Vec<ActionItem<'a>> {
         let g = &mut groups[i];
         g.severity = g.severity.max(f.severity);
         g.findings.push(f);
-        if per_request(&f.context) {
+        if per_request(f) {
             g.saving.add(f);
         }
         g.memory_mb = tidy(g.memory_mb + f.memory_mb.unwrap_or(0.0));
@@ -500,7 +490,7 @@ fn action_items<'a>(ranked: &[&'a Finding]) -> Vec<ActionItem<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{ChainStep, Confidence, Estimate};
+    use crate::finding::{ChainStep, Confidence, Estimate, Frequency};
 
     pub(crate) fn finding(code: &'static str, line: u32, sev: Severity, ms: f64) -> Finding {
         Finding {
@@ -515,6 +505,7 @@ mod tests {
             end_column: 5,
             function: "f".to_owned(),
             context: "event-loop".to_owned(),
+            frequency: Some(Frequency::PerRequest),
             estimate: Some(Estimate {
                 low_ms: ms,
                 high_ms: ms * 2.0,
@@ -594,6 +585,7 @@ mod tests {
                 },
                 Finding {
                     context: "startup".to_owned(),
+                    frequency: Some(Frequency::Once),
                     ..finding("PA101", 5, Severity::High, 300.0)
                 },
             ],

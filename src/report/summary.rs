@@ -123,6 +123,7 @@ mod tests {
             end_column: 2,
             function: "f".to_owned(),
             context: "request".to_owned(),
+            frequency: None,
             estimate: None,
             memory_mb: None,
             chain: Vec::new(),

@@ -158,6 +158,7 @@ impl RuleContext<'_> {
             end_column,
             function: m.functions[func as usize].qualname.clone(),
             context: h.exec.kind.as_str().to_owned(),
+            frequency: Some(h.exec.frequency),
             estimate: h.cost.estimate,
             memory_mb: None,
             chain: h.exec.chain.clone(),

@@ -59,6 +59,7 @@ impl Rule for SyntaxError {
                 end_column: err.column,
                 function: "<module>".to_owned(),
                 context: "module".to_owned(),
+                frequency: None,
                 estimate: None,
                 memory_mb: None,
                 chain: Vec::new(),

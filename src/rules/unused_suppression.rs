@@ -115,6 +115,7 @@ pub fn report(
                 end_column: s.column,
                 function: enclosing_function(m, s.line),
                 context: "module".to_owned(),
+                frequency: None,
                 estimate: None,
                 memory_mb: None,
                 chain: Vec::new(),
