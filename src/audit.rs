@@ -94,26 +94,38 @@ pub fn ast_hooks<'r>(rules: &[&'r dyn Rule]) -> Vec<&'r dyn AstRule> {
     hooks
 }
 
+/// Why an audit could not run at all (a file that cannot be analysed is a diagnostic, never
+/// an error).
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Exclude(#[from] crate::module::discover::PatternError),
+    #[error("cannot start worker threads: {0}")]
+    Threads(#[from] rayon::ThreadPoolBuildError),
+    #[error("{0}")]
+    Baseline(String),
+}
+
 /// How `analyze` words the diagnostic of a file whose analysis panicked (pinned by its test).
 const INTERNAL_ERROR: &str = "skipped: internal error";
 
 /// Runs a whole audit. Errors are usage errors (a bad exclude pattern, no thread pool).
-pub fn run(settings: &Settings) -> Result<AuditReport, String> {
+pub fn run(settings: &Settings) -> Result<AuditReport, AuditError> {
     let start = Instant::now();
     let found = discover(settings)?;
     audit(settings, start, found, None)
 }
 
 /// Stage 1: the files to audit and the configuration files that may declare services.
-fn discover(settings: &Settings) -> Result<Discovered, String> {
+fn discover(settings: &Settings) -> Result<Discovered, AuditError> {
     // Configuration files contribute absolute patterns, anchored at their own directory.
     let (anchored, relative): (Vec<String>, Vec<String>) = settings
         .exclude
         .iter()
         .cloned()
         .partition(|p| Path::new(p).is_absolute());
-    let excludes = build_excludes(&relative).map_err(|e| e.to_string())?;
-    let anchored = build_anchored(&anchored).map_err(|e| e.to_string())?;
+    let excludes = build_excludes(&relative)?;
+    let anchored = build_anchored(&anchored)?;
     Ok(discover_anchored(
         &settings.paths,
         &excludes,
@@ -132,7 +144,7 @@ pub fn run_sources(
     root: &Path,
     files: Vec<(String, Vec<u8>)>,
     settings: &Settings,
-) -> Result<AuditReport, String> {
+) -> Result<AuditReport, AuditError> {
     let start = Instant::now();
     let memory: HashMap<String, Vec<u8>> = files.into_iter().collect();
     let mut found = Discovered {
@@ -165,7 +177,7 @@ fn audit(
     start: Instant,
     found: Discovered,
     memory: Option<&HashMap<String, Vec<u8>>>,
-) -> Result<AuditReport, String> {
+) -> Result<AuditReport, AuditError> {
     let catalog = &settings.extensions.catalog();
     let patterns: ContextPatterns = settings.extensions.patterns();
     let rules = enabled_rules(settings);
@@ -178,8 +190,7 @@ fn audit(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .stack_size(WORKER_STACK)
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+        .build()?;
     let mut timings = Timings::new(start);
 
     let inputs = ModuleInputs {
@@ -439,14 +450,14 @@ fn summary(
     mut suppressed: Vec<Finding>,
     project: Project,
     ownership: Ownership,
-) -> Result<AuditReport, String> {
+) -> Result<AuditReport, AuditError> {
     dedupe_same_line(&mut findings);
     dedupe_same_line(&mut suppressed);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baselined = match &settings.baseline {
         Some(path) => {
-            let known = crate::baseline::load(path)?;
+            let known = crate::baseline::load(path).map_err(AuditError::Baseline)?;
             let (new, old) = crate::baseline::split(findings, &known);
             findings = new;
             Some(old)
