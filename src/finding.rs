@@ -80,6 +80,9 @@ pub enum Frequency {
     /// loop, startup) reaches: a task, a callback, a public coroutine of a library. It may run
     /// per request or once an hour: banded as request latency, but never above medium.
     PerCall,
+    /// On a request path, but only after an exception: an error branch, a retry after a
+    /// failure, an idle poll (`except zmq.Again`). Banded as request latency, medium at most.
+    PerFailure,
     /// Once per process, paid by the first request that reaches it: a lazy load behind a
     /// "not loaded yet" guard, a memoised call, a cold import inside a handler.
     FirstRequest,
@@ -97,13 +100,17 @@ pub enum Frequency {
 impl Frequency {
     /// Whether a cost paid at this frequency is request latency, banded by its size.
     pub fn per_request(self) -> bool {
-        matches!(self, Frequency::PerRequest | Frequency::PerCall)
+        matches!(
+            self,
+            Frequency::PerRequest | Frequency::PerCall | Frequency::PerFailure
+        )
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Frequency::PerRequest => "per-request",
             Frequency::PerCall => "per-call",
+            Frequency::PerFailure => "per-failure",
             Frequency::FirstRequest => "first-request",
             Frequency::Periodic => "periodic",
             Frequency::Once => "once",

@@ -135,6 +135,8 @@ impl<'a> Collector<'a> {
             loop_depth: self.loop_depth,
             in_recv_loop: false,
             in_while: false,
+            in_except: false,
+            loop_bound: self.loop_bound(),
             awaited: false,
             in_with: false,
             str_arg,

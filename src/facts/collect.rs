@@ -67,6 +67,9 @@ pub(super) struct Collector<'a> {
     pub(super) func: FuncId,
     pub(super) class: Option<u32>,
     pub(super) loop_depth: u8,
+    /// The literal bound of each enclosing `for` loop or comprehension of the current
+    /// function (`range(3)` is 3), `None` where it is not literal.
+    pub(super) loop_bounds: Vec<Option<u32>>,
     /// The function whose body holds the class statement being visited (its defs are methods).
     pub(super) class_body_func: Option<FuncId>,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
@@ -115,6 +118,7 @@ pub fn collect(
         func: 0,
         class: None,
         loop_depth: 0,
+        loop_bounds: Vec::new(),
         class_body_func: None,
         depth: 0,
         max_depth: 0,
@@ -193,7 +197,7 @@ impl<'a> Collector<'a> {
         is_async: bool,
         decorators: Vec<String>,
         range: TextRange,
-    ) -> (FuncId, Option<u32>, u8, Vec<TextRange>) {
+    ) -> SavedScope {
         let parent = self.func;
         let parent_q = &self.facts.functions[parent as usize].qualname;
         let qualname = match (kind, self.class) {
@@ -226,17 +230,29 @@ impl<'a> Collector<'a> {
             self.class,
             self.loop_depth,
             std::mem::take(&mut self.guards),
+            std::mem::take(&mut self.loop_bounds),
         );
         self.func = id;
         self.loop_depth = 0;
         saved
     }
 
-    fn leave_function(&mut self, saved: (FuncId, Option<u32>, u8, Vec<TextRange>)) {
+    fn leave_function(&mut self, saved: SavedScope) {
         self.func = saved.0;
         self.class = saved.1;
         self.loop_depth = saved.2;
         self.guards = saved.3;
+        self.loop_bounds = saved.4;
+    }
+
+    /// The product of the enclosing loops' literal bounds, if every one has one.
+    pub(super) fn loop_bound(&self) -> Option<u32> {
+        if self.loop_bounds.is_empty() {
+            return None;
+        }
+        self.loop_bounds
+            .iter()
+            .try_fold(1u32, |acc, b| b.map(|b| acc.saturating_mul(b)))
     }
 
     fn visit_function_def(&mut self, f: &'a ast::StmtFunctionDef) {
@@ -426,6 +442,27 @@ impl<'a> Collector<'a> {
                     self.record_import(local, target, alias.range);
                 }
             }
+            Stmt::Try(t) => {
+                self.visit_body(&t.body);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    if let Some(ty) = &h.type_ {
+                        self.visit_expr(ty);
+                    }
+                    let start = (self.facts.calls.len(), self.facts.candidates.len());
+                    self.visit_body(&h.body);
+                    // Code in a handler runs only after an exception.
+                    let func = self.func;
+                    for c in &mut self.facts.calls[start.0..] {
+                        c.in_except |= c.func == func;
+                    }
+                    for c in &mut self.facts.candidates[start.1..] {
+                        c.in_except |= c.func == func;
+                    }
+                }
+                self.visit_body(&t.orelse);
+                self.visit_body(&t.finalbody);
+            }
             Stmt::While(w) => {
                 // A `while` loop has no per-execution bound: its iterations are separate
                 // executions (polling, serving), not a repetition inside one request, so it does
@@ -452,6 +489,7 @@ impl<'a> Collector<'a> {
                     self.patterns.is_receive(t, t)
                 });
                 self.loop_depth = self.loop_depth.saturating_add(1);
+                self.loop_bounds.push(range_bound(&f.iter));
                 let start = self.facts.calls.len();
                 let cand_start = self.facts.candidates.len();
                 self.bind_target(&f.target, None);
@@ -460,6 +498,7 @@ impl<'a> Collector<'a> {
                 self.visit_body(&f.body);
                 self.close_loop(start, cand_start, iter_receives);
                 self.loop_depth -= 1;
+                self.loop_bounds.pop();
                 self.visit_body(&f.orelse);
             }
             Stmt::With(w) => {
@@ -603,12 +642,50 @@ impl<'a> Collector<'a> {
                 visitor::walk_expr(self, expr);
             }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
+                let generators = match expr {
+                    Expr::ListComp(c) => &c.generators,
+                    Expr::SetComp(c) => &c.generators,
+                    Expr::DictComp(c) => &c.generators,
+                    Expr::Generator(c) => &c.generators,
+                    _ => unreachable!("matched above"),
+                };
+                let bound = match &generators[..] {
+                    [one] => range_bound(&one.iter),
+                    _ => None,
+                };
                 self.loop_depth = self.loop_depth.saturating_add(1);
+                self.loop_bounds.push(bound);
                 visitor::walk_expr(self, expr);
+                self.loop_bounds.pop();
                 self.loop_depth -= 1;
             }
             _ => visitor::walk_expr(self, expr),
         }
+    }
+}
+
+/// What a nested definition saves of the enclosing scope: function, class, loop depth, guards
+/// and loop bounds.
+type SavedScope = (FuncId, Option<u32>, u8, Vec<TextRange>, Vec<Option<u32>>);
+
+/// The number of iterations of `range(n)` / `range(a, b)` with literal integers.
+fn range_bound(iter: &Expr) -> Option<u32> {
+    let Expr::Call(c) = iter else { return None };
+    let Expr::Name(n) = &*c.func else { return None };
+    if n.id.as_str() != "range" || !c.arguments.keywords.is_empty() {
+        return None;
+    }
+    let int = |e: &Expr| match e {
+        Expr::NumberLiteral(ast::ExprNumberLiteral {
+            value: ast::Number::Int(i),
+            ..
+        }) => i.as_u64().and_then(|v| u32::try_from(v).ok()),
+        _ => None,
+    };
+    match &c.arguments.args[..] {
+        [stop] => int(stop),
+        [start, stop] => int(stop)?.checked_sub(int(start)?),
+        _ => None,
     }
 }
 

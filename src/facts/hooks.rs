@@ -240,6 +240,7 @@ fn candidate(
         loop_depth: depth,
         in_recv_loop: false,
         in_while: false,
+        in_except: false,
         mark,
         text: truncate(source[range].lines().next().unwrap_or(""), 80),
         api,

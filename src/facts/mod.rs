@@ -140,6 +140,11 @@ pub struct Call {
     /// Inside a `while` loop of its function: repeated for as long as the loop runs (a polling
     /// or serving loop), not a bounded number of times per execution.
     pub in_while: bool,
+    /// Inside an `except` handler of its function: runs only after an exception.
+    pub in_except: bool,
+    /// How many times the `for` loops around it repeat it, when every one of them iterates a
+    /// literal `range(...)`; `None` when any bound is unknown (or there is no loop).
+    pub loop_bound: Option<u32>,
     pub awaited: bool,
     /// The call is the context expression of a `with` statement (it will be closed).
     pub in_with: bool,
@@ -173,6 +178,7 @@ pub struct Candidate {
     pub loop_depth: u8,
     pub in_recv_loop: bool,
     pub in_while: bool,
+    pub in_except: bool,
     pub mark: marks::Mark,
     pub text: String,
     pub api: Option<ApiId>,

@@ -27,6 +27,10 @@ pub struct Site {
     pub in_recv_loop: bool,
     /// Inside a `while` loop of its function.
     pub in_while: bool,
+    /// Inside an `except` handler of its function.
+    pub in_except: bool,
+    /// The product of the literal bounds of the loops around it, when all are literal.
+    pub loop_bound: Option<u32>,
 }
 
 impl Site {
@@ -38,6 +42,8 @@ impl Site {
             loop_depth: c.loop_depth,
             in_recv_loop: c.in_recv_loop,
             in_while: c.in_while,
+            in_except: c.in_except,
+            loop_bound: c.loop_bound,
         }
     }
 
@@ -49,6 +55,8 @@ impl Site {
             loop_depth: c.loop_depth,
             in_recv_loop: c.in_recv_loop,
             in_while: c.in_while,
+            in_except: c.in_except,
+            loop_bound: None,
         }
     }
 
@@ -61,6 +69,8 @@ impl Site {
             loop_depth: 0,
             in_recv_loop: false,
             in_while: false,
+            in_except: false,
+            loop_bound: None,
         }
     }
 }
@@ -77,6 +87,8 @@ pub struct Execution {
     pub confidence: Confidence,
     /// Loops that repeat the site within one execution of the path.
     pub repeats: u8,
+    /// How many times they repeat it, when every one iterates a literal `range(...)`.
+    pub bound: Option<u32>,
 }
 
 impl Execution {
@@ -87,7 +99,10 @@ impl Execution {
     /// Whether a known request entry (a handler, a route, a receive loop) reaches the site: what
     /// rules about costs that only matter per request (a model load, a growing cache) require.
     pub fn serves_requests(&self) -> bool {
-        self.frequency == Frequency::PerRequest
+        matches!(
+            self.frequency,
+            Frequency::PerRequest | Frequency::PerFailure
+        )
     }
 
     /// Where a per-request cost is paid, for messages: "on every request" (or "in a loop on
@@ -150,6 +165,7 @@ impl Project {
                 chain,
                 confidence,
                 repeats: site.loop_depth,
+                bound: site.loop_bound,
             });
         }
         // A constructor nothing in the project calls runs when the service sets itself up.
@@ -170,7 +186,7 @@ impl Project {
         let all = self.executions(site);
         let pick = all
             .iter()
-            .position(|e| e.frequency == Frequency::PerRequest)
+            .position(|e| e.serves_requests())
             .or_else(|| all.iter().position(|e| e.per_request()))?;
         all.into_iter().nth(pick)
     }
@@ -196,6 +212,7 @@ impl Project {
             }],
             confidence,
             repeats: site.loop_depth,
+            bound: site.loop_bound,
         }
     }
 
@@ -220,17 +237,36 @@ impl Project {
         if in_test(m, fid) {
             return Frequency::Tooling;
         }
-        // The loops around the site (or around the entry's call on the chain).
-        let (receives, in_while) = if hops == 0 {
-            (site.in_recv_loop, site.in_while)
+        // The loops and handlers around the site (or around the entry's call on the chain).
+        let (receives, in_while, in_except) = if hops == 0 {
+            (site.in_recv_loop, site.in_while, site.in_except)
         } else {
             m.calls
                 .iter()
                 .filter(|c| c.func == fid && c.line == line)
-                .fold((false, false), |(r, w), c| {
-                    (r || c.in_recv_loop, w || c.in_while)
+                .fold((false, false, false), |(r, w, e), c| {
+                    (r || c.in_recv_loop, w || c.in_while, e || c.in_except)
                 })
         };
+        let on_request_path = self.request_frequency(kind, fr, receives, in_while);
+        // Code that runs on a request path only after an exception (in a handler around the
+        // site itself, or around the entry's call on the chain).
+        if (in_except || site.in_except) && on_request_path.per_request() {
+            return Frequency::PerFailure;
+        }
+        on_request_path
+    }
+
+    /// `frequency` before the `except` handlers around the site are taken into account.
+    fn request_frequency(
+        &self,
+        kind: CtxKind,
+        fr: FnRef,
+        receives: bool,
+        in_while: bool,
+    ) -> Frequency {
+        let (mi, fid) = (fr.module as usize, fr.func);
+        let m = &self.modules[mi];
         // A loop that receives work runs its body once per request, wherever it is.
         if kind == CtxKind::RequestLoop || receives {
             return Frequency::PerRequest;
@@ -294,6 +330,8 @@ impl Project {
             loop_depth: 0,
             in_recv_loop: false,
             in_while: false,
+            in_except: false,
+            loop_bound: None,
         };
         self.frequency(CtxKind::Request, (entry, line), hops, &probe) == Frequency::PerRequest
     }

@@ -65,20 +65,28 @@ impl PerCall {
 /// within the execution, banded when the execution runs per request, information otherwise.
 pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
     let per_request = exec.per_request();
-    let factor = if exec.repeats > 0 && per_request {
-        DEFAULT_LOOP_REPETITIONS
-    } else {
-        1.0
+    let (factor, why) = match (exec.repeats > 0 && per_request, exec.bound) {
+        (false, _) => (1.0, ""),
+        (true, Some(n)) => (
+            f64::from(n),
+            "the literal `range` bounds of the enclosing loops",
+        ),
+        (true, None) => (
+            DEFAULT_LOOP_REPETITIONS,
+            "the enclosing loop (default repetition, nesting counted once)",
+        ),
     };
     let mut basis = format!("{} per call ({})", per.what, per.source);
-    if factor > 1.0 {
-        basis.push_str(&format!(
-            "; ×{factor} for the enclosing loop (default repetition, nesting counted once)"
-        ));
+    if !why.is_empty() && factor != 1.0 {
+        basis.push_str(&format!("; ×{factor} for {why}"));
     }
     basis.push_str(match (exec.kind, exec.frequency) {
         (_, Frequency::Tooling) => "; test code, not a request path",
         (_, Frequency::FirstRequest) => "; once per process, paid by the first request",
+        (_, Frequency::PerFailure) => {
+            "; only after an exception (an error, a timeout, nothing to receive), not on every \
+             request: medium at most"
+        }
         (_, Frequency::Periodic) => {
             "; every round of a polling loop or periodic job, not per request"
         }
@@ -105,6 +113,8 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         // No known request entry reaches it: how often it runs is not known, so it is never
         // critical or high.
         Frequency::PerCall => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
+        // Only after an exception: a real wait for that request, not one every request pays.
+        Frequency::PerFailure => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
         // Paid once per process, by whichever request comes first: a real wait for that
         // request, but never a per-request cost, so never critical or high.
         Frequency::FirstRequest => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
@@ -160,6 +170,7 @@ mod tests {
             chain: Vec::new(),
             confidence: crate::finding::Confidence::Definite,
             repeats,
+            bound: None,
         }
     }
 
@@ -189,6 +200,21 @@ mod tests {
         assert_eq!(
             estimate(&per(2000.0, 2000.0), &handler).1,
             Severity::Critical
+        );
+        // Only after an exception: medium at most.
+        let failure = exec(CtxKind::RequestLoop, Frequency::PerFailure, 0);
+        assert_eq!(estimate(&per(2000.0, 2000.0), &failure).1, Severity::Medium);
+        // A literal `range(3)` repeats three times, not the default ten.
+        let bounded = Execution {
+            bound: Some(3),
+            ..exec(CtxKind::Request, Frequency::PerRequest, 1)
+        };
+        let (e, s) = estimate(&per(2.0, 2.0), &bounded);
+        assert_eq!((e.low_ms, s), (6.0, Severity::Low));
+        assert!(
+            e.basis.contains("×3 for the literal `range` bounds"),
+            "{}",
+            e.basis
         );
         // The receive loop is never among the repeats: one loop inside it repeats the call.
         let received = exec(CtxKind::RequestLoop, Frequency::PerRequest, 1);
