@@ -31,18 +31,24 @@ impl<'a> Collector<'a> {
                     c.func == func && self.patterns.is_receive(&r.callee.text, &r.callee.text)
                 });
         if receives {
+            let replies = self.facts.calls[start..]
+                .iter()
+                .zip(&self.raw[start..])
+                .any(|(c, r)| c.func == func && self.patterns.is_reply(&r.callee.text));
             // A `for` loop over received messages is the request loop itself, not a repetition
             // within a request.
             let outer = u8::from(iter_receives);
             for c in &mut self.facts.calls[start..] {
                 if c.func == func {
                     c.in_recv_loop = true;
+                    c.recv_replies |= replies;
                     c.loop_depth = c.loop_depth.saturating_sub(outer);
                 }
             }
             for c in &mut self.facts.candidates[cand_start..] {
                 if c.func == func {
                     c.in_recv_loop = true;
+                    c.recv_replies |= replies;
                     c.loop_depth = c.loop_depth.saturating_sub(outer);
                 }
             }
@@ -134,6 +140,7 @@ impl<'a> Collector<'a> {
             api: None,
             loop_depth: self.loop_depth,
             in_recv_loop: false,
+            recv_replies: false,
             in_while: false,
             in_except: false,
             loop_bound: self.loop_bound(),

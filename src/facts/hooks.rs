@@ -239,6 +239,7 @@ fn candidate(
         end_column: end.column.get() as u32,
         loop_depth: depth,
         in_recv_loop: false,
+        recv_replies: false,
         in_while: false,
         in_except: false,
         mark,

@@ -137,6 +137,9 @@ pub struct Call {
     pub loop_depth: u8,
     /// Inside a `while` loop that receives work (`recv*`, `queue.get`, `accept`, ...).
     pub in_recv_loop: bool,
+    /// That receive loop also answers the sender (`send*`, `reply`, `put`, ...): it serves
+    /// requests, rather than consuming events.
+    pub recv_replies: bool,
     /// Inside a `while` loop of its function: repeated for as long as the loop runs (a polling
     /// or serving loop), not a bounded number of times per execution.
     pub in_while: bool,
@@ -177,6 +180,7 @@ pub struct Candidate {
     pub end_column: u32,
     pub loop_depth: u8,
     pub in_recv_loop: bool,
+    pub recv_replies: bool,
     pub in_while: bool,
     pub in_except: bool,
     pub mark: marks::Mark,

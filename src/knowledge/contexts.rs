@@ -8,6 +8,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct ContextPatterns {
     pub receive_methods: Vec<String>,
+    pub reply_methods: Vec<String>,
     pub queue_receivers: Vec<String>,
     pub offload_functions: Vec<String>,
     pub offload_methods: Vec<String>,
@@ -27,6 +28,12 @@ static BUILTIN: &str = include_str!("../../data/contexts.toml");
 impl ContextPatterns {
     pub fn builtin() -> ContextPatterns {
         toml::from_str(BUILTIN).expect("data/contexts.toml is validated by the test suite")
+    }
+
+    /// Whether a call with this target answers the sender (`sock.send_json(...)`).
+    pub fn is_reply(&self, target: &str) -> bool {
+        let method = last_segment(target);
+        self.reply_methods.iter().any(|m| m == method)
     }
 
     /// Whether a call with this target and callee text receives work.
@@ -131,6 +138,7 @@ mod tests {
         let p = ContextPatterns::builtin();
         for list in [
             &p.receive_methods,
+            &p.reply_methods,
             &p.offload_functions,
             &p.route_decorators,
         ] {

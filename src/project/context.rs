@@ -25,6 +25,8 @@ pub struct Site {
     pub loop_depth: u8,
     /// Inside a loop that receives work.
     pub in_recv_loop: bool,
+    /// That loop also answers the sender.
+    pub recv_replies: bool,
     /// Inside a `while` loop of its function.
     pub in_while: bool,
     /// Inside an `except` handler of its function.
@@ -41,6 +43,7 @@ impl Site {
             line: c.line,
             loop_depth: c.loop_depth,
             in_recv_loop: c.in_recv_loop,
+            recv_replies: c.recv_replies,
             in_while: c.in_while,
             in_except: c.in_except,
             loop_bound: c.loop_bound,
@@ -54,6 +57,7 @@ impl Site {
             line: c.line,
             loop_depth: c.loop_depth,
             in_recv_loop: c.in_recv_loop,
+            recv_replies: c.recv_replies,
             in_while: c.in_while,
             in_except: c.in_except,
             loop_bound: None,
@@ -68,6 +72,7 @@ impl Site {
             line: project.modules[module].functions[func as usize].line,
             loop_depth: 0,
             in_recv_loop: false,
+            recv_replies: false,
             in_while: false,
             in_except: false,
             loop_bound: None,
@@ -238,16 +243,30 @@ impl Project {
             return Frequency::Tooling;
         }
         // The loops and handlers around the site (or around the entry's call on the chain).
-        let (receives, in_while, in_except) = if hops == 0 {
-            (site.in_recv_loop, site.in_while, site.in_except)
+        let (receives, replies, in_while, in_except) = if hops == 0 {
+            let s = site;
+            (s.in_recv_loop, s.recv_replies, s.in_while, s.in_except)
         } else {
             m.calls
                 .iter()
                 .filter(|c| c.func == fid && c.line == line)
-                .fold((false, false, false), |(r, w, e), c| {
-                    (r || c.in_recv_loop, w || c.in_while, e || c.in_except)
+                .fold((false, false, false, false), |acc, c| {
+                    (
+                        acc.0 || c.in_recv_loop,
+                        acc.1 || c.recv_replies,
+                        acc.2 || c.in_while,
+                        acc.3 || c.in_except,
+                    )
                 })
         };
+        // A thread that takes events from a queue or socket and answers nobody consumes events
+        // in the background; it does not serve requests.
+        if (receives || kind == CtxKind::RequestLoop)
+            && !replies
+            && self.graph.reach(fr, CtxKind::Background).is_some()
+        {
+            return Frequency::Background;
+        }
         let on_request_path = self.request_frequency(kind, fr, receives, in_while);
         // Code that runs on a request path only after an exception (in a handler around the
         // site itself, or around the entry's call on the chain).
@@ -329,6 +348,7 @@ impl Project {
             line,
             loop_depth: 0,
             in_recv_loop: false,
+            recv_replies: false,
             in_while: false,
             in_except: false,
             loop_bound: None,
