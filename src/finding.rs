@@ -120,6 +120,17 @@ impl Frequency {
     }
 }
 
+/// The floor a zero low end of a range is taken at when banding (1 µs).
+pub const ZERO_FLOOR_MS: f64 = 0.001;
+
+/// The representative value of a range (`Estimate::typical_ms`).
+pub fn typical_ms(low_ms: f64, high_ms: f64) -> f64 {
+    if high_ms <= 0.0 {
+        return 0.0;
+    }
+    (low_ms.max(ZERO_FLOOR_MS) * high_ms).sqrt()
+}
+
 /// A latency estimate for one execution of the finding's path, with where the numbers come from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
@@ -132,12 +143,11 @@ pub struct Estimate {
 impl Estimate {
     /// The representative value used for banding: the geometric mean of the range, so that a
     /// wide range is neither inflated to its top nor deflated to its floor.
+    /// A range with a zero floor ("returns at once, or waits up to a minute") is taken from a
+    /// 1 µs floor: its arithmetic mean would band a call that usually returns at once by half
+    /// of its worst case.
     pub fn typical_ms(&self) -> f64 {
-        if self.low_ms <= 0.0 || self.high_ms <= 0.0 {
-            (self.low_ms + self.high_ms) / 2.0
-        } else {
-            (self.low_ms * self.high_ms).sqrt()
-        }
+        typical_ms(self.low_ms, self.high_ms)
     }
 }
 
@@ -184,5 +194,19 @@ impl Finding {
     /// Deterministic order: path, line, column, code.
     pub fn sort_key(&self) -> (&str, u32, u32, &str) {
         (&self.path, self.line, self.column, self.code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typical_is_the_geometric_mean_with_a_floor_for_zero() {
+        assert_eq!(typical_ms(1.0, 100.0), 10.0);
+        // "At once, or up to a minute" is not 30 s typically: the floor is 1 µs.
+        assert!((typical_ms(0.0, 60_000.0) - 60f64.sqrt()).abs() < 1e-9);
+        assert_eq!(Severity::from_ms(typical_ms(0.0, 60_000.0)), Severity::Low);
+        assert_eq!(typical_ms(0.0, 0.0), 0.0);
     }
 }

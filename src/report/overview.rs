@@ -268,11 +268,7 @@ impl MsRange {
 
     /// The geometric mean of the ends: the value action items are ordered by.
     pub fn typical_ms(&self) -> f64 {
-        if self.low_ms <= 0.0 || self.high_ms <= 0.0 {
-            (self.low_ms + self.high_ms) / 2.0
-        } else {
-            (self.low_ms * self.high_ms).sqrt()
-        }
+        crate::finding::typical_ms(self.low_ms, self.high_ms)
     }
 
     pub fn text(&self) -> String {
