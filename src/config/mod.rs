@@ -210,6 +210,7 @@ const EFFECTS: &[Effect] = &[
     Effect::ConfigParse,
     Effect::Import,
     Effect::Deepcopy,
+    Effect::Local,
 ];
 
 /// Cost given to a wrapper listed under `blocking`: one blocking round trip of unknown kind.

@@ -29,6 +29,10 @@ pub enum Effect {
     ConfigParse,
     Import,
     Deepcopy,
+    /// No I/O at all: a method of an I/O client that only computes locally, listed so that a
+    /// wildcard entry of its client (`botocore.client.BaseClient.*`) does not cover it. No rule
+    /// reports it.
+    Local,
 }
 
 impl Effect {
@@ -53,6 +57,7 @@ impl Effect {
             Effect::ConfigParse => "config-parse",
             Effect::Import => "import",
             Effect::Deepcopy => "deepcopy",
+            Effect::Local => "local",
         }
     }
 
