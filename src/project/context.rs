@@ -270,7 +270,8 @@ impl Project {
         let on_request_path = self.request_frequency(kind, fr, receives, in_while);
         // Code that runs on a request path only after an exception (in a handler around the
         // site itself, or around the entry's call on the chain).
-        if (in_except || site.in_except) && on_request_path.per_request() {
+        // (A coroutine that no request entry reaches stays per-call: medium at most either way.)
+        if (in_except || site.in_except) && on_request_path == Frequency::PerRequest {
             return Frequency::PerFailure;
         }
         on_request_path

@@ -100,7 +100,13 @@ impl Rule for BlockingCallInRequestLoop {
             if cx.project.loop_execution(&site).is_some() {
                 continue;
             }
-            let Some(exec) = cx.project.request_execution(&site) else {
+            // A sync request path: a receive loop or a handler that a known entry reaches (work
+            // offloaded from a coroutine that serves nothing known is not one).
+            let Some(exec) = cx
+                .project
+                .request_execution(&site)
+                .filter(|e| e.serves_requests())
+            else {
                 continue;
             };
             // A prompt reached only through a handler *name* is a command-line tool asking
