@@ -361,10 +361,13 @@ fn link(
     timings: &mut Timings,
 ) -> Linked {
     // Linking fans out over modules on the run's own worker threads.
-    let project = pool.install(|| Project::new(modules, patterns));
+    let mut project = pool.install(|| Project::new(modules, patterns));
     timings.project_done();
     let defs = service_definitions(settings, configs, memory, diagnostics);
     let (services, unmatched) = resolve_services(&project, &defs);
+    project
+        .service_modules
+        .extend(services.iter().map(|s| s.module));
     let ownership = attribute(&project, services, unmatched);
     for d in &ownership.unmatched {
         diagnostics.push(Diagnostic {

@@ -21,6 +21,8 @@ pub struct ContextPatterns {
     pub route_decorators: Vec<String>,
     pub lifespan_names: Vec<String>,
     pub startup_decorators: Vec<String>,
+    pub tooling_dirs: Vec<String>,
+    pub tooling_files: Vec<String>,
 }
 
 static BUILTIN: &str = include_str!("../../data/contexts.toml");
@@ -28,6 +30,15 @@ static BUILTIN: &str = include_str!("../../data/contexts.toml");
 impl ContextPatterns {
     pub fn builtin() -> ContextPatterns {
         toml::from_str(BUILTIN).expect("data/contexts.toml is validated by the test suite")
+    }
+
+    /// Whether a module at this path (relative to the audited root, `/`-separated) is code that
+    /// no service runs: tests, scripts, examples, docs, benchmarks, backup copies.
+    pub fn is_tooling_path(&self, path: &str) -> bool {
+        let mut parts: Vec<&str> = path.split('/').collect();
+        let file = parts.pop().unwrap_or("");
+        any_match(&self.tooling_files, file)
+            || parts.iter().any(|d| any_match(&self.tooling_dirs, d))
     }
 
     /// Whether a call with this target answers the sender (`sock.send_json(...)`).
@@ -139,6 +150,8 @@ mod tests {
         for list in [
             &p.receive_methods,
             &p.reply_methods,
+            &p.tooling_dirs,
+            &p.tooling_files,
             &p.offload_functions,
             &p.route_decorators,
         ] {

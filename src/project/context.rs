@@ -239,7 +239,9 @@ impl Project {
             CtxKind::Background => return Frequency::Background,
             _ => {}
         }
-        if in_test(m, fid) {
+        let tooling_path =
+            self.patterns.is_tooling_path(&m.path) && !self.service_modules.contains(&fr.module);
+        if in_test(m, fid) || tooling_path {
             return Frequency::Tooling;
         }
         // The loops and handlers around the site (or around the entry's call on the chain).

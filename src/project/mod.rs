@@ -49,6 +49,9 @@ pub struct Project {
     pub patterns: ContextPatterns,
     pub resolver: Resolver,
     pub graph: Graph,
+    /// Modules that a service manifest names as a service's entry: live code, even under a
+    /// folder that usually holds tooling (`scripts/`).
+    pub service_modules: rustc_hash::FxHashSet<u32>,
 }
 
 impl Project {
@@ -60,6 +63,7 @@ impl Project {
             patterns,
             resolver,
             graph,
+            service_modules: Default::default(),
         }
     }
 
