@@ -9,7 +9,9 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::collect::Collector;
-use super::names::{Dotted, dotted, dotted_name, is_literal, number_literal, truncate};
+use super::names::{
+    Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
+};
 use super::{Call, Resolution};
 
 pub(super) struct RawCall {
@@ -100,6 +102,22 @@ impl<'a> Collector<'a> {
             call.arguments.keywords.iter().any(|k| {
                 k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") || k.arg.is_none()
             });
+        let nonblocking = call.arguments.args.iter().any(|a| {
+            dotted_name(a).is_some_and(|n| {
+                let resolved = through_imports(&self.imports, &n);
+                self.patterns.nonblocking_args.contains(&resolved)
+            })
+        }) || call.arguments.keywords.iter().any(|k| {
+            k.arg.as_ref().is_some_and(|a| {
+                self.patterns
+                    .nonblocking_keywords
+                    .iter()
+                    .any(|n| n == a.id.as_str())
+            }) && matches!(
+                k.value,
+                Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: false, .. })
+            )
+        });
         let mut callable_args = Vec::new();
         for arg in call.arguments.args.iter() {
             if matches!(arg, Expr::Name(_) | Expr::Attribute(_))
@@ -150,6 +168,7 @@ impl<'a> Collector<'a> {
             receiver_hint,
             seconds: None,
             has_timeout,
+            nonblocking,
             dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
             callable_args,
             assigned_to: None,

@@ -159,6 +159,8 @@ pub struct Call {
     pub seconds: Option<f64>,
     /// Whether `timeout=` was passed.
     pub has_timeout: bool,
+    /// An argument makes the call return at once (`os.WNOHANG`, `zmq.NOBLOCK`, `block=False`).
+    pub nonblocking: bool,
     /// Whether the first argument is not a literal (a dynamic pattern, path, ...).
     pub dynamic_first_arg: bool,
     /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`), resolved like targets.

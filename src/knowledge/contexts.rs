@@ -23,6 +23,8 @@ pub struct ContextPatterns {
     pub startup_decorators: Vec<String>,
     pub tooling_dirs: Vec<String>,
     pub tooling_files: Vec<String>,
+    pub nonblocking_args: Vec<String>,
+    pub nonblocking_keywords: Vec<String>,
 }
 
 static BUILTIN: &str = include_str!("../../data/contexts.toml");
@@ -152,6 +154,8 @@ mod tests {
             &p.reply_methods,
             &p.tooling_dirs,
             &p.tooling_files,
+            &p.nonblocking_args,
+            &p.nonblocking_keywords,
             &p.offload_functions,
             &p.route_decorators,
         ] {

@@ -81,7 +81,7 @@ impl Rule for BlockingCallInRequestLoop {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m, call, entry) in catalog_calls(cx, |_| true) {
-            if call.awaited {
+            if call.awaited || call.nonblocking {
                 continue;
             }
             let per = match entry.effect {

@@ -52,7 +52,8 @@ fn blocking_in_async(
     adjust: Option<RangeAdjust>,
 ) {
     for (mi, m, call, entry) in super::catalog_calls(cx, |e| effects.contains(&e.effect)) {
-        if call.awaited {
+        // Awaited, or told not to wait (`os.WNOHANG`, `block=False`): it does not block.
+        if call.awaited || call.nonblocking {
             continue;
         }
         let Some(exec) = cx.project.loop_execution(&Site::call(mi, call)) else {
