@@ -83,6 +83,9 @@ pub enum Frequency {
     /// On a request path, but only after an exception: an error branch, a retry after a
     /// failure, an idle poll (`except zmq.Again`). Banded as request latency, medium at most.
     PerFailure,
+    /// On a request path, but only when an `if` holds that then skips to the next iteration
+    /// (back-pressure, an idle wait, rate limiting). Medium at most.
+    Conditional,
     /// Once per process, paid by the first request that reaches it: a lazy load behind a
     /// "not loaded yet" guard, a memoised call, a cold import inside a handler.
     FirstRequest,
@@ -102,7 +105,10 @@ impl Frequency {
     pub fn per_request(self) -> bool {
         matches!(
             self,
-            Frequency::PerRequest | Frequency::PerCall | Frequency::PerFailure
+            Frequency::PerRequest
+                | Frequency::PerCall
+                | Frequency::PerFailure
+                | Frequency::Conditional
         )
     }
 
@@ -111,6 +117,7 @@ impl Frequency {
             Frequency::PerRequest => "per-request",
             Frequency::PerCall => "per-call",
             Frequency::PerFailure => "per-failure",
+            Frequency::Conditional => "conditional",
             Frequency::FirstRequest => "first-request",
             Frequency::Periodic => "periodic",
             Frequency::Once => "once",

@@ -161,6 +161,7 @@ impl<'a> Collector<'a> {
             recv_replies: false,
             in_while: false,
             in_except: false,
+            in_skip_branch: false,
             loop_bound: self.loop_bound(),
             awaited: false,
             in_with: false,

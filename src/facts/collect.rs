@@ -245,6 +245,27 @@ impl<'a> Collector<'a> {
         self.loop_bounds = saved.4;
     }
 
+    /// Visits an `if` branch. A branch that only calls things and then skips to the next
+    /// iteration (`if not ready(): time.sleep(1); continue`) runs when its condition holds,
+    /// not on every iteration: its calls are marked `in_skip_branch`.
+    fn visit_branch(&mut self, body: &'a [Stmt]) {
+        let start = (self.facts.calls.len(), self.facts.candidates.len());
+        self.visit_body(body);
+        let skips = matches!(body.last(), Some(Stmt::Continue(_)))
+            && body[..body.len() - 1]
+                .iter()
+                .all(|s| matches!(s, Stmt::Expr(_) | Stmt::Pass(_)));
+        if skips {
+            let func = self.func;
+            for c in &mut self.facts.calls[start.0..] {
+                c.in_skip_branch |= c.func == func;
+            }
+            for c in &mut self.facts.candidates[start.1..] {
+                c.in_skip_branch |= c.func == func;
+            }
+        }
+    }
+
     /// The product of the enclosing loops' literal bounds, if every one has one.
     pub(super) fn loop_bound(&self) -> Option<u32> {
         if self.loop_bounds.is_empty() {
@@ -575,14 +596,14 @@ impl<'a> Collector<'a> {
             Stmt::If(i) => {
                 self.visit_expr(&i.test);
                 self.guards.push(i.test.range());
-                self.visit_body(&i.body);
+                self.visit_branch(&i.body);
                 self.guards.pop();
                 for clause in &i.elif_else_clauses {
                     if let Some(test) = &clause.test {
                         self.visit_expr(test);
                         self.guards.push(test.range());
                     }
-                    self.visit_body(&clause.body);
+                    self.visit_branch(&clause.body);
                     if clause.test.is_some() {
                         self.guards.pop();
                     }

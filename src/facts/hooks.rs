@@ -242,6 +242,7 @@ fn candidate(
         recv_replies: false,
         in_while: false,
         in_except: false,
+        in_skip_branch: false,
         mark,
         text: truncate(source[range].lines().next().unwrap_or(""), 80),
         api,

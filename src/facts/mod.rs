@@ -145,6 +145,9 @@ pub struct Call {
     pub in_while: bool,
     /// Inside an `except` handler of its function: runs only after an exception.
     pub in_except: bool,
+    /// Inside an `if` branch that only calls things and then `continue`s: it runs when the
+    /// condition holds (back-pressure, an idle wait), not on every iteration.
+    pub in_skip_branch: bool,
     /// How many times the `for` loops around it repeat it, when every one of them iterates a
     /// literal `range(...)`; `None` when any bound is unknown (or there is no loop).
     pub loop_bound: Option<u32>,
@@ -185,6 +188,7 @@ pub struct Candidate {
     pub recv_replies: bool,
     pub in_while: bool,
     pub in_except: bool,
+    pub in_skip_branch: bool,
     pub mark: marks::Mark,
     pub text: String,
     pub api: Option<ApiId>,

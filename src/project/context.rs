@@ -31,6 +31,8 @@ pub struct Site {
     pub in_while: bool,
     /// Inside an `except` handler of its function.
     pub in_except: bool,
+    /// Inside an `if` branch that skips to the next iteration.
+    pub in_skip_branch: bool,
     /// The product of the literal bounds of the loops around it, when all are literal.
     pub loop_bound: Option<u32>,
 }
@@ -46,6 +48,7 @@ impl Site {
             recv_replies: c.recv_replies,
             in_while: c.in_while,
             in_except: c.in_except,
+            in_skip_branch: c.in_skip_branch,
             loop_bound: c.loop_bound,
         }
     }
@@ -60,6 +63,7 @@ impl Site {
             recv_replies: c.recv_replies,
             in_while: c.in_while,
             in_except: c.in_except,
+            in_skip_branch: c.in_skip_branch,
             loop_bound: None,
         }
     }
@@ -75,6 +79,7 @@ impl Site {
             recv_replies: false,
             in_while: false,
             in_except: false,
+            in_skip_branch: false,
             loop_bound: None,
         }
     }
@@ -106,7 +111,7 @@ impl Execution {
     pub fn serves_requests(&self) -> bool {
         matches!(
             self.frequency,
-            Frequency::PerRequest | Frequency::PerFailure
+            Frequency::PerRequest | Frequency::PerFailure | Frequency::Conditional
         )
     }
 
@@ -276,6 +281,10 @@ impl Project {
         if (in_except || site.in_except) && on_request_path == Frequency::PerRequest {
             return Frequency::PerFailure;
         }
+        // ... or only when a guard holds that then skips the iteration (back-pressure).
+        if site.in_skip_branch && on_request_path == Frequency::PerRequest {
+            return Frequency::Conditional;
+        }
         on_request_path
     }
 
@@ -354,6 +363,7 @@ impl Project {
             recv_replies: false,
             in_while: false,
             in_except: false,
+            in_skip_branch: false,
             loop_bound: None,
         };
         self.frequency(CtxKind::Request, (entry, line), hops, &probe) == Frequency::PerRequest

@@ -83,6 +83,10 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
     basis.push_str(match (exec.kind, exec.frequency) {
         (_, Frequency::Tooling) => "; test code, not a request path",
         (_, Frequency::FirstRequest) => "; once per process, paid by the first request",
+        (_, Frequency::Conditional) => {
+            "; only when its `if` holds, which then skips to the next iteration (back-pressure, \
+             an idle wait), not on every request: medium at most"
+        }
         (_, Frequency::PerFailure) => {
             "; only after an exception (an error, a timeout, nothing to receive), not on every \
              request: medium at most"
@@ -114,7 +118,9 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         // critical or high.
         Frequency::PerCall => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
         // Only after an exception: a real wait for that request, not one every request pays.
-        Frequency::PerFailure => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
+        Frequency::PerFailure | Frequency::Conditional => {
+            Severity::from_ms(est.typical_ms()).min(Severity::Medium)
+        }
         // Paid once per process, by whichever request comes first: a real wait for that
         // request, but never a per-request cost, so never critical or high.
         Frequency::FirstRequest => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
