@@ -4,7 +4,7 @@ use crate::facts::{Call, Resolution};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
-use crate::project::context::{Execution, Site};
+use crate::project::context::{Execution, Frequency, Site};
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -125,7 +125,14 @@ fn timeout_api<'a>(cx: &'a RuleContext, call: &Call) -> Option<(&'a ApiEntry, bo
 fn worst_execution(cx: &RuleContext, module: usize, call: &Call) -> Option<(Execution, Severity)> {
     let site = Site::call(module, call);
     if let Some(exec) = cx.project.request_execution(&site) {
-        return Some((exec, Severity::High));
+        // A request that hangs is high; code that no known request entry reaches, or that runs
+        // only after a failure, is medium at most, as its latency would be.
+        let band = if exec.frequency == Frequency::PerRequest {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        return Some((exec, band));
     }
     // What is left runs once (startup, or a per-request kind whose function only runs once)
     // or off the request path.
