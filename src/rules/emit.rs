@@ -23,6 +23,9 @@ pub enum At<'a> {
 pub struct Costed {
     estimate: Option<Estimate>,
     severity: Severity,
+    /// The frequency the band was decided at, when the cost model changed it (a first-request
+    /// cost of a per-request execution).
+    frequency: Option<Frequency>,
 }
 
 impl Costed {
@@ -32,6 +35,7 @@ impl Costed {
         Costed {
             estimate: Some(estimate),
             severity,
+            frequency: None,
         }
     }
 
@@ -54,6 +58,7 @@ impl Costed {
         Costed {
             estimate: Some(estimate),
             severity,
+            frequency: Some(frequency),
         }
     }
 
@@ -63,6 +68,7 @@ impl Costed {
         Costed {
             estimate: None,
             severity,
+            frequency: None,
         }
     }
 
@@ -158,7 +164,7 @@ impl RuleContext<'_> {
             end_column,
             function: m.functions[func as usize].qualname.clone(),
             context: h.exec.kind.as_str().to_owned(),
-            frequency: Some(h.exec.frequency),
+            frequency: Some(h.cost.frequency.unwrap_or(h.exec.frequency)),
             estimate: h.cost.estimate,
             memory_mb: None,
             chain: h.exec.chain.clone(),
