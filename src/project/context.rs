@@ -37,35 +37,32 @@ pub struct Site {
     pub loop_bound: Option<u32>,
 }
 
+/// A site from a call record or a candidate, which carry the same local facts.
+macro_rules! site_of {
+    ($module:expr, $c:expr, $loop_bound:expr) => {
+        Site {
+            module: $module,
+            func: $c.func,
+            line: $c.line,
+            loop_depth: $c.loop_depth,
+            in_recv_loop: $c.in_recv_loop,
+            recv_replies: $c.recv_replies,
+            in_while: $c.in_while,
+            in_except: $c.in_except,
+            in_skip_branch: $c.in_skip_branch,
+            loop_bound: $loop_bound,
+        }
+    };
+}
+
 impl Site {
     pub fn call(module: usize, c: &Call) -> Site {
-        Site {
-            module,
-            func: c.func,
-            line: c.line,
-            loop_depth: c.loop_depth,
-            in_recv_loop: c.in_recv_loop,
-            recv_replies: c.recv_replies,
-            in_while: c.in_while,
-            in_except: c.in_except,
-            in_skip_branch: c.in_skip_branch,
-            loop_bound: c.loop_bound,
-        }
+        site_of!(module, c, c.loop_bound)
     }
 
+    /// Hooks do not record loop bounds: a candidate in a loop takes the default repetition.
     pub fn candidate(module: usize, c: &Candidate) -> Site {
-        Site {
-            module,
-            func: c.func,
-            line: c.line,
-            loop_depth: c.loop_depth,
-            in_recv_loop: c.in_recv_loop,
-            recv_replies: c.recv_replies,
-            in_while: c.in_while,
-            in_except: c.in_except,
-            in_skip_branch: c.in_skip_branch,
-            loop_bound: None,
-        }
+        site_of!(module, c, None)
     }
 
     /// The `def` line of a function: its body as a whole.
