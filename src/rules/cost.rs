@@ -112,24 +112,28 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         high_ms: round(per.high_ms * factor),
         basis,
     };
-    let sev = match exec.frequency {
-        Frequency::PerRequest => Severity::from_ms(est.typical_ms()),
-        // No known request entry reaches it: how often it runs is not known, so it is never
-        // critical or high.
-        Frequency::PerCall => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
-        // Only after an exception: a real wait for that request, not one every request pays.
-        Frequency::PerFailure | Frequency::Conditional => {
-            Severity::from_ms(est.typical_ms()).min(Severity::Medium)
-        }
-        // Paid once per process, by whichever request comes first: a real wait for that
-        // request, but never a per-request cost, so never critical or high.
-        Frequency::FirstRequest => Severity::from_ms(est.typical_ms()).min(Severity::Medium),
-        // Paid every round of a polling loop or periodic job: it delays that job (and, on the
-        // event loop, whatever else is scheduled then), but no request waits on it every time.
-        Frequency::Periodic => Severity::from_ms(est.typical_ms()).min(Severity::Low),
+    let sev = cap(exec.frequency, Severity::from_ms(est.typical_ms()));
+    (est, sev)
+}
+
+/// The highest band a cost paid at `frequency` can have: only per-request code is critical or
+/// high.
+pub fn cap(frequency: Frequency, band: Severity) -> Severity {
+    let most = match frequency {
+        Frequency::PerRequest => Severity::Critical,
+        // No known request entry reaches it (how often is not known); only after an exception;
+        // only when a guard holds; or once per process, by whichever request comes first: a real
+        // wait for that request, never one every request pays.
+        Frequency::PerCall
+        | Frequency::PerFailure
+        | Frequency::Conditional
+        | Frequency::FirstRequest => Severity::Medium,
+        // Every round of a polling loop or periodic job: it delays that job (and, on the event
+        // loop, whatever else is scheduled then), but no request waits on it every time.
+        Frequency::Periodic => Severity::Low,
         Frequency::Once | Frequency::Background | Frequency::Tooling => Severity::Info,
     };
-    (est, sev)
+    band.min(most)
 }
 
 fn round(x: f64) -> f64 {

@@ -94,6 +94,7 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking::blocking_input_in_async::RULE,
     &blocking::http_without_timeout::HttpWithoutTimeout,
     &blocking::blocking_call_in_request_loop::BlockingCallInRequestLoop,
+    &blocking::async_loop_without_await::AsyncLoopWithoutAwait,
     &models::model_load_on_request_path::ModelLoadOnRequestPath,
     &models::model_load_in_loop::ModelLoadInLoop,
     &models::multiple_large_models_resident::MultipleLargeModelsResident,

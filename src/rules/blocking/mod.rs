@@ -2,6 +2,7 @@
 //! other requests need — the event loop of an `async def`, or the single thread of a service's
 //! receive loop.
 
+pub mod async_loop_without_await;
 pub mod blocking_browser_in_async;
 pub mod blocking_call_in_request_loop;
 pub mod blocking_db_in_async;
