@@ -342,6 +342,8 @@ fn a_binary_file_is_skipped_with_a_note() {
         stderr(&o)
     );
     assert!(!stdout(&o).contains("blob.py"), "{}", stdout(&o));
+    // Skipped, not scanned: the summary counts the one module that was analysed.
+    assert!(stdout(&o).contains("in 1 file,"), "{}", stdout(&o));
 }
 
 /// GitHub code scanning resolves SARIF paths against the repository root: an audit of a

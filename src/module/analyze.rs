@@ -102,6 +102,12 @@ pub fn analyze_bytes(
                     .to_owned(),
             );
         }
+        Err(crate::module::source::DecodeError::Binary(share)) => {
+            return diag(format!(
+                "skipped: looks like a binary file ({share}% of its first bytes are control \
+                 characters); not analysed"
+            ));
+        }
     };
     drop(bytes);
     // A bug in one rule's hook must not end the whole audit: the file is reported as not

@@ -14,6 +14,8 @@ pub struct Decoded {
 #[derive(Debug)]
 pub enum DecodeError {
     Utf16,
+    /// Control characters make up this share (%) of the file's first bytes.
+    Binary(usize),
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
@@ -30,15 +32,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if cookie.is_none()
         && let Some(share) = binary_share(bytes)
     {
-        // Analysing noise would only print garbage: the module is read as empty. (`analyze`
-        // has one way to refuse a file, for UTF-16; this keeps the file counted as scanned.)
-        return Ok(Decoded {
-            text: String::new(),
-            note: Some(format!(
-                "skipped: looks like a binary file ({share}% of its first bytes are control \
-                 characters); not analysed"
-            )),
-        });
+        // Analysing noise would only print garbage: the file is skipped, not scanned.
+        return Err(DecodeError::Binary(share));
     }
     if let Some(label) = cookie {
         let norm = normalise_codec(&label);
@@ -141,13 +136,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binary_noise_is_read_as_empty_with_a_note() {
+    fn binary_noise_is_refused() {
         let noise: Vec<u8> = (0..4096u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
-        let d = decode(&noise).unwrap();
-        assert!(d.text.is_empty());
-        assert!(d.note.unwrap().contains("binary"));
+        assert!(matches!(decode(&noise), Err(DecodeError::Binary(_))));
         // A stray Latin-1 byte in code is not binary.
         let d = decode(b"x = 1  # caf\xe9\n").unwrap();
         assert_eq!(d.text, "x = 1  # caf\u{fffd}\n");
