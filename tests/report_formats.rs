@@ -701,7 +701,7 @@ fn every_format_counts_the_same_on_real_code() {
 }
 
 fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
-    let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&render(report, Format::Json)).unwrap();
     let s = &json["summary"];
     let band = |b: &str| s["hotspots"][b].as_u64().unwrap();
     let bands = format!(
@@ -724,7 +724,7 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
     assert_eq!(findings, hotspots + syntax + unreachable);
     assert_eq!(syntax > 0, has_syntax_error, "a file that does not parse");
 
-    let text = render(&report, Format::Text);
+    let text = render(report, Format::Text);
     assert!(
         text.contains(&format!("Found {hotspots} hotspots ({bands}) in ")),
         "{}",
@@ -740,13 +740,13 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
         "the text lists the reachable findings"
     );
 
-    let md = render(&report, Format::Markdown);
+    let md = render(report, Format::Markdown);
     assert!(
         md.contains(&format!("- **Hotspots:** {hotspots} ({bands}).")),
         "markdown"
     );
 
-    let html = render(&report, Format::Html);
+    let html = render(report, Format::Html);
     assert!(
         html.contains(&format!(
             "<div class=\"card-title\">Hotspots</div><div class=\"card-value\">{hotspots}</div>"
@@ -759,7 +759,7 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
     let table_rows = html.matches("\"code\":\"PA").count() as u64;
     assert_eq!(table_rows, findings, "the HTML table holds every finding");
 
-    let csv = render(&report, Format::Csv);
+    let csv = render(report, Format::Csv);
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     let headers = rows.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -772,17 +772,17 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
         .count() as u64;
     assert_eq!(csv_hotspots, hotspots, "csv");
 
-    let sarif: serde_json::Value = serde_json::from_str(&render(&report, Format::Sarif)).unwrap();
+    let sarif: serde_json::Value = serde_json::from_str(&render(report, Format::Sarif)).unwrap();
     let run = &sarif["runs"][0];
     assert_eq!(run["results"].as_array().unwrap().len() as u64, findings);
     assert_eq!(run["properties"]["hotspots"], hotspots);
     assert_eq!(run["properties"]["syntax"], syntax);
     assert_eq!(run["properties"]["unreachable"], unreachable);
 
-    let gitlab: serde_json::Value = serde_json::from_str(&render(&report, Format::Gitlab)).unwrap();
+    let gitlab: serde_json::Value = serde_json::from_str(&render(report, Format::Gitlab)).unwrap();
     assert_eq!(gitlab.as_array().unwrap().len() as u64, findings, "gitlab");
 
-    let github = render(&report, Format::Github);
+    let github = render(report, Format::Github);
     let annotations = github.lines().filter(|l| l.contains(",title=PA")).count() as u64;
     assert_eq!(annotations, findings, "github");
     assert!(
