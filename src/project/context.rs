@@ -251,17 +251,13 @@ impl Project {
             let s = site;
             (s.in_recv_loop, s.recv_replies, s.in_while, s.in_except)
         } else {
-            m.calls
-                .iter()
-                .filter(|c| c.func == fid && c.line == line)
-                .fold((false, false, false, false), |acc, c| {
-                    (
-                        acc.0 || c.in_recv_loop,
-                        acc.1 || c.recv_replies,
-                        acc.2 || c.in_while,
-                        acc.3 || c.in_except,
-                    )
-                })
+            let f = self
+                .entries
+                .call_lines
+                .get(&(fr.module, fid, line))
+                .copied()
+                .unwrap_or_default();
+            (f.in_recv_loop, f.recv_replies, f.in_while, f.in_except)
         };
         // A thread that takes events from a queue or socket and answers nobody consumes events
         // in the background; it does not serve requests.
@@ -381,23 +377,71 @@ impl Project {
         if f.kind != FnKind::Function {
             return false;
         }
-        let qualified = |t: &str| {
-            if m.module.is_empty() {
-                t == f.qualname
-            } else {
-                t.strip_prefix(m.module.as_str())
-                    .and_then(|r| r.strip_prefix('.'))
-                    == Some(f.qualname.as_str())
-            }
-        };
-        m.calls.iter().any(|c| {
-            c.resolution == Resolution::Local
-                && matches!(
+        self.entries
+            .called_at_module_level
+            .contains(&(module as u32, func))
+    }
+}
+
+/// The loop and handler facts of the calls on one line of a function, OR-ed together.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineFlags {
+    pub in_recv_loop: bool,
+    pub recv_replies: bool,
+    pub in_while: bool,
+    pub in_except: bool,
+}
+
+/// What the execution query looks up about a chain's entry, indexed once per project (a scan
+/// of the module's calls per question made the query quadratic in the size of a module).
+#[derive(Debug, Default)]
+pub struct EntryIndex {
+    /// (module, function, line) -> the facts of the calls it makes there.
+    pub call_lines: rustc_hash::FxHashMap<(u32, FuncId, u32), LineFlags>,
+    /// Functions that their own module's body or `__main__` block call directly.
+    pub called_at_module_level: rustc_hash::FxHashSet<(u32, FuncId)>,
+}
+
+impl EntryIndex {
+    pub fn build(modules: &[ModuleFacts]) -> EntryIndex {
+        let mut index = EntryIndex::default();
+        for (mi, m) in modules.iter().enumerate() {
+            let mi = mi as u32;
+            let mut by_qualname: Option<rustc_hash::FxHashMap<&str, FuncId>> = None;
+            for c in &m.calls {
+                let flags = index.call_lines.entry((mi, c.func, c.line)).or_default();
+                flags.in_recv_loop |= c.in_recv_loop;
+                flags.recv_replies |= c.recv_replies;
+                flags.in_while |= c.in_while;
+                flags.in_except |= c.in_except;
+                let at_module_level = matches!(
                     m.functions[c.func as usize].kind,
                     FnKind::Module | FnKind::Main
-                )
-                && qualified(&c.target)
-        })
+                );
+                if c.resolution != Resolution::Local || !at_module_level {
+                    continue;
+                }
+                let local = if m.module.is_empty() {
+                    Some(c.target.as_str())
+                } else {
+                    c.target
+                        .strip_prefix(m.module.as_str())
+                        .and_then(|r| r.strip_prefix('.'))
+                };
+                let names = by_qualname.get_or_insert_with(|| {
+                    m.functions
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.kind == FnKind::Function)
+                        .map(|(i, f)| (f.qualname.as_str(), i as FuncId))
+                        .collect()
+                });
+                if let Some(&f) = local.and_then(|q| names.get(q)) {
+                    index.called_at_module_level.insert((mi, f));
+                }
+            }
+        }
+        index
     }
 }
 

@@ -52,18 +52,22 @@ pub struct Project {
     /// Modules that a service manifest names as a service's entry: live code, even under a
     /// folder that usually holds tooling (`scripts/`).
     pub service_modules: rustc_hash::FxHashSet<u32>,
+    /// What the execution query looks up about chain entries.
+    pub entries: context::EntryIndex,
 }
 
 impl Project {
     pub fn new(modules: Vec<ModuleFacts>, patterns: ContextPatterns) -> Project {
         let resolver = Resolver::new(&modules);
         let graph = Graph::build(&modules, &resolver, &patterns);
+        let entries = context::EntryIndex::build(&modules);
         Project {
             modules,
             patterns,
             resolver,
             graph,
             service_modules: Default::default(),
+            entries,
         }
     }
 
