@@ -164,6 +164,7 @@ impl<'a> Collector<'a> {
             in_skip_branch: false,
             loop_bound: self.loop_bound(),
             awaited: false,
+            bare: false,
             in_with: false,
             str_arg,
             receiver_hint,

@@ -610,10 +610,23 @@ impl<'a> Collector<'a> {
                 }
             }
             Stmt::Expr(e) => {
+                let before = self.facts.calls.len();
                 if let Expr::Call(c) = &*e.value {
                     self.record_sys_path(c);
                 }
                 visitor::walk_stmt(self, stmt);
+                if let Expr::Call(c) = &*e.value {
+                    // The statement's own call is recorded after the calls inside it.
+                    let (line, column, ..) = self.loc(c.range());
+                    let func = self.func;
+                    if let Some(rec) = self.facts.calls[before..]
+                        .iter_mut()
+                        .rev()
+                        .find(|r| r.func == func && (r.line, r.column) == (line, column))
+                    {
+                        rec.bare = true;
+                    }
+                }
             }
             _ => visitor::walk_stmt(self, stmt),
         }

@@ -152,6 +152,8 @@ pub struct Call {
     /// literal `range(...)`; `None` when any bound is unknown (or there is no loop).
     pub loop_bound: Option<u32>,
     pub awaited: bool,
+    /// The call is a whole expression statement: whatever it returns is dropped.
+    pub bare: bool,
     /// The call is the context expression of a `with` statement (it will be closed).
     pub in_with: bool,
     /// First positional string literal, truncated (model names, patterns, paths).

@@ -95,6 +95,7 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking::http_without_timeout::HttpWithoutTimeout,
     &blocking::blocking_call_in_request_loop::BlockingCallInRequestLoop,
     &blocking::async_loop_without_await::AsyncLoopWithoutAwait,
+    &blocking::coroutine_never_awaited::CoroutineNeverAwaited,
     &models::model_load_on_request_path::ModelLoadOnRequestPath,
     &models::model_load_in_loop::ModelLoadInLoop,
     &models::multiple_large_models_resident::MultipleLargeModelsResident,

@@ -13,6 +13,7 @@ pub mod blocking_input_in_async;
 pub mod blocking_redis_in_async;
 pub mod blocking_sleep_in_async;
 pub mod blocking_subprocess_in_async;
+pub mod coroutine_never_awaited;
 pub mod http_without_timeout;
 
 use super::emit::{Costed, Hotspot};

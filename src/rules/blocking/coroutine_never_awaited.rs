@@ -1,0 +1,106 @@
+//! PA113 coroutine-never-awaited: a project coroutine called as a statement, never awaited,
+//! scheduled or stored: its work never happens.
+
+use crate::facts::Resolution;
+use crate::finding::{Finding, Severity};
+use crate::project::context::Site;
+use crate::project::resolve::Target;
+use crate::rules::cost::cap;
+use crate::rules::emit::{Costed, Hotspot};
+use crate::rules::{Category, Rule, RuleContext, RuleMeta};
+
+pub struct CoroutineNeverAwaited;
+
+static META: RuleMeta = RuleMeta {
+    code: "PA113",
+    name: "coroutine-never-awaited",
+    category: Category::Blocking,
+    default_severity: Severity::Medium,
+    summary: "An `async def` of the project called as a statement and never awaited: its work never runs",
+    doc: r#"## What it does
+Finds a call of an `async def` defined in the project that stands alone as a statement: not
+awaited, not passed to `asyncio.create_task`/`gather`, not stored.
+
+## Why is this slow?
+Calling a coroutine function only creates the coroutine object; nothing runs until it is
+awaited or scheduled. The call is dropped with a "coroutine was never awaited" warning, and
+whatever it should have done — refresh a cache, flush a buffer, release a slot — never
+happens, so the work piles up or is redone elsewhere.
+
+## Example
+```python
+async def refresh_cache(key):
+    ...
+
+async def handle_request(key):
+    refresh_cache(key)
+    return {"ok": True}
+```
+
+## Use instead
+```python
+import asyncio
+
+async def refresh_cache(key):
+    ...
+
+async def handle_request(key):
+    await refresh_cache(key)
+    return {"ok": True}
+```
+
+## Cost model
+Not a latency: the lost work has no cost the audit can state. Medium where a request entry
+runs it, capped by how often the code runs otherwise.
+
+## Known false positives
+A function that a decorator turns into a plain callable (a sync wrapper around a coroutine)
+is seen as the `async def` it wraps.
+"#,
+};
+
+impl Rule for CoroutineNeverAwaited {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        for (mi, m) in cx.project.modules.iter().enumerate() {
+            for call in m.calls.iter().filter(|c| c.bare && !c.awaited) {
+                if !matches!(
+                    call.resolution,
+                    Resolution::Local | Resolution::Import | Resolution::SelfMethod
+                ) {
+                    continue;
+                }
+                let Some((Target::Function(f), _)) = cx.project.resolver.resolve(&call.target)
+                else {
+                    continue;
+                };
+                let callee = &cx.project.modules[f.module as usize].functions[f.func as usize];
+                if !callee.is_async || !callee.decorators.is_empty() {
+                    continue;
+                }
+                let site = Site::call(mi, call);
+                let Some(exec) = cx
+                    .project
+                    .request_execution(&site)
+                    .or_else(|| cx.project.executions(&site).into_iter().next())
+                else {
+                    continue;
+                };
+                let func = &m.functions[call.func as usize].qualname;
+                let message = format!(
+                    "`{}(...)` in `{func}` creates a coroutine and drops it: `{}` is `async def`, \
+                     so nothing of it runs",
+                    call.text, callee.qualname
+                );
+                let help = "Await it (`await ...`), or schedule it and keep the task \
+                            (`task = asyncio.create_task(...)`)."
+                    .to_owned();
+                let cost = Costed::band(cap(exec.frequency, Severity::Medium));
+                out.push(cx.emit(&META, Hotspot::call(mi, call, &exec, cost), message, help));
+            }
+        }
+    }
+}
