@@ -67,10 +67,19 @@ impl Site {
 
     /// The `def` line of a function: its body as a whole.
     pub fn def(project: &Project, module: usize, func: FuncId) -> Site {
+        Site::line(
+            module,
+            func,
+            project.modules[module].functions[func as usize].line,
+        )
+    }
+
+    /// A line of a function, outside any loop or handler.
+    pub fn line(module: usize, func: FuncId, line: u32) -> Site {
         Site {
             module,
             func,
-            line: project.modules[module].functions[func as usize].line,
+            line,
             loop_depth: 0,
             in_recv_loop: false,
             recv_replies: false,
@@ -347,18 +356,7 @@ impl Project {
                 (e, l, chain.len())
             }
         };
-        let probe = Site {
-            module: entry.module as usize,
-            func: entry.func,
-            line,
-            loop_depth: 0,
-            in_recv_loop: false,
-            recv_replies: false,
-            in_while: false,
-            in_except: false,
-            in_skip_branch: false,
-            loop_bound: None,
-        };
+        let probe = Site::line(entry.module as usize, entry.func, line);
         self.frequency(CtxKind::Request, (entry, line), hops, &probe) == Frequency::PerRequest
     }
 
