@@ -454,6 +454,7 @@ fn summary(
     project: Project,
     ownership: Ownership,
 ) -> Result<AuditReport, AuditError> {
+    fold_missing_timeouts(&mut findings);
     dedupe_same_line(&mut findings);
     dedupe_same_line(&mut suppressed);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -677,6 +678,34 @@ fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [
 
 /// One finding per rule and line: `db.execute(q).fetchall()` is one hotspot, not two. The most
 /// severe (then most costly) finding of the line is kept.
+/// One call, one finding: a missing `timeout=` (PA110) on a call that a blocking rule already
+/// reports is an aspect of that finding (its worst case has no bound), not a second row. The
+/// band stays the one its typical cost gives; the message says the worst case.
+fn fold_missing_timeouts(findings: &mut Vec<Finding>) {
+    const TIMEOUT: &str = "PA110";
+    let blocking = |f: &Finding| f.code.starts_with("PA1") && f.code != TIMEOUT;
+    let at = |f: &Finding| (f.path.clone(), f.line, f.column);
+    let hangs: std::collections::HashSet<(String, u32, u32)> = findings
+        .iter()
+        .filter(|f| f.code == TIMEOUT)
+        .map(at)
+        .collect();
+    if hangs.is_empty() {
+        return;
+    }
+    let mut folded = std::collections::HashSet::new();
+    for f in findings.iter_mut().filter(|f| blocking(f)) {
+        if hangs.contains(&at(f)) {
+            f.message.push_str(
+                "; it has no `timeout=` either, so a stalled server can hang it for good",
+            );
+            f.help.push_str(" Pass `timeout=` as well.");
+            folded.insert(at(f));
+        }
+    }
+    findings.retain(|f| f.code != TIMEOUT || !folded.contains(&at(f)));
+}
+
 fn dedupe_same_line(findings: &mut Vec<Finding>) {
     let key = |f: &Finding| (f.path.clone(), f.line, f.code);
     findings.sort_by(|a, b| {
