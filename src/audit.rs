@@ -458,6 +458,7 @@ fn summary(
     dedupe_same_line(&mut findings);
     dedupe_same_line(&mut suppressed);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    number_occurrences(&mut findings);
     suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baselined = match &settings.baseline {
         Some(path) => {
@@ -704,6 +705,23 @@ fn fold_missing_timeouts(findings: &mut Vec<Finding>) {
         }
     }
     findings.retain(|f| f.code != TIMEOUT || !folded.contains(&at(f)));
+}
+
+/// Numbers identical findings (same code, path, function and call text) in line order, so that
+/// each has a fingerprint of its own that does not change when lines move.
+fn number_occurrences(findings: &mut [Finding]) {
+    let mut seen: HashMap<(&'static str, String, String, String), u32> = HashMap::default();
+    for f in findings.iter_mut() {
+        let key = (
+            f.code,
+            f.path.clone(),
+            f.function.clone(),
+            f.snippet.clone(),
+        );
+        let n = seen.entry(key).or_insert(0);
+        f.occurrence = *n;
+        *n += 1;
+    }
 }
 
 fn dedupe_same_line(findings: &mut Vec<Finding>) {

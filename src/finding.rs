@@ -195,6 +195,10 @@ pub struct Finding {
     /// Normalised source text of the costly call, for fingerprints that survive line shifts.
     #[serde(skip)]
     pub snippet: String,
+    /// How many findings before this one (in line order) share its code, path, function and
+    /// snippet: two `time.sleep(1)` in one function are two findings with two fingerprints.
+    #[serde(skip)]
+    pub occurrence: u32,
 }
 
 impl Finding {

@@ -386,3 +386,39 @@ fn sarif_paths_from_a_sub_folder_are_relative_to_the_repository() {
         ["uri"];
     assert_eq!(uri, "app.py");
 }
+
+/// Two identical calls in one function are two findings with two fingerprints, and both
+/// fingerprints survive lines moving above them.
+#[test]
+fn identical_findings_have_distinct_fingerprints_that_survive_line_shifts() {
+    let src =
+        "import time\n\n\nasync def handle_request(msg):\n    time.sleep(1)\n    time.sleep(1)\n";
+    let fingerprints = |text: &str| -> Vec<(u64, String)> {
+        let dir = project(&[("app.py", text)]);
+        let o = audit(dir.path(), &[".", "--format", "json", "--fail-on", "never"]);
+        json(&o)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap(),
+                    f["fingerprint"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let before = fingerprints(src);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert_ne!(
+        before[0].1, before[1].1,
+        "distinct findings, distinct fingerprints"
+    );
+    let after = fingerprints(&format!("# a comment\n\n{src}"));
+    assert_eq!((after[0].0, after[1].0), (before[0].0 + 2, before[1].0 + 2));
+    assert_eq!(
+        (&after[0].1, &after[1].1),
+        (&before[0].1, &before[1].1),
+        "fingerprints do not depend on lines"
+    );
+}

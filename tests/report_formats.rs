@@ -54,6 +54,7 @@ fn finding(code: &'static str, name: &'static str, line: u32, function: &str) ->
         message: String::new(),
         help: String::new(),
         snippet: String::new(),
+        occurrence: 0,
     }
 }
 
@@ -72,6 +73,7 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Load the model in one service and share it, or load a smaller model.".to_owned(),
             snippet: "whisper.load_model".to_owned(),
+            occurrence: 0,
             column: 9,
             end_column: 39,
             ..finding("PA203", "resident-models", 10, "<module>")
@@ -86,6 +88,7 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Bound it: `cachetools.LRUCache(maxsize=...)` or a TTL cache.".to_owned(),
             snippet: "RESPONSES".to_owned(),
+            occurrence: 0,
             ..finding("PA204", "unbounded-cache", 14, "remember")
         },
         Finding {
@@ -99,6 +102,7 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Give it a bound: `functools.lru_cache(maxsize=1024)`.".to_owned(),
             snippet: "functools.lru_cache".to_owned(),
+            occurrence: 0,
             ..finding("PA205", "unbounded-lru-cache", 17, "tokens")
         },
         Finding {
@@ -113,6 +117,7 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Use `with open(...) as fh:`.".to_owned(),
             snippet: "open".to_owned(),
+            occurrence: 0,
             column: 10,
             end_column: 33,
             ..finding("PA206", "resource-never-released", 23, "append_log")
@@ -127,6 +132,7 @@ fn hand_made() -> Vec<Finding> {
             message: "`in pinned_ids` scans a list for every row".to_owned(),
             help: "Make `pinned_ids` a set once, before the loop.".to_owned(),
             snippet: "pinned_ids".to_owned(),
+            occurrence: 0,
             ..finding("PA302", "list-membership-in-loop", 28, "pinned")
         },
         Finding {
@@ -139,6 +145,7 @@ fn hand_made() -> Vec<Finding> {
             message: "a new `requests.Session` per call discards connection pooling".to_owned(),
             help: "Create one session per process and reuse it.".to_owned(),
             snippet: "requests.Session".to_owned(),
+            occurrence: 0,
             ..finding("PA401", "client-per-request", 32, "fetch")
         },
         Finding {
@@ -152,6 +159,7 @@ fn hand_made() -> Vec<Finding> {
             message: "`settings.yaml` is read and parsed on every call".to_owned(),
             help: "Load it once at startup and keep the result.".to_owned(),
             snippet: "yaml.safe_load".to_owned(),
+            occurrence: 0,
             ..finding("PA501", "config-reload-per-request", 38, "settings")
         },
     ]
@@ -521,6 +529,7 @@ fn html_keeps_hostile_code_as_text() {
         function: "</script><script>alert(1)</script>".to_owned(),
         agents: vec!["<img src=x onerror=alert(1)>".to_owned()],
         snippet: "</script><script>alert(1)</script>".to_owned(),
+        occurrence: 0,
         message: "<b>bold</b>".to_owned(),
         help: "</style><script>alert(1)</script>".to_owned(),
         estimate: Some(Estimate {

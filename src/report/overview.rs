@@ -223,6 +223,11 @@ pub fn fingerprint(f: &Finding) -> String {
     } else {
         h.write(f.snippet.as_bytes());
     }
+    // The second and later of identical findings in one function: their order, not their line.
+    if f.occurrence > 0 {
+        h.write(&[0]);
+        h.write(&f.occurrence.to_le_bytes());
+    }
     format!("{:016x}", h.finish())
 }
 
@@ -518,6 +523,7 @@ mod tests {
             message: "m".to_owned(),
             help: "h".to_owned(),
             snippet: "time.sleep".to_owned(),
+            occurrence: 0,
         }
     }
 

@@ -132,6 +132,7 @@ mod tests {
             message: String::new(),
             help: String::new(),
             snippet: String::new(),
+            occurrence: 0,
         }
     }
 

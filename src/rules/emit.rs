@@ -173,6 +173,7 @@ impl RuleContext<'_> {
             message,
             help,
             snippet: snippet.clone(),
+            occurrence: 0,
         }
     }
 }

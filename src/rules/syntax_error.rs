@@ -71,6 +71,7 @@ impl Rule for SyntaxError {
                 ),
                 help: "Fix the syntax error: Python cannot import this module as it is.".to_owned(),
                 snippet: String::new(),
+                occurrence: 0,
             });
         }
     }

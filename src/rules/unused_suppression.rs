@@ -124,6 +124,7 @@ pub fn report(
                 message,
                 help: "Remove the comment, or the codes it no longer needs.".to_owned(),
                 snippet: String::new(),
+                occurrence: 0,
             });
         }
     }
