@@ -71,6 +71,24 @@ fn project_fixtures() {
             ));
             continue;
         }
+        // Every chain is acyclic: no function appears twice on it (the shortest chain from an
+        // entry never needs to).
+        for f in &report.findings {
+            let mut steps: Vec<(&str, &str)> = f
+                .chain
+                .iter()
+                .map(|c| (c.path.as_str(), c.function.as_str()))
+                .collect();
+            let n = steps.len();
+            steps.sort_unstable();
+            steps.dedup();
+            assert_eq!(
+                steps.len(),
+                n,
+                "{name}: a chain repeats a function: {:?}",
+                f.chain
+            );
+        }
         let lines: Vec<String> = report.findings.iter().map(finding_line).collect();
         insta::assert_snapshot!(format!("project_{name}"), lines.join("\n"));
     }
