@@ -19,9 +19,12 @@ fn readme_sample_is_the_real_output() {
     let section = &readme[readme.find("## Sample output").expect("a sample section")..];
     let start = section.find("```text\n").expect("a text block") + "```text\n".len();
     let sample = &section[start..start + section[start..].find("\n```").unwrap()];
-    let (first, summary) = sample
-        .split_once("\n\n…\n")
-        .expect("first block, …, summary");
+    let (summary, rest) = sample
+        .split_once("\n\n")
+        .expect("summary, first finding block, …");
+    let first = rest
+        .strip_suffix("\n\n…")
+        .expect("the sample ends with `…` after the first block");
 
     let out = Command::new(env!("CARGO_BIN_EXE_perfaudit"))
         .current_dir(root)
@@ -41,13 +44,13 @@ fn readme_sample_is_the_real_output() {
         "the README says the example exits 1"
     );
     let real = String::from_utf8(out.stdout).unwrap();
-    let real_first = real.split("\n\n").next().unwrap();
-    assert_eq!(first, real_first, "README's first finding block");
-    let real_summary: Vec<String> = real
-        .lines()
-        .skip_while(|l| !l.starts_with("Found "))
-        .map(without_time)
-        .collect();
+    let mut blocks = real.split("\n\n");
+    let real_summary: Vec<String> = blocks.next().unwrap().lines().map(without_time).collect();
     let summary: Vec<String> = summary.lines().map(without_time).collect();
     assert_eq!(summary, real_summary, "README's summary lines");
+    assert_eq!(
+        first,
+        blocks.next().unwrap(),
+        "README's first (worst) finding block"
+    );
 }

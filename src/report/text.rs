@@ -102,19 +102,27 @@ pub fn write(report: &AuditReport, opts: &Options, w: &mut dyn Write) -> std::io
     let listed = |f: &&Finding| opts.show_unreachable || Kind::of(f) != Kind::Unreachable;
     if opts.statistics {
         statistics(report, &paint, listed, w)?;
-    } else {
-        let mut sources: HashMap<&str, Option<Vec<String>>> = HashMap::new();
-        for f in report.findings.iter().filter(listed) {
-            let lines = sources
-                .entry(&f.path)
-                .or_insert_with(|| super::source_lines(report, &f.path));
-            write_finding(w, &paint, f, lines.as_deref())?;
-        }
+        return write_summary(report, &summary, opts, &paint, w);
+    }
+    // An audit reads from its conclusion down: the summary, then the findings worst first
+    // (by band, then by typical cost).
+    write_summary(report, &summary, opts, &paint, w)?;
+    let mut ranked: Vec<&Finding> = report.findings.iter().filter(listed).collect();
+    ranked.sort_by(|a, b| super::overview::rank_order(a, b));
+    if !ranked.is_empty() || report.suppressed.as_ref().is_some_and(|s| !s.is_empty()) {
+        writeln!(w)?;
+    }
+    let mut sources: HashMap<&str, Option<Vec<String>>> = HashMap::new();
+    for f in ranked {
+        let lines = sources
+            .entry(&f.path)
+            .or_insert_with(|| super::source_lines(report, &f.path));
+        write_finding(w, &paint, f, lines.as_deref())?;
     }
     for f in report.suppressed.iter().flatten() {
         writeln!(w, "{} {}", paint.paint(DIM, "suppressed:"), finding_line(f))?;
     }
-    write_summary(report, &summary, opts, &paint, w)
+    Ok(())
 }
 
 /// The closing summary alone: what `--output-dir` prints once the files are written.
