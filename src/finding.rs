@@ -143,6 +143,10 @@ pub fn typical_ms(low_ms: f64, high_ms: f64) -> f64 {
 pub struct Estimate {
     pub low_ms: f64,
     pub high_ms: f64,
+    /// The longest one execution can take where the code states it (a literal `timeout=`),
+    /// scaled like the range; absent when the code states no bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst_ms: Option<f64>,
     /// Human-readable derivation: the catalog entry and its source, and the context factor.
     pub basis: String,
 }

@@ -109,6 +109,7 @@ fn hand_made() -> Vec<Finding> {
             severity: Severity::Low,
             agents: vec!["web".to_owned(), "worker".to_owned()],
             estimate: Some(Estimate {
+                worst_ms: None,
                 low_ms: 0.01,
                 high_ms: 0.1,
                 basis: "open 10 µs–100 µs per call (fixture)".to_owned(),
@@ -125,6 +126,7 @@ fn hand_made() -> Vec<Finding> {
         Finding {
             severity: Severity::Low,
             estimate: Some(Estimate {
+                worst_ms: None,
                 low_ms: 1.0,
                 high_ms: 5.0,
                 basis: "list membership per row (fixture); paid on every request".to_owned(),
@@ -138,6 +140,7 @@ fn hand_made() -> Vec<Finding> {
         Finding {
             severity: Severity::Low,
             estimate: Some(Estimate {
+                worst_ms: None,
                 low_ms: 0.5,
                 high_ms: 1.0,
                 basis: "requests.Session (fixture); paid on every request".to_owned(),
@@ -152,6 +155,7 @@ fn hand_made() -> Vec<Finding> {
             severity: Severity::Medium,
             reachable: false,
             estimate: Some(Estimate {
+                worst_ms: None,
                 low_ms: 10.0,
                 high_ms: 40.0,
                 basis: "yaml.safe_load (fixture); paid on every request".to_owned(),
@@ -533,6 +537,7 @@ fn html_keeps_hostile_code_as_text() {
         message: "<b>bold</b>".to_owned(),
         help: "</style><script>alert(1)</script>".to_owned(),
         estimate: Some(Estimate {
+            worst_ms: None,
             low_ms: 1.0,
             high_ms: 2.0,
             basis: "<script>alert(1)</script>".to_owned(),

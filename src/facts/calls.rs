@@ -102,6 +102,16 @@ impl<'a> Collector<'a> {
             call.arguments.keywords.iter().any(|k| {
                 k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") || k.arg.is_none()
             });
+        let timeout_s = call
+            .arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout"))
+            .and_then(|k| match &k.value {
+                Expr::Tuple(t) => t.elts.iter().map(number_literal).sum(),
+                v => number_literal(v),
+            })
+            .filter(|s| *s > 0.0);
         let nonblocking = call.arguments.args.iter().any(|a| {
             dotted_name(a).is_some_and(|n| {
                 let resolved = through_imports(&self.imports, &n);
@@ -170,6 +180,7 @@ impl<'a> Collector<'a> {
             receiver_hint,
             seconds: None,
             has_timeout,
+            timeout_s,
             nonblocking,
             dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
             callable_args,

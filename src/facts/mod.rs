@@ -164,6 +164,9 @@ pub struct Call {
     pub seconds: Option<f64>,
     /// Whether `timeout=` was passed.
     pub has_timeout: bool,
+    /// The literal `timeout=` in seconds (a `(connect, read)` pair summed): how long the call
+    /// can wait at worst.
+    pub timeout_s: Option<f64>,
     /// An argument makes the call return at once (`os.WNOHANG`, `zmq.NOBLOCK`, `block=False`).
     pub nonblocking: bool,
     /// Whether the first argument is not a literal (a dynamic pattern, path, ...).

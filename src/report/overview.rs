@@ -508,6 +508,7 @@ mod tests {
             context: "event-loop".to_owned(),
             frequency: Some(Frequency::PerRequest),
             estimate: Some(Estimate {
+                worst_ms: None,
                 low_ms: ms,
                 high_ms: ms * 2.0,
                 basis: "b".to_owned(),

@@ -25,6 +25,8 @@ pub struct PerCall {
     pub what: String,
     /// The figure's source (a calibration script, a cited measurement).
     pub source: String,
+    /// The longest one call can wait, where the code states it (a literal `timeout=`).
+    pub worst_ms: Option<f64>,
 }
 
 impl PerCall {
@@ -35,6 +37,7 @@ impl PerCall {
             high_ms: entry.high_ms,
             what: format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
             source: entry.source.clone(),
+            worst_ms: None,
         }
     }
 
@@ -50,9 +53,17 @@ impl PerCall {
                 high_ms: ms,
                 what: format!("{} with a literal {s} s", entry.name),
                 source: entry.source.clone(),
+                worst_ms: None,
             };
         }
-        PerCall::entry(entry)
+        let worst_ms = call
+            .timeout_s
+            .filter(|_| entry.timeout_kw)
+            .map(|s| s * 1000.0);
+        PerCall {
+            worst_ms,
+            ..PerCall::entry(entry)
+        }
     }
 
     /// The range as text (`1 ms–700 ms`).
@@ -107,9 +118,14 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         (CtxKind::Startup, _) => "; paid once at startup, not per request",
         (CtxKind::Background, _) => "; runs in the background, off the request path",
     });
+    let worst_ms = per.worst_ms.map(|w| round(w * factor));
+    if let Some(w) = worst_ms {
+        basis.push_str(&format!("; at worst {} (its `timeout=`)", fmt_ms(w)));
+    }
     let est = Estimate {
         low_ms: round(per.low_ms * factor),
         high_ms: round(per.high_ms * factor),
+        worst_ms,
         basis,
     };
     let sev = cap(exec.frequency, Severity::from_ms(est.typical_ms()));
@@ -190,6 +206,7 @@ mod tests {
             high_ms,
             what: "x".into(),
             source: "src".into(),
+            worst_ms: None,
         }
     }
 
@@ -223,6 +240,19 @@ mod tests {
         assert_eq!((e.low_ms, s), (6.0, Severity::Low));
         assert!(
             e.basis.contains("×3 for the literal `range` bounds"),
+            "{}",
+            e.basis
+        );
+        // A literal timeout is the worst case, shown beside the band, not banded.
+        let with_timeout = PerCall {
+            worst_ms: Some(5000.0),
+            ..per(1.0, 700.0)
+        };
+        let handler = exec(CtxKind::EventLoop, Frequency::PerRequest, 0);
+        let (e, s) = estimate(&with_timeout, &handler);
+        assert_eq!((e.worst_ms, s), (Some(5000.0), Severity::Medium));
+        assert!(
+            e.basis.ends_with("at worst 5.0 s (its `timeout=`)"),
             "{}",
             e.basis
         );

@@ -74,5 +74,6 @@ pub(crate) fn unbounded_root(entry: &ApiEntry, call: &Call) -> Option<PerCall> {
         high_ms: 60000.0,
         what: format!("walk over the unbounded root `{root}` (10^5–10^6 entries)"),
         source: entry.source.clone(),
+        worst_ms: None,
     })
 }

@@ -108,6 +108,7 @@ impl Rule for RequestsWithoutSession {
                         fmt_range(pooled.low_ms, pooled.high_ms)
                     ),
                     source: pooled.source.clone(),
+                    worst_ms: None,
                 };
                 let cost = Costed::latency(&per, &exec);
                 let qualname = &m.functions[func as usize].qualname;

@@ -118,6 +118,7 @@ impl Rule for SocketPerRequest {
                     high_ms: high,
                     what: format!("{} {}", names.join(" + "), fmt_range(low, high)),
                     source: sources.join("; "),
+                    worst_ms: None,
                 };
                 // The deepest loop around any of the creations repeats the set.
                 let repeats = calls.iter().map(|c| c.loop_depth).max().unwrap_or(0);
