@@ -684,7 +684,11 @@ fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [
 /// band stays the one its typical cost gives; the message says the worst case.
 fn fold_missing_timeouts(findings: &mut Vec<Finding>) {
     const TIMEOUT: &str = "PA110";
-    let blocking = |f: &Finding| f.code.starts_with("PA1") && f.code != TIMEOUT;
+    let blocking = |f: &Finding| {
+        f.code != TIMEOUT
+            && crate::rules::find_rule(f.code)
+                .is_some_and(|r| r.meta().category == crate::rules::Category::Blocking)
+    };
     let at = |f: &Finding| (f.path.clone(), f.line, f.column);
     let hangs: std::collections::HashSet<(String, u32, u32)> = findings
         .iter()

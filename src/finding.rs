@@ -111,20 +111,6 @@ impl Frequency {
                 | Frequency::Conditional
         )
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Frequency::PerRequest => "per-request",
-            Frequency::PerCall => "per-call",
-            Frequency::PerFailure => "per-failure",
-            Frequency::Conditional => "conditional",
-            Frequency::FirstRequest => "first-request",
-            Frequency::Periodic => "periodic",
-            Frequency::Once => "once",
-            Frequency::Background => "background",
-            Frequency::Tooling => "tooling",
-        }
-    }
 }
 
 /// The floor a zero low end of a range is taken at when banding (1 µs).

@@ -407,11 +407,15 @@ impl EntryIndex {
             let mi = mi as u32;
             let mut by_qualname: Option<rustc_hash::FxHashMap<&str, FuncId>> = None;
             for c in &m.calls {
-                let flags = index.call_lines.entry((mi, c.func, c.line)).or_default();
-                flags.in_recv_loop |= c.in_recv_loop;
-                flags.recv_replies |= c.recv_replies;
-                flags.in_while |= c.in_while;
-                flags.in_except |= c.in_except;
+                // Most calls sit in no loop or handler: only the others are kept (a missing
+                // line reads as all-false).
+                if c.in_recv_loop || c.in_while || c.in_except {
+                    let flags = index.call_lines.entry((mi, c.func, c.line)).or_default();
+                    flags.in_recv_loop |= c.in_recv_loop;
+                    flags.recv_replies |= c.recv_replies;
+                    flags.in_while |= c.in_while;
+                    flags.in_except |= c.in_except;
+                }
                 let at_module_level = matches!(
                     m.functions[c.func as usize].kind,
                     FnKind::Module | FnKind::Main

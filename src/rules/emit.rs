@@ -78,14 +78,6 @@ impl Costed {
         Costed { severity, ..self }
     }
 
-    pub fn severity(&self) -> Severity {
-        self.severity
-    }
-
-    pub fn estimate(&self) -> Option<&Estimate> {
-        self.estimate.as_ref()
-    }
-
     /// The estimated range as text, for messages (`10 ms–7 s`).
     pub fn range(&self) -> String {
         self.estimate
