@@ -215,6 +215,7 @@ fn audit(
     timings.modules_done();
     let Linked { project, ownership } = link(
         &pool,
+        &root,
         modules,
         patterns,
         settings,
@@ -347,11 +348,45 @@ struct Linked {
     ownership: Ownership,
 }
 
+/// The dotted package the audited folder is, when it holds an `__init__.py` (and so do the
+/// folders above it, for a sub-package): an audit of `homeassistant/` sees
+/// `from homeassistant.core import ...` as its own `core` module.
+fn package_of(root: &Path, memory: Option<&HashMap<String, Vec<u8>>>) -> Option<String> {
+    let is_package = |dir: &Path, top: bool| match memory {
+        Some(files) => top && files.contains_key("__init__.py"),
+        None => dir.join("__init__.py").is_file(),
+    };
+    let mut parts = Vec::new();
+    let abs = std::path::absolute(root).ok()?;
+    let mut dir = Some(abs.as_path());
+    let mut top = true;
+    while let Some(d) = dir {
+        if !is_package(d, top) {
+            break;
+        }
+        let name = d.file_name()?.to_str()?;
+        let identifier = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if !identifier {
+            break;
+        }
+        parts.push(name.to_owned());
+        dir = d.parent();
+        top = false;
+    }
+    parts.reverse();
+    (!parts.is_empty()).then(|| parts.join("."))
+}
+
 /// Stage 3: link the modules into a project (resolution, call graph, contexts) and attribute
 /// code to the services declared in configuration files (or `--agents`).
 #[allow(clippy::too_many_arguments)]
 fn link(
     pool: &rayon::ThreadPool,
+    root: &Path,
     modules: Vec<ModuleFacts>,
     patterns: ContextPatterns,
     settings: &Settings,
@@ -361,7 +396,10 @@ fn link(
     timings: &mut Timings,
 ) -> Linked {
     // Linking fans out over modules on the run's own worker threads.
-    let mut project = pool.install(|| Project::new(modules, patterns));
+    let frameworks = settings.extensions.frameworks();
+    let package = package_of(root, memory);
+    let mut project =
+        pool.install(|| Project::new(modules, patterns, frameworks, package.as_deref()));
     timings.project_done();
     let defs = service_definitions(settings, configs, memory, diagnostics);
     let (services, unmatched) = resolve_services(&project, &defs);

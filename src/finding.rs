@@ -76,6 +76,9 @@ pub enum Confidence {
 pub enum Frequency {
     /// Once per request a service receives: a request handler, a receive loop, what they call.
     PerRequest,
+    /// Once per session a framework starts (a call, a conversation, a voice-agent job): the
+    /// user waits for it when the session starts. Banded like a request.
+    PerSession,
     /// On the event loop, every time an `async def` runs that no known entry (handler, receive
     /// loop, startup) reaches: a task, a callback, a public coroutine of a library. It may run
     /// per request or once an hour: banded as request latency, but never above medium.
@@ -106,6 +109,7 @@ impl Frequency {
         matches!(
             self,
             Frequency::PerRequest
+                | Frequency::PerSession
                 | Frequency::PerCall
                 | Frequency::PerFailure
                 | Frequency::Conditional
@@ -154,6 +158,10 @@ pub struct ChainStep {
     pub path: String,
     pub line: u32,
     pub function: String,
+    /// On the first step, when a framework profile makes it an entry: what the framework runs
+    /// it as ("Home Assistant entity action", "FastAPI route").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -28,6 +28,7 @@ fn step(path: &str, line: u32, function: &str) -> ChainStep {
         path: path.to_owned(),
         line,
         function: function.to_owned(),
+        entry: None,
     }
 }
 

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::finding::Severity;
 use crate::knowledge::catalog::{ApiEntry, Effect};
+use crate::knowledge::frameworks::Profile;
 use crate::rules::RULES;
 
 pub(super) struct Checker<'a> {
@@ -28,6 +29,32 @@ pub(super) struct Checker<'a> {
 type Span = std::ops::Range<usize>;
 
 impl Checker<'_> {
+    /// `[[frameworks]]` profiles: the shape of `data/frameworks/*.toml`, read by serde from the
+    /// file's own table (the checker's values carry spans but no serde support).
+    fn frameworks(&self, span: Span) -> Result<Vec<Profile>, ConfigError> {
+        let doc: toml::Table = toml::from_str(self.text)
+            .map_err(|e| self.error(span.clone(), format!("invalid TOML: {e}")))?;
+        let mut value = Some(toml::Value::Table(doc));
+        if self.table_name == "[tool.perfaudit]" {
+            for key in ["tool", "perfaudit"] {
+                value = value.and_then(|v| v.as_table().and_then(|t| t.get(key)).cloned());
+            }
+        }
+        let frameworks = value
+            .and_then(|v| v.as_table().and_then(|t| t.get("frameworks")).cloned())
+            .ok_or_else(|| self.error(span.clone(), "`frameworks` must be an array of tables"))?;
+        frameworks.try_into::<Vec<Profile>>().map_err(|e| {
+            self.error(
+                span,
+                format!(
+                    "invalid `frameworks` profile: {} (each needs `name`, `detect`, and entries \
+                     with `what`, `runs` and `names` or `decorators`; see data/frameworks/)",
+                    e.message()
+                ),
+            )
+        })
+    }
+
     pub(super) fn error(&self, span: Span, message: impl Into<String>) -> ConfigError {
         let (line, column) = if span.is_empty() && span.start == 0 {
             (0, 0)
@@ -124,6 +151,7 @@ impl Checker<'_> {
                     }
                 }
                 "apis" => self.apis(v, span, out)?,
+                "frameworks" => out.extensions.frameworks = self.frameworks(span)?,
                 _ => {
                     return Err(self.error(
                         key.span(),

@@ -18,6 +18,7 @@ use toml::de::{DeTable, DeValue};
 use crate::finding::Severity;
 use crate::knowledge::catalog::{ApiEntry, Catalog, Effect};
 use crate::knowledge::contexts::ContextPatterns;
+use crate::knowledge::frameworks::{Frameworks, Profile};
 use crate::rules::RULES;
 
 mod check;
@@ -110,12 +111,19 @@ pub struct Extensions {
     pub startup_names: Vec<String>,
     pub route_decorators: Vec<String>,
     pub receive_methods: Vec<String>,
+    /// Framework profiles of the project's own (`[[frameworks]]`).
+    pub frameworks: Vec<Profile>,
 }
 
 impl Extensions {
     /// The catalog to audit with: the shipped entries and the configured ones.
     pub fn catalog(&self) -> Catalog {
         Catalog::with_extensions(&self.apis)
+    }
+
+    /// The shipped framework profiles and the configured ones, none detected yet.
+    pub fn frameworks(&self) -> Frameworks {
+        Frameworks::with_extensions(&self.frameworks)
     }
 
     /// The built-in context patterns with the configured names appended.
@@ -161,6 +169,7 @@ const KEYS: &[&str] = &[
     "extend-exclude",
     "extend-select",
     "fail-on",
+    "frameworks",
     "handler-names",
     "ignore",
     "max-file-size",

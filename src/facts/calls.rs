@@ -129,6 +129,25 @@ impl<'a> Collector<'a> {
             )
         });
         let mut callable_args = Vec::new();
+        // `f(partial(g, x))` passes `g`: the callables of a `functools.partial(...)` argument
+        // move to this call (so `run_in_executor(None, partial(g, x))` offloads `g`, and the
+        // `partial` call itself makes no call of `g`).
+        for arg in call.arguments.args.iter() {
+            if let Expr::Call(inner) = arg
+                && dotted_name(&inner.func)
+                    .is_some_and(|n| n == "partial" || n.ends_with(".partial"))
+            {
+                let (l, c, ..) = self.loc(inner.range());
+                let func = self.func;
+                if let Some(rec) = self.facts.calls[before..]
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.func == func && (r.line, r.column) == (l, c))
+                {
+                    callable_args.append(&mut rec.callable_args);
+                }
+            }
+        }
         for arg in call.arguments.args.iter() {
             if matches!(arg, Expr::Name(_) | Expr::Attribute(_))
                 && let Some(n) = dotted_name(arg)

@@ -13,6 +13,7 @@ use super::resolve::FnRef;
 use super::{CtxKind, Project};
 use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{ChainStep, Confidence};
+use crate::knowledge::frameworks::Runs;
 
 /// A place in the code that a rule asks about: a call site, a hook's candidate, or a `def`.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +118,10 @@ impl Execution {
     pub fn serves_requests(&self) -> bool {
         matches!(
             self.frequency,
-            Frequency::PerRequest | Frequency::PerFailure | Frequency::Conditional
+            Frequency::PerRequest
+                | Frequency::PerSession
+                | Frequency::PerFailure
+                | Frequency::Conditional
         )
     }
 
@@ -148,6 +152,7 @@ impl Project {
             path: m.path.clone(),
             line: site.line,
             function: f.qualname.clone(),
+            entry: None,
         };
         let mut out = Vec::new();
         for kind in super::graph::KINDS {
@@ -171,10 +176,12 @@ impl Project {
                         path: fm.path.clone(),
                         line,
                         function: fm.functions[fr.func as usize].qualname.clone(),
+                        entry: None,
                     }
                 })
                 .collect();
             chain.push(last.clone());
+            chain[0].entry = self.entry_role(entry.0);
             out.push(Execution {
                 kind,
                 frequency,
@@ -225,11 +232,19 @@ impl Project {
                 path: m.path.clone(),
                 line: site.line,
                 function: m.functions[site.func as usize].qualname.clone(),
+                entry: None,
             }],
             confidence,
             repeats: site.loop_depth,
             bound: site.loop_bound,
         }
+    }
+
+    /// What a framework runs `f` as, when a profile makes it an entry: "Home Assistant entity
+    /// action (on the event loop, per request)".
+    fn entry_role(&self, f: FnRef) -> Option<String> {
+        let r = self.frameworks.role(self.graph.role(f)?);
+        Some(r.what.to_owned())
     }
 
     /// The execution on the event loop, if the site runs there (whatever its frequency).
@@ -276,7 +291,18 @@ impl Project {
         {
             return Frequency::Background;
         }
-        let on_request_path = self.request_frequency(kind, fr, receives, in_while);
+        let on_request_path = match self.graph.role(fr) {
+            // A framework entry: its profile says how often the framework runs it.
+            Some(role) if !receives => match self.frameworks.role(role).runs {
+                Runs::PerRequest => Frequency::PerRequest,
+                Runs::PerSession => Frequency::PerSession,
+                Runs::Periodic => Frequency::Periodic,
+                Runs::Once => Frequency::Once,
+                Runs::Background => Frequency::Background,
+                Runs::AsCalled => self.request_frequency(kind, fr, receives, in_while),
+            },
+            _ => self.request_frequency(kind, fr, receives, in_while),
+        };
         // Code that runs on a request path only after an exception (in a handler around the
         // site itself, or around the entry's call on the chain).
         // (A coroutine that no request entry reaches stays per-call: medium at most either way.)

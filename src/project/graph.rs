@@ -17,6 +17,7 @@ use super::resolve::{ClassRef, FnRef, Resolver};
 use crate::facts::ModuleFacts;
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
+use crate::knowledge::frameworks::{Frameworks, RoleId};
 use edges::{Memo, ModuleCx, ModuleEdges, NodeIds};
 
 mod edges;
@@ -82,6 +83,9 @@ pub struct Graph {
     live: Vec<bool>,
     /// Classes instantiated by each node, sorted by node.
     constructs: Vec<(u32, ClassRef)>,
+    /// Framework entries and the profile shape that names each, sorted by node (the first
+    /// shape found for a node wins).
+    roles: Vec<(u32, RoleId)>,
 }
 
 impl Graph {
@@ -118,6 +122,15 @@ impl Graph {
     /// importing.
     pub fn is_call(e: &Edge) -> bool {
         matches!(e.kind, EdgeKind::Call | EdgeKind::Offload)
+    }
+
+    /// The framework profile shape that makes `f` an entry, if any.
+    pub fn role(&self, f: FnRef) -> Option<RoleId> {
+        let id = self.id(f);
+        self.roles
+            .binary_search_by_key(&id, |(n, _)| *n)
+            .ok()
+            .map(|i| self.roles[i].1)
     }
 
     /// Classes a node instantiates.
@@ -159,6 +172,7 @@ impl Graph {
         modules: &[ModuleFacts],
         resolver: &Resolver,
         patterns: &ContextPatterns,
+        frameworks: &Frameworks,
     ) -> Graph {
         let (offsets, nodes) = number_nodes(modules);
         let ids = NodeIds { offsets: &offsets };
@@ -172,6 +186,7 @@ impl Graph {
                         modules,
                         resolver,
                         patterns,
+                        frameworks,
                         ids: &ids,
                         module: mi as u32,
                         memo,
@@ -186,7 +201,9 @@ impl Graph {
         let mut live_roots: Vec<u32> = Vec::new();
         let mut live_classes: Vec<ClassRef> = Vec::new();
         let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
+        let mut roles: Vec<(u32, RoleId)> = Vec::new();
         for out in per_module {
+            roles.extend(out.roles);
             for (from, e) in out.edges {
                 adjacency[from as usize].push(e);
             }
@@ -199,6 +216,9 @@ impl Graph {
         let (edge_start, edges) = flatten(adjacency);
         constructs.sort();
         constructs.dedup();
+        // Stable: a node's first role (in module order, shapes before registrations) wins.
+        roles.sort_by_key(|(n, _)| *n);
+        roles.dedup_by_key(|(n, _)| *n);
 
         let n = nodes.len();
         let mut g = Graph {
@@ -209,6 +229,7 @@ impl Graph {
             reach: vec![[None; 5]; n],
             live: vec![false; n],
             constructs,
+            roles,
         };
         g.propagate(&seeds);
         g.mark_live(&live_roots);

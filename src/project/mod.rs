@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::knowledge::contexts::ContextPatterns;
+use crate::knowledge::frameworks::Frameworks;
 pub mod context;
 pub mod graph;
 pub mod resolve;
@@ -47,6 +48,8 @@ impl CtxKind {
 pub struct Project {
     pub modules: Vec<ModuleFacts>,
     pub patterns: ContextPatterns,
+    /// The framework profiles, with those the audited code imports turned on.
+    pub frameworks: Frameworks,
     pub resolver: Resolver,
     pub graph: Graph,
     /// Modules that a service manifest names as a service's entry: live code, even under a
@@ -57,13 +60,26 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn new(modules: Vec<ModuleFacts>, patterns: ContextPatterns) -> Project {
-        let resolver = Resolver::new(&modules);
-        let graph = Graph::build(&modules, &resolver, &patterns);
+    pub fn new(
+        modules: Vec<ModuleFacts>,
+        patterns: ContextPatterns,
+        mut frameworks: Frameworks,
+        package: Option<&str>,
+    ) -> Project {
+        // A profile applies when the audited code imports its framework, or is the framework.
+        frameworks.detect(
+            modules
+                .iter()
+                .flat_map(|m| m.imports.iter().map(|i| i.target.as_str()))
+                .chain(modules.iter().map(|m| m.module.as_str())),
+        );
+        let resolver = Resolver::new(&modules, package);
+        let graph = Graph::build(&modules, &resolver, &patterns, &frameworks);
         let entries = context::EntryIndex::build(&modules);
         Project {
             modules,
             patterns,
+            frameworks,
             resolver,
             graph,
             service_modules: Default::default(),

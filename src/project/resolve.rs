@@ -30,6 +30,8 @@ pub enum Target {
 }
 
 pub struct Resolver {
+    /// The dotted package the audited folder is, if it is one.
+    pub package: Option<String>,
     /// Dotted module name -> module index, for every import root; `Definite` when the name is
     /// derived from a real import root, `Probable` when only a suffix of the path matched.
     modules: HashMap<String, (u32, Confidence)>,
@@ -53,7 +55,10 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    pub fn new(modules: &[ModuleFacts]) -> Resolver {
+    /// `package` is the dotted package the audited folder itself is (`homeassistant` when the
+    /// folder holds an `__init__.py`): its modules are importable under it too
+    /// (`homeassistant.core` is the project's `core`).
+    pub fn new(modules: &[ModuleFacts], package: Option<&str>) -> Resolver {
         let mut roots: Vec<String> = vec![String::new(), "src".to_owned(), "lib".to_owned()];
         for m in modules {
             for p in &m.sys_path {
@@ -80,6 +85,18 @@ impl Resolver {
                         .entry(rel.replace('/', "."))
                         .or_insert((i as u32, Confidence::Definite));
                 }
+            }
+        }
+        if let Some(p) = package.filter(|p| !p.is_empty()) {
+            for (i, m) in modules.iter().enumerate() {
+                let full = if m.module.is_empty() {
+                    p.to_owned()
+                } else {
+                    format!("{p}.{}", m.module)
+                };
+                names
+                    .entry(full)
+                    .or_insert((i as u32, Confidence::Definite));
             }
         }
         // Suffixes of every module name, when unambiguous: a project audited from above its
@@ -164,6 +181,7 @@ impl Resolver {
             .collect();
         let mut r = Resolver {
             heads,
+            package: package.filter(|p| !p.is_empty()).map(str::to_owned),
             modules: names,
             top_funcs,
             top_classes,

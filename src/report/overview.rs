@@ -518,6 +518,7 @@ mod tests {
                 path: "a.py".to_owned(),
                 line,
                 function: "f".to_owned(),
+                entry: None,
             }],
             agents: Vec::new(),
             reachable: true,

@@ -329,6 +329,14 @@ fn write_finding(
     if let Some(text) = lines.and_then(|l| l.get(f.line.saturating_sub(1) as usize)) {
         writeln!(w, "{}", frame(f, text, paint.color))?;
     }
+    if let Some(entry) = f.chain.first().and_then(|s| s.entry.as_deref()) {
+        writeln!(
+            w,
+            "  = entry: {} (`{}`)",
+            escape(entry),
+            escape(&f.chain[0].function)
+        )?;
+    }
     if f.chain.len() > 1 {
         let chain: Vec<String> = f
             .chain

@@ -94,6 +94,7 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
     basis.push_str(match (exec.kind, exec.frequency) {
         (_, Frequency::Tooling) => "; test code, not a request path",
         (_, Frequency::FirstRequest) => "; once per process, paid by the first request",
+        (_, Frequency::PerSession) => "; once per session, paid when each session starts",
         (_, Frequency::Conditional) => {
             "; only when its `if` holds, which then skips to the next iteration (back-pressure, \
              an idle wait), not on every request: medium at most"
@@ -136,7 +137,7 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
 /// high.
 pub fn cap(frequency: Frequency, band: Severity) -> Severity {
     let most = match frequency {
-        Frequency::PerRequest => Severity::Critical,
+        Frequency::PerRequest | Frequency::PerSession => Severity::Critical,
         // No known request entry reaches it (how often is not known); only after an exception;
         // only when a guard holds; or once per process, by whichever request comes first: a real
         // wait for that request, never one every request pays.

@@ -16,6 +16,7 @@ use super::{Edge, EdgeKind, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
+use crate::knowledge::frameworks::{Frameworks, On, RoleId, Runs};
 use crate::project::CtxKind;
 use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
 
@@ -28,6 +29,8 @@ pub(super) struct ModuleEdges {
     pub live_roots: Vec<u32>,
     pub live_classes: Vec<ClassRef>,
     pub constructs: Vec<(u32, ClassRef)>,
+    /// Functions a framework profile names as entries, with the shape that named them.
+    pub roles: Vec<(u32, RoleId)>,
 }
 
 /// Global node ids: the first id of each module's functions.
@@ -46,6 +49,7 @@ pub(super) struct ModuleCx<'a, 'm> {
     pub modules: &'m [ModuleFacts],
     pub resolver: &'m Resolver,
     pub patterns: &'a ContextPatterns,
+    pub frameworks: &'a Frameworks,
     pub ids: &'a NodeIds<'a>,
     pub module: u32,
     pub memo: &'a mut Memo<'m>,
@@ -106,6 +110,7 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
 /// live roots.
 fn entry_seeds(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
     let patterns = cx.patterns;
+    let ancestors = class_ancestors(cx);
     for (fi, f) in cx.facts().functions.iter().enumerate() {
         let g = cx.node(fi as u32);
         let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
@@ -126,7 +131,89 @@ fn entry_seeds(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
         if matches!(f.kind, FnKind::Module | FnKind::Main) || handler || !f.decorators.is_empty() {
             out.live_roots.push(g);
         }
+        if matches!(f.kind, FnKind::Function | FnKind::Method) {
+            let ancestors = f
+                .class
+                .map_or(&[][..], |c| ancestors[c as usize].as_slice());
+            let method = f.kind == FnKind::Method;
+            if let Some(role) = cx
+                .frameworks
+                .entry_role(&f.name, method, &f.decorators, ancestors)
+            {
+                framework_entry(cx.frameworks, role, g, f.is_async, None, out);
+            }
+        }
     }
+}
+
+/// The qualified names of each class of the module and of every class above it: its MRO's
+/// project classes and the bases they name (library classes included), for profiles that
+/// match methods by base class.
+fn class_ancestors(cx: &ModuleCx<'_, '_>) -> Vec<Vec<String>> {
+    let m = cx.facts();
+    if !cx.frameworks.matches_bases() {
+        return vec![Vec::new(); m.classes.len()];
+    }
+    (0..m.classes.len() as u32)
+        .map(|class| {
+            let me = ClassRef {
+                module: cx.module,
+                class,
+            };
+            let mro = cx
+                .resolver
+                .mro
+                .get(&me)
+                .map(Vec::as_slice)
+                .unwrap_or(std::slice::from_ref(&me));
+            let mut names = Vec::new();
+            for c in mro {
+                let cm = &cx.modules[c.module as usize];
+                let k = &cm.classes[c.class as usize];
+                let module = match (&cx.resolver.package, cm.module.is_empty()) {
+                    (Some(p), true) => p.clone(),
+                    (Some(p), false) => format!("{p}.{}", cm.module),
+                    (None, _) => cm.module.clone(),
+                };
+                names.push(if module.is_empty() {
+                    k.qualname.clone()
+                } else {
+                    format!("{module}.{}", k.qualname)
+                });
+                names.extend(k.bases.iter().cloned());
+            }
+            names.sort();
+            names.dedup();
+            names
+        })
+        .collect()
+}
+
+/// Seeds a function that a framework runs (by its shape or a registration), in the context and
+/// at the frequency its profile gives, and records the role for the execution query.
+fn framework_entry(
+    frameworks: &Frameworks,
+    role: RoleId,
+    node: u32,
+    is_async: bool,
+    pred: Option<(u32, u32)>,
+    out: &mut ModuleEdges,
+) {
+    let r = frameworks.role(role);
+    out.live_roots.push(node);
+    // A plain `def` the framework calls on its event loop blocks it like an `async def`.
+    if r.on == On::Loop && !is_async {
+        out.seeds.push((CtxKind::EventLoop, node, pred));
+    }
+    let kind = match r.runs {
+        Runs::PerRequest | Runs::PerSession | Runs::Periodic => CtxKind::Request,
+        Runs::Once => CtxKind::Startup,
+        Runs::Background => CtxKind::Background,
+        // Only where it runs: how often is its callers' business.
+        Runs::AsCalled => return,
+    };
+    out.roles.push((node, role));
+    out.seeds.push((kind, node, pred));
 }
 
 /// Functions and classes used as values (`HANDLERS = {"a": on_a}`): live, with no edge.
@@ -150,8 +237,9 @@ fn callable_arg_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut M
         return;
     }
     let from = cx.node(call.func);
-    let offload = cx.patterns.is_offload(&call.target);
+    let offload = cx.patterns.is_offload(&call.target) || cx.frameworks.is_offload(&call.target);
     let background = cx.patterns.is_background(&call.target);
+    let role = cx.frameworks.registration(&call.target, &call.text);
     let registration = cx.patterns.is_route_registration(&call.target);
     for (text, res) in &call.callable_args {
         for (t, conf, _) in cx.targets(call.func, text, *res, "") {
@@ -164,7 +252,11 @@ fn callable_arg_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut M
             };
             let to = cx.ids.id(f);
             out.live_roots.push(to);
-            let kind = if background {
+            let kind = if let Some(role) = role {
+                let is_async = cx.modules[f.module as usize].functions[f.func as usize].is_async;
+                framework_entry(cx.frameworks, role, to, is_async, None, out);
+                EdgeKind::Spawn
+            } else if background {
                 out.seeds
                     .push((CtxKind::Background, to, Some((from, call.line))));
                 EdgeKind::Spawn
@@ -202,8 +294,20 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
     for (t, confidence, dispatch) in
         cx.targets(call.func, &call.target, call.resolution, &call.text)
     {
+        let mut kind = EdgeKind::Call;
         let to = match t {
-            Target::Function(f) => cx.ids.id(f),
+            Target::Function(f) => {
+                // `@run_on_executor`: every call runs the function on a worker thread.
+                let decorators =
+                    &cx.modules[f.module as usize].functions[f.func as usize].decorators;
+                if decorators
+                    .iter()
+                    .any(|d| cx.frameworks.is_offload_decorator(d))
+                {
+                    kind = EdgeKind::Offload;
+                }
+                cx.ids.id(f)
+            }
             Target::Class(c) => match constructor_edge(cx, from, c, out) {
                 Some(init) => init,
                 None => continue,
@@ -214,7 +318,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
             Edge {
                 to,
                 line: call.line,
-                kind: EdgeKind::Call,
+                kind,
                 confidence,
                 dispatch,
             },

@@ -249,6 +249,7 @@ fn repeated_execution(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<Execut
                 path: m.path.clone(),
                 line: f.line,
                 function: f.qualname.clone(),
+                entry: None,
             });
             exec
         })

@@ -1,0 +1,418 @@
+//! Framework profiles: what a framework runs, where and how often. One data file per
+//! framework under `data/frameworks/`, applied when the audited code imports the framework
+//! (or is the framework). A profile names:
+//!
+//! - **entries**: functions and methods the framework calls, by name, decorator, base class of
+//!   their class, or the call that registers them, with where they run (`on`: the event loop,
+//!   a worker thread or process, or wherever an `async def`/`def` would) and how often (`runs`:
+//!   per request, per session, periodically, once, in the background);
+//! - **offloads**: calls and decorators that run a callable on a worker thread;
+//! - **blocking**: library calls known to block inside (their cost lives in the API catalog,
+//!   `data/apis.toml`, like every other cost).
+//!
+//! Configuration adds profiles of its own (`[[tool.perfaudit.frameworks]]`, the same shape).
+
+use serde::Deserialize;
+
+use super::contexts::wildcard_match;
+
+/// How often a framework runs an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runs {
+    /// Once per request, event, message, command or job it serves.
+    PerRequest,
+    /// Once per session (a call, a conversation): a user waits for it when the session starts.
+    PerSession,
+    /// On a timer or a polling interval.
+    Periodic,
+    /// Once, when the service (or an integration) starts or stops.
+    Once,
+    /// Off every request path.
+    Background,
+    /// As often as its callers run it: the profile only says where it runs (Home Assistant's
+    /// `@callback` marks code that runs on the event loop, whoever calls it).
+    AsCalled,
+}
+
+/// Where a framework runs an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum On {
+    /// Where Python would: an `async def` on the event loop, a `def` on the caller's thread.
+    #[default]
+    Own,
+    /// On the event loop, even a plain `def` (Home Assistant `@callback`s and properties,
+    /// tornado handlers).
+    Loop,
+    /// On a worker thread (FastAPI `def` routes, Home Assistant `update()`).
+    Thread,
+    /// In a worker process (task queues).
+    Process,
+}
+
+/// One entry shape. Every constraint that is given must hold; `names` is required unless
+/// `decorators` is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryShape {
+    /// What the entry is, for chains and messages ("Home Assistant entity action").
+    pub what: String,
+    pub runs: Runs,
+    #[serde(default)]
+    pub on: On,
+    /// Function or method names (`*` = any run of characters).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Names excluded from `names`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Resolved decorator names, any one of which makes the entry.
+    #[serde(default)]
+    pub decorators: Vec<String>,
+    /// Qualified names of base classes (project or library, at any depth of the project's
+    /// hierarchy): the entry is a method of a class deriving from one of them.
+    #[serde(default)]
+    pub bases: Vec<String>,
+    /// Only module-level functions (`"function"`) or only methods (`"method"`).
+    #[serde(default)]
+    pub kind: Option<EntryKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    Function,
+    Method,
+}
+
+/// A call that registers its callable arguments as entries (`hass.services.async_register(d,
+/// s, handler)`, `app.router.add_get(path, handler)`, `CommandHandler("start", start)`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub what: String,
+    pub runs: Runs,
+    #[serde(default)]
+    pub on: On,
+    /// The call: its resolved target or its source text (`*` = any run of characters).
+    pub calls: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    /// Module prefixes whose import (or presence in the audited tree) turns the profile on.
+    pub detect: Vec<String>,
+    #[serde(default, rename = "entry")]
+    pub entries: Vec<EntryShape>,
+    #[serde(default, rename = "registration")]
+    pub registrations: Vec<Registration>,
+    /// Resolved call targets that run a callable argument on a worker thread.
+    #[serde(default)]
+    pub offload_functions: Vec<String>,
+    /// Method names that do so whatever their receiver.
+    #[serde(default)]
+    pub offload_methods: Vec<String>,
+    /// Decorators that make every call of the decorated function run it on a worker thread.
+    #[serde(default)]
+    pub offload_decorators: Vec<String>,
+    /// Library calls known to block inside: names of `data/apis.toml` entries.
+    #[serde(default)]
+    pub blocking: Vec<String>,
+}
+
+static SHIPPED: &[(&str, &str)] = &[
+    (
+        "aiohttp",
+        include_str!("../../data/frameworks/aiohttp.toml"),
+    ),
+    ("bots", include_str!("../../data/frameworks/bots.toml")),
+    ("django", include_str!("../../data/frameworks/django.toml")),
+    (
+        "fastapi",
+        include_str!("../../data/frameworks/fastapi.toml"),
+    ),
+    ("grpc", include_str!("../../data/frameworks/grpc.toml")),
+    (
+        "homeassistant",
+        include_str!("../../data/frameworks/homeassistant.toml"),
+    ),
+    ("tasks", include_str!("../../data/frameworks/tasks.toml")),
+    (
+        "tornado",
+        include_str!("../../data/frameworks/tornado.toml"),
+    ),
+    ("voice", include_str!("../../data/frameworks/voice.toml")),
+];
+
+/// A profile's entry or registration, as the graph records it: which profile, which shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RoleId {
+    pub profile: u16,
+    /// Entry shapes first, then registrations.
+    pub shape: u16,
+}
+
+/// What a role says about its entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Role<'a> {
+    pub framework: &'a str,
+    pub what: &'a str,
+    pub runs: Runs,
+    pub on: On,
+}
+
+/// The profiles of one run: the shipped ones and the configured ones, each on or off.
+#[derive(Debug, Clone)]
+pub struct Frameworks {
+    profiles: Vec<Profile>,
+    active: Vec<bool>,
+}
+
+impl Default for Frameworks {
+    fn default() -> Self {
+        Frameworks::builtin()
+    }
+}
+
+impl Frameworks {
+    /// The shipped profiles, none active yet.
+    pub fn builtin() -> Frameworks {
+        Frameworks::with_extensions(&[])
+    }
+
+    /// The shipped profiles, then configured ones.
+    pub fn with_extensions(extra: &[Profile]) -> Frameworks {
+        let mut profiles: Vec<Profile> = shipped().to_vec();
+        profiles.extend(extra.iter().cloned());
+        let active = vec![false; profiles.len()];
+        Frameworks { profiles, active }
+    }
+
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
+    }
+
+    /// Turns on every profile whose `detect` prefix one of `modules` (imported or defined)
+    /// starts with.
+    pub fn detect<'a>(&mut self, modules: impl IntoIterator<Item = &'a str>) {
+        let mut heads: rustc_hash::FxHashSet<&str> = Default::default();
+        for m in modules {
+            // Every dotted prefix: `homeassistant.core` -> `homeassistant`, `homeassistant.core`.
+            let mut end = 0;
+            for (i, c) in m.char_indices() {
+                if c == '.' {
+                    heads.insert(&m[..i]);
+                }
+                end = i + c.len_utf8();
+            }
+            heads.insert(&m[..end]);
+        }
+        for (p, on) in self.profiles.iter().zip(self.active.iter_mut()) {
+            if p.detect.iter().any(|d| heads.contains(d.as_str())) {
+                *on = true;
+            }
+        }
+    }
+
+    /// Names of the active profiles, in file order.
+    pub fn detected(&self) -> Vec<String> {
+        self.active_profiles()
+            .map(|(_, p)| p.name.clone())
+            .collect()
+    }
+
+    fn active_profiles(&self) -> impl Iterator<Item = (usize, &Profile)> {
+        self.profiles
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.active[*i])
+    }
+
+    pub fn role(&self, id: RoleId) -> Role<'_> {
+        let p = &self.profiles[id.profile as usize];
+        let shape = id.shape as usize;
+        let (what, runs, on) = match p.entries.get(shape) {
+            Some(e) => (&e.what, e.runs, e.on),
+            None => {
+                let r = &p.registrations[shape - p.entries.len()];
+                (&r.what, r.runs, r.on)
+            }
+        };
+        Role {
+            framework: &p.name,
+            what,
+            runs,
+            on,
+        }
+    }
+
+    /// Whether an active profile matches methods by base class (so the graph needs each
+    /// class's ancestors).
+    pub fn matches_bases(&self) -> bool {
+        self.active_profiles()
+            .any(|(_, p)| p.entries.iter().any(|e| !e.bases.is_empty()))
+    }
+
+    /// The first active entry shape that a function matches. `ancestors` are the qualified
+    /// names of its class and of every base class above it.
+    pub fn entry_role(
+        &self,
+        name: &str,
+        is_method: bool,
+        decorators: &[String],
+        ancestors: &[String],
+    ) -> Option<RoleId> {
+        for (pi, p) in self.active_profiles() {
+            for (si, e) in p.entries.iter().enumerate() {
+                if e.kind == Some(EntryKind::Function) && is_method
+                    || e.kind == Some(EntryKind::Method) && !is_method
+                {
+                    continue;
+                }
+                if !e.names.is_empty() && !any_match(&e.names, name) {
+                    continue;
+                }
+                if any_match(&e.exclude, name) {
+                    continue;
+                }
+                if !e.decorators.is_empty()
+                    && !decorators.iter().any(|d| any_match(&e.decorators, d))
+                {
+                    continue;
+                }
+                if e.names.is_empty() && e.decorators.is_empty() {
+                    continue;
+                }
+                if !e.bases.is_empty() {
+                    if !is_method {
+                        continue;
+                    }
+                    if !ancestors.iter().any(|b| any_match(&e.bases, b)) {
+                        continue;
+                    }
+                }
+                return Some(RoleId {
+                    profile: pi as u16,
+                    shape: si as u16,
+                });
+            }
+        }
+        None
+    }
+
+    /// The active registration that a call (its resolved target and source text) makes.
+    pub fn registration(&self, target: &str, text: &str) -> Option<RoleId> {
+        for (pi, p) in self.active_profiles() {
+            for (ri, r) in p.registrations.iter().enumerate() {
+                if any_match(&r.calls, target) || any_match(&r.calls, text) {
+                    return Some(RoleId {
+                        profile: pi as u16,
+                        shape: (p.entries.len() + ri) as u16,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether a call runs its callable arguments on a worker thread, by any profile (offload
+    /// APIs are specific names: they apply whether or not the profile was detected).
+    pub fn is_offload(&self, target: &str) -> bool {
+        let method = super::contexts::last_segment(target);
+        self.profiles.iter().any(|p| {
+            p.offload_functions.iter().any(|f| f == target)
+                || p.offload_methods.iter().any(|m| m == method)
+        })
+    }
+
+    /// Whether a decorator makes calls of the decorated function run on a worker thread.
+    pub fn is_offload_decorator(&self, decorator: &str) -> bool {
+        self.profiles
+            .iter()
+            .any(|p| any_match(&p.offload_decorators, decorator))
+    }
+}
+
+fn any_match(patterns: &[String], name: &str) -> bool {
+    patterns.iter().any(|p| wildcard_match(p, name))
+}
+
+/// The shipped profiles, parsed once per process.
+fn shipped() -> &'static [Profile] {
+    static PROFILES: std::sync::OnceLock<Vec<Profile>> = std::sync::OnceLock::new();
+    PROFILES.get_or_init(|| {
+        SHIPPED
+            .iter()
+            .map(|(name, text)| {
+                toml::from_str::<Profile>(text).unwrap_or_else(|e| {
+                    panic!("data/frameworks/{name}.toml is validated by the test suite: {e}")
+                })
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::catalog::Catalog;
+
+    #[test]
+    fn shipped_profiles_load_and_name_catalog_entries() {
+        let catalog = Catalog::with_extensions(&[]);
+        let f = Frameworks::builtin();
+        assert_eq!(f.profiles().len(), SHIPPED.len());
+        for p in f.profiles() {
+            assert!(!p.detect.is_empty(), "{}: no detect prefix", p.name);
+            for e in &p.entries {
+                assert!(
+                    !e.names.is_empty() || !e.decorators.is_empty(),
+                    "{}: entry `{}` matches nothing",
+                    p.name,
+                    e.what
+                );
+            }
+            for b in &p.blocking {
+                assert!(
+                    catalog.lookup(b).is_some(),
+                    "{}: blocking `{b}` has no entry in data/apis.toml",
+                    p.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn detection_is_by_module_prefix() {
+        let mut f = Frameworks::builtin();
+        f.detect(["os.path", "homeassistant.core"]);
+        assert_eq!(f.detected(), vec!["Home Assistant".to_owned()]);
+        let mut f = Frameworks::builtin();
+        f.detect(["homeassistantx"]);
+        assert!(f.detected().is_empty());
+    }
+
+    #[test]
+    fn entries_match_by_name_base_and_decorator() {
+        let mut f = Frameworks::builtin();
+        f.detect(["homeassistant"]);
+        let bases = vec!["homeassistant.components.sensor.SensorEntity".to_owned()];
+        let id = f
+            .entry_role("async_turn_on", true, &[], &bases)
+            .expect("an entity action");
+        assert_eq!(f.role(id).runs, Runs::PerRequest);
+        assert!(f.entry_role("async_turn_on", true, &[], &[]).is_none());
+        let id = f
+            .entry_role("async_setup_entry", false, &[], &[])
+            .expect("integration setup");
+        assert_eq!(f.role(id).runs, Runs::Once);
+        let cb = vec!["homeassistant.core.callback".to_owned()];
+        let id = f
+            .entry_role("_handle", false, &cb, &[])
+            .expect("a callback");
+        assert_eq!(f.role(id).on, On::Loop);
+    }
+}
