@@ -65,16 +65,28 @@ fn blocking_in_async(
             .and_then(|f| f(entry, call))
             .unwrap_or_else(|| PerCall::of(entry, call));
         let func = &m.functions[call.func as usize].qualname;
+        // A plain `def` that a framework runs on its loop (a Home Assistant property, a tornado
+        // handler) is named as that, not as `async`.
+        let how = |step: &crate::finding::ChainStep| match &step.entry {
+            Some(what) => format!("{what} `{}`", step.function),
+            None => format!("async `{}`", step.function),
+        };
         let message = match exec.chain.first() {
             Some(entry) if exec.chain.len() > 1 => format!(
-                "`{}` in `{func}` blocks the event loop: it is called from async `{}` ({}:{}) (~{} per call)",
+                "`{}` in `{func}` blocks the event loop: it is called from {} ({}:{}) (~{} per call)",
                 call.target,
-                entry.function,
+                how(entry),
                 entry.path,
                 entry.line,
                 per.range()
             ),
-            _ => format!(
+            Some(entry) => format!(
+                "`{}` blocks the event loop in {} (~{} per call)",
+                call.target,
+                how(entry),
+                per.range()
+            ),
+            None => format!(
                 "`{}` blocks the event loop in async `{func}` (~{} per call)",
                 call.target,
                 per.range()
