@@ -44,6 +44,8 @@ pub struct AuditReport {
     pub findings: Vec<Finding>,
     /// Services found (sorted by name), with their entry module path.
     pub services: Vec<ServiceInfo>,
+    /// Names of the framework profiles the audited code turned on (data/frameworks/).
+    pub frameworks: Vec<String>,
     pub elapsed_ms: u64,
     /// Findings silenced by suppression comments; kept only with `--show-suppressed`.
     pub suppressed: Option<Vec<Finding>>,
@@ -507,6 +509,7 @@ fn summary(
         }
         None => None,
     };
+    let frameworks = project.frameworks.detected();
     let services = ownership
         .services
         .iter()
@@ -535,6 +538,7 @@ fn summary(
         failed,
         findings,
         services,
+        frameworks,
         elapsed_ms: start.elapsed().as_millis() as u64,
         suppressed: settings.show_suppressed.then_some(suppressed),
         baselined,

@@ -76,6 +76,7 @@ struct Output<'a> {
     tool: Tool,
     summary: Summary<'a>,
     services: &'a [ServiceInfo],
+    frameworks: &'a [String],
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
     /// With `--show-suppressed`: the findings that suppression comments silenced.
@@ -133,6 +134,7 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
             memory_mb: overview.memory_mb,
         },
         services: &report.services,
+        frameworks: &report.frameworks,
         findings: json_findings(&report.findings),
         diagnostics: &report.diagnostics,
         suppressed: report.suppressed.as_deref().map(json_findings),

@@ -577,6 +577,7 @@ mod tests {
             diagnostics: Vec::new(),
             failed: Vec::new(),
             services: Vec::new(),
+            frameworks: Vec::new(),
             suppressed: None,
             baselined: None,
             findings: vec![

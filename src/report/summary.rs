@@ -152,6 +152,7 @@ mod tests {
                 finding("PA002", Severity::Low, false),
             ],
             services: Vec::new(),
+            frameworks: Vec::new(),
             elapsed_ms: 0,
             suppressed: None,
             baselined: Some(Vec::new()),

@@ -220,6 +220,13 @@ fn write_summary(
             )?;
         }
     }
+    if !report.frameworks.is_empty() {
+        writeln!(
+            w,
+            "Frameworks: {} (their profiles decide where and how often entries run).",
+            report.frameworks.join(", ")
+        )?;
+    }
     if let Some(n) = s.baselined {
         writeln!(
             w,
