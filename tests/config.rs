@@ -198,3 +198,42 @@ fn a_configured_log_file_parameter_is_honoured() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(findings(&out), vec![row("PA208", "agent.py", 5, "low")]);
 }
+
+/// A framework profile from the configuration works like a shipped one: its entry shape puts a
+/// plain `def` on the event loop per request, its registration makes a startup hook, and the
+/// report names it.
+#[test]
+fn a_configured_framework_profile_is_applied() {
+    let out = perfaudit(&["--fail-on", "never"], &fixture("configured_framework"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        findings(&out),
+        vec![
+            row("PA101", "service.py", 8, "high"),
+            row("PA101", "service.py", 14, "info"),
+            row("PA101", "service.py", 19, "medium"),
+        ]
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["frameworks"], serde_json::json!(["Our RPC"]));
+    assert_eq!(json["findings"][0]["chain"][0]["entry"], "Our RPC method");
+}
+
+/// A profile missing a required field is a configuration error with the reason.
+#[test]
+fn a_bad_framework_profile_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("perfaudit.toml"),
+        "[[frameworks]]\nname = \"x\"\ndetect = [\"x\"]\n[[frameworks.entry]]\nwhat = \"y\"\nnames = [\"z\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.py"), "x = 1\n").unwrap();
+    let out = perfaudit(&[], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("frameworks") && stderr.contains("runs"),
+        "{stderr}"
+    );
+}
