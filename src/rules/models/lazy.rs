@@ -11,6 +11,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::{marks, method_class};
 use crate::facts::collect::{LocalContext, SharedHook};
+use crate::facts::hooks::ModuleEnd;
 use crate::facts::marks::Mark;
 use crate::facts::names::{dotted_name, str_literal};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
@@ -33,8 +34,132 @@ pub static HOOK: SharedHook = SharedHook {
     code: HOOK_CODE,
     stmt: hook_stmt,
     expr: hook_expr,
-    finish: |_, _| {},
+    finish: hook_finish,
 };
+
+/// At the end of the module: keyed memos in every function body (`cached = getattr(app.state,
+/// "tok", None)`, `if cached ...: return cached`, then a load stored back into `app.state.tok`).
+fn hook_finish(body: &[Stmt], cx: &mut ModuleEnd) {
+    for (func, def) in cx.function_defs(body) {
+        let mut found = Vec::new();
+        keyed_memos(&def.body, &mut found);
+        for (range, key) in found {
+            cx.report(func, range, Mark::Lazy { key });
+        }
+    }
+}
+
+/// The memo read at the head of `v = getattr(K, "a", None)`, `v = K.a` or `v = K.get(...)`:
+/// the variable and the key it reads (`K.a`, or `K` for a dict's `get`).
+fn memo_read(stmt: &Stmt) -> Option<(&str, String)> {
+    let Stmt::Assign(a) = stmt else { return None };
+    let [Expr::Name(v)] = a.targets.as_slice() else {
+        return None;
+    };
+    let key = match &*a.value {
+        Expr::Call(c) if dotted_name(&c.func).as_deref() == Some("getattr") => {
+            let args = &c.arguments.args;
+            let obj = args.first().and_then(key_of)?;
+            let attr = args.get(1).and_then(str_literal)?;
+            format!("{obj}.{attr}")
+        }
+        Expr::Call(c) => match &*c.func {
+            Expr::Attribute(at) if at.attr.id.as_str() == "get" => key_of(&at.value)?,
+            _ => return None,
+        },
+        Expr::Attribute(_) => key_of(&a.value)?,
+        _ => return None,
+    };
+    // A memo lives on something long-lived: an attribute (`self.x`, `app.state.x`), not a
+    // local name.
+    key.contains('.').then_some((v.id.as_str(), key))
+}
+
+/// Whether `expr` mentions the name `v`.
+fn mentions(expr: &Expr, v: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'a> ruff_python_ast::visitor::Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(n) = expr
+                && n.id.as_str() == self.name
+            {
+                self.found = true;
+            }
+            ruff_python_ast::visitor::walk_expr(self, expr);
+        }
+    }
+    let mut f = Finder {
+        name: v,
+        found: false,
+    };
+    ruff_python_ast::visitor::Visitor::visit_expr(&mut f, expr);
+    f.found
+}
+
+/// Whether a statement stores into `key`: `K.a = ...`, `K[...] = ...`, `setattr(K, "a", ...)`.
+fn stores(stmt: &Stmt, key: &str) -> bool {
+    match stmt {
+        Stmt::Assign(a) => a.targets.iter().any(|t| targets_key(t, key)),
+        Stmt::AnnAssign(a) => targets_key(&a.target, key),
+        Stmt::Expr(e) => match &*e.value {
+            Expr::Call(c) if dotted_name(&c.func).as_deref() == Some("setattr") => {
+                let args = &c.arguments.args;
+                match (args.first().and_then(key_of), args.get(1).and_then(str_literal)) {
+                    (Some(obj), Some(attr)) => format!("{obj}.{attr}") == key,
+                    _ => false,
+                }
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Keyed memos in a block and the blocks nested in it: a memo read, an `if` on it that returns,
+/// and a later store into the same key. The calls assigned between the `if` and the store
+/// (the store included) run once per key, not on every call.
+fn keyed_memos(block: &[Stmt], out: &mut Vec<(TextRange, String)>) {
+    for (i, stmt) in block.iter().enumerate() {
+        if let Some((v, key)) = memo_read(stmt)
+            && let Some(j) = block[i + 1..].iter().position(|s| {
+                matches!(s, Stmt::If(t) if mentions(&t.test, v)
+                    && matches!(t.body.last(), Some(Stmt::Return(_))))
+            })
+        {
+            let after = i + 1 + j + 1;
+            if let Some(k) = block[after..].iter().position(|s| stores(s, &key)) {
+                let mut ranges = Vec::new();
+                for s in &block[after..=after + k] {
+                    match s {
+                        Stmt::Assign(a) => push_call(&a.value, &mut ranges),
+                        Stmt::AnnAssign(ast::StmtAnnAssign { value: Some(v), .. }) => {
+                            push_call(v, &mut ranges)
+                        }
+                        _ => {}
+                    }
+                }
+                out.extend(ranges.into_iter().map(|r| (r, key.clone())));
+            }
+        }
+        match stmt {
+            Stmt::If(t) => {
+                keyed_memos(&t.body, out);
+                for clause in &t.elif_else_clauses {
+                    keyed_memos(&clause.body, out);
+                }
+            }
+            Stmt::With(w) => keyed_memos(&w.body, out),
+            Stmt::Try(t) => {
+                keyed_memos(&t.body, out);
+                keyed_memos(&t.orelse, out);
+            }
+            _ => {}
+        }
+    }
+}
 
 /// AST hook: guarded loads and resets, at statements.
 pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
