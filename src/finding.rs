@@ -87,7 +87,8 @@ pub enum Frequency {
     /// failure, an idle poll (`except zmq.Again`). Banded as request latency, medium at most.
     PerFailure,
     /// On a request path, but only when an `if` holds that then skips to the next iteration
-    /// (back-pressure, an idle wait, rate limiting). Medium at most.
+    /// (back-pressure, an idle wait, rate limiting), or that tests an optional parameter the
+    /// caller left out (`if p is None:`). Medium at most.
     Conditional,
     /// Once per process, paid by the first request that reaches it: a lazy load behind a
     /// "not loaded yet" guard, a memoised call, a cold import inside a handler.

@@ -191,6 +191,7 @@ impl<'a> Collector<'a> {
             in_while: false,
             in_except: false,
             in_skip_branch: false,
+            in_fallback: false,
             loop_bound: self.loop_bound(),
             awaited: false,
             bare: false,

@@ -70,6 +70,9 @@ pub(super) struct Collector<'a> {
     /// The literal bound of each enclosing `for` loop or comprehension of the current
     /// function (`range(3)` is 3), `None` where it is not literal.
     pub(super) loop_bounds: Vec<Option<u32>>,
+    /// Parameters of the current function whose default is `None`: a branch taken when one is
+    /// `None` is the fallback for a caller that left it out.
+    optional_params: Vec<String>,
     /// The function whose body holds the class statement being visited (its defs are methods).
     pub(super) class_body_func: Option<FuncId>,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
@@ -119,6 +122,7 @@ pub fn collect(
         class: None,
         loop_depth: 0,
         loop_bounds: Vec::new(),
+        optional_params: Vec::new(),
         class_body_func: None,
         depth: 0,
         max_depth: 0,
@@ -231,6 +235,7 @@ impl<'a> Collector<'a> {
             self.loop_depth,
             std::mem::take(&mut self.guards),
             std::mem::take(&mut self.loop_bounds),
+            std::mem::take(&mut self.optional_params),
         );
         self.func = id;
         self.loop_depth = 0;
@@ -243,6 +248,7 @@ impl<'a> Collector<'a> {
         self.loop_depth = saved.2;
         self.guards = saved.3;
         self.loop_bounds = saved.4;
+        self.optional_params = saved.5;
     }
 
     /// Visits an `if` branch. A branch that only calls things and then skips to the next
@@ -264,6 +270,23 @@ impl<'a> Collector<'a> {
                 c.in_skip_branch |= c.func == func;
             }
         }
+    }
+
+    /// Whether an `if` test holds when the caller left out an optional parameter:
+    /// `p is None` or `not p`, for a parameter whose default is `None`.
+    fn tests_left_out(&self, test: &Expr) -> bool {
+        let name = match test {
+            Expr::Compare(c)
+                if c.ops.len() == 1
+                    && matches!(c.ops[0], ast::CmpOp::Is)
+                    && matches!(c.comparators[0], Expr::NoneLiteral(_)) =>
+            {
+                &*c.left
+            }
+            Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::Not) => &*u.operand,
+            _ => return false,
+        };
+        matches!(name, Expr::Name(n) if self.optional_params.iter().any(|p| p == n.id.as_str()))
     }
 
     /// The product of the enclosing loops' literal bounds, if every one has one.
@@ -301,6 +324,12 @@ impl<'a> Collector<'a> {
         };
         let saved = self.enter_function(&f.name.id, kind, f.is_async, decorators, f.range);
         let id = self.func;
+        self.optional_params = f
+            .parameters
+            .iter_non_variadic_params()
+            .filter(|p| matches!(p.default.as_deref(), Some(Expr::NoneLiteral(_))))
+            .map(|p| p.parameter.name.id.to_string())
+            .collect();
         for p in f.parameters.iter() {
             let binding = match p.annotation().and_then(dotted_name) {
                 Some(t) => Binding::Annotation(t),
@@ -596,7 +625,17 @@ impl<'a> Collector<'a> {
             Stmt::If(i) => {
                 self.visit_expr(&i.test);
                 self.guards.push(i.test.range());
+                let start = (self.facts.calls.len(), self.facts.candidates.len());
                 self.visit_branch(&i.body);
+                if self.tests_left_out(&i.test) {
+                    let func = self.func;
+                    for c in &mut self.facts.calls[start.0..] {
+                        c.in_fallback |= c.func == func;
+                    }
+                    for c in &mut self.facts.candidates[start.1..] {
+                        c.in_fallback |= c.func == func;
+                    }
+                }
                 self.guards.pop();
                 for clause in &i.elif_else_clauses {
                     if let Some(test) = &clause.test {
@@ -700,7 +739,14 @@ impl<'a> Collector<'a> {
 
 /// What a nested definition saves of the enclosing scope: function, class, loop depth, guards
 /// and loop bounds.
-type SavedScope = (FuncId, Option<u32>, u8, Vec<TextRange>, Vec<Option<u32>>);
+type SavedScope = (
+    FuncId,
+    Option<u32>,
+    u8,
+    Vec<TextRange>,
+    Vec<Option<u32>>,
+    Vec<String>,
+);
 
 /// The number of iterations of `range(n)` / `range(a, b)` with literal integers.
 fn range_bound(iter: &Expr) -> Option<u32> {

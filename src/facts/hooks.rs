@@ -243,6 +243,7 @@ fn candidate(
         in_while: false,
         in_except: false,
         in_skip_branch: false,
+        in_fallback: false,
         mark,
         text: truncate(source[range].lines().next().unwrap_or(""), 80),
         api,

@@ -148,6 +148,9 @@ pub struct Call {
     /// Inside an `if` branch that only calls things and then `continue`s: it runs when the
     /// condition holds (back-pressure, an idle wait), not on every iteration.
     pub in_skip_branch: bool,
+    /// Inside an `if p is None:` branch for a parameter `p` whose default is `None`: it runs
+    /// only for callers that leave `p` out (a CLI prompt behind an optional argument).
+    pub in_fallback: bool,
     /// How many times the `for` loops around it repeat it, when every one of them iterates a
     /// literal `range(...)`; `None` when any bound is unknown (or there is no loop).
     pub loop_bound: Option<u32>,
@@ -194,6 +197,7 @@ pub struct Candidate {
     pub in_while: bool,
     pub in_except: bool,
     pub in_skip_branch: bool,
+    pub in_fallback: bool,
     pub mark: marks::Mark,
     pub text: String,
     pub api: Option<ApiId>,

@@ -34,6 +34,8 @@ pub struct Site {
     pub in_except: bool,
     /// Inside an `if` branch that skips to the next iteration.
     pub in_skip_branch: bool,
+    /// Inside an `if p is None:` branch for an optional parameter `p`.
+    pub in_fallback: bool,
     /// The product of the literal bounds of the loops around it, when all are literal.
     pub loop_bound: Option<u32>,
 }
@@ -51,6 +53,7 @@ macro_rules! site_of {
             in_while: $c.in_while,
             in_except: $c.in_except,
             in_skip_branch: $c.in_skip_branch,
+            in_fallback: $c.in_fallback,
             loop_bound: $loop_bound,
         }
     };
@@ -87,6 +90,7 @@ impl Site {
             in_while: false,
             in_except: false,
             in_skip_branch: false,
+            in_fallback: false,
             loop_bound: None,
         }
     }
@@ -310,7 +314,8 @@ impl Project {
             return Frequency::PerFailure;
         }
         // ... or only when a guard holds that then skips the iteration (back-pressure).
-        if site.in_skip_branch && on_request_path == Frequency::PerRequest {
+        // ... or only for callers that leave an optional argument out (`if p is None:`).
+        if (site.in_skip_branch || site.in_fallback) && on_request_path == Frequency::PerRequest {
             return Frequency::Conditional;
         }
         on_request_path

@@ -96,8 +96,9 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         (_, Frequency::FirstRequest) => "; once per process, paid by the first request",
         (_, Frequency::PerSession) => "; once per session, paid when each session starts",
         (_, Frequency::Conditional) => {
-            "; only when its `if` holds, which then skips to the next iteration (back-pressure, \
-             an idle wait), not on every request: medium at most"
+            "; only when its `if` holds (back-pressure or an idle wait that skips to the next \
+             iteration, or an optional argument the caller left out), not on every request: \
+             medium at most"
         }
         (_, Frequency::PerFailure) => {
             "; only after an exception (an error, a timeout, nothing to receive), not on every \

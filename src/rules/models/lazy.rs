@@ -107,7 +107,10 @@ fn stores(stmt: &Stmt, key: &str) -> bool {
         Stmt::Expr(e) => match &*e.value {
             Expr::Call(c) if dotted_name(&c.func).as_deref() == Some("setattr") => {
                 let args = &c.arguments.args;
-                match (args.first().and_then(key_of), args.get(1).and_then(str_literal)) {
+                match (
+                    args.first().and_then(key_of),
+                    args.get(1).and_then(str_literal),
+                ) {
                     (Some(obj), Some(attr)) => format!("{obj}.{attr}") == key,
                     _ => false,
                 }
