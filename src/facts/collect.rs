@@ -22,6 +22,7 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::bindings::{Binding, BindingLog};
+use super::branches;
 use super::calls::RawCall;
 use super::kinds::{KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr};
 use super::names::{dot_join, dotted_name, str_literal, truncate};
@@ -270,23 +271,6 @@ impl<'a> Collector<'a> {
                 c.in_skip_branch |= c.func == func;
             }
         }
-    }
-
-    /// Whether an `if` test holds when the caller left out an optional parameter:
-    /// `p is None` or `not p`, for a parameter whose default is `None`.
-    fn tests_left_out(&self, test: &Expr) -> bool {
-        let name = match test {
-            Expr::Compare(c)
-                if c.ops.len() == 1
-                    && matches!(c.ops[0], ast::CmpOp::Is)
-                    && matches!(c.comparators[0], Expr::NoneLiteral(_)) =>
-            {
-                &*c.left
-            }
-            Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::Not) => &*u.operand,
-            _ => return false,
-        };
-        matches!(name, Expr::Name(n) if self.optional_params.iter().any(|p| p == n.id.as_str()))
     }
 
     /// The product of the enclosing loops' literal bounds, if every one has one.
@@ -627,13 +611,24 @@ impl<'a> Collector<'a> {
                 self.guards.push(i.test.range());
                 let start = (self.facts.calls.len(), self.facts.candidates.len());
                 self.visit_branch(&i.body);
-                if self.tests_left_out(&i.test) {
+                if branches::tests_left_out(&i.test, &self.optional_params) {
                     let func = self.func;
                     for c in &mut self.facts.calls[start.0..] {
                         c.in_fallback |= c.func == func;
                     }
                     for c in &mut self.facts.candidates[start.1..] {
                         c.in_fallback |= c.func == func;
+                    }
+                }
+                // `if response.status_code == 429: time.sleep(1); retry`: the branch runs after
+                // a failed request, like an `except` handler.
+                if branches::tests_error_status(&i.test) {
+                    let func = self.func;
+                    for c in &mut self.facts.calls[start.0..] {
+                        c.in_except |= c.func == func;
+                    }
+                    for c in &mut self.facts.candidates[start.1..] {
+                        c.in_except |= c.func == func;
                     }
                 }
                 self.guards.pop();

@@ -5,6 +5,7 @@
 //! rules raised. Nothing here knows about other modules: linking happens in `project`.
 
 mod bindings;
+mod branches;
 mod calls;
 pub mod collect;
 pub mod hooks;
@@ -143,7 +144,8 @@ pub struct Call {
     /// Inside a `while` loop of its function: repeated for as long as the loop runs (a polling
     /// or serving loop), not a bounded number of times per execution.
     pub in_while: bool,
-    /// Inside an `except` handler of its function: runs only after an exception.
+    /// Inside an `except` handler of its function, or an `if` branch taken on an HTTP error
+    /// status (`if r.status_code == 429:`): runs only after a failure.
     pub in_except: bool,
     /// Inside an `if` branch that only calls things and then `continue`s: it runs when the
     /// condition holds (back-pressure, an idle wait), not on every iteration.

@@ -2,7 +2,7 @@
 //! unbounded roots) on the per-request path of a thread or ZMQ service.
 
 use super::blocking_fs_walk_in_async::unbounded_root;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Frequency, Severity};
 use crate::knowledge::catalog::Effect;
 use crate::project::CtxKind;
 use crate::project::context::Site;
@@ -118,14 +118,19 @@ impl Rule for BlockingCallInRequestLoop {
             let cost = Costed::latency(&per, &exec);
             let func = &m.functions[call.func as usize].qualname;
             let range = cost.range();
+            let which = match exec.frequency {
+                Frequency::PerFailure => "the requests that follow a failure or an empty poll",
+                Frequency::Conditional => "each request that takes its branch",
+                _ => "every request",
+            };
             let message = match exec.kind {
                 CtxKind::RequestLoop => format!(
-                    "`{}` in the receive loop of `{func}` holds up every request (~{range} \
-                     per request, and nothing else is served meanwhile)",
+                    "`{}` in the receive loop of `{func}` holds up {which} (~{range} per \
+                     request, and nothing else is served meanwhile)",
                     call.target
                 ),
                 _ => format!(
-                    "`{}` in request handler `{func}` adds ~{range} to every request",
+                    "`{}` in request handler `{func}` adds ~{range} to {which}",
                     call.target
                 ),
             };

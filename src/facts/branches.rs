@@ -1,0 +1,91 @@
+//! What an `if` test says about how often its branch runs: only for callers that leave an
+//! optional argument out, or only after a request failed.
+
+use ruff_python_ast::{self as ast, Expr};
+
+use super::names::number_literal;
+
+/// Whether an `if` test holds when the caller left out an optional parameter:
+/// `p is None` or `not p`, for a parameter whose default is `None`.
+pub(super) fn tests_left_out(test: &Expr, optional_params: &[String]) -> bool {
+    let name = match test {
+        Expr::Compare(c)
+            if c.ops.len() == 1
+                && matches!(c.ops[0], ast::CmpOp::Is)
+                && matches!(c.comparators[0], Expr::NoneLiteral(_)) =>
+        {
+            &*c.left
+        }
+        Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::Not) => &*u.operand,
+        _ => return false,
+    };
+    matches!(name, Expr::Name(n) if optional_params.iter().any(|p| p == n.id.as_str()))
+}
+
+/// Whether an `if` test holds only when a request failed: an HTTP status compared with an
+/// error code (`r.status_code == 429`, `resp.status >= 500`, `r.status_code != 200`), or
+/// `not r.ok`.
+pub(super) fn tests_error_status(test: &Expr) -> bool {
+    let status_attr = |e: &Expr| matches!(e, Expr::Attribute(a) if matches!(a.attr.id.as_str(), "status_code" | "status"));
+    match test {
+        Expr::Compare(c) if c.ops.len() == 1 => {
+            let Some(code) = number_literal(&c.comparators[0]) else {
+                return false;
+            };
+            status_attr(&c.left)
+                && match c.ops[0] {
+                    ast::CmpOp::Eq | ast::CmpOp::GtE | ast::CmpOp::Gt => code >= 400.0,
+                    ast::CmpOp::NotEq => (200.0..300.0).contains(&code),
+                    _ => false,
+                }
+        }
+        Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::Not) => {
+            matches!(&*u.operand, Expr::Attribute(a) if a.attr.id.as_str() == "ok")
+        }
+        Expr::BoolOp(b) if matches!(b.op, ast::BoolOp::Or) => {
+            b.values.iter().all(tests_error_status)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruff_python_parser::parse_expression;
+
+    fn left_out(src: &str) -> bool {
+        tests_left_out(parse_expression(src).unwrap().expr(), &["p".to_owned()])
+    }
+
+    fn error_status(src: &str) -> bool {
+        tests_error_status(parse_expression(src).unwrap().expr())
+    }
+
+    #[test]
+    fn optional_parameter_tests() {
+        assert!(left_out("p is None"));
+        assert!(left_out("not p"));
+        assert!(!left_out("q is None"), "not an optional parameter");
+        assert!(
+            !left_out("p is not None"),
+            "the branch for callers that pass it"
+        );
+        assert!(!left_out("p == 3"));
+    }
+
+    #[test]
+    fn error_status_tests() {
+        assert!(error_status("r.status_code == 429"));
+        assert!(error_status("resp.status >= 500"));
+        assert!(error_status("r.status_code != 200"));
+        assert!(error_status("not r.ok"));
+        assert!(error_status("r.status_code == 429 or r.status_code == 503"));
+        assert!(!error_status("r.status_code == 200"), "the success branch");
+        assert!(
+            !error_status("r.status_code != 404"),
+            "taken on success too"
+        );
+        assert!(!error_status("count == 429"), "not a status");
+    }
+}
