@@ -137,6 +137,7 @@ pub fn collect(
         parent: None,
         is_async: false,
         decorators: Vec::new(),
+        params: Vec::new(),
         line: 1,
         end_line,
     });
@@ -226,6 +227,7 @@ impl<'a> Collector<'a> {
             parent: Some(parent),
             is_async,
             decorators,
+            params: Vec::new(),
             line: self.line(range),
             end_line: self.line_index.line_index(range.end()).get() as u32,
         });
@@ -308,6 +310,11 @@ impl<'a> Collector<'a> {
         };
         let saved = self.enter_function(&f.name.id, kind, f.is_async, decorators, f.range);
         let id = self.func;
+        self.facts.functions[id as usize].params = f
+            .parameters
+            .iter()
+            .map(|p| p.name().id.to_string())
+            .collect();
         self.optional_params = f
             .parameters
             .iter_non_variadic_params()

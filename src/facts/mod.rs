@@ -92,6 +92,8 @@ pub struct Function {
     pub is_async: bool,
     /// Decorators as resolved dotted names (`fastapi.FastAPI.get` style when resolvable, else text).
     pub decorators: Vec<String>,
+    /// Parameter names in order (`self` included), for callables passed through them.
+    pub params: Vec<String>,
     pub line: u32,
     pub end_line: u32,
 }

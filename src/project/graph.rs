@@ -176,6 +176,7 @@ impl Graph {
     ) -> Graph {
         let (offsets, nodes) = number_nodes(modules);
         let ids = NodeIds { offsets: &offsets };
+        let wrappers = edges::offload_wrappers(modules, resolver, patterns, frameworks);
         let per_module: Vec<ModuleEdges> = modules
             .par_iter()
             .enumerate()
@@ -187,6 +188,7 @@ impl Graph {
                         resolver,
                         patterns,
                         frameworks,
+                        wrappers: &wrappers,
                         ids: &ids,
                         module: mi as u32,
                         memo,

@@ -50,6 +50,8 @@ pub(super) struct ModuleCx<'a, 'm> {
     pub resolver: &'m Resolver,
     pub patterns: &'a ContextPatterns,
     pub frameworks: &'a Frameworks,
+    /// Project functions that hand a callable parameter to an offload API (inferred).
+    pub wrappers: &'a rustc_hash::FxHashSet<FnRef>,
     pub ids: &'a NodeIds<'a>,
     pub module: u32,
     pub memo: &'a mut Memo<'m>,
@@ -237,7 +239,13 @@ fn callable_arg_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut M
         return;
     }
     let from = cx.node(call.func);
-    let offload = cx.patterns.is_offload(&call.target) || cx.frameworks.is_offload(&call.target);
+    let offload = cx.patterns.is_offload(&call.target)
+        || cx.frameworks.is_offload(&call.target)
+        || (!cx.wrappers.is_empty()
+            && cx
+                .targets(call.func, &call.target, call.resolution, &call.text)
+                .iter()
+                .any(|(t, _, _)| matches!(t, Target::Function(f) if cx.wrappers.contains(f))));
     let background = cx.patterns.is_background(&call.target);
     let role = cx.frameworks.registration(&call.target, &call.text);
     let registration = cx.patterns.is_route_registration(&call.target);
@@ -385,6 +393,65 @@ fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
             ));
         }
     }
+}
+
+/// Project functions that run a callable they are given on a worker thread: a function that
+/// passes one of its parameters to an offload API (`loop.run_in_executor(None, fn, *args)`,
+/// `asyncio.to_thread(fn)`, `hass.async_add_executor_job(fn)`), or to another such function.
+/// Calls of them offload their callable arguments like the API does.
+pub(super) fn offload_wrappers(
+    modules: &[ModuleFacts],
+    resolver: &Resolver,
+    patterns: &ContextPatterns,
+    frameworks: &Frameworks,
+) -> rustc_hash::FxHashSet<FnRef> {
+    let mut wrappers: rustc_hash::FxHashSet<FnRef> = Default::default();
+    let mut memo = Memo::new(resolver);
+    // Each round finds the wrappers of the previous round's; three cover the usual layering.
+    for _ in 0..3 {
+        let mut added = false;
+        for (mi, m) in modules.iter().enumerate() {
+            for call in &m.calls {
+                let f = &m.functions[call.func as usize];
+                let passes_param = call
+                    .callable_args
+                    .iter()
+                    .any(|(text, _)| f.params.iter().any(|p| p == text));
+                if !passes_param {
+                    continue;
+                }
+                let here = FnRef {
+                    module: mi as u32,
+                    func: call.func,
+                };
+                if wrappers.contains(&here) {
+                    continue;
+                }
+                let offloads = patterns.is_offload(&call.target)
+                    || frameworks.is_offload(&call.target)
+                    || (!wrappers.is_empty()
+                        && targets(
+                            modules,
+                            &mut memo,
+                            mi as u32,
+                            call.func,
+                            &call.target,
+                            call.resolution,
+                            &call.text,
+                        )
+                        .iter()
+                        .any(|(t, _, _)| matches!(t, Target::Function(w) if wrappers.contains(w))));
+                if offloads {
+                    wrappers.insert(here);
+                    added = true;
+                }
+            }
+        }
+        if !added {
+            break;
+        }
+    }
+    wrappers
 }
 
 /// Liveness roots that need the whole project: every method of a class that is constructed,
