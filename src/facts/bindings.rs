@@ -261,7 +261,12 @@ impl Collector<'_> {
         if res != Resolution::Local
             && let Some(id) = self.catalog.lookup(&target)
         {
-            return self.catalog.get(id).returned_type().map(str::to_owned);
+            let literal = self.facts.calls[i as usize].str_arg.as_deref();
+            return self
+                .catalog
+                .get(id)
+                .returned_type_for(literal)
+                .map(str::to_owned);
         }
         let last = target.rsplit('.').next().unwrap_or(&target);
         last.starts_with(|c: char| c.is_ascii_uppercase())

@@ -95,6 +95,10 @@ pub struct ApiEntry {
     pub sizes: Option<toml::Table>,
     #[serde(default)]
     pub returns: Option<String>,
+    /// First literal argument -> the type returned for it, before `returns`
+    /// (`boto3.client("dynamodb")` returns a DynamoDB client).
+    #[serde(default)]
+    pub returns_for: Option<toml::Table>,
     #[serde(default)]
     pub timeout_kw: bool,
     #[serde(default)]
@@ -130,6 +134,17 @@ impl ApiEntry {
     /// The type of the value the call returns, when the catalog knows it. Constructors (entries
     /// whose last segment starts with an upper-case letter) return their own type.
     pub fn returned_type(&self) -> Option<&str> {
+        self.returned_type_for(None)
+    }
+
+    /// The returned type when the call's first literal argument is `literal`: its
+    /// `returns_for` entry, else `returned_type`.
+    pub fn returned_type_for(&self, literal: Option<&str>) -> Option<&str> {
+        if let (Some(table), Some(lit)) = (&self.returns_for, literal)
+            && let Some(t) = table.get(lit).and_then(|v| v.as_str())
+        {
+            return Some(t);
+        }
         if let Some(r) = &self.returns {
             return Some(r);
         }

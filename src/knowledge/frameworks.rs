@@ -139,6 +139,10 @@ static SHIPPED: &[(&str, &str)] = &[
         "homeassistant",
         include_str!("../../data/frameworks/homeassistant.toml"),
     ),
+    (
+        "socketio",
+        include_str!("../../data/frameworks/socketio.toml"),
+    ),
     ("tasks", include_str!("../../data/frameworks/tasks.toml")),
     (
         "tornado",
@@ -163,6 +167,10 @@ pub struct Role<'a> {
     pub runs: Runs,
     pub on: On,
 }
+
+/// Which profiles apply (to one module, or anywhere in the project).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileSet(Vec<bool>);
 
 /// The profiles of one run: the shipped ones and the configured ones, each on or off.
 #[derive(Debug, Clone)]
@@ -196,8 +204,15 @@ impl Frameworks {
     }
 
     /// Turns on every profile whose `detect` prefix one of `modules` (imported or defined)
-    /// starts with.
+    /// starts with: the profiles the report names.
     pub fn detect<'a>(&mut self, modules: impl IntoIterator<Item = &'a str>) {
+        self.active = self.matching(modules).0;
+    }
+
+    /// The profiles that apply to one module: those of the frameworks it imports (or is part
+    /// of). A profile's entry shapes and registrations are matched only in such modules, so a
+    /// project that uses aiohttp as a client elsewhere does not read its handlers as aiohttp's.
+    pub fn matching<'a>(&self, modules: impl IntoIterator<Item = &'a str>) -> ProfileSet {
         let mut heads: rustc_hash::FxHashSet<&str> = Default::default();
         for m in modules {
             // Every dotted prefix: `homeassistant.core` -> `homeassistant`, `homeassistant.core`.
@@ -210,11 +225,12 @@ impl Frameworks {
             }
             heads.insert(&m[..end]);
         }
-        for (p, on) in self.profiles.iter().zip(self.active.iter_mut()) {
-            if p.detect.iter().any(|d| heads.contains(d.as_str())) {
-                *on = true;
-            }
-        }
+        ProfileSet(
+            self.profiles
+                .iter()
+                .map(|p| p.detect.iter().any(|d| heads.contains(d.as_str())))
+                .collect(),
+        )
     }
 
     /// Names of the active profiles, in file order.
@@ -229,6 +245,16 @@ impl Frameworks {
             .iter()
             .enumerate()
             .filter(|(i, _)| self.active[*i])
+    }
+
+    fn profiles_in<'s>(
+        &'s self,
+        set: &'s ProfileSet,
+    ) -> impl Iterator<Item = (usize, &'s Profile)> {
+        self.profiles
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| set.0.get(*i).copied().unwrap_or(false))
     }
 
     pub fn role(&self, id: RoleId) -> Role<'_> {
@@ -251,8 +277,8 @@ impl Frameworks {
 
     /// Whether an active profile matches methods by base class (so the graph needs each
     /// class's ancestors).
-    pub fn matches_bases(&self) -> bool {
-        self.active_profiles()
+    pub fn matches_bases(&self, set: &ProfileSet) -> bool {
+        self.profiles_in(set)
             .any(|(_, p)| p.entries.iter().any(|e| !e.bases.is_empty()))
     }
 
@@ -264,8 +290,9 @@ impl Frameworks {
         is_method: bool,
         decorators: &[String],
         ancestors: &[String],
+        set: &ProfileSet,
     ) -> Option<RoleId> {
-        for (pi, p) in self.active_profiles() {
+        for (pi, p) in self.profiles_in(set) {
             for (si, e) in p.entries.iter().enumerate() {
                 if e.kind == Some(EntryKind::Function) && is_method
                     || e.kind == Some(EntryKind::Method) && !is_method
@@ -304,8 +331,8 @@ impl Frameworks {
     }
 
     /// The active registration that a call (its resolved target and source text) makes.
-    pub fn registration(&self, target: &str, text: &str) -> Option<RoleId> {
-        for (pi, p) in self.active_profiles() {
+    pub fn registration(&self, target: &str, text: &str, set: &ProfileSet) -> Option<RoleId> {
+        for (pi, p) in self.profiles_in(set) {
             for (ri, r) in p.registrations.iter().enumerate() {
                 if any_match(&r.calls, target) || any_match(&r.calls, text) {
                     return Some(RoleId {
@@ -397,21 +424,26 @@ mod tests {
 
     #[test]
     fn entries_match_by_name_base_and_decorator() {
-        let mut f = Frameworks::builtin();
-        f.detect(["homeassistant"]);
+        let f = Frameworks::builtin();
+        let ha = f.matching(["homeassistant"]);
         let bases = vec!["homeassistant.components.sensor.SensorEntity".to_owned()];
         let id = f
-            .entry_role("async_turn_on", true, &[], &bases)
+            .entry_role("async_turn_on", true, &[], &bases, &ha)
             .expect("an entity action");
         assert_eq!(f.role(id).runs, Runs::PerRequest);
-        assert!(f.entry_role("async_turn_on", true, &[], &[]).is_none());
+        assert!(f.entry_role("async_turn_on", true, &[], &[], &ha).is_none());
+        let none = f.matching(["fastapi"]);
+        assert!(
+            f.entry_role("async_turn_on", true, &[], &bases, &none)
+                .is_none()
+        );
         let id = f
-            .entry_role("async_setup_entry", false, &[], &[])
+            .entry_role("async_setup_entry", false, &[], &[], &ha)
             .expect("integration setup");
         assert_eq!(f.role(id).runs, Runs::Once);
         let cb = vec!["homeassistant.core.callback".to_owned()];
         let id = f
-            .entry_role("_handle", false, &cb, &[])
+            .entry_role("_handle", false, &cb, &[], &ha)
             .expect("a callback");
         assert_eq!(f.role(id).on, On::Loop);
     }

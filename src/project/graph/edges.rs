@@ -16,7 +16,7 @@ use super::{Edge, EdgeKind, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
-use crate::knowledge::frameworks::{Frameworks, On, RoleId, Runs};
+use crate::knowledge::frameworks::{Frameworks, On, ProfileSet, RoleId, Runs};
 use crate::project::CtxKind;
 use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
 
@@ -91,11 +91,12 @@ impl<'m> ModuleCx<'_, 'm> {
 /// Everything one module contributes, edge kind by edge kind.
 pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     let mut out = ModuleEdges::default();
-    entry_seeds(cx, &mut out);
+    let profiles = module_profiles(cx);
+    entry_seeds(cx, &profiles, &mut out);
     referenced_callables(cx, &mut out);
     let m = cx.facts();
     for call in &m.calls {
-        callable_arg_edges(cx, call, &mut out);
+        callable_arg_edges(cx, &profiles, call, &mut out);
         if call.api.is_none() {
             call_edges(cx, call, &mut out);
         }
@@ -107,12 +108,29 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     out
 }
 
+/// The framework profiles that apply to this module: those of the frameworks it imports, or
+/// that it is part of (with the audited package's name in front when there is one).
+fn module_profiles(cx: &ModuleCx<'_, '_>) -> ProfileSet {
+    let m = cx.facts();
+    let own = match &cx.resolver.package {
+        Some(p) if m.module.is_empty() => p.clone(),
+        Some(p) => format!("{p}.{}", m.module),
+        None => m.module.clone(),
+    };
+    cx.frameworks.matching(
+        m.imports
+            .iter()
+            .map(|i| i.target.as_str())
+            .chain(std::iter::once(own.as_str())),
+    )
+}
+
 /// Entry points by shape: async functions (the event loop), handlers and routes (a request),
 /// module bodies and lifespans (startup); module bodies, handlers and decorated functions are
 /// live roots.
-fn entry_seeds(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
+fn entry_seeds(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut ModuleEdges) {
     let patterns = cx.patterns;
-    let ancestors = class_ancestors(cx);
+    let ancestors = class_ancestors(cx, profiles);
     for (fi, f) in cx.facts().functions.iter().enumerate() {
         let g = cx.node(fi as u32);
         let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
@@ -138,9 +156,9 @@ fn entry_seeds(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
                 .class
                 .map_or(&[][..], |c| ancestors[c as usize].as_slice());
             let method = f.kind == FnKind::Method;
-            if let Some(role) = cx
-                .frameworks
-                .entry_role(&f.name, method, &f.decorators, ancestors)
+            if let Some(role) =
+                cx.frameworks
+                    .entry_role(&f.name, method, &f.decorators, ancestors, profiles)
             {
                 framework_entry(cx.frameworks, role, g, f.is_async, None, out);
             }
@@ -151,9 +169,9 @@ fn entry_seeds(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
 /// The qualified names of each class of the module and of every class above it: its MRO's
 /// project classes and the bases they name (library classes included), for profiles that
 /// match methods by base class.
-fn class_ancestors(cx: &ModuleCx<'_, '_>) -> Vec<Vec<String>> {
+fn class_ancestors(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet) -> Vec<Vec<String>> {
     let m = cx.facts();
-    if !cx.frameworks.matches_bases() {
+    if !cx.frameworks.matches_bases(profiles) {
         return vec![Vec::new(); m.classes.len()];
     }
     (0..m.classes.len() as u32)
@@ -234,7 +252,12 @@ fn referenced_callables<'m>(cx: &mut ModuleCx<'_, 'm>, out: &mut ModuleEdges) {
 /// Callables passed to a call (`to_thread(fn)`, `Thread(target=fn)`, `app.add_route(p, fn)`):
 /// an offload, a spawned background task, a registered request handler, or (for any other
 /// callee) a probable call.
-fn callable_arg_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdges) {
+fn callable_arg_edges<'m>(
+    cx: &mut ModuleCx<'_, 'm>,
+    profiles: &ProfileSet,
+    call: &'m Call,
+    out: &mut ModuleEdges,
+) {
     if call.callable_args.is_empty() {
         return;
     }
@@ -247,7 +270,9 @@ fn callable_arg_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut M
                 .iter()
                 .any(|(t, _, _)| matches!(t, Target::Function(f) if cx.wrappers.contains(f))));
     let background = cx.patterns.is_background(&call.target);
-    let role = cx.frameworks.registration(&call.target, &call.text);
+    let role = cx
+        .frameworks
+        .registration(&call.target, &call.text, profiles);
     let registration = cx.patterns.is_route_registration(&call.target);
     for (text, res) in &call.callable_args {
         for (t, conf, _) in cx.targets(call.func, text, *res, "") {
