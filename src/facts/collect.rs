@@ -585,6 +585,12 @@ impl<'a> Collector<'a> {
                 }
                 let vc = a.value.as_ref().and_then(|v| self.value_call(v, before));
                 match (vc, dotted_name(&a.annotation), &*a.target) {
+                    // The annotation says what the name holds, whatever the call returns
+                    // (`layer: DataLayer = get_layer()`).
+                    (Some(_), Some(ann), Expr::Name(n)) => {
+                        self.bindings
+                            .bind(self.func, n.id.to_string(), Binding::Annotation(ann));
+                    }
                     (None, Some(ann), Expr::Name(n)) => {
                         self.bindings.push_unindexed(
                             self.func,

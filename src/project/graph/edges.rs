@@ -532,6 +532,14 @@ impl<'m> Memo<'m> {
     }
 }
 
+/// Whether a method is declared abstract (`@abc.abstractmethod`): only its overrides run.
+fn is_abstract(modules: &[ModuleFacts], f: FnRef) -> bool {
+    modules[f.module as usize].functions[f.func as usize]
+        .decorators
+        .iter()
+        .any(|d| d == "abc.abstractmethod")
+}
+
 /// The project definitions a call target (or callable reference) may denote, with confidence.
 fn targets<'m>(
     modules: &[ModuleFacts],
@@ -549,11 +557,26 @@ fn targets<'m>(
             .map(|(t, c)| (t, c, None))
             .into_iter()
             .collect(),
-        Resolution::Inferred => memo
-            .resolve(target)
-            .map(|(t, c)| (t, c.min(Confidence::Probable), None))
-            .into_iter()
-            .collect(),
+        Resolution::Inferred => {
+            let mut out: Vec<_> = memo
+                .resolve(target)
+                .map(|(t, c)| (t, c.min(Confidence::Probable), None))
+                .into_iter()
+                .collect();
+            // A call on a receiver typed as an interface (`data_layer: BaseDataLayer`) to one of
+            // its abstract methods runs one of the implementations.
+            if let Some((Target::Function(f), _, _)) = out.first().copied()
+                && is_abstract(modules, f)
+                && let Some(class) = resolver.class_of(modules, f)
+            {
+                let method = &modules[f.module as usize].functions[f.func as usize].name;
+                for o in resolver.overrides(modules, class, method) {
+                    let owner = resolver.class_of(modules, o);
+                    out.push((Target::Function(o), Confidence::Probable, owner));
+                }
+            }
+            out
+        }
         Resolution::SelfMethod => {
             let mut out: Vec<_> = memo
                 .resolve(target)
