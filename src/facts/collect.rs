@@ -24,7 +24,7 @@ use ruff_text_size::{Ranged, TextRange};
 use super::bindings::{Binding, BindingLog};
 use super::calls::RawCall;
 use super::kinds::{KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr};
-use super::names::{dot_join, dotted_name, str_literal, truncate};
+use super::names::{dot_join, dotted_name, number_literal, str_literal, truncate};
 use super::{Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
 use crate::knowledge::catalog::{ApiId, Catalog};
 use crate::knowledge::contexts::ContextPatterns;
@@ -56,6 +56,12 @@ pub(super) struct Collector<'a> {
     pub(super) numeric_args: Vec<(Vec<Option<f64>>, Option<f64>)>,
     /// Module-level names bound to a known string (`ROOT = os.path.expanduser("~")`).
     pub(super) constants: HashMap<String, String>,
+    /// Module-level names bound to a number, and parameters with a numeric default.
+    pub(super) numbers: HashMap<String, f64>,
+    pub(super) param_numbers: HashMap<(FuncId, String), f64>,
+    /// Receive timeouts set on sockets, and retry loops (`waits.rs`).
+    pub(super) recv_timeouts: Vec<super::waits::RecvTimeout>,
+    pub(super) retry_loops: Vec<super::waits::RetryLoop>,
     /// Value references to functions, resolved at the end.
     pub(super) raw_refs: Vec<(FuncId, String)>,
     /// Memoised resolution per call; `None` while unresolved, guarded against cycles.
@@ -110,6 +116,10 @@ pub fn collect(
         numeric_args: Vec::new(),
         raw_refs: Vec::new(),
         constants: HashMap::default(),
+        numbers: HashMap::default(),
+        param_numbers: HashMap::default(),
+        recv_timeouts: Vec::new(),
+        retry_loops: Vec::new(),
         resolved: Vec::new(),
         resolving: Vec::new(),
         imports: HashMap::default(),
@@ -149,6 +159,7 @@ pub fn collect(
     }
     c.visit_body(body);
     c.resolve_all();
+    c.resolve_waits();
     for rule in rules {
         rule.finish(
             body,
@@ -286,9 +297,13 @@ impl<'a> Collector<'a> {
             };
             decorators.push(dotted_name(callee).unwrap_or_default());
         }
+        let mut defaults = Vec::new();
         for p in f.parameters.iter_non_variadic_params() {
             if let Some(def) = &p.default {
                 self.visit_expr(def);
+                if let Some(n) = self.number_value(def) {
+                    defaults.push((p.parameter.name.id.to_string(), n));
+                }
             }
         }
         let in_class_body = self.class.is_some() && self.class_body_func == Some(self.func);
@@ -301,6 +316,9 @@ impl<'a> Collector<'a> {
         };
         let saved = self.enter_function(&f.name.id, kind, f.is_async, decorators, f.range);
         let id = self.func;
+        for (name, n) in defaults {
+            self.param_numbers.insert((id, name), n);
+        }
         for p in f.parameters.iter() {
             let binding = match p.annotation().and_then(dotted_name) {
                 Some(t) => Binding::Annotation(t),
@@ -518,6 +536,8 @@ impl<'a> Collector<'a> {
                 self.visit_expr(&f.target);
                 self.visit_body(&f.body);
                 self.close_loop(start, cand_start, iter_receives);
+                let bound = self.loop_bounds.last().copied().flatten();
+                self.note_retry_loop(f, bound, start);
                 self.loop_depth -= 1;
                 self.loop_bounds.pop();
                 self.visit_body(&f.orelse);
@@ -533,6 +553,10 @@ impl<'a> Collector<'a> {
                     if let Some(vars) = &item.optional_vars {
                         self.bind_target(vars, vc);
                         self.record_kind(vars, ValueKind::Other);
+                        if let Some(i) = vc {
+                            self.facts.calls[i as usize].with_as =
+                                Some(truncate(&self.source[vars.range()], 80));
+                        }
                     }
                 }
                 self.visit_body(&w.body);
@@ -546,12 +570,17 @@ impl<'a> Collector<'a> {
                     self.visit_expr(t);
                     self.bind_target(t, vc);
                     self.record_kind(t, kind);
+                    self.note_option_assign(t, &a.value);
                 }
                 if self.func == 0
                     && let [Expr::Name(n)] = a.targets.as_slice()
-                    && let Some(hint) = self.literal_hint(&a.value, 0)
                 {
-                    self.constants.insert(n.id.to_string(), hint);
+                    if let Some(hint) = self.literal_hint(&a.value, 0) {
+                        self.constants.insert(n.id.to_string(), hint);
+                    }
+                    if let Some(v) = number_literal(&a.value) {
+                        self.numbers.insert(n.id.to_string(), v);
+                    }
                 }
                 if let (Some(i), Some(t)) = (vc, a.targets.first()) {
                     self.facts.calls[i as usize].assigned_to =

@@ -97,6 +97,10 @@ pub struct ApiEntry {
     pub returns: Option<String>,
     #[serde(default)]
     pub timeout_kw: bool,
+    /// A blocking receive that waits at most the socket's `RCVTIMEO` (ZMQ), when the code sets
+    /// one; for ever otherwise.
+    #[serde(default)]
+    pub rcvtimeo: bool,
     #[serde(default)]
     pub async_alternative: Option<String>,
     /// The method that releases what the call returns (`close`, `quit`, `shutdown`, `term`): set

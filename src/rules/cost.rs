@@ -7,14 +7,27 @@
 //! execution runs per request. What runs once, in the background or in tests is not request
 //! latency: it is reported as information.
 
-use crate::facts::Call;
+use crate::facts::{Call, Retry};
 use crate::finding::{Estimate, Severity};
-use crate::knowledge::catalog::ApiEntry;
+use crate::knowledge::catalog::{ApiEntry, Catalog, Effect};
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Frequency};
 
 /// How many times a loop body is assumed to run per request when nothing says otherwise.
 pub const DEFAULT_LOOP_REPETITIONS: f64 = 10.0;
+
+/// The longest one call can wait, as far as the code says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Worst {
+    /// Nothing bounds or unbounds it beyond its range (a computation, a local file).
+    Unstated,
+    /// Its cost is a literal duration (a sleep): that is the cost, not a worst case beside it.
+    Literal,
+    /// The code states a bound: `why` names it (`its \`timeout=\``).
+    Bounded { ms: f64, why: String },
+    /// It can wait for ever: `why` says what is missing (`no \`timeout=\``).
+    Unbounded(String),
+}
 
 /// What one call costs, and where the figure comes from.
 #[derive(Debug, Clone)]
@@ -25,8 +38,10 @@ pub struct PerCall {
     pub what: String,
     /// The figure's source (a calibration script, a cited measurement).
     pub source: String,
-    /// The longest one call can wait, where the code states it (a literal `timeout=`).
-    pub worst_ms: Option<f64>,
+    /// The longest one call can wait, where the code states it.
+    pub worst: Worst,
+    /// The retry loop around the call: one attempt is typical, all of them the worst.
+    pub retry: Option<Retry>,
 }
 
 impl PerCall {
@@ -37,12 +52,14 @@ impl PerCall {
             high_ms: entry.high_ms,
             what: format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
             source: entry.source.clone(),
-            worst_ms: None,
+            worst: Worst::Unstated,
+            retry: None,
         }
     }
 
     /// A catalog entry's range for this call, from its literal arguments when they say (a
-    /// sleep's seconds).
+    /// sleep's seconds), with the worst case the code states (a literal `timeout=`, the
+    /// socket's `RCVTIMEO`, the retry loop around it).
     pub fn of(entry: &ApiEntry, call: &Call) -> PerCall {
         if entry.arg_seconds.is_some()
             && let Some(s) = call.seconds
@@ -53,15 +70,37 @@ impl PerCall {
                 high_ms: ms,
                 what: format!("{} with a literal {s} s", entry.name),
                 source: entry.source.clone(),
-                worst_ms: None,
+                worst: Worst::Literal,
+                retry: call.retry,
             };
         }
-        let worst_ms = call
-            .timeout_s
-            .filter(|_| entry.timeout_kw)
-            .map(|s| s * 1000.0);
+        let worst = if call.nonblocking {
+            Worst::Unstated
+        } else if entry.timeout_kw {
+            match call.timeout_s {
+                Some(s) => Worst::Bounded {
+                    ms: s * 1000.0,
+                    why: "its `timeout=`".to_owned(),
+                },
+                // `**kwargs` may carry one.
+                None if call.has_timeout => Worst::Unstated,
+                None => Worst::Unbounded("no `timeout=`".to_owned()),
+            }
+        } else if entry.rcvtimeo {
+            match call.recv_timeout_s {
+                Some(s) if s >= 0.0 => Worst::Bounded {
+                    ms: s * 1000.0,
+                    why: "the socket's `RCVTIMEO`".to_owned(),
+                },
+                Some(_) => Worst::Unbounded("its `RCVTIMEO` is -1".to_owned()),
+                None => Worst::Unbounded("no `RCVTIMEO` on the socket".to_owned()),
+            }
+        } else {
+            Worst::Unstated
+        };
         PerCall {
-            worst_ms,
+            worst,
+            retry: call.retry,
             ..PerCall::entry(entry)
         }
     }
@@ -76,7 +115,15 @@ impl PerCall {
 /// within the execution, banded when the execution runs per request, information otherwise.
 pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
     let per_request = exec.per_request();
-    let (factor, why) = match (exec.repeats > 0 && per_request, exec.bound) {
+    // A retry loop is one of the loops around the call, but it repeats the call only when an
+    // attempt fails: the typical cost is one attempt, the worst case every attempt.
+    let retry = per.retry.filter(|_| exec.repeats > 0);
+    let repeats = exec.repeats - u8::from(retry.is_some());
+    let bound = match (exec.bound, retry) {
+        (Some(b), Some(r)) => Some(b / r.attempts.max(1)),
+        (b, _) => b,
+    };
+    let (factor, why) = match (repeats > 0 && per_request, bound) {
         (false, _) => (1.0, ""),
         (true, Some(n)) => (
             f64::from(n),
@@ -91,7 +138,72 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
     if !why.is_empty() && factor != 1.0 {
         basis.push_str(&format!("; ×{factor} for {why}"));
     }
-    basis.push_str(match (exec.kind, exec.frequency) {
+    basis.push_str(frequency_note(exec));
+    let worst_ms = match (&per.worst, retry) {
+        (Worst::Bounded { ms, why }, None) => {
+            basis.push_str(&format!("; at worst {} ({why})", fmt_ms(ms * factor)));
+            Some(round(ms * factor))
+        }
+        (Worst::Literal | Worst::Unstated, None) => None,
+        (Worst::Bounded { .. } | Worst::Literal | Worst::Unstated, Some(r)) => {
+            let pause = r.backoff_s * 1000.0;
+            let (attempt, each) = match &per.worst {
+                // The call is the pause itself.
+                Worst::Literal => (0.0, format!("{} pause", fmt_ms(pause))),
+                Worst::Bounded { ms, why } => (
+                    *ms,
+                    format!("({} {why} + {} pause)", fmt_ms(*ms), fmt_ms(pause)),
+                ),
+                _ => (
+                    per.high_ms,
+                    format!(
+                        "({} high of the range + {} pause)",
+                        fmt_ms(per.high_ms),
+                        fmt_ms(pause)
+                    ),
+                ),
+            };
+            let total = f64::from(r.attempts) * (attempt + pause) * factor;
+            basis.push_str(&format!(
+                "; at worst {} ({} attempts × {each}, its retry loop)",
+                fmt_ms(total),
+                r.attempts
+            ));
+            Some(round(total))
+        }
+        (Worst::Unbounded(why), r) => {
+            basis.push_str(&format!("; no bound ({why})"));
+            if let Some(r) = r {
+                basis.push_str(&format!(
+                    ", retried {} times with {} pauses",
+                    r.attempts,
+                    fmt_ms(r.backoff_s * 1000.0)
+                ));
+            }
+            None
+        }
+    };
+    // A stated bound caps the range (a receive's 30 s placeholder under a 15 s `RCVTIMEO`).
+    let high_ms = match &per.worst {
+        Worst::Bounded { ms, .. } if *ms < per.high_ms && retry.is_none() => {
+            basis.push_str(", which caps the range");
+            ms.max(per.low_ms)
+        }
+        _ => per.high_ms,
+    };
+    let est = Estimate {
+        low_ms: round(per.low_ms * factor),
+        high_ms: round(high_ms * factor),
+        worst_ms,
+        basis,
+    };
+    let sev = cap(exec.frequency, Severity::from_ms(est.typical_ms()));
+    (est, sev)
+}
+
+/// Where the cost is paid, for the basis.
+fn frequency_note(exec: &Execution) -> &'static str {
+    match (exec.kind, exec.frequency) {
         (_, Frequency::Tooling) => "; test code, not a request path",
         (_, Frequency::FirstRequest) => "; once per process, paid by the first request",
         (_, Frequency::Conditional) => {
@@ -117,19 +229,7 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         (CtxKind::Request, _) => "; paid on every request",
         (CtxKind::Startup, _) => "; paid once at startup, not per request",
         (CtxKind::Background, _) => "; runs in the background, off the request path",
-    });
-    let worst_ms = per.worst_ms.map(|w| round(w * factor));
-    if let Some(w) = worst_ms {
-        basis.push_str(&format!("; at worst {} (its `timeout=`)", fmt_ms(w)));
     }
-    let est = Estimate {
-        low_ms: round(per.low_ms * factor),
-        high_ms: round(per.high_ms * factor),
-        worst_ms,
-        basis,
-    };
-    let sev = cap(exec.frequency, Severity::from_ms(est.typical_ms()));
-    (est, sev)
 }
 
 /// The highest band a cost paid at `frequency` can have: only per-request code is critical or
@@ -185,6 +285,268 @@ pub fn fmt_range(low: f64, high: f64) -> String {
     }
 }
 
+/// Where a rule's figure for one occurrence comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum CostFrom {
+    /// The catalog range of the call's entry, for entries with one of these effects.
+    Catalog(&'static [Effect]),
+    /// The catalog range of these named entries (an operation the rule recognises itself).
+    Entries(&'static [&'static str]),
+    /// No latency estimate: the band is the rule's own measure, described here.
+    Band(&'static str),
+}
+
+/// How the loops around a site scale its cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scaling {
+    /// Each loop around the site, and each loop around a call on its chain, repeats it.
+    Loops,
+    /// Paid once per process by the first request that reaches it: loops do not repeat it.
+    FirstRequest,
+    /// Not a latency: nothing scales.
+    None,
+}
+
+/// How a rule's findings are costed, for `perfaudit rule CODE`: each rule states where the
+/// figure for one occurrence comes from, how loops scale it and which worst cases apply; the
+/// frequency cap is the cost model's, the same for every rule.
+#[derive(Debug, Clone, Copy)]
+pub struct CostMeta {
+    pub from: CostFrom,
+    pub scaling: Scaling,
+    /// Whether the rule states a worst case where the code does (a `timeout=`, a `RCVTIMEO`,
+    /// a retry count × backoff).
+    pub worst: bool,
+}
+
+impl CostMeta {
+    /// A catalog call of these effects, repeated by loops, with a worst case where stated.
+    pub const fn calls(effects: &'static [Effect]) -> CostMeta {
+        CostMeta {
+            from: CostFrom::Catalog(effects),
+            scaling: Scaling::Loops,
+            worst: true,
+        }
+    }
+
+    /// Named catalog entries, repeated by loops, with no worst case of their own.
+    pub const fn entries(names: &'static [&'static str]) -> CostMeta {
+        CostMeta {
+            from: CostFrom::Entries(names),
+            scaling: Scaling::Loops,
+            worst: false,
+        }
+    }
+
+    /// No latency: the band is the rule's measure.
+    pub const fn band(why: &'static str) -> CostMeta {
+        CostMeta {
+            from: CostFrom::Band(why),
+            scaling: Scaling::None,
+            worst: false,
+        }
+    }
+
+    /// The same figure, scaled otherwise.
+    pub const fn scaled(self, scaling: Scaling) -> CostMeta {
+        CostMeta { scaling, ..self }
+    }
+
+    /// The same figure, with no worst case of its own.
+    pub const fn no_worst(self) -> CostMeta {
+        CostMeta {
+            worst: false,
+            ..self
+        }
+    }
+}
+
+/// How many catalog entries `perfaudit rule` names as examples of a rule's figure.
+const EXAMPLES: usize = 4;
+
+/// The entries a rule's figure comes from: measured ones first, the shortest (most familiar)
+/// names first among them.
+fn cost_entries<'c>(meta: &CostMeta, catalog: &'c Catalog) -> Vec<&'c ApiEntry> {
+    let mut entries: Vec<&ApiEntry> = match meta.from {
+        CostFrom::Catalog(effects) => catalog
+            .entries()
+            .iter()
+            .filter(|e| effects.contains(&e.effect))
+            .collect(),
+        CostFrom::Entries(names) => names
+            .iter()
+            .filter_map(|n| catalog.lookup(n).map(|id| catalog.get(id)))
+            .collect(),
+        CostFrom::Band(_) => Vec::new(),
+    };
+    entries.sort_by_key(|e| (!e.source.starts_with("measured:"), e.name.len()));
+    entries
+}
+
+/// `perfaudit rule CODE`'s account of how that rule's cost is computed, step by step, with the
+/// figures of the catalog the run would use.
+pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
+    let mut out = String::from("## How the cost is computed\n\n");
+    let entries = cost_entries(meta, catalog);
+    let step1 = match meta.from {
+        CostFrom::Band(why) => {
+            format!("1. **No latency estimate.** {why} The finding carries a band and no estimate.")
+        }
+        CostFrom::Catalog(effects) => {
+            let names: Vec<String> = effects
+                .iter()
+                .map(|e| format!("`{}`", e.as_str()))
+                .collect();
+            format!(
+                "1. **One call** costs the catalog range of its entry: {} {} with the {} \
+                 effect{}. The band is read from the typical value, the geometric mean of the \
+                 range.{}",
+                entries.len(),
+                if entries.len() == 1 {
+                    "entry"
+                } else {
+                    "entries"
+                },
+                names.join(" or "),
+                examples(&entries),
+                literal_note(&entries)
+            )
+        }
+        CostFrom::Entries(_) => format!(
+            "1. **One occurrence** costs the catalog range of the operation it repeats{}. The \
+             band is read from the typical value, the geometric mean of the range.",
+            examples(&entries)
+        ),
+    };
+    out.push_str(&step1);
+    out.push_str("\n2. ");
+    out.push_str(match meta.scaling {
+        Scaling::Loops => {
+            "**× the loop repetition.** Each `for` loop or comprehension around the site in its \
+             own function repeats it: by the product of their literal `range(n)` bounds when \
+             every one has one, else ×10 (the documented default, nesting counted once). A \
+             loop around a call on the chain, in a caller, multiplies it by its literal bound \
+             (\"× N\" in the basis); a caller's loop with no literal bound is shown as \
+             \"× n (unknown)\" and not multiplied. A `while` loop, or a loop over received \
+             messages, is the request itself, never a repetition. A `for` loop over a literal \
+             `range(n)` that exits on success and sleeps between attempts is a retry loop: one \
+             attempt is the typical cost, all of them the worst."
+        }
+        Scaling::FirstRequest => {
+            "**Not repeated by loops.** It is paid once per process, by the first request \
+             that reaches it; later calls find it done."
+        }
+        Scaling::None => "**Nothing is multiplied**: no latency is estimated.",
+    });
+    out.push_str(
+        "\n3. **The frequency caps the band** (the execution query decides the frequency): \
+         `per-request` code can be critical; `per-call` (a coroutine no known request entry \
+         reaches), `per-failure` (an `except` handler), `conditional` (a guarded branch that \
+         skips the iteration) and `first-request` costs are medium at most; `periodic` (a \
+         polling round) is low at most; `once`, `background` and `tooling` are information.",
+    );
+    out.push_str("\n4. ");
+    out.push_str(&worst_step(meta, &entries));
+    out.push_str(&format!(
+        "\n\nEach {code} finding states these steps in its `cost:` line (the `basis` of its \
+         estimate in JSON).\n"
+    ));
+    out
+}
+
+fn examples(entries: &[&ApiEntry]) -> String {
+    if entries.is_empty() {
+        return String::new();
+    }
+    // One example per distinct figure: `httpx.get`, `httpx.post`, ... share theirs.
+    let mut seen: Vec<(f64, f64, &str)> = Vec::new();
+    let shown: Vec<String> = entries
+        .iter()
+        .filter(|e| {
+            let key = (e.low_ms, e.high_ms, e.source.as_str());
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        })
+        .take(EXAMPLES)
+        .map(|e| {
+            format!(
+                "`{}` {} ({})",
+                e.name,
+                fmt_range(e.low_ms, e.high_ms),
+                e.source
+            )
+        })
+        .collect();
+    let more = entries.len().saturating_sub(EXAMPLES);
+    let tail = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    format!(", e.g. {}{tail}", shown.join("; "))
+}
+
+fn literal_note(entries: &[&ApiEntry]) -> String {
+    let literal: Vec<String> = entries
+        .iter()
+        .filter(|e| e.arg_seconds.is_some())
+        .take(EXAMPLES)
+        .map(|e| format!("`{}`", e.name))
+        .collect();
+    if literal.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " A literal duration replaces the range for {} (`time.sleep(0.5)` costs 500 ms); \
+             a computed one keeps the range.",
+            literal.join(", ")
+        )
+    }
+}
+
+fn worst_step(meta: &CostMeta, entries: &[&ApiEntry]) -> String {
+    if !meta.worst {
+        return "**No worst case** is stated beside the band for this rule: its figure does \
+                not wait on a peer."
+            .to_owned();
+    }
+    let mut parts = Vec::new();
+    let timeouts: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.timeout_kw)
+        .map(|e| e.name.as_str())
+        .collect();
+    if let Some(first) = timeouts.first() {
+        parts.push(format!(
+            "a literal `timeout=` (accepted by {} of these entries, e.g. `{first}`) is the \
+             longest one call can wait (\"at worst 5.0 s (its `timeout=`)\"); without one the \
+             basis says \"no bound (no `timeout=`)\"",
+            timeouts.len()
+        ));
+    }
+    if let Some(first) = entries.iter().find(|e| e.rcvtimeo) {
+        parts.push(format!(
+            "a ZMQ receive (`{}`, ...) waits at most the socket's `RCVTIMEO` when the same \
+             function sets it before the receive (or, for a `self.` socket, another method of \
+             its class does), to a literal, a module constant or a parameter's literal \
+             default; without one the basis says \"no bound (no `RCVTIMEO` on the socket)\"",
+            first.name
+        ));
+    }
+    parts.push(
+        "in a retry loop, every attempt and every pause: `for attempt in range(3):` around a \
+         call with `timeout=5` and `time.sleep(2)` is at worst 3 × (5 s + 2 s) = 21 s, and the \
+         pauses alone 3 × 2 s = 6 s"
+            .to_owned(),
+    );
+    format!(
+        "**The worst case is shown beside the band, never banded**: {}. Loops that repeat the \
+         call multiply it too.",
+        parts.join("; ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,7 +568,8 @@ mod tests {
             high_ms,
             what: "x".into(),
             source: "src".into(),
-            worst_ms: None,
+            worst: Worst::Unstated,
+            retry: None,
         }
     }
 
@@ -245,7 +608,10 @@ mod tests {
         );
         // A literal timeout is the worst case, shown beside the band, not banded.
         let with_timeout = PerCall {
-            worst_ms: Some(5000.0),
+            worst: Worst::Bounded {
+                ms: 5000.0,
+                why: "its `timeout=`".into(),
+            },
             ..per(1.0, 700.0)
         };
         let handler = exec(CtxKind::EventLoop, Frequency::PerRequest, 0);

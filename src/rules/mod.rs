@@ -62,6 +62,9 @@ pub struct RuleMeta {
     /// Markdown: What it does / Why is this slow? / Example / Use instead / ...
     #[serde(skip)]
     pub doc: &'static str,
+    /// How a finding's cost is computed: what `perfaudit rule CODE` explains step by step.
+    #[serde(skip)]
+    pub cost: cost::CostMeta,
 }
 
 pub struct RuleContext<'a> {

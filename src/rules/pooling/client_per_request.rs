@@ -5,6 +5,7 @@ use super::{LAZY_INIT_HOOK, report_creations};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ClientPerRequest;
@@ -15,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Pooling,
     default_severity: Severity::Low,
     summary: "Client or connection pool created per request instead of once",
+    cost: CostMeta::calls(&[Effect::Connection]).no_worst(),
     doc: r#"## What it does
 Finds constructors of pooled clients — `requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`, `redis.Redis`, `boto3.client`, `pymongo.MongoClient`, gRPC channels,

@@ -4,6 +4,7 @@ use super::{LAZY_INIT_HOOK, report_creations};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ExecutorPerCall;
@@ -14,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Pooling,
     default_severity: Severity::Low,
     summary: "Thread or process pool created per request",
+    cost: CostMeta::calls(&[Effect::Executor]).no_worst(),
     doc: r#"## What it does
 Finds constructors of worker pools — `concurrent.futures.ThreadPoolExecutor`,
 `ProcessPoolExecutor`, `multiprocessing.Pool` (catalog entries with the `executor` effect) —

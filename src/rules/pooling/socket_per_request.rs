@@ -1,6 +1,7 @@
 //! PA402 socket-per-request: a messaging context and socket built, connected and torn down for
 //! every call on a request path.
 
+use crate::rules::cost::CostMeta;
 use std::collections::BTreeMap;
 
 use super::{LAZY_INIT_HOOK, creation_execution, lazy_inits};
@@ -21,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Pooling,
     default_severity: Severity::Low,
     summary: "Messaging context or socket created (and connected) per request",
+    cost: CostMeta::calls(&[Effect::Socket]).no_worst(),
     doc: r#"## What it does
 Finds functions on a per-request path that create messaging contexts or sockets — `zmq.Context()`,
 `context.socket(...)` and other catalog entries with the `socket` effect — on every call,
@@ -118,7 +120,8 @@ impl Rule for SocketPerRequest {
                     high_ms: high,
                     what: format!("{} {}", names.join(" + "), fmt_range(low, high)),
                     source: sources.join("; "),
-                    worst_ms: None,
+                    worst: crate::rules::cost::Worst::Unstated,
+                    retry: None,
                 };
                 // The deepest loop around any of the creations repeats the set.
                 let repeats = calls.iter().map(|c| c.loop_depth).max().unwrap_or(0);
