@@ -114,28 +114,17 @@ impl PerCall {
 /// The estimate and band of a call costing `per` in `exec`: scaled by the loops that repeat it
 /// within the execution, banded when the execution runs per request, information otherwise.
 pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
-    let per_request = exec.per_request();
     // A retry loop is one of the loops around the call, but it repeats the call only when an
     // attempt fails: the typical cost is one attempt, the worst case every attempt.
     let retry = per.retry.filter(|_| exec.repeats > 0);
     let repeats = exec.repeats - u8::from(retry.is_some());
-    let bound = match (exec.bound, retry) {
+    let own_bound = match (exec.bound, retry) {
         (Some(b), Some(r)) => Some(b / r.attempts.max(1)),
         (b, _) => b,
     };
-    let (factor, why) = match (repeats > 0 && per_request, bound) {
-        (false, _) => (1.0, ""),
-        (true, Some(n)) => (
-            f64::from(n),
-            "the literal `range` bounds of the enclosing loops",
-        ),
-        (true, None) => (
-            DEFAULT_LOOP_REPETITIONS,
-            "the enclosing loop (default repetition, nesting counted once)",
-        ),
-    };
+    let (factor, why) = repetition(exec, repeats, own_bound);
     let mut basis = format!("{} per call ({})", per.what, per.source);
-    if !why.is_empty() && factor != 1.0 {
+    if !why.is_empty() {
         basis.push_str(&format!("; ×{factor} for {why}"));
     }
     basis.push_str(frequency_note(exec));
@@ -199,6 +188,59 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
     };
     let sev = cap(exec.frequency, Severity::from_ms(est.typical_ms()));
     (est, sev)
+}
+
+/// How many times the loops around the site, in its function (`repeats` of them, with their
+/// literal bound) and around the calls of the chain in its callers, repeat it per execution,
+/// and why, for the basis: one rule for all of them — the product of their literal `range`
+/// bounds when every one has one, else the default repetition once. Only per-request costs
+/// are multiplied.
+fn repetition(exec: &Execution, repeats: u8, own_bound: Option<u32>) -> (f64, String) {
+    let callers: u8 = exec.fan_out.iter().map(|l| l.depth).sum();
+    if !exec.per_request() || repeats + callers == 0 {
+        return (1.0, String::new());
+    }
+    let own = if repeats == 0 { Some(1) } else { own_bound };
+    let bounds: Option<Vec<u32>> = std::iter::once(own)
+        .chain(exec.fan_out.iter().map(|l| l.bound))
+        .collect();
+    let shown: Vec<String> = exec
+        .fan_out
+        .iter()
+        .map(|l| {
+            let n = l
+                .bound
+                .map_or_else(|| "n (unknown)".to_owned(), |b| b.to_string());
+            format!("× {n} in caller `{}` (line {})", l.function, l.line)
+        })
+        .collect();
+    let callers_text = if shown.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", shown.join(", "))
+    };
+    match bounds {
+        Some(v) => {
+            let n: f64 = v.iter().map(|b| f64::from(*b)).product();
+            let whose = match (repeats > 0, callers > 0) {
+                (true, false) => "the literal `range` bounds of the enclosing loops",
+                (false, true) => "the literal `range` bounds of the loops in its callers",
+                _ => "the literal `range` bounds of the enclosing loops and those in its callers",
+            };
+            (n, format!("{whose}{callers_text}"))
+        }
+        None => (
+            DEFAULT_LOOP_REPETITIONS,
+            format!(
+                "the {} (default repetition, nesting counted once){callers_text}",
+                match (repeats > 0, callers > 0) {
+                    (true, false) => "enclosing loop",
+                    (false, true) => "loops in its callers",
+                    _ => "enclosing loops and those in its callers",
+                }
+            ),
+        ),
+    }
 }
 
 /// Where the cost is paid, for the basis.
@@ -423,11 +465,11 @@ pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
     out.push_str(match meta.scaling {
         Scaling::Loops => {
             "**× the loop repetition.** Each `for` loop or comprehension around the site in its \
-             own function repeats it: by the product of their literal `range(n)` bounds when \
-             every one has one, else ×10 (the documented default, nesting counted once). A \
-             loop around a call on the chain, in a caller, multiplies it by its literal bound \
-             (\"× N\" in the basis); a caller's loop with no literal bound is shown as \
-             \"× n (unknown)\" and not multiplied. A `while` loop, or a loop over received \
+             own function, and each loop around a call on the chain in a caller (shown as \
+             \"× N in caller `f` (line L)\", or \"× n (unknown)\" when its bound is not a \
+             literal), repeats it: by the product of their literal `range(n)` bounds when \
+             every one has one, else ×10 once (the documented default, nesting counted \
+             once). Only per-request costs are multiplied. A `while` loop, or a loop over received \
              messages, is the request itself, never a repetition. A `for` loop over a literal \
              `range(n)` that exits on success and sleeps between attempts is a retry loop: one \
              attempt is the typical cost, all of them the worst."
@@ -559,6 +601,7 @@ mod tests {
             confidence: crate::finding::Confidence::Definite,
             repeats,
             bound: None,
+            fan_out: Vec::new(),
         }
     }
 
