@@ -465,6 +465,14 @@ fn rule_explains_its_cost() {
     assert!(memory.contains("No latency estimate"), "{memory}");
     assert!(memory.contains("Nothing is multiplied"), "{memory}");
     assert!(!memory.contains("entries with the"), "{memory}");
+    // A client made per request is costed with what the function then does with it.
+    let client = explain("PA401");
+    assert!(
+        client.contains("Then what the function does with it"),
+        "{client}"
+    );
+    assert!(client.contains("The worst case is that of what it then does"));
+    assert!(!http.contains("Then what the function does with it"));
     // Each rule's account is its own.
     assert_ne!(http, explain("PA106"));
 }

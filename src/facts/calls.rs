@@ -186,6 +186,7 @@ impl<'a> Collector<'a> {
             callable_args,
             assigned_to: None,
             with_as: None,
+            receiver_call: inner,
             recv_timeout_s: None,
             retry: None,
             text,

@@ -178,6 +178,9 @@ pub struct Call {
     pub assigned_to: Option<String>,
     /// The name a `with` statement binds the call's result to (`with connect() as conn`).
     pub with_as: Option<String>,
+    /// The call whose result is this method call's receiver (`conn.execute(...)` for
+    /// `conn.execute(...).fetchall()`), as an index into the module's calls.
+    pub receiver_call: Option<u32>,
     /// A blocking receive's socket timeout, set by the code before it (`RCVTIMEO`), in
     /// seconds; negative when it is set to wait for ever.
     pub recv_timeout_s: Option<f64>,

@@ -105,6 +105,72 @@ impl PerCall {
         }
     }
 
+    /// This cost followed by what the code then does with its result (`conn.commit()` after
+    /// `sqlite3.connect`): the ranges add up, and so do the worst cases; one that can wait for
+    /// ever makes the whole unbounded.
+    pub fn then(self, parts: &[(String, PerCall)]) -> PerCall {
+        if parts.is_empty() {
+            return self;
+        }
+        let mut sources: Vec<String> = std::iter::once(self.source.clone())
+            .chain(parts.iter().map(|(_, p)| p.source.clone()))
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let worst_of = |p: &PerCall| match &p.worst {
+            Worst::Bounded { ms, .. } => *ms,
+            _ => p.high_ms,
+        };
+        let all = || std::iter::once(&self).chain(parts.iter().map(|(_, p)| p));
+        let worst = if let Some(Worst::Unbounded(why)) = all()
+            .map(|p| &p.worst)
+            .find(|w| matches!(w, Worst::Unbounded(_)))
+        {
+            Worst::Unbounded(why.clone())
+        } else {
+            let whys: Vec<&str> = all()
+                .filter_map(|p| match &p.worst {
+                    Worst::Bounded { why, .. } => Some(why.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if whys.is_empty() {
+                Worst::Unstated
+            } else {
+                Worst::Bounded {
+                    ms: all().map(worst_of).sum(),
+                    why: whys.join(", "),
+                }
+            }
+        };
+        let then: Vec<String> = parts
+            .iter()
+            .map(|(text, p)| format!("{text} {}", p.range()))
+            .collect();
+        PerCall {
+            low_ms: all().map(|p| p.low_ms).sum(),
+            high_ms: all().map(|p| p.high_ms).sum(),
+            what: format!("{}, then on it {}", self.what, then.join(" + ")),
+            source: sources.join("; "),
+            worst,
+            retry: self.retry,
+        }
+    }
+
+    /// This cost repeated `n` times (a follow-on call in a loop that its creation is not in).
+    pub fn times(self, n: f64) -> PerCall {
+        let worst = match self.worst {
+            Worst::Bounded { ms, why } => Worst::Bounded { ms: ms * n, why },
+            w => w,
+        };
+        PerCall {
+            low_ms: self.low_ms * n,
+            high_ms: self.high_ms * n,
+            worst,
+            ..self
+        }
+    }
+
     /// The range as text (`1 ms–700 ms`).
     pub fn range(&self) -> String {
         fmt_range(self.low_ms, self.high_ms)
@@ -359,6 +425,8 @@ pub struct CostMeta {
     /// Whether the rule states a worst case where the code does (a `timeout=`, a `RCVTIMEO`,
     /// a retry count × backoff).
     pub worst: bool,
+    /// Whether what the function then does with what it created is costed with it.
+    pub follow_on: bool,
 }
 
 impl CostMeta {
@@ -368,6 +436,7 @@ impl CostMeta {
             from: CostFrom::Catalog(effects),
             scaling: Scaling::Loops,
             worst: true,
+            follow_on: false,
         }
     }
 
@@ -377,6 +446,7 @@ impl CostMeta {
             from: CostFrom::Entries(names),
             scaling: Scaling::Loops,
             worst: false,
+            follow_on: false,
         }
     }
 
@@ -386,12 +456,21 @@ impl CostMeta {
             from: CostFrom::Band(why),
             scaling: Scaling::None,
             worst: false,
+            follow_on: false,
         }
     }
 
     /// The same figure, scaled otherwise.
     pub const fn scaled(self, scaling: Scaling) -> CostMeta {
         CostMeta { scaling, ..self }
+    }
+
+    /// The creation, then what the function does with what it created (follow-on I/O).
+    pub const fn then_on_it(self) -> CostMeta {
+        CostMeta {
+            follow_on: true,
+            ..self
+        }
     }
 
     /// The same figure, with no worst case of its own.
@@ -461,6 +540,17 @@ pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
         ),
     };
     out.push_str(&step1);
+    if meta.follow_on {
+        out.push_str(
+            " **Then what the function does with it**: the catalog calls made on what it \
+             created, later in the same function (`conn.execute(...)`, `conn.commit()`, \
+             `sock.recv_json()`, `session.get(...)`, and calls on what those return, \
+             `.fetchall()`), each costed for its arguments, are added to the creation; a \
+             `sqlite3` connection used as a `with` block adds the commit at its end unless \
+             every statement is a literal `SELECT`; a call in a loop the creation is not in \
+             counts that loop (its literal bound, else ×10).",
+        );
+    }
     out.push_str("\n2. ");
     out.push_str(match meta.scaling {
         Scaling::Loops => {
@@ -548,6 +638,12 @@ fn literal_note(entries: &[&ApiEntry]) -> String {
 }
 
 fn worst_step(meta: &CostMeta, entries: &[&ApiEntry]) -> String {
+    if !meta.worst && meta.follow_on {
+        return "**The worst case is that of what it then does**, shown beside the band: a \
+                literal `timeout=` on a request made on the client, the socket's `RCVTIMEO` \
+                before a receive; \"no bound\" when such a call has neither."
+            .to_owned();
+    }
     if !meta.worst {
         return "**No worst case** is stated beside the band for this rule: its figure does \
                 not wait on a peer."
