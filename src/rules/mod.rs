@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod caching;
 pub mod cost;
+pub mod cost_meta;
 pub mod cpu;
 pub mod emit;
 pub mod models;
