@@ -264,8 +264,8 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
 /// bounds when every one has one, else the default repetition once. Only per-request costs
 /// are multiplied.
 fn repetition(exec: &Execution, repeats: u8, own_bound: Option<u32>) -> (f64, String) {
-    let callers: u8 = exec.fan_out.iter().map(|l| l.depth).sum();
-    if !exec.per_request() || repeats + callers == 0 {
+    let callers: u32 = exec.fan_out.iter().map(|l| u32::from(l.depth)).sum();
+    if !exec.per_request() || u32::from(repeats) + callers == 0 {
         return (1.0, String::new());
     }
     let own = if repeats == 0 { Some(1) } else { own_bound };
