@@ -160,7 +160,10 @@ pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
              `.fetchall()`), each costed for its arguments, are added to the creation; a \
              `sqlite3` connection used as a `with` block adds the commit at its end unless \
              every statement is a literal `SELECT`; a call in a loop the creation is not in \
-             counts that loop (its literal bound, else ×10).",
+             counts that loop (its literal bound, else ×10). A pool adds the wait at the end of \
+             its `with` block for one task of the work it is handed (`pool.map(fn, ...)`, \
+             `pool.submit(fn, ...)`): the catalog calls of that function or lambda, following \
+             project calls three deep.",
         );
     }
     out.push_str("\n2. ");

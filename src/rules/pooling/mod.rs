@@ -183,6 +183,106 @@ pub fn follow_on(
     out
 }
 
+/// How deep `submitted_work` follows calls from the callable a pool is handed.
+const TASK_DEPTH: usize = 3;
+
+/// The work a pool made per request is handed (`pool.map(fn, ...)`, `pool.submit(fn, ...)`,
+/// a lambda or a function): the catalog calls of one task, outside `except` handlers,
+/// following project calls up to `TASK_DEPTH` deep. Leaving the pool's `with` block waits for
+/// every task; they run in parallel, so the wait is at least one task's.
+pub fn submitted_work(
+    cx: &RuleContext,
+    module: usize,
+    creation: &Call,
+) -> Option<(String, PerCall)> {
+    use crate::project::resolve::{FnRef, Target};
+    let m = &cx.project.modules[module];
+    let name = creation
+        .with_as
+        .as_ref()
+        .or(creation.assigned_to.as_ref())
+        .filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'))?;
+    let (map, submit) = (format!("{name}.map"), format!("{name}.submit"));
+    let mut starts: Vec<FnRef> = Vec::new();
+    for c in m.calls.iter().filter(|c| {
+        c.func == creation.func && c.line >= creation.line && (c.text == map || c.text == submit)
+    }) {
+        for (i, f) in m.functions.iter().enumerate() {
+            if f.kind == crate::facts::FnKind::Lambda
+                && f.parent == Some(creation.func)
+                && f.line == c.line
+            {
+                starts.push(FnRef {
+                    module: module as u32,
+                    func: i as FuncId,
+                });
+            }
+        }
+        for (target, res) in &c.callable_args {
+            if *res == crate::facts::Resolution::Unresolved {
+                continue;
+            }
+            if let Some((Target::Function(fr), _)) = cx.project.resolver.resolve(target) {
+                starts.push(fr);
+            }
+        }
+    }
+    let graph = &cx.project.graph;
+    let mut seen: Vec<u32> = Vec::new();
+    let mut stack: Vec<(u32, usize)> = starts.iter().map(|f| (graph.id(*f), 0)).collect();
+    let mut parts: Vec<(String, PerCall)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    while let Some((node, depth)) = stack.pop() {
+        if seen.contains(&node) {
+            continue;
+        }
+        seen.push(node);
+        let fr = graph.node(node);
+        let fm = &cx.project.modules[fr.module as usize];
+        for c in fm
+            .calls
+            .iter()
+            .filter(|c| c.func == fr.func && !c.in_except)
+        {
+            let Some(api) = c.api else { continue };
+            let entry = cx.catalog.get(api);
+            if entry.effect == Effect::Local {
+                continue;
+            }
+            names.push(format!("`{}`", entry.name));
+            parts.push((String::new(), PerCall::of(entry, c)));
+        }
+        if depth < TASK_DEPTH {
+            for e in graph.edges_from(node) {
+                if crate::project::graph::Graph::is_call(e) {
+                    stack.push((e.to, depth + 1));
+                }
+            }
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let none = PerCall {
+        low_ms: 0.0,
+        high_ms: 0.0,
+        what: String::new(),
+        source: String::new(),
+        worst: crate::rules::cost::Worst::Unstated,
+        retry: None,
+    };
+    let mut task = none.then(&parts);
+    task.source = task.source.trim_start_matches("; ").to_owned();
+    names.dedup();
+    Some((
+        format!(
+            "the wait at the end of its `with` for one task ({})",
+            names.join(" + ")
+        ),
+        task,
+    ))
+}
+
 /// The message and help for a creation, given the enclosing function's name, the call, where
 /// it runs (`on every request`) and its cost.
 pub type SayCreation<'a> = &'a dyn Fn(&str, &Call, &str, &str) -> (String, String);
@@ -206,7 +306,10 @@ pub fn report_creations(
         let Some(exec) = creation_execution(cx, mi, call, lazy_sites) else {
             continue;
         };
-        let then = follow_on(cx, m, call, &[]);
+        let mut then = follow_on(cx, m, call, &[]);
+        if effect == Effect::Executor {
+            then.extend(submitted_work(cx, mi, call));
+        }
         let per = PerCall::of(entry, call).then(&then);
         let cost = Costed::latency(&per, &exec);
         let func = &m.functions[call.func as usize].qualname;
