@@ -422,3 +422,57 @@ fn identical_findings_have_distinct_fingerprints_that_survive_line_shifts() {
         "fingerprints do not depend on lines"
     );
 }
+
+/// `perfaudit rule CODE` explains how that rule's cost is computed, from the rule's own cost
+/// metadata and the shipped catalog: the figure, the loops, the frequency cap, the worst case.
+#[test]
+fn rule_explains_its_cost() {
+    let explain = |code: &str| {
+        let o = Command::new(BIN).args(["rule", code]).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = stdout(&o);
+        let at = text
+            .find("## How the cost is computed")
+            .unwrap_or_else(|| panic!("{code}: no cost section:\n{text}"));
+        text[at..].to_owned()
+    };
+    // A network call: catalog entries of that effect, the loop factor, the cap, `timeout=` and
+    // `RCVTIMEO` as worst cases.
+    let http = explain("PA102");
+    for part in [
+        "with the `network` effect",
+        "`requests.get`",
+        "× the loop repetition",
+        "× n (unknown)",
+        "caps the band",
+        "literal `timeout=`",
+        "`RCVTIMEO`",
+        "retry loop",
+    ] {
+        assert!(http.contains(part), "PA102 lacks {part:?}:\n{http}");
+    }
+    // A sleep: its literal duration replaces the range.
+    let sleep = explain("PA101");
+    assert!(sleep.contains("1 entry with the `sleep` effect"), "{sleep}");
+    assert!(sleep.contains("A literal duration replaces the range for `time.sleep`"));
+    assert!(!sleep.contains("literal `timeout=`"), "{sleep}");
+    // A cold import is paid once, by the first request: loops do not repeat it.
+    let import = explain("PA306");
+    assert!(import.contains("Not repeated by loops"), "{import}");
+    assert!(import.contains("No worst case"), "{import}");
+    // Memory is not latency: no estimate, nothing multiplied.
+    let memory = explain("PA203");
+    assert!(memory.contains("No latency estimate"), "{memory}");
+    assert!(memory.contains("Nothing is multiplied"), "{memory}");
+    assert!(!memory.contains("entries with the"), "{memory}");
+    // A client made per request is costed with what the function then does with it.
+    let client = explain("PA401");
+    assert!(
+        client.contains("Then what the function does with it"),
+        "{client}"
+    );
+    assert!(client.contains("The worst case is that of what it then does"));
+    assert!(!http.contains("Then what the function does with it"));
+    // Each rule's account is its own.
+    assert_ne!(http, explain("PA106"));
+}

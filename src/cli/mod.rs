@@ -489,9 +489,15 @@ fn rule(code: &str) -> i32 {
     match find_rule(code) {
         Some(r) => {
             let m = r.meta();
+            // The shipped catalog: the figures every audit starts from.
+            let catalog = config::Extensions::default().catalog();
             print_or_pipe(&format!(
-                "# {} {}\n\n{}\n\n{}",
-                m.code, m.name, m.summary, m.doc
+                "# {} {}\n\n{}\n\n{}\n\n{}",
+                m.code,
+                m.name,
+                m.summary,
+                m.doc.trim_end(),
+                crate::rules::cost::explain(m.code, &m.cost, &catalog)
             ))
         }
         None => {

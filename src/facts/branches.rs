@@ -1,9 +1,74 @@
 //! What an `if` test says about how often its branch runs: only for callers that leave an
 //! optional argument out, or only after a request failed.
 
-use ruff_python_ast::{self as ast, Expr};
+use ruff_python_ast::visitor::Visitor;
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::Ranged;
 
+use super::collect::Collector;
 use super::names::number_literal;
+
+impl<'a> Collector<'a> {
+    /// Visits an `if` statement: its tests are guards for the calls in its branches, and what
+    /// a test says about how often its branch runs is marked on the calls there.
+    pub(super) fn visit_if(&mut self, i: &'a ast::StmtIf) {
+        self.visit_expr(&i.test);
+        self.guards.push(i.test.range());
+        let start = (self.facts.calls.len(), self.facts.candidates.len());
+        self.visit_branch(&i.body);
+        let func = self.func;
+        if tests_left_out(&i.test, &self.optional_params) {
+            for c in &mut self.facts.calls[start.0..] {
+                c.in_fallback |= c.func == func;
+            }
+            for c in &mut self.facts.candidates[start.1..] {
+                c.in_fallback |= c.func == func;
+            }
+        }
+        // `if response.status_code == 429: time.sleep(1); retry`: the branch runs after a
+        // failed request, like an `except` handler.
+        if tests_error_status(&i.test) {
+            for c in &mut self.facts.calls[start.0..] {
+                c.in_except |= c.func == func;
+            }
+            for c in &mut self.facts.candidates[start.1..] {
+                c.in_except |= c.func == func;
+            }
+        }
+        self.guards.pop();
+        for clause in &i.elif_else_clauses {
+            if let Some(test) = &clause.test {
+                self.visit_expr(test);
+                self.guards.push(test.range());
+            }
+            self.visit_branch(&clause.body);
+            if clause.test.is_some() {
+                self.guards.pop();
+            }
+        }
+    }
+
+    /// Visits an `if` branch. A branch that only calls things and then skips to the next
+    /// iteration (`if not ready(): time.sleep(1); continue`) runs when its condition holds,
+    /// not on every iteration: its calls are marked `in_skip_branch`.
+    fn visit_branch(&mut self, body: &'a [Stmt]) {
+        let start = (self.facts.calls.len(), self.facts.candidates.len());
+        self.visit_body(body);
+        let skips = matches!(body.last(), Some(Stmt::Continue(_)))
+            && body[..body.len() - 1]
+                .iter()
+                .all(|s| matches!(s, Stmt::Expr(_) | Stmt::Pass(_)));
+        if skips {
+            let func = self.func;
+            for c in &mut self.facts.calls[start.0..] {
+                c.in_skip_branch |= c.func == func;
+            }
+            for c in &mut self.facts.candidates[start.1..] {
+                c.in_skip_branch |= c.func == func;
+            }
+        }
+    }
+}
 
 /// Whether an `if` test holds when the caller left out an optional parameter:
 /// `p is None` or `not p`, for a parameter whose default is `None`.

@@ -205,8 +205,13 @@ impl<'a> Collector<'a> {
             dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
             callable_args,
             assigned_to: None,
+            with_as: None,
+            receiver_call: inner,
+            recv_timeout_s: None,
+            retry: None,
             text,
         });
+        self.note_setsockopt(call, &callee.text, line);
         // Keep the literal numeric arguments for sleep-like calls until resolution.
         let nums: Vec<Option<f64>> = call
             .arguments

@@ -22,10 +22,9 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::bindings::{Binding, BindingLog};
-use super::branches;
 use super::calls::RawCall;
 use super::kinds::{KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr};
-use super::names::{dot_join, dotted_name, str_literal, truncate};
+use super::names::{dot_join, dotted_name, number_literal, str_literal, truncate};
 use super::{Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
 use crate::knowledge::catalog::{ApiId, Catalog};
 use crate::knowledge::contexts::ContextPatterns;
@@ -57,6 +56,12 @@ pub(super) struct Collector<'a> {
     pub(super) numeric_args: Vec<(Vec<Option<f64>>, Option<f64>)>,
     /// Module-level names bound to a known string (`ROOT = os.path.expanduser("~")`).
     pub(super) constants: HashMap<String, String>,
+    /// Module-level names bound to a number, and parameters with a numeric default.
+    pub(super) numbers: HashMap<String, f64>,
+    pub(super) param_numbers: HashMap<(FuncId, String), f64>,
+    /// Receive timeouts set on sockets, and retry loops (`waits.rs`).
+    pub(super) recv_timeouts: Vec<super::waits::RecvTimeout>,
+    pub(super) retry_loops: Vec<super::waits::RetryLoop>,
     /// Value references to functions, resolved at the end.
     pub(super) raw_refs: Vec<(FuncId, String)>,
     /// Memoised resolution per call; `None` while unresolved, guarded against cycles.
@@ -73,7 +78,7 @@ pub(super) struct Collector<'a> {
     pub(super) loop_bounds: Vec<Option<u32>>,
     /// Parameters of the current function whose default is `None`: a branch taken when one is
     /// `None` is the fallback for a caller that left it out.
-    optional_params: Vec<String>,
+    pub(super) optional_params: Vec<String>,
     /// The function whose body holds the class statement being visited (its defs are methods).
     pub(super) class_body_func: Option<FuncId>,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
@@ -114,6 +119,10 @@ pub fn collect(
         numeric_args: Vec::new(),
         raw_refs: Vec::new(),
         constants: HashMap::default(),
+        numbers: HashMap::default(),
+        param_numbers: HashMap::default(),
+        recv_timeouts: Vec::new(),
+        retry_loops: Vec::new(),
         resolved: Vec::new(),
         resolving: Vec::new(),
         imports: HashMap::default(),
@@ -155,6 +164,7 @@ pub fn collect(
     }
     c.visit_body(body);
     c.resolve_all();
+    c.resolve_waits();
     for rule in rules {
         rule.finish(
             body,
@@ -254,27 +264,6 @@ impl<'a> Collector<'a> {
         self.optional_params = saved.5;
     }
 
-    /// Visits an `if` branch. A branch that only calls things and then skips to the next
-    /// iteration (`if not ready(): time.sleep(1); continue`) runs when its condition holds,
-    /// not on every iteration: its calls are marked `in_skip_branch`.
-    fn visit_branch(&mut self, body: &'a [Stmt]) {
-        let start = (self.facts.calls.len(), self.facts.candidates.len());
-        self.visit_body(body);
-        let skips = matches!(body.last(), Some(Stmt::Continue(_)))
-            && body[..body.len() - 1]
-                .iter()
-                .all(|s| matches!(s, Stmt::Expr(_) | Stmt::Pass(_)));
-        if skips {
-            let func = self.func;
-            for c in &mut self.facts.calls[start.0..] {
-                c.in_skip_branch |= c.func == func;
-            }
-            for c in &mut self.facts.candidates[start.1..] {
-                c.in_skip_branch |= c.func == func;
-            }
-        }
-    }
-
     /// The product of the enclosing loops' literal bounds, if every one has one.
     pub(super) fn loop_bound(&self) -> Option<u32> {
         if self.loop_bounds.is_empty() {
@@ -295,9 +284,13 @@ impl<'a> Collector<'a> {
             };
             decorators.push(dotted_name(callee).unwrap_or_default());
         }
+        let mut defaults = Vec::new();
         for p in f.parameters.iter_non_variadic_params() {
             if let Some(def) = &p.default {
                 self.visit_expr(def);
+                if let Some(n) = self.number_value(def) {
+                    defaults.push((p.parameter.name.id.to_string(), n));
+                }
             }
         }
         let in_class_body = self.class.is_some() && self.class_body_func == Some(self.func);
@@ -321,6 +314,9 @@ impl<'a> Collector<'a> {
             .filter(|p| matches!(p.default.as_deref(), Some(Expr::NoneLiteral(_))))
             .map(|p| p.parameter.name.id.to_string())
             .collect();
+        for (name, n) in defaults {
+            self.param_numbers.insert((id, name), n);
+        }
         for p in f.parameters.iter() {
             let binding = match p.annotation().and_then(dotted_name) {
                 Some(t) => Binding::Annotation(t),
@@ -538,6 +534,8 @@ impl<'a> Collector<'a> {
                 self.visit_expr(&f.target);
                 self.visit_body(&f.body);
                 self.close_loop(start, cand_start, iter_receives);
+                let bound = self.loop_bounds.last().copied().flatten();
+                self.note_retry_loop(f, bound, start);
                 self.loop_depth -= 1;
                 self.loop_bounds.pop();
                 self.visit_body(&f.orelse);
@@ -553,6 +551,10 @@ impl<'a> Collector<'a> {
                     if let Some(vars) = &item.optional_vars {
                         self.bind_target(vars, vc);
                         self.record_kind(vars, ValueKind::Other);
+                        if let Some(i) = vc {
+                            self.facts.calls[i as usize].with_as =
+                                Some(truncate(&self.source[vars.range()], 80));
+                        }
                     }
                 }
                 self.visit_body(&w.body);
@@ -566,12 +568,17 @@ impl<'a> Collector<'a> {
                     self.visit_expr(t);
                     self.bind_target(t, vc);
                     self.record_kind(t, kind);
+                    self.note_option_assign(t, &a.value);
                 }
                 if self.func == 0
                     && let [Expr::Name(n)] = a.targets.as_slice()
-                    && let Some(hint) = self.literal_hint(&a.value, 0)
                 {
-                    self.constants.insert(n.id.to_string(), hint);
+                    if let Some(hint) = self.literal_hint(&a.value, 0) {
+                        self.constants.insert(n.id.to_string(), hint);
+                    }
+                    if let Some(v) = number_literal(&a.value) {
+                        self.numbers.insert(n.id.to_string(), v);
+                    }
                 }
                 if let (Some(i), Some(t)) = (vc, a.targets.first()) {
                     self.facts.calls[i as usize].assigned_to =
@@ -619,43 +626,7 @@ impl<'a> Collector<'a> {
                     self.visit_body(&clause.body);
                 }
             }
-            Stmt::If(i) => {
-                self.visit_expr(&i.test);
-                self.guards.push(i.test.range());
-                let start = (self.facts.calls.len(), self.facts.candidates.len());
-                self.visit_branch(&i.body);
-                if branches::tests_left_out(&i.test, &self.optional_params) {
-                    let func = self.func;
-                    for c in &mut self.facts.calls[start.0..] {
-                        c.in_fallback |= c.func == func;
-                    }
-                    for c in &mut self.facts.candidates[start.1..] {
-                        c.in_fallback |= c.func == func;
-                    }
-                }
-                // `if response.status_code == 429: time.sleep(1); retry`: the branch runs after
-                // a failed request, like an `except` handler.
-                if branches::tests_error_status(&i.test) {
-                    let func = self.func;
-                    for c in &mut self.facts.calls[start.0..] {
-                        c.in_except |= c.func == func;
-                    }
-                    for c in &mut self.facts.candidates[start.1..] {
-                        c.in_except |= c.func == func;
-                    }
-                }
-                self.guards.pop();
-                for clause in &i.elif_else_clauses {
-                    if let Some(test) = &clause.test {
-                        self.visit_expr(test);
-                        self.guards.push(test.range());
-                    }
-                    self.visit_branch(&clause.body);
-                    if clause.test.is_some() {
-                        self.guards.pop();
-                    }
-                }
-            }
+            Stmt::If(i) => self.visit_if(i),
             Stmt::Expr(e) => {
                 let before = self.facts.calls.len();
                 if let Expr::Call(c) = &*e.value {

@@ -14,6 +14,7 @@ pub mod marks;
 pub mod names;
 pub mod suppressions;
 mod values;
+mod waits;
 
 use serde::{Deserialize, Serialize};
 
@@ -182,8 +183,26 @@ pub struct Call {
     pub callable_args: Vec<(String, Resolution)>,
     /// The name the result is bound to (`x = ...`, `self.x = ...`), as source text.
     pub assigned_to: Option<String>,
+    /// The name a `with` statement binds the call's result to (`with connect() as conn`).
+    pub with_as: Option<String>,
+    /// The call whose result is this method call's receiver (`conn.execute(...)` for
+    /// `conn.execute(...).fetchall()`), as an index into the module's calls.
+    pub receiver_call: Option<u32>,
+    /// A blocking receive's socket timeout, set by the code before it (`RCVTIMEO`), in
+    /// seconds; negative when it is set to wait for ever.
+    pub recv_timeout_s: Option<f64>,
+    /// The retry loop around the call: a `for` loop over a literal `range(n)` that exits on
+    /// success and sleeps between attempts.
+    pub retry: Option<Retry>,
     /// Normalised source text of the call's callee, for messages and fingerprints.
     pub text: String,
+}
+
+/// A retry loop: how many attempts, and how long the pauses of one attempt sleep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    pub attempts: u32,
+    pub backoff_s: f64,
 }
 
 /// A finding raised by an AST-level rule, in its local context only.

@@ -101,6 +101,14 @@ pub struct ApiEntry {
     pub returns_for: Option<toml::Table>,
     #[serde(default)]
     pub timeout_kw: bool,
+    /// The method that leaving a `with` block calls on what the call returns, when it does
+    /// I/O (a `sqlite3` connection commits: `sqlite3.Connection.commit`).
+    #[serde(default)]
+    pub exit: Option<String>,
+    /// A blocking receive that waits at most the socket's `RCVTIMEO` (ZMQ), when the code sets
+    /// one; for ever otherwise.
+    #[serde(default)]
+    pub rcvtimeo: bool,
     #[serde(default)]
     pub async_alternative: Option<String>,
     /// The method that releases what the call returns (`close`, `quit`, `shutdown`, `term`): set
@@ -334,6 +342,32 @@ mod tests {
     #[test]
     fn builtin_catalog_loads() {
         assert!(builtin().entries().len() > 10);
+    }
+
+    /// A `with` block's exit method is an entry of its own, and only receives wait on a
+    /// socket's receive timeout.
+    #[test]
+    fn exits_name_entries_and_rcvtimeo_marks_receives() {
+        let c = builtin();
+        for e in c.entries() {
+            if let Some(exit) = &e.exit {
+                assert!(
+                    c.lookup(exit).is_some(),
+                    "{}: exit {exit} is no entry",
+                    e.name
+                );
+            }
+            if e.rcvtimeo {
+                let last = e.name.rsplit('.').next().unwrap_or_default();
+                assert!(
+                    last.starts_with("recv"),
+                    "{}: rcvtimeo on a non-receive",
+                    e.name
+                );
+            }
+        }
+        assert!(c.entries().iter().any(|e| e.exit.is_some()));
+        assert!(c.entries().iter().filter(|e| e.rcvtimeo).count() >= 5);
     }
 
     #[test]

@@ -110,6 +110,20 @@ pub struct Execution {
     pub repeats: u8,
     /// How many times they repeat it, when every one iterates a literal `range(...)`.
     pub bound: Option<u32>,
+    /// Loops around the calls on the chain, in the callers: each repeats the site too.
+    pub fan_out: Vec<CallerLoop>,
+}
+
+/// Loops in a caller on the chain around its call to the next step (`for s in services:
+/// check(s)`), which repeat everything that call runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerLoop {
+    pub function: String,
+    pub line: u32,
+    /// How many loops (and comprehensions) are around the call.
+    pub depth: u8,
+    /// How many times they repeat it, when every one iterates a literal `range(...)`.
+    pub bound: Option<u32>,
 }
 
 impl Execution {
@@ -133,7 +147,7 @@ impl Execution {
     /// every request"). Any `async def` runs on the event loop, but not every coroutine runs per
     /// request, so that context only claims "every call".
     pub fn phrase(&self) -> &'static str {
-        match (self.kind, self.repeats > 0) {
+        match (self.kind, self.repeats > 0 || !self.fan_out.is_empty()) {
             (CtxKind::EventLoop, false) => "on every call, on the event loop",
             (CtxKind::EventLoop, true) => "in a loop on every call, on the event loop",
             (_, false) => "on every request",
@@ -172,6 +186,7 @@ impl Project {
             };
             let entry = steps.first().map_or((here, site.line), |s| *s);
             let frequency = self.frequency(kind, entry, steps.len(), site);
+            let fan_out = self.caller_loops(&steps);
             let mut chain: Vec<ChainStep> = steps
                 .into_iter()
                 .map(|(fr, line)| {
@@ -193,6 +208,7 @@ impl Project {
                 confidence,
                 repeats: site.loop_depth,
                 bound: site.loop_bound,
+                fan_out,
             });
         }
         // A constructor nothing in the project calls runs when the service sets itself up.
@@ -241,14 +257,34 @@ impl Project {
             confidence,
             repeats: site.loop_depth,
             bound: site.loop_bound,
+            fan_out: Vec::new(),
         }
     }
 
     /// What a framework runs `f` as, when a profile makes it an entry: "Home Assistant entity
-    /// action (on the event loop, per request)".
+    /// action".
     fn entry_role(&self, f: FnRef) -> Option<String> {
         let r = self.frameworks.role(self.graph.role(f)?);
         Some(r.what.to_owned())
+    }
+
+    /// The loops around each call on a chain (callers only, entry first): the fan-out of the
+    /// site. A receive loop or a `while` loop is never among them (`facts::Call::loop_depth`).
+    fn caller_loops(&self, steps: &[(FnRef, u32)]) -> Vec<CallerLoop> {
+        steps
+            .iter()
+            .filter_map(|&(fr, line)| {
+                let f = self.entries.call_lines.get(&(fr.module, fr.func, line))?;
+                (f.loop_depth > 0).then(|| CallerLoop {
+                    function: self.modules[fr.module as usize].functions[fr.func as usize]
+                        .qualname
+                        .clone(),
+                    line,
+                    depth: f.loop_depth,
+                    bound: f.loop_bound,
+                })
+            })
+            .collect()
     }
 
     /// The execution on the event loop, if the site runs there (whatever its frequency).
@@ -419,6 +455,9 @@ pub struct LineFlags {
     pub recv_replies: bool,
     pub in_while: bool,
     pub in_except: bool,
+    /// The deepest loop nesting of a call on the line, and its literal bound.
+    pub loop_depth: u8,
+    pub loop_bound: Option<u32>,
 }
 
 /// What the execution query looks up about a chain's entry, indexed once per project (a scan
@@ -440,12 +479,16 @@ impl EntryIndex {
             for c in &m.calls {
                 // Most calls sit in no loop or handler: only the others are kept (a missing
                 // line reads as all-false).
-                if c.in_recv_loop || c.in_while || c.in_except {
+                if c.in_recv_loop || c.in_while || c.in_except || c.loop_depth > 0 {
                     let flags = index.call_lines.entry((mi, c.func, c.line)).or_default();
                     flags.in_recv_loop |= c.in_recv_loop;
                     flags.recv_replies |= c.recv_replies;
                     flags.in_while |= c.in_while;
                     flags.in_except |= c.in_except;
+                    if c.loop_depth > flags.loop_depth {
+                        flags.loop_depth = c.loop_depth;
+                        flags.loop_bound = c.loop_bound;
+                    }
                 }
                 let at_module_level = matches!(
                     m.functions[c.func as usize].kind,

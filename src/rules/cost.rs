@@ -7,14 +7,29 @@
 //! execution runs per request. What runs once, in the background or in tests is not request
 //! latency: it is reported as information.
 
-use crate::facts::Call;
+use crate::facts::{Call, Retry};
 use crate::finding::{Estimate, Severity};
 use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Frequency};
 
+pub use super::cost_meta::{CostFrom, CostMeta, Scaling, explain};
+
 /// How many times a loop body is assumed to run per request when nothing says otherwise.
 pub const DEFAULT_LOOP_REPETITIONS: f64 = 10.0;
+
+/// The longest one call can wait, as far as the code says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Worst {
+    /// Nothing bounds or unbounds it beyond its range (a computation, a local file).
+    Unstated,
+    /// Its cost is a literal duration (a sleep): that is the cost, not a worst case beside it.
+    Literal,
+    /// The code states a bound: `why` names it (`its \`timeout=\``).
+    Bounded { ms: f64, why: String },
+    /// It can wait for ever: `why` says what is missing (`no \`timeout=\``).
+    Unbounded(String),
+}
 
 /// What one call costs, and where the figure comes from.
 #[derive(Debug, Clone)]
@@ -25,8 +40,10 @@ pub struct PerCall {
     pub what: String,
     /// The figure's source (a calibration script, a cited measurement).
     pub source: String,
-    /// The longest one call can wait, where the code states it (a literal `timeout=`).
-    pub worst_ms: Option<f64>,
+    /// The longest one call can wait, where the code states it.
+    pub worst: Worst,
+    /// The retry loop around the call: one attempt is typical, all of them the worst.
+    pub retry: Option<Retry>,
 }
 
 impl PerCall {
@@ -37,12 +54,14 @@ impl PerCall {
             high_ms: entry.high_ms,
             what: format!("{} {}", entry.name, fmt_range(entry.low_ms, entry.high_ms)),
             source: entry.source.clone(),
-            worst_ms: None,
+            worst: Worst::Unstated,
+            retry: None,
         }
     }
 
     /// A catalog entry's range for this call, from its literal arguments when they say (a
-    /// sleep's seconds).
+    /// sleep's seconds), with the worst case the code states (a literal `timeout=`, the
+    /// socket's `RCVTIMEO`, the retry loop around it).
     pub fn of(entry: &ApiEntry, call: &Call) -> PerCall {
         if entry.arg_seconds.is_some()
             && let Some(s) = call.seconds
@@ -53,16 +72,104 @@ impl PerCall {
                 high_ms: ms,
                 what: format!("{} with a literal {s} s", entry.name),
                 source: entry.source.clone(),
-                worst_ms: None,
+                worst: Worst::Literal,
+                retry: call.retry,
             };
         }
-        let worst_ms = call
-            .timeout_s
-            .filter(|_| entry.timeout_kw)
-            .map(|s| s * 1000.0);
+        let worst = if call.nonblocking {
+            Worst::Unstated
+        } else if entry.timeout_kw {
+            match call.timeout_s {
+                Some(s) => Worst::Bounded {
+                    ms: s * 1000.0,
+                    why: "its `timeout=`".to_owned(),
+                },
+                // `**kwargs` may carry one.
+                None if call.has_timeout => Worst::Unstated,
+                None => Worst::Unbounded("no `timeout=`".to_owned()),
+            }
+        } else if entry.rcvtimeo {
+            match call.recv_timeout_s {
+                Some(s) if s >= 0.0 => Worst::Bounded {
+                    ms: s * 1000.0,
+                    why: "the socket's `RCVTIMEO`".to_owned(),
+                },
+                Some(_) => Worst::Unbounded("its `RCVTIMEO` is -1".to_owned()),
+                None => Worst::Unbounded("no `RCVTIMEO` on the socket".to_owned()),
+            }
+        } else {
+            Worst::Unstated
+        };
         PerCall {
-            worst_ms,
+            worst,
+            retry: call.retry,
             ..PerCall::entry(entry)
+        }
+    }
+
+    /// This cost followed by what the code then does with its result (`conn.commit()` after
+    /// `sqlite3.connect`): the ranges add up, and so do the worst cases; one that can wait for
+    /// ever makes the whole unbounded.
+    pub fn then(self, parts: &[(String, PerCall)]) -> PerCall {
+        if parts.is_empty() {
+            return self;
+        }
+        let mut sources: Vec<String> = std::iter::once(self.source.clone())
+            .chain(parts.iter().map(|(_, p)| p.source.clone()))
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let worst_of = |p: &PerCall| match &p.worst {
+            Worst::Bounded { ms, .. } => *ms,
+            _ => p.high_ms,
+        };
+        let all = || std::iter::once(&self).chain(parts.iter().map(|(_, p)| p));
+        let worst = if let Some(Worst::Unbounded(why)) = all()
+            .map(|p| &p.worst)
+            .find(|w| matches!(w, Worst::Unbounded(_)))
+        {
+            Worst::Unbounded(why.clone())
+        } else {
+            let whys: Vec<&str> = all()
+                .filter_map(|p| match &p.worst {
+                    Worst::Bounded { why, .. } => Some(why.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if whys.is_empty() {
+                Worst::Unstated
+            } else {
+                Worst::Bounded {
+                    ms: all().map(worst_of).sum(),
+                    why: whys.join(", "),
+                }
+            }
+        };
+        let then: Vec<String> = parts
+            .iter()
+            .map(|(text, p)| format!("{text} {}", p.range()))
+            .collect();
+        PerCall {
+            low_ms: all().map(|p| p.low_ms).sum(),
+            high_ms: all().map(|p| p.high_ms).sum(),
+            what: format!("{}, then on it {}", self.what, then.join(" + ")),
+            source: sources.join("; "),
+            worst,
+            retry: self.retry,
+        }
+    }
+
+    /// This cost repeated `n` times (a follow-on call in a loop that its creation is not in).
+    pub fn times(self, n: f64) -> PerCall {
+        let worst = match self.worst {
+            Worst::Bounded { ms, why } => Worst::Bounded { ms: ms * n, why },
+            w => w,
+        };
+        PerCall {
+            low_ms: self.low_ms * n,
+            high_ms: self.high_ms * n,
+            worst,
+            ..self
         }
     }
 
@@ -75,23 +182,138 @@ impl PerCall {
 /// The estimate and band of a call costing `per` in `exec`: scaled by the loops that repeat it
 /// within the execution, banded when the execution runs per request, information otherwise.
 pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
-    let per_request = exec.per_request();
-    let (factor, why) = match (exec.repeats > 0 && per_request, exec.bound) {
-        (false, _) => (1.0, ""),
-        (true, Some(n)) => (
-            f64::from(n),
-            "the literal `range` bounds of the enclosing loops",
-        ),
-        (true, None) => (
-            DEFAULT_LOOP_REPETITIONS,
-            "the enclosing loop (default repetition, nesting counted once)",
-        ),
+    // A retry loop is one of the loops around the call, but it repeats the call only when an
+    // attempt fails: the typical cost is one attempt, the worst case every attempt.
+    let retry = per.retry.filter(|_| exec.repeats > 0);
+    let repeats = exec.repeats - u8::from(retry.is_some());
+    let own_bound = match (exec.bound, retry) {
+        (Some(b), Some(r)) => Some(b / r.attempts.max(1)),
+        (b, _) => b,
     };
+    let (factor, why) = repetition(exec, repeats, own_bound);
     let mut basis = format!("{} per call ({})", per.what, per.source);
-    if !why.is_empty() && factor != 1.0 {
+    if !why.is_empty() {
         basis.push_str(&format!("; ×{factor} for {why}"));
     }
-    basis.push_str(match (exec.kind, exec.frequency) {
+    basis.push_str(frequency_note(exec));
+    let worst_ms = match (&per.worst, retry) {
+        (Worst::Bounded { ms, why }, None) => {
+            basis.push_str(&format!("; at worst {} ({why})", fmt_ms(ms * factor)));
+            Some(round(ms * factor))
+        }
+        (Worst::Literal | Worst::Unstated, None) => None,
+        (Worst::Bounded { .. } | Worst::Literal | Worst::Unstated, Some(r)) => {
+            let pause = r.backoff_s * 1000.0;
+            let (attempt, each) = match &per.worst {
+                // The call is the pause itself.
+                Worst::Literal => (0.0, format!("{} pause", fmt_ms(pause))),
+                Worst::Bounded { ms, why } => (
+                    *ms,
+                    format!("({} {why} + {} pause)", fmt_ms(*ms), fmt_ms(pause)),
+                ),
+                _ => (
+                    per.high_ms,
+                    format!(
+                        "({} high of the range + {} pause)",
+                        fmt_ms(per.high_ms),
+                        fmt_ms(pause)
+                    ),
+                ),
+            };
+            let total = f64::from(r.attempts) * (attempt + pause) * factor;
+            basis.push_str(&format!(
+                "; at worst {} ({} attempts × {each}, its retry loop)",
+                fmt_ms(total),
+                r.attempts
+            ));
+            Some(round(total))
+        }
+        (Worst::Unbounded(why), r) => {
+            basis.push_str(&format!("; no bound ({why})"));
+            if let Some(r) = r {
+                basis.push_str(&format!(
+                    ", retried {} times with {} pauses",
+                    r.attempts,
+                    fmt_ms(r.backoff_s * 1000.0)
+                ));
+            }
+            None
+        }
+    };
+    // A stated bound caps the range (a receive's 30 s placeholder under a 15 s `RCVTIMEO`).
+    let high_ms = match &per.worst {
+        Worst::Bounded { ms, .. } if *ms < per.high_ms && retry.is_none() => {
+            basis.push_str(", which caps the range");
+            ms.max(per.low_ms)
+        }
+        _ => per.high_ms,
+    };
+    let est = Estimate {
+        low_ms: round(per.low_ms * factor),
+        high_ms: round(high_ms * factor),
+        worst_ms,
+        basis,
+    };
+    let sev = cap(exec.frequency, Severity::from_ms(est.typical_ms()));
+    (est, sev)
+}
+
+/// How many times the loops around the site, in its function (`repeats` of them, with their
+/// literal bound) and around the calls of the chain in its callers, repeat it per execution,
+/// and why, for the basis: one rule for all of them — the product of their literal `range`
+/// bounds when every one has one, else the default repetition once. Only per-request costs
+/// are multiplied.
+fn repetition(exec: &Execution, repeats: u8, own_bound: Option<u32>) -> (f64, String) {
+    let callers: u32 = exec.fan_out.iter().map(|l| u32::from(l.depth)).sum();
+    if !exec.per_request() || u32::from(repeats) + callers == 0 {
+        return (1.0, String::new());
+    }
+    let own = if repeats == 0 { Some(1) } else { own_bound };
+    let bounds: Option<Vec<u32>> = std::iter::once(own)
+        .chain(exec.fan_out.iter().map(|l| l.bound))
+        .collect();
+    let shown: Vec<String> = exec
+        .fan_out
+        .iter()
+        .map(|l| {
+            let n = l
+                .bound
+                .map_or_else(|| "n (unknown)".to_owned(), |b| b.to_string());
+            format!("× {n} in caller `{}` (line {})", l.function, l.line)
+        })
+        .collect();
+    let callers_text = if shown.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", shown.join(", "))
+    };
+    match bounds {
+        Some(v) => {
+            let n: f64 = v.iter().map(|b| f64::from(*b)).product();
+            let whose = match (repeats > 0, callers > 0) {
+                (true, false) => "the literal `range` bounds of the enclosing loops",
+                (false, true) => "the literal `range` bounds of the loops in its callers",
+                _ => "the literal `range` bounds of the enclosing loops and those in its callers",
+            };
+            (n, format!("{whose}{callers_text}"))
+        }
+        None => (
+            DEFAULT_LOOP_REPETITIONS,
+            format!(
+                "the {} (default repetition, nesting counted once){callers_text}",
+                match (repeats > 0, callers > 0) {
+                    (true, false) => "enclosing loop",
+                    (false, true) => "loops in its callers",
+                    _ => "enclosing loops and those in its callers",
+                }
+            ),
+        ),
+    }
+}
+
+/// Where the cost is paid, for the basis.
+fn frequency_note(exec: &Execution) -> &'static str {
+    match (exec.kind, exec.frequency) {
         (_, Frequency::Tooling) => "; test code, not a request path",
         (_, Frequency::FirstRequest) => "; once per process, paid by the first request",
         (_, Frequency::PerSession) => "; once per session, paid when each session starts",
@@ -119,19 +341,7 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         (CtxKind::Request, _) => "; paid on every request",
         (CtxKind::Startup, _) => "; paid once at startup, not per request",
         (CtxKind::Background, _) => "; runs in the background, off the request path",
-    });
-    let worst_ms = per.worst_ms.map(|w| round(w * factor));
-    if let Some(w) = worst_ms {
-        basis.push_str(&format!("; at worst {} (its `timeout=`)", fmt_ms(w)));
     }
-    let est = Estimate {
-        low_ms: round(per.low_ms * factor),
-        high_ms: round(per.high_ms * factor),
-        worst_ms,
-        basis,
-    };
-    let sev = cap(exec.frequency, Severity::from_ms(est.typical_ms()));
-    (est, sev)
 }
 
 /// The highest band a cost paid at `frequency` can have: only per-request code is critical or
@@ -199,6 +409,7 @@ mod tests {
             confidence: crate::finding::Confidence::Definite,
             repeats,
             bound: None,
+            fan_out: Vec::new(),
         }
     }
 
@@ -208,7 +419,8 @@ mod tests {
             high_ms,
             what: "x".into(),
             source: "src".into(),
-            worst_ms: None,
+            worst: Worst::Unstated,
+            retry: None,
         }
     }
 
@@ -247,7 +459,10 @@ mod tests {
         );
         // A literal timeout is the worst case, shown beside the band, not banded.
         let with_timeout = PerCall {
-            worst_ms: Some(5000.0),
+            worst: Worst::Bounded {
+                ms: 5000.0,
+                why: "its `timeout=`".into(),
+            },
             ..per(1.0, 700.0)
         };
         let handler = exec(CtxKind::EventLoop, Frequency::PerRequest, 0);

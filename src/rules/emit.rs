@@ -50,6 +50,7 @@ impl Costed {
         };
         let once = Execution {
             repeats: 0,
+            fan_out: Vec::new(),
             frequency,
             ..exec.clone()
         };

@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod caching;
 pub mod cost;
+pub mod cost_meta;
 pub mod cpu;
 pub mod emit;
 pub mod models;
@@ -62,6 +63,9 @@ pub struct RuleMeta {
     /// Markdown: What it does / Why is this slow? / Example / Use instead / ...
     #[serde(skip)]
     pub doc: &'static str,
+    /// How a finding's cost is computed: what `perfaudit rule CODE` explains step by step.
+    #[serde(skip)]
+    pub cost: cost::CostMeta,
 }
 
 pub struct RuleContext<'a> {

@@ -3,6 +3,7 @@
 
 use super::{Category, Rule, RuleContext, RuleMeta};
 use crate::finding::{Confidence, Finding, Severity};
+use crate::rules::cost::CostMeta;
 
 pub struct SyntaxError;
 
@@ -12,6 +13,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Syntax,
     default_severity: Severity::Info,
     summary: "Module does not parse; analysed on the recovered tree",
+    cost: CostMeta::band(
+        "A file that does not parse is reported as information about the code itself.",
+    ),
     doc: r#"## What it does
 Reports a module with syntax errors: the first error, and how many there are.
 

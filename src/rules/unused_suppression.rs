@@ -6,6 +6,7 @@
 use super::{Category, Rule, RuleContext, RuleMeta, find_rule};
 use crate::facts::{FnKind, ModuleFacts};
 use crate::finding::{Confidence, Finding, Severity};
+use crate::rules::cost::CostMeta;
 use crate::suppress::{SuppressionKind, Usage};
 
 pub struct UnusedSuppression;
@@ -18,6 +19,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Syntax,
     default_severity: Severity::Low,
     summary: "Suppression comment that silences nothing (off unless selected as `PA002`)",
+    cost: CostMeta::band(
+        "A suppression comment that silences nothing is reported as information about the code itself.",
+    ),
     doc: r#"## What it does
 Reports a `# perfaudit: ignore[...]` or `# noqa: PA...` comment that silenced no finding in this
 run, naming the codes that were not needed. A code whose rule is not enabled in the run is not

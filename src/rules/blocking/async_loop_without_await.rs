@@ -1,6 +1,7 @@
 //! PA112 async-loop-without-await: a `while True:` loop in `async def` that never awaits and
 //! never leaves starves the event loop.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -21,6 +22,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Critical,
     summary: "`while True:` in `async def` that never awaits: the event loop never runs anything else",
+    cost: CostMeta::band(
+        "The loop holds the event loop for as long as it runs, which no literal states: the band is critical where the coroutine serves requests, capped by its frequency.",
+    ),
     doc: r#"## What it does
 Finds a `while True:` loop inside `async def` whose body has no `await`, `async for` or
 `async with`, and no `break`, `return`, `raise` or `yield` that would leave it.

@@ -3,6 +3,7 @@
 use super::BlockingInAsync;
 use crate::finding::Severity;
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
@@ -11,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Critical,
     summary: "Synchronous browser automation (Selenium, sync Playwright) inside `async def`",
+    cost: CostMeta::calls(&[Effect::Browser]),
     doc: r#"## What it does
 Finds Selenium WebDriver and synchronous Playwright calls — starting a browser, loading a page,
 finding elements, running scripts — executed on the event loop.

@@ -6,6 +6,7 @@ use crate::finding::{Finding, Frequency, Severity};
 use crate::knowledge::catalog::Effect;
 use crate::project::CtxKind;
 use crate::project::context::Site;
+use crate::rules::cost::CostMeta;
 use crate::rules::cost::PerCall;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, catalog_calls};
@@ -18,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::High,
     summary: "Avoidable wait (sleep, console input, walk over `/` or `~`) on a sync request path",
+    cost: CostMeta::calls(&[Effect::Sleep, Effect::Input, Effect::FsWalk]),
     doc: r#"## What it does
 Finds waits that add latency to every request of a synchronous service without doing any of
 the request's work:

@@ -3,6 +3,7 @@
 use super::BlockingInAsync;
 use crate::finding::Severity;
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
@@ -11,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Medium,
     summary: "Synchronous database call (sqlite3, psycopg2, pymysql, pymongo) inside `async def`",
+    cost: CostMeta::calls(&[Effect::Db]),
     doc: r#"## What it does
 Finds queries and commits of synchronous database drivers — `sqlite3`, `psycopg2`, `pymysql`,
 `pymongo` — executed on the event loop.

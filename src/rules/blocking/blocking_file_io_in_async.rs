@@ -3,6 +3,7 @@
 use super::BlockingInAsync;
 use crate::finding::Severity;
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
@@ -11,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Low,
     summary: "Synchronous file I/O (`open`, `pathlib` reads and writes) inside `async def`",
+    cost: CostMeta::calls(&[Effect::Disk]),
     doc: r#"## What it does
 Finds synchronous file operations — `open`, `pathlib.Path.read_text/write_text/...`, `shutil`
 copies and removals — executed on the event loop.

@@ -4,6 +4,7 @@ use super::BlockingInAsync;
 use crate::facts::Call;
 use crate::finding::Severity;
 use crate::knowledge::catalog::{ApiEntry, Effect};
+use crate::rules::cost::CostMeta;
 use crate::rules::cost::PerCall;
 use crate::rules::{Category, RuleMeta};
 
@@ -13,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Medium,
     summary: "Filesystem walk (`os.walk`, `glob`, `rglob`) inside `async def`",
+    cost: CostMeta::calls(&[Effect::FsWalk]),
     doc: r#"## What it does
 Finds directory walks and listings — `os.walk`, `os.scandir`, `os.listdir`, `glob.glob`,
 `pathlib.Path.glob/rglob/iterdir` — executed on the event loop. A walk over `/` or the home
@@ -74,6 +76,7 @@ pub(crate) fn unbounded_root(entry: &ApiEntry, call: &Call) -> Option<PerCall> {
         high_ms: 60000.0,
         what: format!("walk over the unbounded root `{root}` (10^5–10^6 entries)"),
         source: entry.source.clone(),
-        worst_ms: None,
+        worst: crate::rules::cost::Worst::Unstated,
+        retry: None,
     })
 }

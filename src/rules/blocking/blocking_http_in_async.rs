@@ -3,6 +3,7 @@
 use super::BlockingInAsync;
 use crate::finding::Severity;
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
@@ -11,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::High,
     summary: "Synchronous HTTP call (requests, urllib, httpx) inside `async def`",
+    cost: CostMeta::calls(&[Effect::Network]),
     doc: r#"## What it does
 Finds synchronous network calls — `requests.get/post/...`, `requests.Session` methods,
 `urllib.request.urlopen`, `httpx.get` and `httpx.Client` methods — executed on the event loop.

@@ -3,6 +3,7 @@
 use super::BlockingInAsync;
 use crate::finding::Severity;
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
@@ -11,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Low,
     summary: "Synchronous Redis command inside `async def`",
+    cost: CostMeta::calls(&[Effect::Redis]),
     doc: r#"## What it does
 Finds commands of the synchronous `redis` client (`redis.Redis`, `StrictRedis`, `from_url`)
 executed on the event loop.

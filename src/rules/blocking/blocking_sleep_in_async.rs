@@ -3,6 +3,7 @@
 use super::BlockingInAsync;
 use crate::finding::Severity;
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
@@ -11,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::High,
     summary: "`time.sleep` inside `async def` blocks the event loop",
+    cost: CostMeta::calls(&[Effect::Sleep]),
     doc: r#"## What it does
 Finds `time.sleep(...)` executed on the event loop: directly inside an `async def`.
 

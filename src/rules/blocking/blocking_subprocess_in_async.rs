@@ -3,6 +3,7 @@
 use super::BlockingInAsync;
 use crate::finding::Severity;
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, RuleMeta};
 
 static META: RuleMeta = RuleMeta {
@@ -11,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Medium,
     summary: "Synchronous subprocess (`subprocess.run`, `os.system`) inside `async def`",
+    cost: CostMeta::calls(&[Effect::Subprocess]),
     doc: r#"## What it does
 Finds `subprocess.run/call/check_output/Popen`, `os.system`, `os.popen` and friends executed on
 the event loop.

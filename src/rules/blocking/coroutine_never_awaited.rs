@@ -5,6 +5,7 @@ use crate::facts::Resolution;
 use crate::finding::{Finding, Severity};
 use crate::project::context::Site;
 use crate::project::resolve::Target;
+use crate::rules::cost::CostMeta;
 use crate::rules::cost::cap;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
@@ -17,6 +18,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::Medium,
     summary: "An `async def` of the project called as a statement and never awaited: its work never runs",
+    cost: CostMeta::band(
+        "The coroutine never runs, so its work is lost rather than slow: the band is medium, capped by its frequency.",
+    ),
     doc: r#"## What it does
 Finds a call of an `async def` defined in the project that stands alone as a statement: not
 awaited, not passed to `asyncio.create_task`/`gather`, not stored.

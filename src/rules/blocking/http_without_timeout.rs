@@ -5,6 +5,7 @@ use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Frequency, Site};
+use crate::rules::cost::CostMeta;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -16,6 +17,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Blocking,
     default_severity: Severity::High,
     summary: "Network call without `timeout=`: a stalled server hangs the caller forever",
+    cost: CostMeta::band(
+        "The wait has no bound at all, so there is nothing to add up: the band says where the hang would land (high on a request path or the event loop, medium in a background thread, low at startup).",
+    ),
     doc: r#"## What it does
 Finds calls to network APIs that wait without limit unless given a timeout — `requests.get`,
 `requests.post`, `Session.get`, `urllib.request.urlopen`, ... (catalog entries marked

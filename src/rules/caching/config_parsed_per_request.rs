@@ -4,6 +4,7 @@
 use crate::facts::{Call, ModuleFacts};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::{ApiEntry, Effect};
+use crate::rules::cost::CostMeta;
 use crate::rules::cost::fmt_range;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, report_calls};
 
@@ -15,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Caching,
     default_severity: Severity::Low,
     summary: "A configuration file is read and parsed on every request",
+    cost: CostMeta::calls(&[Effect::ConfigParse]).no_worst(),
     doc: r#"## What it does
 Finds configuration parses — catalog entries with effect `config-parse`, such as
 `yaml.safe_load`, `json.load`, `toml.load`, `tomllib.load` and `ConfigParser.read` — on a

@@ -1,6 +1,7 @@
 //! PA503 repeated-pure-call-in-loop: an expensive call with only literal arguments, repeated in
 //! every iteration of a loop on a per-request path.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
@@ -32,6 +33,14 @@ static META: RuleMeta = RuleMeta {
     category: Category::Caching,
     default_severity: Severity::Low,
     summary: "An expensive call with only literal arguments is repeated in a loop",
+    cost: CostMeta::calls(&[
+        Effect::Cpu,
+        Effect::Regex,
+        Effect::Serialization,
+        Effect::ConfigParse,
+        Effect::Deepcopy,
+    ])
+    .no_worst(),
     doc: r#"## What it does
 Finds calls of catalog entries that compute a value from their arguments alone — regular
 expressions, serialisation, configuration parsing, deep copies, CPU-bound helpers — whose

@@ -1,6 +1,7 @@
 //! PA502 same-artifact-loaded-repeatedly: the same model or file, named by the same literal,
 //! loaded in several per-request places of a module (or in a loop).
 
+use crate::rules::cost::CostMeta;
 use std::collections::BTreeMap;
 
 use ruff_python_ast::Expr;
@@ -30,6 +31,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Caching,
     default_severity: Severity::High,
     summary: "The same model or file is loaded in several per-request places",
+    cost: CostMeta::calls(&[Effect::ConfigParse, Effect::ModelLoad]).no_worst(),
     doc: r#"## What it does
 Finds model loads and configuration parses (catalog effects `model-load` and `config-parse`)
 called with the same literal arguments — the same model name, the same file

@@ -2,6 +2,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::{ApiEntry, Effect};
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, report_calls};
 
 pub struct DeepcopyOnRequestPath;
@@ -12,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Cpu,
     default_severity: Severity::Low,
     summary: "`copy.deepcopy` on a per-request path",
+    cost: CostMeta::calls(&[Effect::Deepcopy]).no_worst(),
     doc: r#"## What it does
 Finds `copy.deepcopy(...)` (catalog entries with the `deepcopy` effect) on a per-request path:
 in a request handler, the body of a receive loop, or code on the event loop. Copies made in

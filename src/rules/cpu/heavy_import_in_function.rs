@@ -1,6 +1,7 @@
 //! PA306 heavy-import-in-function: a heavy library imported inside a per-request function, so
 //! that the first request after each start pays the cold import.
 
+use crate::rules::cost::{CostMeta, Scaling};
 use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
@@ -25,6 +26,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Cpu,
     default_severity: Severity::High,
     summary: "Heavy library imported inside a per-request function: the first request pays it",
+    cost: CostMeta::calls(&[Effect::Import])
+        .no_worst()
+        .scaled(Scaling::FirstRequest),
     doc: r#"## What it does
 Finds `import torch`, `from transformers import ...` and other imports of modules the catalog
 lists as heavy (entries with the `import` effect, named after the module) inside a function

@@ -1,6 +1,7 @@
 //! PA303 json-on-logging-path: JSON serialisation evaluated eagerly for a log call, or on every
 //! record in a custom formatter or handler.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::Ranged;
@@ -42,6 +43,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Cpu,
     default_severity: Severity::Low,
     summary: "`json.dumps` evaluated for a log call (even when the record is dropped)",
+    cost: CostMeta::calls(&[Effect::Serialization]).no_worst(),
     doc: r#"## What it does
 Finds serialisation calls (catalog entries with the `serialization` effect, such as
 `json.dumps`) in the arguments of a logging call — `logger.info(json.dumps(event))`,

@@ -1,5 +1,6 @@
 //! PA307 pandas-row-iteration: row-by-row iteration over a DataFrame on a request path.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
@@ -21,6 +22,11 @@ static META: RuleMeta = RuleMeta {
     category: Category::Cpu,
     default_severity: Severity::Medium,
     summary: "`DataFrame.iterrows`/`itertuples`/`apply(axis=1)` on a per-request path",
+    cost: CostMeta::entries(&[
+        "pandas.DataFrame.iterrows",
+        "pandas.DataFrame.itertuples",
+        "pandas.DataFrame.apply",
+    ]),
     doc: r#"## What it does
 Finds `.iterrows()`, `.itertuples()` and row-wise `.apply(..., axis=1)` on a per-request path
 in a module that imports pandas. The receiver's type is rarely known statically, so the method

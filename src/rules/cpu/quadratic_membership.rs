@@ -1,5 +1,6 @@
 //! PA302 quadratic-membership: a linear search of a list repeated inside a loop.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{CmpOp, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -22,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Cpu,
     default_severity: Severity::Low,
     summary: "`x in some_list` (or `.index`/`.remove`/`.count`) inside a loop: a quadratic scan",
+    cost: CostMeta::entries(&["list.__contains__"]),
     doc: r#"## What it does
 Finds `x in items`, `x not in items`, `items.index(x)`, `items.remove(x)` and `items.count(x)`
 inside a loop (or comprehension), on a per-request path, when `items` is known to be a list

@@ -1,6 +1,7 @@
 //! PA301 regex-compiled-in-hot-path: a regular expression built from data and compiled per
 //! request or per loop iteration.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::{Expr, InterpolatedStringElement};
 use ruff_text_size::Ranged;
 
@@ -20,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Cpu,
     default_severity: Severity::Low,
     summary: "Regular expression built from data and compiled on every request or iteration",
+    cost: CostMeta::calls(&[Effect::Regex]).no_worst(),
     doc: r#"## What it does
 Finds `re.compile(...)`, `re.search(...)`, `re.sub(...)` and the other `re` functions (catalog
 entries with the `regex` effect) whose pattern is built in place from values that change — an

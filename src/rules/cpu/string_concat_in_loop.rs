@@ -1,6 +1,7 @@
 //! PA304 string-concat-in-loop: a string rebuilt by concatenation on every loop iteration in a
 //! form CPython cannot do in place.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::{Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
@@ -19,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Cpu,
     default_severity: Severity::Low,
     summary: "String grown by concatenation in a loop where each step copies it (quadratic)",
+    cost: CostMeta::entries(&["str.__add__"]),
     doc: r#"## What it does
 Finds strings built up inside a loop on a per-request path in the two forms that copy the whole
 string on every iteration:

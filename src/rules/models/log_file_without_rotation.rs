@@ -1,6 +1,7 @@
 //! PA208 log-file-without-rotation: a long-running service logs to a file that is never
 //! rotated.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
@@ -22,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::Low,
     summary: "A long-running service logs to a file that is never rotated",
+    cost: CostMeta::band("Disk growth, not latency: a log file that is never rotated is low."),
     doc: r#"## What it does
 Finds calls that make logging append to a file with no size or age limit — the catalog entries
 with a `log_file` parameter, such as `logging.FileHandler(...)` and

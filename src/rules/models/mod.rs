@@ -198,7 +198,11 @@ pub fn request_path_loads(
                     .memory_mb
                     .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
                     .unwrap_or_default();
-                let exec = Execution { repeats: 0, ..exec };
+                let exec = Execution {
+                    repeats: 0,
+                    fan_out: Vec::new(),
+                    ..exec
+                };
                 let cost = Costed::latency(&PerCall::entry(entry), &exec);
                 let message = format!(
                     "`{}` loads a model at startup in `{func}` (~{} once{memory}): not a request \

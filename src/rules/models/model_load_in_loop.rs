@@ -3,6 +3,8 @@
 use super::{lazy, request_path_loads};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ModelLoadInLoop;
@@ -13,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::Critical,
     summary: "A model is loaded inside a loop on a per-request path (per item or per chunk)",
+    cost: CostMeta::calls(&[Effect::ModelLoad]).no_worst(),
     doc: r#"## What it does
 Finds model loads (catalog effect `model-load`) inside a loop that repeats within one request —
 a loop over the items of a batch, the chunks of an audio stream, the pages of a document. The

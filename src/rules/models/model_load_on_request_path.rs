@@ -3,6 +3,8 @@
 use super::{lazy, request_path_loads};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ModelLoadOnRequestPath;
@@ -13,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::Critical,
     summary: "A model is loaded on a per-request path instead of once at startup",
+    cost: CostMeta::calls(&[Effect::ModelLoad]).no_worst(),
     doc: r#"## What it does
 Finds model loads — `transformers` `from_pretrained` and `pipeline`, `whisper.load_model`,
 `faster_whisper.WhisperModel`, Coqui `TTS`, `llama_cpp.Llama`, `SentenceTransformer`,

@@ -1,6 +1,7 @@
 //! PA203 multiple-large-models-resident: several large models loaded at startup of one module,
 //! all resident in the same process.
 
+use crate::rules::cost::CostMeta;
 use std::collections::BTreeSet;
 
 use super::{
@@ -27,6 +28,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::High,
     summary: "Several large models are loaded at startup and stay resident in one process",
+    cost: CostMeta::band(
+        "Resident memory, not latency: the sum of the catalog's `memory_mb` (or its size for the literal model name) of the models one process keeps, banded by that total.",
+    ),
     doc: r#"## What it does
 Adds up the model loads (catalog effect `model-load`) that one module runs at startup — at
 module level, in `__main__`, in a class's `__init__` (with the module-level loads) — and reports

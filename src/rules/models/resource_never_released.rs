@@ -1,6 +1,7 @@
 //! PA206 resource-never-released: a file, socket, browser or pool opened on a path that repeats
 //! and never released.
 
+use crate::rules::cost::CostMeta;
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -30,6 +31,14 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::High,
     summary: "A file, socket, browser or pool is opened per request and never released",
+    cost: CostMeta::calls(&[
+        Effect::Disk,
+        Effect::Browser,
+        Effect::Executor,
+        Effect::Connection,
+        Effect::Socket,
+    ])
+    .no_worst(),
     doc: r#"## What it does
 Finds calls that open something that must be released — the catalog entries with a `release`
 method: files (`open`, `close`), sockets (`close`), ZMQ contexts and sockets (`term`, `close`),

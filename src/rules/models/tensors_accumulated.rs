@@ -5,6 +5,7 @@ use super::containers::{self, Lifetimes, model_objects, tensor_source};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::project::context::Site;
+use crate::rules::cost::CostMeta;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -16,6 +17,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::High,
     summary: "Model outputs or tensors are appended to a long-lived container on every request",
+    cost: CostMeta::band(
+        "Memory growth, not latency: tensors kept with their autograd graph grow with every request; banded medium on a request path.",
+    ),
     doc: r#"## What it does
 Finds tensors stored on a per-request path into a container that lives as long as the process
 (an attribute of a long-lived object or a module-level list, dict or set) and that nothing in

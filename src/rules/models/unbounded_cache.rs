@@ -5,6 +5,7 @@ use super::containers::{self, Lifetimes, model_objects, tensor_source};
 use crate::facts::collect::AstRule;
 use crate::finding::{Confidence, Finding, Severity};
 use crate::project::context::Site;
+use crate::rules::cost::CostMeta;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
@@ -16,6 +17,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::Medium,
     summary: "A long-lived dict/list/set grows on every request and is never evicted from",
+    cost: CostMeta::band(
+        "Memory growth, not latency: a container that grows on every request is medium (probable); its size per entry is not known.",
+    ),
     doc: r#"## What it does
 Finds containers that live as long as the process — module-level names grown from a request
 entry of their own module, and attributes (or class attributes) of an object that serves the

@@ -1,6 +1,7 @@
 //! PA205 unbounded-lru-cache: `functools.lru_cache(maxsize=None)` / `functools.cache` on a
 //! method, or on a function whose arguments take many distinct values.
 
+use crate::rules::cost::CostMeta;
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
@@ -28,6 +29,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Models,
     default_severity: Severity::Medium,
     summary: "Unbounded `lru_cache`/`cache` on a method or on free-text arguments",
+    cost: CostMeta::band(
+        "Memory growth, not latency: an unbounded memo on a request path is medium, lower off it.",
+    ),
     doc: r#"## What it does
 Finds `@functools.lru_cache(maxsize=None)` and `@functools.cache` on a method that takes
 arguments, or on a function with a parameter that usually carries free text, paths or payloads

@@ -5,6 +5,7 @@ use super::{LAZY_INIT_HOOK, report_creations};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ClientPerRequest;
@@ -15,6 +16,9 @@ static META: RuleMeta = RuleMeta {
     category: Category::Pooling,
     default_severity: Severity::Low,
     summary: "Client or connection pool created per request instead of once",
+    cost: CostMeta::calls(&[Effect::Connection])
+        .no_worst()
+        .then_on_it(),
     doc: r#"## What it does
 Finds constructors of pooled clients — `requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`, `redis.Redis`, `boto3.client`, `pymongo.MongoClient`, gRPC channels,
@@ -54,7 +58,10 @@ def handle_request(msg):
 
 ## Cost model
 The catalog range for the constructor, which includes the first connection the new pool has
-to open; ×10 inside a loop.
+to open, then the catalog range of what the function does on the client it made (its
+requests, a `commit()`, the commit a `sqlite3` connection makes at the end of its `with`
+block), each with its stated worst case (`timeout=`); ×10 inside a loop, and a call on the
+client in a loop the constructor is not in counts that loop too.
 
 ## Known false positives
 A client that must differ per request (per-tenant credentials) cannot be shared as is; cache

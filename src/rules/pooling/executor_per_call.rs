@@ -4,6 +4,7 @@ use super::{LAZY_INIT_HOOK, report_creations};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::Effect;
+use crate::rules::cost::CostMeta;
 use crate::rules::{Category, Rule, RuleContext, RuleMeta};
 
 pub struct ExecutorPerCall;
@@ -14,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Pooling,
     default_severity: Severity::Low,
     summary: "Thread or process pool created per request",
+    cost: CostMeta::calls(&[Effect::Executor]).no_worst().then_on_it(),
     doc: r#"## What it does
 Finds constructors of worker pools — `concurrent.futures.ThreadPoolExecutor`,
 `ProcessPoolExecutor`, `multiprocessing.Pool` (catalog entries with the `executor` effect) —
@@ -46,7 +48,11 @@ def handle_request(msg, fetch):
 ```
 
 ## Cost model
-The catalog range for starting and joining the pool, ×10 inside a loop.
+The catalog range for starting and joining the pool, then the wait at the end of its `with`
+block for the work it was handed (`pool.map(fn, ...)`, `pool.submit(fn, ...)`, a function or a
+lambda): the catalog calls of one task, outside `except` handlers, following project calls
+three deep, with their stated worst case (a `timeout=`, a socket's `RCVTIMEO`). Tasks run in
+parallel, so one task is the least the wait can be. ×10 inside a loop.
 
 ## Known false positives
 A pool whose size must follow each request's data (one worker per item) can still be shared,

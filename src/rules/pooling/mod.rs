@@ -24,7 +24,7 @@ use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::Finding;
 use crate::knowledge::catalog::Effect;
 use crate::project::context::{Execution, Site};
-use crate::rules::cost::PerCall;
+use crate::rules::cost::{DEFAULT_LOOP_REPETITIONS, PerCall};
 
 /// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
 pub static LAZY_INIT_HOOK: SharedHook = SharedHook {
@@ -94,6 +94,195 @@ pub fn creation_execution(
     cx.project.request_execution(&Site::call(module, call))
 }
 
+/// What a function does, after creating something, with what it created: the catalog calls
+/// made on the same name later in the same function (`conn.commit()` after
+/// `conn = sqlite3.connect(...)`, `sock.recv_json()` after `sock = ctx.socket(...)`), each
+/// costed for its own arguments and worst case (a receive's `RCVTIMEO`), and, for a creation
+/// used as a `with` block, the method the block's end calls (`exit` in the catalog: sqlite3
+/// commits) unless every statement run on it is a literal `SELECT` (calls on what those
+/// return, `fetchall()`, run none of their own). `skip` holds calls costed
+/// otherwise (the other creations of a socket).
+pub fn follow_on(
+    cx: &RuleContext,
+    m: &ModuleFacts,
+    creation: &Call,
+    skip: &[&Call],
+) -> Vec<(String, PerCall)> {
+    let plain = |n: &&String| n.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let Some(name) = creation
+        .assigned_to
+        .as_ref()
+        .filter(plain)
+        .or(creation.with_as.as_ref().filter(plain))
+    else {
+        return Vec::new();
+    };
+    let prefix = format!("{name}.");
+    let after = |c: &Call| (c.line, c.column) > (creation.line, creation.column);
+    // Calls on the name, and calls on what those return (`conn.execute(...).fetchall()`):
+    // calls are recorded after their receiver, so one pass in order finds both.
+    let mut on_it: Vec<usize> = Vec::new();
+    for (i, c) in m.calls.iter().enumerate() {
+        if c.func != creation.func || !after(c) || skip.iter().any(|s| std::ptr::eq(*s, c)) {
+            continue;
+        }
+        let on_name = c.text.starts_with(&prefix);
+        let on_result = c
+            .receiver_call
+            .is_some_and(|r| on_it.contains(&(r as usize)));
+        if on_name || on_result {
+            on_it.push(i);
+        }
+    }
+    let on_it: Vec<&Call> = on_it.into_iter().map(|i| &m.calls[i]).collect();
+    let mut out: Vec<(String, PerCall)> = on_it
+        .iter()
+        .filter_map(|c| {
+            let entry = cx.catalog.get(c.api?);
+            if entry.effect == Effect::Local {
+                return None;
+            }
+            let per = PerCall::of(entry, c);
+            // In a loop that the creation is not in (`for url in urls: session.get(url)`): the
+            // loop rule, its literal bound or the default repetition.
+            if c.loop_depth > creation.loop_depth {
+                let (n, shown) = match (c.loop_bound, creation.loop_depth) {
+                    (Some(b), 0) => (f64::from(b), b.to_string()),
+                    _ => (DEFAULT_LOOP_REPETITIONS, "n (unknown, ×10)".to_owned()),
+                };
+                return Some((
+                    format!("`{}` × {shown} in a loop", entry.name),
+                    per.times(n),
+                ));
+            }
+            Some((format!("`{}`", entry.name), per))
+        })
+        .collect();
+    let exit = creation
+        .api
+        .and_then(|a| cx.catalog.get(a).exit.as_deref())
+        .and_then(|e| cx.catalog.lookup(e));
+    // The statements run on it (`execute("...")`): a commit of reads only writes nothing.
+    let statements: Vec<&str> = on_it.iter().filter_map(|c| c.str_arg.as_deref()).collect();
+    let reads_only = !statements.is_empty()
+        && on_it
+            .iter()
+            .all(|c| c.str_arg.is_some() || c.receiver_call.is_some())
+        && statements
+            .iter()
+            .all(|q| q.trim_start().to_ascii_uppercase().starts_with("SELECT"));
+    if let Some(exit) = exit
+        && creation.with_as.is_some()
+        && !on_it.is_empty()
+        && !reads_only
+    {
+        let entry = cx.catalog.get(exit);
+        let text = format!("`{}` at the end of its `with` block", entry.name);
+        out.push((text, PerCall::entry(entry)));
+    }
+    out
+}
+
+/// How deep `submitted_work` follows calls from the callable a pool is handed.
+const TASK_DEPTH: usize = 3;
+
+/// The work a pool made per request is handed (`pool.map(fn, ...)`, `pool.submit(fn, ...)`,
+/// a lambda or a function): the catalog calls of one task, outside `except` handlers,
+/// following project calls up to `TASK_DEPTH` deep. Leaving the pool's `with` block waits for
+/// every task; they run in parallel, so the wait is at least one task's.
+pub fn submitted_work(
+    cx: &RuleContext,
+    module: usize,
+    creation: &Call,
+) -> Option<(String, PerCall)> {
+    use crate::project::resolve::{FnRef, Target};
+    let m = &cx.project.modules[module];
+    let name = creation
+        .with_as
+        .as_ref()
+        .or(creation.assigned_to.as_ref())
+        .filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'))?;
+    let (map, submit) = (format!("{name}.map"), format!("{name}.submit"));
+    let mut starts: Vec<FnRef> = Vec::new();
+    for c in m.calls.iter().filter(|c| {
+        c.func == creation.func && c.line >= creation.line && (c.text == map || c.text == submit)
+    }) {
+        for (i, f) in m.functions.iter().enumerate() {
+            if f.kind == crate::facts::FnKind::Lambda
+                && f.parent == Some(creation.func)
+                && f.line == c.line
+            {
+                starts.push(FnRef {
+                    module: module as u32,
+                    func: i as FuncId,
+                });
+            }
+        }
+        for (target, res) in &c.callable_args {
+            if *res == crate::facts::Resolution::Unresolved {
+                continue;
+            }
+            if let Some((Target::Function(fr), _)) = cx.project.resolver.resolve(target) {
+                starts.push(fr);
+            }
+        }
+    }
+    let graph = &cx.project.graph;
+    let mut seen: Vec<u32> = Vec::new();
+    let mut stack: Vec<(u32, usize)> = starts.iter().map(|f| (graph.id(*f), 0)).collect();
+    let mut parts: Vec<(String, PerCall)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    while let Some((node, depth)) = stack.pop() {
+        if seen.contains(&node) {
+            continue;
+        }
+        seen.push(node);
+        let fr = graph.node(node);
+        let fm = &cx.project.modules[fr.module as usize];
+        for c in fm
+            .calls
+            .iter()
+            .filter(|c| c.func == fr.func && !c.in_except)
+        {
+            let Some(api) = c.api else { continue };
+            let entry = cx.catalog.get(api);
+            if entry.effect == Effect::Local {
+                continue;
+            }
+            names.push(format!("`{}`", entry.name));
+            parts.push((String::new(), PerCall::of(entry, c)));
+        }
+        if depth < TASK_DEPTH {
+            for e in graph.edges_from(node) {
+                if crate::project::graph::Graph::is_call(e) {
+                    stack.push((e.to, depth + 1));
+                }
+            }
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let none = PerCall {
+        low_ms: 0.0,
+        high_ms: 0.0,
+        what: String::new(),
+        source: String::new(),
+        worst: crate::rules::cost::Worst::Unstated,
+        retry: None,
+    };
+    let mut task = none.then(&parts);
+    task.source = task.source.trim_start_matches("; ").to_owned();
+    names.dedup();
+    Some((
+        format!(
+            "the wait at the end of its `with` for one task ({})",
+            names.join(" + ")
+        ),
+        task,
+    ))
+}
+
 /// The message and help for a creation, given the enclosing function's name, the call, where
 /// it runs (`on every request`) and its cost.
 pub type SayCreation<'a> = &'a dyn Fn(&str, &Call, &str, &str) -> (String, String);
@@ -117,9 +306,22 @@ pub fn report_creations(
         let Some(exec) = creation_execution(cx, mi, call, lazy_sites) else {
             continue;
         };
-        let cost = Costed::latency(&PerCall::of(entry, call), &exec);
+        let mut then = follow_on(cx, m, call, &[]);
+        if effect == Effect::Executor {
+            then.extend(submitted_work(cx, mi, call));
+        }
+        let per = PerCall::of(entry, call).then(&then);
+        let cost = Costed::latency(&per, &exec);
         let func = &m.functions[call.func as usize].qualname;
-        let (message, help) = say(func, call, exec.phrase(), &cost.range());
+        let mut range = cost.range();
+        if !then.is_empty() {
+            let names: Vec<&str> = then.iter().map(|(t, _)| t.as_str()).collect();
+            range.push_str(&format!(
+                " with what it then does with it: {}",
+                names.join(", ")
+            ));
+        }
+        let (message, help) = say(func, call, exec.phrase(), &range);
         out.push(cx.emit(meta, Hotspot::call(mi, call, &exec, cost), message, help));
     }
 }

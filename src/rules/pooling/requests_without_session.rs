@@ -1,6 +1,7 @@
 //! PA404 requests-without-session-in-loop: module-level HTTP functions (`requests.get`) called
 //! repeatedly on one request, each opening its own connection.
 
+use crate::rules::cost::CostMeta;
 use std::collections::BTreeMap;
 
 use crate::facts::{Call, FuncId, Resolution};
@@ -19,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Pooling,
     default_severity: Severity::Low,
     summary: "`requests.get`/`post` without a Session, in a loop or repeated in one request",
+    cost: CostMeta::calls(&[Effect::Connection]).no_worst(),
     doc: r#"## What it does
 Finds module-level HTTP functions — `requests.get`, `requests.post`, `httpx.get`, ... — called
 inside a loop, or more than once in the same function, on a per-request path. A function
@@ -108,7 +110,8 @@ impl Rule for RequestsWithoutSession {
                         fmt_range(pooled.low_ms, pooled.high_ms)
                     ),
                     source: pooled.source.clone(),
-                    worst_ms: None,
+                    worst: crate::rules::cost::Worst::Unstated,
+                    retry: None,
                 };
                 let cost = Costed::latency(&per, &exec);
                 let qualname = &m.functions[func as usize].qualname;

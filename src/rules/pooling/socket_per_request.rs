@@ -1,9 +1,10 @@
 //! PA402 socket-per-request: a messaging context and socket built, connected and torn down for
 //! every call on a request path.
 
+use crate::rules::cost::CostMeta;
 use std::collections::BTreeMap;
 
-use super::{LAZY_INIT_HOOK, creation_execution, lazy_inits};
+use super::{LAZY_INIT_HOOK, creation_execution, follow_on, lazy_inits};
 use crate::facts::collect::AstRule;
 use crate::facts::{Call, FuncId};
 use crate::finding::{Finding, Severity};
@@ -21,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Pooling,
     default_severity: Severity::Low,
     summary: "Messaging context or socket created (and connected) per request",
+    cost: CostMeta::calls(&[Effect::Socket]).no_worst().then_on_it(),
     doc: r#"## What it does
 Finds functions on a per-request path that create messaging contexts or sockets — `zmq.Context()`,
 `context.socket(...)` and other catalog entries with the `socket` effect — on every call,
@@ -64,8 +66,9 @@ class Forwarder:
 ```
 
 ## Cost model
-The sum of the catalog ranges of the creations in the function, ×10 when one of them is in a
-loop.
+The sum of the catalog ranges of the creations in the function, then of what the function does
+on the sockets it made (a blocking `recv*`, at worst the socket's `RCVTIMEO` when the function
+sets one); ×10 when one of them is in a loop.
 
 ## Known false positives
 A REQ socket that timed out must be discarded and recreated; creating it again on that error
@@ -113,13 +116,21 @@ impl Rule for SocketPerRequest {
                 let mut sources: Vec<&str> = entries.iter().map(|e| e.source.as_str()).collect();
                 sources.sort_unstable();
                 sources.dedup();
+                // What the function then does on the sockets it made (a blocking receive,
+                // with the socket's `RCVTIMEO` as its worst case).
+                let then: Vec<_> = calls
+                    .iter()
+                    .flat_map(|c| follow_on(cx, m, c, &calls))
+                    .collect();
                 let per = PerCall {
                     low_ms: low,
                     high_ms: high,
                     what: format!("{} {}", names.join(" + "), fmt_range(low, high)),
                     source: sources.join("; "),
-                    worst_ms: None,
-                };
+                    worst: crate::rules::cost::Worst::Unstated,
+                    retry: None,
+                }
+                .then(&then);
                 // The deepest loop around any of the creations repeats the set.
                 let repeats = calls.iter().map(|c| c.loop_depth).max().unwrap_or(0);
                 let exec = Execution { repeats, ..exec };
@@ -127,9 +138,15 @@ impl Rule for SocketPerRequest {
                 let qualname = &m.functions[func as usize].qualname;
                 let message = format!(
                     "`{qualname}` creates {} on every call on a request path, so every call \
-                     starts from an unconnected socket (~{} to create, plus the connect)",
+                     starts from an unconnected socket (~{} {})",
                     names.join(" and "),
-                    cost.range()
+                    cost.range(),
+                    if then.is_empty() {
+                        "to create, plus the connect".to_owned()
+                    } else {
+                        let on: Vec<&str> = then.iter().map(|(t, _)| t.as_str()).collect();
+                        format!("with what it then does on it: {}", on.join(", "))
+                    }
                 );
                 let help = "Create the context once per process (`zmq.Context.instance()`) and \
                             keep one connected socket per peer, created at startup or cached \
