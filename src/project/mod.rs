@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::knowledge::contexts::ContextPatterns;
 pub mod context;
+pub mod copies;
 pub mod graph;
 pub mod resolve;
 pub mod services;

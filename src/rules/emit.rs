@@ -165,6 +165,8 @@ impl RuleContext<'_> {
             message,
             help,
             snippet: snippet.clone(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
         }
     }
