@@ -26,8 +26,9 @@ pub(super) struct LiveRule {
     pub include_all: bool,
 }
 
-/// Why no service runs the function, or `None` when one does (see `LiveRule`). Tests and
-/// modules under tooling folders that no manifest names are tooling; with services declared by
+/// Why no service runs the function, or `None` when one does (see `LiveRule`). Tests (the
+/// execution query's `tooling`) and modules under tooling folders that no manifest names are
+/// tooling; with services declared by
 /// a manifest, what no service owns is not run; without (a library), live code is what any
 /// entry point reaches and the public functions of modules that are not scripts.
 fn not_run(
@@ -38,8 +39,9 @@ fn not_run(
     rule: LiveRule,
 ) -> Option<NotRun> {
     let m = &project.modules[fr.module as usize];
+    // (A method named `test_connection` in production code is not a test: the execution
+    // query's `tooling` frequency already says when a test function is one.)
     let tooling = tooling
-        || crate::project::context::in_test(m, fr.func)
         || (project.patterns.is_tooling_path(&m.path)
             && !project.service_modules.contains(&fr.module));
     let reachable = project.graph.is_live(fr);
