@@ -206,6 +206,15 @@ fn unreachable_findings_never_fail_a_run_and_the_text_says_why() {
         "{out}"
     );
     assert!(out.contains("--show-not-run"), "{out}");
+    // An empty service list comes with its reason.
+    assert!(out.contains("services not determined"), "{out}");
+    assert!(
+        out.contains(
+            "Services: no manifest, compose file, Procfile or `[project.scripts]` names a \
+             service, and no module has a `__main__` block: audited as a library."
+        ),
+        "{out}"
+    );
 
     // The old flag still lists them; neither flag makes them fail the run.
     for flag in ["--show-not-run", "--show-unreachable"] {

@@ -121,20 +121,21 @@ pub fn resolve_services(project: &Project, defs: &[ServiceDef]) -> Resolved {
             services.clear();
             format!(
                 "no manifest names a service, and {n} modules have a `__main__` block (more \
-                 than {MAX_HEURISTIC_SERVICES}): a library or a tool collection"
+                 than {MAX_HEURISTIC_SERVICES}): audited as a library or a tool collection"
             )
         } else if services.is_empty() {
             "no manifest, compose file, Procfile or `[project.scripts]` names a service, and no \
-             module has a `__main__` block"
+             module has a `__main__` block: audited as a library"
                 .to_owned()
         } else {
             "no manifest names a service: the services listed are the modules with a \
-             `__main__` block"
+             `__main__` block, and the code is audited as a library"
                 .to_owned()
         });
     } else if !declared {
         note = Some(format!(
-            "the configuration names {} but none of their entry modules was audited",
+            "the configuration names {} but none of their entry modules was audited: audited \
+             as a library",
             match defs.len() {
                 1 => "1 service".to_owned(),
                 n => format!("{n} services"),
