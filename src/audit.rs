@@ -20,12 +20,17 @@ use crate::module::discover::{
     Discovered, SourcePath, WalkDiagnostic, build_anchored, build_excludes, discover_anchored,
 };
 use crate::project::Project;
-use crate::project::resolve::FnRef;
-use crate::project::services::{Ownership, attribute, resolve_services};
+use crate::project::services::{Ownership, Resolved, ServiceConflict, attribute, resolve_services};
 use crate::rules::{RULES, Rule, RuleContext};
 use crate::services::{ServiceDef, parse_config, read_config};
 use crate::settings::Settings;
 use rustc_hash::FxHashMap as HashMap;
+
+mod findings;
+use findings::{
+    LiveRule, attribute_findings, dedupe_same_line, fold_missing_timeouts, group_copies,
+    number_occurrences,
+};
 
 /// Worker stack size: generous, because our walk and the AST drop recurse (they also grow the
 /// stack on demand).
@@ -46,6 +51,12 @@ pub struct AuditReport {
     pub services: Vec<ServiceInfo>,
     /// Names of the framework profiles the audited code turned on (data/frameworks/).
     pub frameworks: Vec<String>,
+    /// Services that several manifests name with different entry modules: the one used and
+    /// the others (see `project::services::conflict_order`).
+    pub conflicts: Vec<ServiceConflict>,
+    /// Why no manifest declares the services, when none does (the code is then audited as a
+    /// library: everything but tooling is live).
+    pub services_note: Option<String>,
     pub elapsed_ms: u64,
     /// Findings silenced by suppression comments; kept only with `--show-suppressed`.
     pub suppressed: Option<Vec<Finding>>,
@@ -68,10 +79,11 @@ impl AuditReport {
             .count()
     }
 
+    /// The worst band among the findings that may fail a run: those in code a service runs.
     pub fn worst(&self) -> Option<Severity> {
         self.findings
             .iter()
-            .filter(|f| f.reachable)
+            .filter(|f| f.not_run.is_none())
             .map(|f| f.severity)
             .max()
     }
@@ -215,7 +227,12 @@ fn audit(
         counts,
     } = summarise_modules(&pool, &inputs, &files, walk_diagnostics);
     timings.modules_done();
-    let Linked { project, ownership } = link(
+    let Linked {
+        project,
+        ownership,
+        services,
+        copies,
+    } = link(
         &pool,
         &root,
         modules,
@@ -234,6 +251,7 @@ fn audit(
         &rules,
         &project,
         &ownership,
+        &services,
         catalog,
         settings,
         &root,
@@ -246,10 +264,16 @@ fn audit(
         root,
         counts,
         diagnostics,
-        findings,
-        suppressed,
-        project,
-        ownership,
+        Judged {
+            findings,
+            suppressed,
+        },
+        Linked {
+            project,
+            ownership,
+            services,
+            copies,
+        },
     )
 }
 
@@ -344,10 +368,21 @@ fn summarise_modules(
     }
 }
 
-/// The linked project and which services own which code.
+/// The linked project, which services own which code, what the report says about the
+/// services, and the groups of near-identical modules.
 struct Linked {
     project: Project,
     ownership: Ownership,
+    services: ServiceFacts,
+    copies: Vec<Vec<u32>>,
+}
+
+/// What the services resolved to, besides the ownership.
+struct ServiceFacts {
+    conflicts: Vec<ServiceConflict>,
+    /// A manifest declared a service that was found: live code is what services run.
+    declared: bool,
+    note: Option<String>,
 }
 
 /// The dotted package the audited folder is, when it holds an `__init__.py` (and so do the
@@ -404,10 +439,21 @@ fn link(
         pool.install(|| Project::new(modules, patterns, frameworks, package.as_deref()));
     timings.project_done();
     let defs = service_definitions(settings, configs, memory, diagnostics);
-    let (services, unmatched) = resolve_services(&project, &defs);
-    project
-        .service_modules
-        .extend(services.iter().map(|s| s.module));
+    let Resolved {
+        services,
+        unmatched,
+        conflicts,
+        declared,
+        note,
+    } = resolve_services(&project, &defs);
+    // Only a manifest makes a module under a tooling folder (`scripts/`) live: a `__main__`
+    // block alone is how every script starts.
+    if declared {
+        project
+            .service_modules
+            .extend(services.iter().map(|s| s.module));
+    }
+    let copies = crate::project::copies::copy_groups(&project.modules);
     let ownership = attribute(&project, services, unmatched);
     for d in &ownership.unmatched {
         diagnostics.push(Diagnostic {
@@ -419,7 +465,16 @@ fn link(
         });
     }
     diagnostics.sort();
-    Linked { project, ownership }
+    Linked {
+        project,
+        ownership,
+        services: ServiceFacts {
+            conflicts,
+            declared,
+            note,
+        },
+        copies,
+    }
 }
 
 /// The findings to report and those silenced by suppression comments, each with its services
@@ -437,6 +492,7 @@ fn judge(
     rules: &[&'static dyn Rule],
     project: &Project,
     ownership: &Ownership,
+    services: &ServiceFacts,
     catalog: &Catalog,
     settings: &Settings,
     root: &Path,
@@ -472,8 +528,12 @@ fn judge(
         });
         findings.extend(unused.into_iter().filter(per_file_kept));
     }
-    attribute_findings(project, ownership, &mut findings);
-    attribute_findings(project, ownership, &mut suppressed);
+    let live = LiveRule {
+        declared: services.declared,
+        include_all: settings.include_not_run,
+    };
+    attribute_findings(project, ownership, live, &mut findings);
+    attribute_findings(project, ownership, live, &mut suppressed);
     Judged {
         findings,
         suppressed,
@@ -489,16 +549,25 @@ fn summary(
     root: PathBuf,
     counts: Counts,
     diagnostics: Vec<Diagnostic>,
-    mut findings: Vec<Finding>,
-    mut suppressed: Vec<Finding>,
-    project: Project,
-    ownership: Ownership,
+    judged: Judged,
+    linked: Linked,
 ) -> Result<AuditReport, AuditError> {
+    let Judged {
+        mut findings,
+        mut suppressed,
+    } = judged;
+    let Linked {
+        project,
+        ownership,
+        services: service_facts,
+        copies,
+    } = linked;
     fold_missing_timeouts(&mut findings);
     dedupe_same_line(&mut findings);
     dedupe_same_line(&mut suppressed);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     number_occurrences(&mut findings);
+    group_copies(&project, &copies, &mut findings);
     suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baselined = match &settings.baseline {
         Some(path) => {
@@ -539,6 +608,8 @@ fn summary(
         findings,
         services,
         frameworks,
+        conflicts: service_facts.conflicts,
+        services_note: service_facts.note,
         elapsed_ms: start.elapsed().as_millis() as u64,
         suppressed: settings.show_suppressed.then_some(suppressed),
         baselined,
@@ -692,100 +763,4 @@ fn service_definitions(
         }
     }
     defs
-}
-
-/// Sets each finding's services and reachability from the function it is in.
-fn attribute_findings(project: &Project, ownership: &Ownership, findings: &mut [Finding]) {
-    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::default();
-    for (mi, m) in project.modules.iter().enumerate() {
-        for (fi, f) in m.functions.iter().enumerate() {
-            by_name
-                .entry((m.path.as_str(), f.qualname.as_str()))
-                .or_insert(FnRef {
-                    module: mi as u32,
-                    func: fi as u32,
-                });
-        }
-    }
-    for f in findings.iter_mut() {
-        if let Some(&fr) = by_name.get(&(f.path.as_str(), f.function.as_str())) {
-            f.reachable = project.graph.is_live(fr);
-            f.agents = ownership
-                .owners(project, fr)
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-        }
-    }
-}
-
-/// One finding per rule and line: `db.execute(q).fetchall()` is one hotspot, not two. The most
-/// severe (then most costly) finding of the line is kept.
-/// One call, one finding: a missing `timeout=` (PA110) on a call that a blocking rule already
-/// reports is an aspect of that finding (its worst case has no bound), not a second row. The
-/// band stays the one its typical cost gives; the message says the worst case.
-fn fold_missing_timeouts(findings: &mut Vec<Finding>) {
-    const TIMEOUT: &str = "PA110";
-    let blocking = |f: &Finding| {
-        f.code != TIMEOUT
-            && crate::rules::find_rule(f.code)
-                .is_some_and(|r| r.meta().category == crate::rules::Category::Blocking)
-    };
-    let at = |f: &Finding| (f.path.clone(), f.line, f.column);
-    let hangs: std::collections::HashSet<(String, u32, u32)> = findings
-        .iter()
-        .filter(|f| f.code == TIMEOUT)
-        .map(at)
-        .collect();
-    if hangs.is_empty() {
-        return;
-    }
-    let mut folded = std::collections::HashSet::new();
-    for f in findings.iter_mut().filter(|f| blocking(f)) {
-        if hangs.contains(&at(f)) {
-            f.message.push_str(
-                "; it has no `timeout=` either, so a stalled server can hang it for good",
-            );
-            f.help.push_str(" Pass `timeout=` as well.");
-            folded.insert(at(f));
-        }
-    }
-    findings.retain(|f| f.code != TIMEOUT || !folded.contains(&at(f)));
-}
-
-/// Numbers identical findings (same code, path, function and call text) in line order, so that
-/// each has a fingerprint of its own that does not change when lines move.
-fn number_occurrences(findings: &mut [Finding]) {
-    let mut seen: HashMap<(&'static str, String, String, String), u32> = HashMap::default();
-    for f in findings.iter_mut() {
-        let key = (
-            f.code,
-            f.path.clone(),
-            f.function.clone(),
-            f.snippet.clone(),
-        );
-        let n = seen.entry(key).or_insert(0);
-        f.occurrence = *n;
-        *n += 1;
-    }
-}
-
-fn dedupe_same_line(findings: &mut Vec<Finding>) {
-    let key = |f: &Finding| (f.path.clone(), f.line, f.code);
-    findings.sort_by(|a, b| {
-        (&a.path, a.line, a.code, a.column).cmp(&(&b.path, b.line, b.code, b.column))
-    });
-    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    for f in findings.drain(..) {
-        match out.last_mut() {
-            Some(prev) if key(prev) == key(&f) => {
-                let cost = |x: &Finding| x.estimate.as_ref().map_or(0.0, |e| e.high_ms);
-                if (f.severity, cost(&f)) > (prev.severity, cost(prev)) {
-                    *prev = f;
-                }
-            }
-            _ => out.push(f),
-        }
-    }
-    *findings = out;
 }

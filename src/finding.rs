@@ -153,6 +153,52 @@ impl Estimate {
     }
 }
 
+/// Why a finding is in code that no service runs: reported in its own section, never among the
+/// hotspots, in the totals or in the exit code (unless `--include-not-run` is given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotRun {
+    /// Tests, scripts, examples, docs, benchmarks, backup or retired copies: code that a
+    /// developer runs, not a service (the execution query's `tooling` frequency).
+    Tooling,
+    /// Services are declared, and none of them reaches this code from its entry module.
+    NoService,
+    /// No entry point at all reaches the code (dead code, or a call the analysis cannot see).
+    Unreachable,
+}
+
+impl NotRun {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotRun::Tooling => "tooling",
+            NotRun::NoService => "no-service",
+            NotRun::Unreachable => "unreachable",
+        }
+    }
+
+    /// The reason in words, to follow "N findings": `in tests, …`, `that no … reaches`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            NotRun::Tooling => "in tests, scripts, examples, docs or backup copies",
+            NotRun::NoService => "that no declared service reaches",
+            NotRun::Unreachable => "that no entry point reaches",
+        }
+    }
+
+    pub const ALL: [NotRun; 3] = [NotRun::Tooling, NotRun::NoService, NotRun::Unreachable];
+}
+
+/// Another place of the same finding in a near-identical copy of its module (a service copied
+/// under `backups/`, `old/` or another folder): listed with the finding, not a row of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CopyPlace {
+    pub path: String,
+    pub line: u32,
+    pub severity: Severity,
+    /// Why the copy is not run by any service; `None` when a service runs it too.
+    pub not_run: Option<NotRun>,
+}
+
 /// One step of the call chain from an entry point to the costly call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainStep {
@@ -189,6 +235,12 @@ pub struct Finding {
     pub chain: Vec<ChainStep>,
     pub agents: Vec<String>,
     pub reachable: bool,
+    /// Why no service runs this code (`None`: live code, a hotspot like any other).
+    pub not_run: Option<NotRun>,
+    /// The same finding in near-identical copies of its module, when this is the copy chosen
+    /// to stand for them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<CopyPlace>,
     pub message: String,
     pub help: String,
     /// Normalised source text of the costly call, for fingerprints that survive line shifts.

@@ -55,6 +55,9 @@ pub struct Settings {
     pub per_file_ignores: Vec<PerFileIgnore>,
     /// Keep suppressed findings in the report (`--show-suppressed`).
     pub show_suppressed: bool,
+    /// Count findings in code that no service runs as hotspots like any other
+    /// (`--include-not-run`): listed, in the totals and in the exit code.
+    pub include_not_run: bool,
     /// Report only findings that this baseline file does not record.
     pub baseline: Option<PathBuf>,
     /// Reuse per-module facts from `.perfaudit_cache/` in the audited root. Off by default in the
@@ -83,6 +86,7 @@ impl Default for Settings {
             extensions: Extensions::default(),
             per_file_ignores: Vec::new(),
             show_suppressed: false,
+            include_not_run: false,
             baseline: None,
             cache: false,
         }

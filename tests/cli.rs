@@ -10,8 +10,26 @@ const BIN: &str = env!("CARGO_BIN_EXE_perfaudit");
 /// A request handler on the event loop: its blocking call is reachable, paid per request and
 /// high, so the default `--fail-on high` fails on it.
 const LIVE_SLEEP: &str = "import asyncio\nimport time\n\n\nasync def handle_request(msg):\n    time.sleep(0.5)\n    return msg\n";
-/// The same call in a coroutine that nothing runs.
-const DEAD_SLEEP: &str = "import time\n\n\nasync def never_called():\n    time.sleep(2)\n";
+/// The same call in a private coroutine that nothing runs (a library's public one is an entry
+/// point).
+const DEAD_SLEEP: &str = "import time\n\n\nasync def _never_called():\n    time.sleep(2)\n";
+/// A service system: a manifest names `agents/worker.py`; `legacy/` holds another handler that
+/// no service runs (a critical sleep), and `tests/` a test.
+const SYSTEM: &[(&str, &str)] = &[
+    (
+        "startup_config.yaml",
+        "agents:\n  worker:\n    script_path: agents/worker.py\n",
+    ),
+    ("agents/worker.py", LIVE_SLEEP),
+    (
+        "legacy/worker.py",
+        "import time\n\n\nasync def handle_request(msg):\n    time.sleep(5)\n    return msg\n",
+    ),
+    (
+        "tests/test_worker.py",
+        "import time\n\n\nasync def test_worker():\n    time.sleep(3)\n",
+    ),
+];
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -182,16 +200,81 @@ fn unreachable_findings_never_fail_a_run_and_the_text_says_why() {
     let out = stdout(&o);
     assert!(!out.contains("PA101"), "left out of the listing: {out}");
     assert!(
-        out.contains("Left out: 1 finding in code that no entry point reaches"),
+        out.contains(
+            "Left out: 1 finding in code that no service runs (1 that no entry point reaches)"
+        ),
         "{out}"
     );
-    assert!(out.contains("--show-unreachable"), "{out}");
+    assert!(out.contains("--show-not-run"), "{out}");
+    // An empty service list comes with its reason.
+    assert!(out.contains("services not determined"), "{out}");
+    assert!(
+        out.contains(
+            "Services: no manifest, compose file, Procfile or `[project.scripts]` names a \
+             service, and no module has a `__main__` block: audited as a library."
+        ),
+        "{out}"
+    );
 
-    let shown = audit(dir.path(), &[".", "--fail-on", "low", "--show-unreachable"]);
-    assert_eq!(shown.status.code(), Some(0));
-    let out = stdout(&shown);
-    assert!(out.contains("PA101"), "{out}");
-    assert!(out.contains("no entry point reaches this code"), "{out}");
+    // The old flag still lists them; neither flag makes them fail the run.
+    for flag in ["--show-not-run", "--show-unreachable"] {
+        let shown = audit(dir.path(), &[".", "--fail-on", "low", flag]);
+        assert_eq!(shown.status.code(), Some(0));
+        let out = stdout(&shown);
+        assert!(out.contains("Not run by any service (1)"), "{out}");
+        assert!(out.contains("PA101"), "{out}");
+        assert!(out.contains("code that no entry point reaches"), "{out}");
+    }
+    // A library's public coroutine is an entry point: live, and it fails the run.
+    let public = project(&[(
+        "app.py",
+        &DEAD_SLEEP.replace("_never_called", "never_called"),
+    )]);
+    let o = audit(public.path(), &[".", "--fail-on", "low"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
+#[test]
+fn code_no_service_runs_is_left_out_counted_with_its_reason_and_never_fails_a_run() {
+    let dir = project(SYSTEM);
+    // The live handler is high: without it, only code no service runs is left, at critical.
+    let o = audit(dir.path(), &[".", "--fail-on", "critical"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("Found 1 hotspot "), "{out}");
+    assert!(
+        out.contains(
+            "Left out: 2 findings in code that no service runs (1 in tests, scripts, examples, \
+             docs or backup copies; 1 that no declared service reaches)"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("legacy/worker.py"), "{out}");
+    // JSON counts the same, with the reason on each finding.
+    let o = audit(dir.path(), &[".", "--format", "json", "--fail-on", "never"]);
+    let v = json(&o);
+    assert_eq!(v["summary"]["not_run"], 2);
+    assert_eq!(v["summary"]["not_run_by"]["tooling"], 1);
+    assert_eq!(v["summary"]["not_run_by"]["no_service"], 1);
+    assert_eq!(v["summary"]["hotspots"]["high"], 1);
+    let reasons: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["not_run"].as_str())
+        .collect();
+    assert_eq!(reasons, ["no-service", "tooling"]);
+
+    // --include-not-run counts them as hotspots: listed, in the totals, and failing the run.
+    let o = audit(
+        dir.path(),
+        &[".", "--fail-on", "critical", "--include-not-run"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("Found 3 hotspots "), "{out}");
+    assert!(!out.contains("Left out:"), "{out}");
+    assert!(out.contains("legacy/worker.py"), "{out}");
 }
 
 #[test]

@@ -2,10 +2,14 @@
 //! `tests/fixtures/projects/` has an `expected.txt`: a `# select: CODES` line naming the rules
 //! to run, then one line per finding that must appear, and nothing else may:
 //!
-//! `CODE path:line severity [service,...] entry>...>function [unreachable]`
+//! `CODE path:line severity [service,...] entry>...>function [unreachable] [not-run:REASON]
+//! [copies:path:line,...]`
 //!
-//! Code, path, line, severity, services, the chain of functions and reachability are all
-//! compared. The findings are also pinned by a snapshot.
+//! Code, path, line, severity, services, the chain of functions, reachability, why no service
+//! runs the code and the copies a finding stands for are all compared. The findings are also
+//! pinned by a snapshot. A `# conflict: NAME CHOSEN <- OTHER,...` line pins a service conflict
+//! (every conflict must be pinned) and `# worst: ENTRY LOW_MS HIGH_MS N` the worst request path
+//! of an entry.
 
 use std::path::Path;
 
@@ -31,7 +35,44 @@ fn describe(f: &perfaudit::finding::Finding) -> String {
     if !f.reachable {
         line.push_str(" unreachable");
     }
+    if let Some(why) = f.not_run {
+        line.push_str(&format!(" not-run:{}", why.as_str()));
+    }
+    if !f.copies.is_empty() {
+        let copies: Vec<String> = f
+            .copies
+            .iter()
+            .map(|c| format!("{}:{}", c.path, c.line))
+            .collect();
+        line.push_str(&format!(" copies:{}", copies.join(",")));
+    }
     line
+}
+
+fn conflicts(report: &perfaudit::audit::AuditReport) -> Vec<String> {
+    report
+        .conflicts
+        .iter()
+        .map(|c| {
+            let others: Vec<&str> = c.others.iter().map(|o| o.entry.as_str()).collect();
+            format!("{} {} <- {}", c.name, c.chosen.entry, others.join(","))
+        })
+        .collect()
+}
+
+fn worst(report: &perfaudit::audit::AuditReport) -> Vec<String> {
+    perfaudit::report::paths::worst_paths(report.findings.iter())
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {} {}",
+                p.entry,
+                p.cost.low_ms,
+                p.cost.high_ms,
+                p.findings.len()
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -70,6 +111,31 @@ fn project_fixtures() {
                 "{name}:\n  expected {expected:#?}\n  actual {actual:#?}"
             ));
             continue;
+        }
+        let pinned = |prefix: &str| -> Vec<String> {
+            spec.lines()
+                .filter_map(|l| l.strip_prefix(prefix))
+                .map(|l| l.trim().to_owned())
+                .collect()
+        };
+        let (want, got) = (pinned("# conflict:"), conflicts(&report));
+        if want != got {
+            failures.push(format!(
+                "{name}: conflicts: expected {want:?}, actual {got:?}"
+            ));
+        }
+        let want = pinned("# worst:");
+        let got: Vec<String> = worst(&report)
+            .into_iter()
+            .filter(|w| {
+                want.iter()
+                    .any(|x| x.split(' ').next() == w.split(' ').next())
+            })
+            .collect();
+        if want.len() != got.len() || want.iter().any(|w| !got.contains(w)) {
+            failures.push(format!(
+                "{name}: worst paths: expected {want:?}, actual {got:?}"
+            ));
         }
         // Every chain is acyclic: no function appears twice on it (the shortest chain from an
         // entry never needs to).

@@ -55,6 +55,8 @@ fn finding(code: &'static str, name: &'static str, line: u32, function: &str) ->
         message: String::new(),
         help: String::new(),
         snippet: String::new(),
+        not_run: None,
+        copies: Vec::new(),
         occurrence: 0,
     }
 }
@@ -74,6 +76,8 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Load the model in one service and share it, or load a smaller model.".to_owned(),
             snippet: "whisper.load_model".to_owned(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
             column: 9,
             end_column: 39,
@@ -89,6 +93,8 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Bound it: `cachetools.LRUCache(maxsize=...)` or a TTL cache.".to_owned(),
             snippet: "RESPONSES".to_owned(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
             ..finding("PA204", "unbounded-cache", 14, "remember")
         },
@@ -103,6 +109,8 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Give it a bound: `functools.lru_cache(maxsize=1024)`.".to_owned(),
             snippet: "functools.lru_cache".to_owned(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
             ..finding("PA205", "unbounded-lru-cache", 17, "tokens")
         },
@@ -119,6 +127,8 @@ fn hand_made() -> Vec<Finding> {
                 .to_owned(),
             help: "Use `with open(...) as fh:`.".to_owned(),
             snippet: "open".to_owned(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
             column: 10,
             end_column: 33,
@@ -135,6 +145,8 @@ fn hand_made() -> Vec<Finding> {
             message: "`in pinned_ids` scans a list for every row".to_owned(),
             help: "Make `pinned_ids` a set once, before the loop.".to_owned(),
             snippet: "pinned_ids".to_owned(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
             ..finding("PA302", "list-membership-in-loop", 28, "pinned")
         },
@@ -149,6 +161,8 @@ fn hand_made() -> Vec<Finding> {
             message: "a new `requests.Session` per call discards connection pooling".to_owned(),
             help: "Create one session per process and reuse it.".to_owned(),
             snippet: "requests.Session".to_owned(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
             ..finding("PA401", "client-per-request", 32, "fetch")
         },
@@ -164,6 +178,8 @@ fn hand_made() -> Vec<Finding> {
             message: "`settings.yaml` is read and parsed on every call".to_owned(),
             help: "Load it once at startup and keep the result.".to_owned(),
             snippet: "yaml.safe_load".to_owned(),
+            not_run: Some(perfaudit::finding::NotRun::Unreachable),
+            copies: Vec::new(),
             occurrence: 0,
             ..finding("PA501", "config-reload-per-request", 38, "settings")
         },
@@ -237,9 +253,10 @@ fn markdown_snapshot() {
             "## Resource pooling",
             "## Caching",
             "## Action items",
+            "## Worst request path per entry point",
             "## Services",
             "## Files that did not parse",
-            "## Unreachable findings",
+            "## Not run by any service",
             "## Artefacts",
         ]
     );
@@ -298,8 +315,9 @@ fn csv_snapshot_and_round_trip() {
         assert_eq!(&row[1], f.severity.as_str());
         assert_eq!(row[7], f.function);
         assert_eq!(row[13], f.reachable.to_string());
-        assert_eq!(row[15], f.message);
-        assert_eq!(row[16], f.help);
+        assert_eq!(&row[14], f.not_run.map_or("", |w| w.as_str()));
+        assert_eq!(row[17], f.message);
+        assert_eq!(row[18], f.help);
     }
     let severities: Vec<Severity> = rows
         .iter()
@@ -327,8 +345,8 @@ fn csv_neutralises_formula_cells() {
     let row = reader.records().next().unwrap().unwrap();
     assert_eq!(&row[4], "'@svc");
     assert_eq!(&row[7], "'=HYPERLINK(\"http://evil.invalid\",\"click\")");
-    assert_eq!(&row[15], "'=cmd|' /C calc'!A0");
-    assert_eq!(&row[16], "'+1");
+    assert_eq!(&row[17], "'=cmd|' /C calc'!A0");
+    assert_eq!(&row[18], "'+1");
     for cell in row.iter() {
         assert!(
             !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
@@ -534,6 +552,8 @@ fn html_keeps_hostile_code_as_text() {
         function: "</script><script>alert(1)</script>".to_owned(),
         agents: vec!["<img src=x onerror=alert(1)>".to_owned()],
         snippet: "</script><script>alert(1)</script>".to_owned(),
+        not_run: None,
+        copies: Vec::new(),
         occurrence: 0,
         message: "<b>bold</b>".to_owned(),
         help: "</style><script>alert(1)</script>".to_owned(),
@@ -696,6 +716,53 @@ fn every_format_counts_the_same_on_the_example() {
     assert_counts_agree(&example_report(), true);
 }
 
+/// Projects with code that no service runs (tooling, no service, unreachable), copies and
+/// manifest conflicts: every format leaves out and groups the same findings.
+#[test]
+fn every_format_counts_the_same_with_code_no_service_runs() {
+    for name in ["live_system", "copies", "library", "manifest_conflict"] {
+        let dir = manifest_dir().join("tests/fixtures/projects").join(name);
+        let report = audit_paths(&[&dir], &[]);
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.not_run.is_some() || !f.copies.is_empty()),
+            "{name}: something is left out or grouped"
+        );
+        assert_counts_agree(&report, false);
+    }
+    let copies = audit_paths(
+        &[&manifest_dir().join("tests/fixtures/projects/copies")],
+        &[],
+    );
+    assert!(copies.findings.iter().any(|f| !f.copies.is_empty()));
+    let text = render(&copies, Format::Text);
+    assert!(
+        text.contains("= copies: agents_v2/gateway.py:26 (high, not run: no-service)"),
+        "{text}"
+    );
+    assert!(text.contains("Grouped: 2 findings in near-identical copies"));
+
+    // A manifest conflict is listed by every format that lists services.
+    let conflict = audit_paths(
+        &[&manifest_dir().join("tests/fixtures/projects/manifest_conflict")],
+        &[],
+    );
+    let expected = "`api` is `api/main.py` in `startup_config.yaml`, but also `api_v2/main.py` in \
+                    `deploy/compose.yml`: `api/main.py` is used";
+    let text = render(&conflict, Format::Text);
+    assert!(
+        text.contains(&format!("Service conflict: {expected}")),
+        "{text}"
+    );
+    assert!(render(&conflict, Format::Markdown).contains(expected));
+    assert!(render(&conflict, Format::Html).contains("conflict: "));
+    let json: serde_json::Value = serde_json::from_str(&render(&conflict, Format::Json)).unwrap();
+    assert_eq!(json["conflicts"].as_array().unwrap().len(), 2);
+    assert_eq!(json["conflicts"][0]["chosen"]["entry"], "api/main.py");
+}
+
 /// Real code nobody here wrote: the asyncio, email and http packages of the Python that runs
 /// the tests (its standard library, the corpus `tests/stdlib.rs` sweeps).
 #[test]
@@ -732,16 +799,29 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
         .map(|b| band(b))
         .sum();
     let findings = s["findings"].as_u64().unwrap();
-    let (syntax, unreachable) = (
+    let (syntax, not_run) = (
         s["syntax"].as_u64().unwrap(),
-        s["unreachable"].as_u64().unwrap(),
+        s["not_run"].as_u64().unwrap(),
     );
-    assert_eq!(findings, hotspots + syntax + unreachable);
+    assert_eq!(findings, hotspots + syntax + not_run);
+    let by_reason: u64 = ["tooling", "no_service", "unreachable"]
+        .iter()
+        .map(|r| s["not_run_by"][r].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_reason, not_run);
+    let copies: u64 = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["copies"].as_array().map_or(0, |c| c.len() as u64))
+        .sum();
+    assert_eq!(s["copies"].as_u64().unwrap(), copies);
     assert_eq!(syntax > 0, has_syntax_error, "a file that does not parse");
 
     let text = render(report, Format::Text);
+    let noun = if hotspots == 1 { "hotspot" } else { "hotspots" };
     assert!(
-        text.contains(&format!("Found {hotspots} hotspots ({bands}) in ")),
+        text.contains(&format!("Found {hotspots} {noun} ({bands}) in ")),
         "{}",
         text.lines().rev().take(3).collect::<Vec<_>>().join("\n")
     );
@@ -752,14 +832,17 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
     assert_eq!(
         listed,
         hotspots + syntax,
-        "the text lists the reachable findings"
+        "the text lists the findings in code that services run"
     );
+    let left_out = format!("Left out: {not_run} finding");
+    assert_eq!(text.contains(&left_out), not_run > 0, "text: {left_out}");
 
     let md = render(report, Format::Markdown);
     assert!(
         md.contains(&format!("- **Hotspots:** {hotspots} ({bands}).")),
         "markdown"
     );
+    assert_eq!(md.contains(&left_out), not_run > 0, "markdown: {left_out}");
 
     let html = render(report, Format::Html);
     assert!(
@@ -778,12 +861,12 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     let headers = rows.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (reach, code) = (col("reachable"), col("code"));
+    let (not_run_col, code) = (col("not_run"), col("code"));
     let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(records.len() as u64, findings);
     let csv_hotspots = records
         .iter()
-        .filter(|r| &r[reach] == "true" && !r[code].starts_with("PA0"))
+        .filter(|r| r[not_run_col].is_empty() && !r[code].starts_with("PA0"))
         .count() as u64;
     assert_eq!(csv_hotspots, hotspots, "csv");
 
@@ -792,7 +875,8 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
     assert_eq!(run["results"].as_array().unwrap().len() as u64, findings);
     assert_eq!(run["properties"]["hotspots"], hotspots);
     assert_eq!(run["properties"]["syntax"], syntax);
-    assert_eq!(run["properties"]["unreachable"], unreachable);
+    assert_eq!(run["properties"]["notRun"], not_run);
+    assert_eq!(run["properties"]["copies"], s["copies"]);
 
     let gitlab: serde_json::Value = serde_json::from_str(&render(report, Format::Gitlab)).unwrap();
     assert_eq!(gitlab.as_array().unwrap().len() as u64, findings, "gitlab");
@@ -801,8 +885,13 @@ fn assert_counts_agree(report: &AuditReport, has_syntax_error: bool) {
     let annotations = github.lines().filter(|l| l.contains(",title=PA")).count() as u64;
     assert_eq!(annotations, findings, "github");
     assert!(
-        github.contains(&format!("summary::{hotspots} hotspots ({bands}) in ")),
+        github.contains(&format!("summary::{hotspots} {noun} ({bands}) in ")),
         "github summary"
+    );
+    assert_eq!(
+        github.contains(&format!("left out: {not_run} in code")),
+        not_run > 0,
+        "github: left out"
     );
 }
 

@@ -20,12 +20,13 @@ pub const EXIT_ERROR: i32 = 2;
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  nothing at or above --fail-on (or --exit-zero was given)
-  1  a finding at or above --fail-on (default: high) in code that an entry point reaches
+  1  a finding at or above --fail-on (default: high) in code that a service runs
   2  an error: a path that does not exist, a bad configuration file or flag, an output that
      cannot be written, or an internal error (a file whose analysis failed, unless
      --keep-going is given)
-Findings in code that no entry point reaches and findings that the baseline records never
-make the exit code 1.";
+Findings in code that no service runs (tests, scripts, examples, backup copies, code no
+service or entry point reaches; --include-not-run counts them) and findings that the baseline
+records never make the exit code 1.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -182,9 +183,14 @@ pub struct AuditArgs {
     /// Colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
-    /// Also list the findings in code that no entry point reaches (they never fail a run).
+    /// Also list the findings in code that no service runs, in their own section (they are
+    /// still not counted and never fail a run).
+    #[arg(long, alias = "show-unreachable")]
+    pub show_not_run: bool,
+    /// Count the findings in code that no service runs as hotspots like any other: ranked,
+    /// in the totals, and able to fail the run.
     #[arg(long)]
-    pub show_unreachable: bool,
+    pub include_not_run: bool,
     /// Print how many findings each rule has instead of the findings.
     #[arg(long)]
     pub statistics: bool,
@@ -295,6 +301,7 @@ impl AuditArgs {
             extensions: file.extensions,
             per_file_ignores: file.per_file_ignores,
             show_suppressed: self.show_suppressed,
+            include_not_run: self.include_not_run,
             baseline: self.baseline.clone(),
             cache: !self.no_cache,
         })
@@ -353,7 +360,7 @@ fn audit(args: &AuditArgs) -> i32 {
     let colored = color_choice(args.color) != anstream::ColorChoice::Never;
     let opts = crate::report::Options {
         color: colored && settings.format == Format::Text && settings.output.is_none(),
-        show_unreachable: args.show_unreachable,
+        show_not_run: args.show_not_run,
         statistics: args.statistics,
     };
     // With --output-dir or --write-baseline alone, the files are the output and stdout gets

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::Frameworks;
 pub mod context;
+pub mod copies;
 pub mod graph;
 pub mod resolve;
 pub mod services;

@@ -12,7 +12,7 @@ use super::overview::{Overview, chain_short};
 use crate::audit::AuditReport;
 use crate::finding::Finding;
 
-pub const HEADER: [&str; 17] = [
+pub const HEADER: [&str; 19] = [
     "rank",
     "severity",
     "code",
@@ -27,6 +27,8 @@ pub const HEADER: [&str; 17] = [
     "est_high_ms",
     "memory_mb",
     "reachable",
+    "not_run",
+    "copies",
     "chain",
     "message",
     "recommendation",
@@ -54,7 +56,7 @@ fn confidence(f: &Finding) -> &'static str {
     }
 }
 
-fn row(rank: usize, f: &Finding) -> [String; 17] {
+fn row(rank: usize, f: &Finding) -> [String; 19] {
     let (low, high) = f
         .estimate
         .as_ref()
@@ -76,6 +78,12 @@ fn row(rank: usize, f: &Finding) -> [String; 17] {
         high,
         f.memory_mb.map(number).unwrap_or_default(),
         f.reachable.to_string(),
+        f.not_run.map(|w| w.as_str()).unwrap_or_default().to_owned(),
+        f.copies
+            .iter()
+            .map(|c| format!("{}:{}", c.path, c.line))
+            .collect::<Vec<_>>()
+            .join(";"),
         chain_short(f),
         f.message.clone(),
         f.help.clone(),

@@ -15,9 +15,9 @@ use crate::audit::AuditReport;
 use crate::finding::{Finding, Severity};
 
 /// Annotation levels, matching SARIF's: critical and high are errors, medium warnings, and a
-/// finding in unreachable code is a notice, since it never fails a run.
-pub fn command(severity: Severity, reachable: bool) -> &'static str {
-    if !reachable {
+/// finding in code that no service runs is a notice, since it never fails a run.
+pub fn command(severity: Severity, live: bool) -> &'static str {
+    if !live {
         return "notice";
     }
     match severity {
@@ -65,8 +65,12 @@ fn message(f: &Finding) -> String {
         m.push_str(&format!(", ~{} per execution", cost_text(f)));
     }
     m.push_str(&format!(" ({})", f.context));
-    if !f.reachable {
-        m.push_str(", not reachable from any entry point");
+    if let Some(why) = f.not_run {
+        m.push_str(&format!(", not run by any service (code {})", why.reason()));
+    }
+    if !f.copies.is_empty() {
+        let places: Vec<String> = f.copies.iter().map(super::overview::copy_text).collect();
+        m.push_str(&format!("\nAlso in copies: {}", places.join(", ")));
     }
     if f.chain.len() > 1 {
         m.push_str(&format!("\nChain: {}", chain_long(f)));
@@ -87,7 +91,7 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             w,
             "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            command(f.severity, f.reachable),
+            command(f.severity, f.not_run.is_none()),
             escape_property(&format!("{prefix}{}", f.path)),
             f.line.max(1),
             start_col,
@@ -127,8 +131,12 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
     if s.syntax > 0 {
         text.push_str(&format!("; {} about syntax", s.syntax));
     }
-    if s.unreachable > 0 {
-        text.push_str(&format!("; {} in unreachable code", s.unreachable));
+    if s.not_run > 0 {
+        text.push_str(&format!(
+            "; left out: {} in code that no service runs ({})",
+            s.not_run,
+            s.not_run_text()
+        ));
     }
     if s.files_failed > 0 {
         text.push_str(&format!("; {} files could not be analysed", s.files_failed));

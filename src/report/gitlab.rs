@@ -43,10 +43,10 @@ struct Lines {
     end: u32,
 }
 
-/// GitLab's scale: critical is a blocker, high critical, medium major, low minor; unreachable
-/// code is info, since it never fails a run.
+/// GitLab's scale: critical is a blocker, high critical, medium major, low minor; code that no
+/// service runs is info, since it never fails a run.
 pub fn severity(f: &Finding) -> &'static str {
-    if !f.reachable {
+    if f.not_run.is_some() {
         return "info";
     }
     match f.severity {

@@ -95,7 +95,7 @@
 
   var byRow = new Map();
   var rows = DATA.findings.map(function (f) {
-    var tr = el('tr', 'finding' + (f.reachable ? '' : ' unreachable'));
+    var tr = el('tr', 'finding' + (f.not_run ? ' not-run' : ''));
     tr.tabIndex = 0;
     var rank = el('td', 'num');
     rank.appendChild(el('span', 'caret', '\u25B8'));
@@ -123,7 +123,8 @@
     tr.appendChild(el('td', 'num cost', f.cost));
     tr.appendChild(el('td', null, f.confidence));
     var msg = rich(el('td', 'msg'), f.message);
-    if (!f.reachable) msg.appendChild(el('span', 'tag', 'unreachable'));
+    if (f.not_run) msg.appendChild(el('span', 'tag', 'not run: ' + f.not_run));
+    if (f.copies.length) msg.appendChild(el('span', 'tag', 'copies: ' + f.copies.join(', ')));
     tr.appendChild(msg);
     var haystack = [f.code, f.rule, f.path + ':' + f.line, f.function, f.message, f.help, f.context,
       f.services.join(' '), f.chain_short].join('\n').toLowerCase();

@@ -1,6 +1,6 @@
 //! The HTML report (`report.html`): one self-contained page — no network, no CDN, a content
 //! security policy that forbids loading anything — with summary cards, two inline-SVG charts
-//! (hotspots per service by band, estimated per-request cost per service), the top action
+//! (hotspots per service by band, the worst request path per service), the top action
 //! items, and a sortable, filterable findings table whose rows open onto the code excerpt, the
 //! call chain and the cost basis.
 //!
@@ -110,7 +110,10 @@ struct Row<'a> {
     cost: String,
     basis: Option<&'a str>,
     memory_mb: Option<f64>,
-    reachable: bool,
+    /// Why no service runs the code (`tooling`, `no-service`, `unreachable`), if none does.
+    not_run: Option<&'static str>,
+    /// The same finding in near-identical copies of its module.
+    copies: Vec<String>,
     chain_short: String,
     chain: Vec<Step<'a>>,
     message: &'a str,
@@ -179,7 +182,8 @@ fn data<'a>(o: &Overview<'a>) -> Data<'a> {
                 cost: cost_text(f),
                 basis: f.estimate.as_ref().map(|e| e.basis.as_str()),
                 memory_mb: f.memory_mb,
-                reachable: f.reachable,
+                not_run: f.not_run.map(|w| w.as_str()),
+                copies: f.copies.iter().map(super::overview::copy_text).collect(),
                 chain_short: chain_short(f),
                 chain: f
                     .chain
@@ -241,8 +245,12 @@ fn cards(o: &Overview) -> String {
     if s.syntax > 0 {
         others.push(format!("{} about syntax", s.syntax));
     }
-    if s.unreachable > 0 {
-        others.push(format!("{} in unreachable code", s.unreachable));
+    if s.not_run > 0 {
+        others.push(format!(
+            "{} in code that no service runs ({})",
+            s.not_run,
+            s.not_run_text()
+        ));
     }
     if !others.is_empty() {
         let _ = write!(
@@ -252,31 +260,26 @@ fn cards(o: &Overview) -> String {
         );
     }
     card(&mut out, "Hotspots", &s.hotspots.to_string(), &chips);
-    let (value, detail) = if o.recoverable.findings == 0 {
+    let (value, detail) = if o.worst_path.findings == 0 {
         (
             "none".to_owned(),
-            "no critical or high hotspot on a request path".to_owned(),
+            "no hotspot paid once per request has an estimate".to_owned(),
         )
     } else {
         (
-            o.recoverable.text(),
+            o.worst_path.text(),
             format!(
-                "by fixing the {} critical and high hotspots on request paths",
-                o.recoverable.findings
+                "one request's costs, summed along one chain from its entry point ({} findings)",
+                o.worst_path.findings
             ),
         )
     };
-    card(
-        &mut out,
-        "Latency recoverable per request",
-        &value,
-        &esc(&detail),
-    );
+    card(&mut out, "Worst request path", &value, &esc(&detail));
     card(
         &mut out,
         "Memory at stake",
         &super::overview::mb_text(o.memory_mb),
-        "sum of the memory estimates of reachable findings",
+        "sum of the memory estimates of the hotspots",
     );
     card(
         &mut out,
@@ -299,11 +302,20 @@ fn cards(o: &Overview) -> String {
     let (value, detail) = if o.services.is_empty() {
         (
             "not determined".to_owned(),
-            "no finding could be attributed to a service".to_owned(),
+            r.services_note
+                .clone()
+                .unwrap_or_else(|| "no finding could be attributed to a service".to_owned()),
         )
     } else {
         (o.services.len().to_string(), o.services.join(", "))
     };
+    let mut detail = detail;
+    for c in &r.conflicts {
+        detail.push_str(&format!(
+            " · conflict: {}",
+            super::overview::conflict_text(c)
+        ));
+    }
     card(&mut out, "Services", &value, &esc(&detail));
     out.push_str("</section>");
     out
@@ -404,7 +416,7 @@ fn band_chart(services: &[ServiceStats]) -> String {
     out
 }
 
-/// Estimated per-request cost per service on a log scale (costs span microseconds to minutes):
+/// The worst request path per service on a log scale (costs span microseconds to minutes):
 /// a bar up to the low end and a lighter extension to the high end.
 fn cost_chart(services: &[ServiceStats]) -> String {
     let costed: Vec<&ServiceStats> = services
@@ -415,7 +427,7 @@ fn cost_chart(services: &[ServiceStats]) -> String {
     let h = TOP + ROW_H * costed.len().max(1) as f64 + 24.0;
     let mut out = format!(
         "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 {CHART_W} {h}\" width=\"{CHART_W}\" \
-         height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\"><title>Estimated per-request cost per service</title>"
+         height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\"><title>Worst request path per service</title>"
     );
     if costed.is_empty() {
         out.push_str(&svg_text(
@@ -603,7 +615,7 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
 {cards}
 <section class="charts">
 <figure><figcaption>Hotspots per service, by band</figcaption>{band_chart}</figure>
-<figure><figcaption>Estimated per-request cost per service</figcaption>{cost_chart}</figure>
+<figure><figcaption>Worst request path per service (costs summed along one chain)</figcaption>{cost_chart}</figure>
 </section>
 <section>
 <h2>Action items</h2>

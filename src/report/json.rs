@@ -14,7 +14,7 @@ use crate::audit::{AuditReport, ServiceInfo};
 use crate::finding::Finding;
 use crate::module::analyze::Diagnostic;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 pub(crate) struct Tool {
@@ -39,10 +39,23 @@ pub(crate) struct BySeverity {
 }
 
 #[derive(Serialize)]
-struct Range {
+struct NotRunBy {
+    tooling: usize,
+    no_service: usize,
+    unreachable: usize,
+}
+
+/// One entry point's worst single request path (`report::paths`).
+#[derive(Serialize)]
+struct WorstPath<'a> {
+    path: &'a str,
+    entry: &'a str,
     low_ms: f64,
     high_ms: f64,
-    findings: usize,
+    /// The functions of the path, entry first.
+    chain: Vec<&'a str>,
+    /// The fingerprints of the findings summed, in chain order.
+    findings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -56,9 +69,13 @@ struct Summary<'a> {
     /// Reachable, non-syntax findings per band.
     hotspots: BySeverity,
     syntax: usize,
-    unreachable: usize,
+    not_run: usize,
+    not_run_by: NotRunBy,
+    copies: usize,
     services: Vec<&'a str>,
-    recoverable_latency: Range,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    services_note: Option<&'a str>,
+    worst_paths: Vec<WorstPath<'a>>,
     memory_mb: f64,
 }
 
@@ -77,6 +94,8 @@ struct Output<'a> {
     summary: Summary<'a>,
     services: &'a [ServiceInfo],
     frameworks: &'a [String],
+    /// Services that several manifests name with different entry modules.
+    conflicts: &'a [crate::project::services::ServiceConflict],
     findings: Vec<JsonFinding<'a>>,
     diagnostics: &'a [Diagnostic],
     /// With `--show-suppressed`: the findings that suppression comments silenced.
@@ -124,17 +143,31 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
             by_severity: by_severity(s.by_severity),
             hotspots: by_severity(s.bands),
             syntax: s.syntax,
-            unreachable: s.unreachable,
-            services: overview.services.clone(),
-            recoverable_latency: Range {
-                low_ms: overview.recoverable.low_ms,
-                high_ms: overview.recoverable.high_ms,
-                findings: overview.recoverable.findings,
+            not_run: s.not_run,
+            not_run_by: NotRunBy {
+                tooling: s.not_run_by[0],
+                no_service: s.not_run_by[1],
+                unreachable: s.not_run_by[2],
             },
+            copies: s.copies,
+            services: overview.services.clone(),
+            services_note: report.services_note.as_deref(),
+            worst_paths: super::paths::worst_paths(report.findings.iter())
+                .into_iter()
+                .map(|p| WorstPath {
+                    path: p.path,
+                    entry: p.entry,
+                    low_ms: p.cost.low_ms,
+                    high_ms: p.cost.high_ms,
+                    chain: p.steps,
+                    findings: p.findings.iter().map(|f| fingerprint(f)).collect(),
+                })
+                .collect(),
             memory_mb: overview.memory_mb,
         },
         services: &report.services,
         frameworks: &report.frameworks,
+        conflicts: &report.conflicts,
         findings: json_findings(&report.findings),
         diagnostics: &report.diagnostics,
         suppressed: report.suppressed.as_deref().map(json_findings),

@@ -47,6 +47,8 @@ struct Candidate<'a> {
     context: &'a str,
     memory_mb: Option<f64>,
     reachable: bool,
+    /// Why no service runs the code, when none does (`tooling`, `no-service`, `unreachable`).
+    not_run: Option<&'static str>,
     /// Why no bound, eviction or release was found.
     why: &'a str,
     fix: &'a str,
@@ -85,6 +87,7 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
             context: &f.context,
             memory_mb: f.memory_mb,
             reachable: f.reachable,
+            not_run: f.not_run.map(|w| w.as_str()),
             why: &f.message,
             fix: &f.help,
             fingerprint: fingerprint(f),

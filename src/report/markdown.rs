@@ -1,7 +1,7 @@
 //! The Markdown report (`report.md`): what an auditor hands over. An executive summary with the
 //! few numbers that matter, the hotspot ranking per band, one section per concern (memory, CPU,
 //! pooling, caching), action items grouped by root cause, a per-service table, and, apart, the
-//! files that did not parse and the findings in unreachable code.
+//! files that did not parse and the findings in code that no service runs.
 //!
 //! Audited code reaches the text (function names, call text in messages), so every value goes
 //! through `code` or `prose`: table pipes and line breaks are escaped, and angle brackets outside
@@ -12,12 +12,14 @@ use std::io::Write;
 use super::files::ARTEFACTS;
 use super::leaks::is_leak_candidate;
 use super::overview::{
-    ActionItem, Overview, UNATTRIBUTED, category, chain_short, cost_text, is_broken_file,
-    services_of, thousands,
+    ActionItem, Overview, UNATTRIBUTED, category, chain_short, cost_text, services_of, thousands,
 };
 use crate::audit::AuditReport;
 use crate::finding::{Finding, Severity};
 use crate::rules::Category;
+
+mod apart;
+use apart::{broken_files, not_run, worst_paths};
 
 /// How many places an action item lists before pointing at the CSV for the rest.
 const MAX_PLACES: usize = 20;
@@ -127,8 +129,18 @@ fn mb(x: f64) -> String {
     super::overview::mb_text(x)
 }
 
+/// Where a finding is, with the near-identical copies of its module that it stands for.
 fn location(f: &Finding) -> String {
-    code(&format!("{}:{}", f.path, f.line), Ctx::Table)
+    let here = code(&format!("{}:{}", f.path, f.line), Ctx::Table);
+    if f.copies.is_empty() {
+        return here;
+    }
+    let copies: Vec<String> = f
+        .copies
+        .iter()
+        .map(|c| code(&super::overview::copy_text(c), Ctx::Table))
+        .collect();
+    format!("{here} (copies: {})", copies.join(", "))
 }
 
 fn band_title(s: Severity) -> &'static str {
@@ -234,7 +246,13 @@ fn executive_summary(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
     if o.services.is_empty() {
         writeln!(
             w,
-            "- **Services found:** not determined (no manifest, compose file, Procfile or script entry named a service, and no finding was attributed to one)."
+            "- **Services found:** not determined ({}).",
+            prose(
+                r.services_note
+                    .as_deref()
+                    .unwrap_or("no finding was attributed to a service"),
+                Ctx::Prose
+            )
         )?;
     } else {
         let names: Vec<String> = o.services.iter().map(|s| code(s, Ctx::Prose)).collect();
@@ -251,13 +269,32 @@ fn executive_summary(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
         o.summary.hotspots,
         o.summary.bands_text()
     )?;
-    let unreachable = o.summary.unreachable;
-    if unreachable > 0 {
+    if let (false, Some(note)) = (o.services.is_empty(), &r.services_note) {
+        writeln!(w, "  {}.", prose(note, Ctx::Prose))?;
+    }
+    for c in &r.conflicts {
         writeln!(
             w,
-            "  {} in unreachable code {} listed [apart](#unreachable-findings).",
-            plural(unreachable, "more finding", "more findings"),
-            if unreachable == 1 { "is" } else { "are" }
+            "- **Service conflict:** {}.",
+            prose(&super::overview::conflict_text(c), Ctx::Prose)
+        )?;
+    }
+    let not_run = o.summary.not_run;
+    if not_run > 0 {
+        writeln!(
+            w,
+            "  Left out: {} in code that no service runs ({}), listed \
+             [apart](#not-run-by-any-service).",
+            plural(not_run, "finding", "findings"),
+            o.summary.not_run_text()
+        )?;
+    }
+    if o.summary.copies > 0 {
+        writeln!(
+            w,
+            "  Grouped: {} in near-identical copies of a module, listed under the copy a \
+             service runs.",
+            plural(o.summary.copies, "finding", "findings")
         )?;
     }
     if o.summary.files_failed > 0 {
@@ -268,23 +305,22 @@ fn executive_summary(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
             plural(o.summary.files_failed, "file", "files")
         )?;
     }
-    if o.recoverable.findings == 0 {
-        writeln!(
+    let paths = super::paths::worst_paths(r.findings.iter());
+    match paths.first() {
+        None => writeln!(
             w,
-            "- **Latency recoverable per request:** none estimated (no critical or high hotspot \
-             on a request path)."
-        )?;
-    } else {
-        writeln!(
+            "- **Worst request path:** none estimated (no hotspot paid once per request has an \
+             estimate)."
+        )?,
+        Some(p) => writeln!(
             w,
-            "- **Latency recoverable per request:** {}, by fixing the {} on request paths.",
-            o.recoverable.text(),
-            plural(
-                o.recoverable.findings,
-                "critical or high hotspot",
-                "critical and high hotspots"
-            )
-        )?;
+            "- **Worst request path:** ~{} in {} ({}), {} on one chain: {}.",
+            p.cost.text(),
+            code(p.entry, Ctx::Prose),
+            code(p.path, Ctx::Prose),
+            plural(p.findings.len(), "finding", "findings"),
+            prose(&super::paths::steps_text(p), Ctx::Prose)
+        )?,
     }
     if o.memory_mb > 0.0 {
         writeln!(w, "- **Memory at stake:** {}.", mb(o.memory_mb))?;
@@ -316,12 +352,11 @@ fn executive_summary(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
         w,
         "*How these numbers are computed.* Each estimate is the cost of one execution of the \
          finding's path: the catalog's latency range for the call (or the literal duration it is \
-         given), times a default repetition for each enclosing loop. The recoverable latency is \
-         the sum of the low ends and the sum of the high ends of the estimates of the reachable \
-         critical and high hotspots whose context runs once per request (event loop, request \
-         loop, request handler). One request rarely takes every path, so read it as an upper \
-         bound for a single request and as the total across request types. Memory at stake is \
-         the sum of the memory estimates of the reachable findings. Nothing was executed: these \
+         given), times a default repetition for each enclosing loop. The worst request path of an \
+         entry point sums the estimates of the hotspots paid once per request on one chain from \
+         that entry (each finding once); costs on different paths are never added, since no \
+         request takes them together. Memory at stake is the sum of the memory estimates of \
+         the hotspots. Nothing was executed: these \
          are static estimates.\n"
     )
 }
@@ -582,7 +617,7 @@ fn services(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
     }
     writeln!(
         w,
-        "| Service | Entry | Hotspots | Critical | High | Medium | Low | Info | Per-request cost | Memory |"
+        "| Service | Entry | Hotspots | Critical | High | Medium | Low | Info | Worst request path | Memory |"
     )?;
     writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|---|---:|")?;
     for s in &o.per_service {
@@ -612,63 +647,10 @@ fn services(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
     }
     writeln!(
         w,
-        "\nPer-request cost is the sum of the estimates of the service's hotspots on request \
-         paths: what a request would pay if it took every one of those paths. A hotspot in shared \
-         code counts for every service that reaches it.\n"
+        "\nWorst request path is the service's costliest single chain from one entry point (its \
+         hotspots paid once per request, summed along that chain). A hotspot in shared code \
+         counts for every service that reaches it.\n"
     )
-}
-
-fn broken_files(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
-    writeln!(w, "## Files that did not parse\n")?;
-    let broken: Vec<&Finding> = o
-        .report
-        .findings
-        .iter()
-        .filter(|f| is_broken_file(f))
-        .collect();
-    if broken.is_empty() {
-        if o.report.files_unparsable == 0 {
-            return writeln!(w, "Every module parsed.\n");
-        }
-        return writeln!(
-            w,
-            "{} did not parse (the syntax rule was not enabled, so they are not listed).\n",
-            plural(o.report.files_unparsable, "module", "modules")
-        );
-    }
-    writeln!(
-        w,
-        "Python cannot import these modules. They were still analysed on the parser's \
-         recovered tree, but findings near the broken lines may be missing.\n"
-    )?;
-    for f in broken {
-        writeln!(
-            w,
-            "- {}: {}",
-            code(&format!("{}:{}:{}", f.path, f.line, f.column), Ctx::Prose),
-            prose(&f.message, Ctx::Prose)
-        )?;
-    }
-    writeln!(w)
-}
-
-fn unreachable(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
-    writeln!(w, "## Unreachable findings\n")?;
-    let findings: Vec<&Finding> = o
-        .ranked
-        .iter()
-        .copied()
-        .filter(|f| !f.reachable && !is_broken_file(f))
-        .collect();
-    if findings.is_empty() {
-        return writeln!(w, "None: every finding is reachable from an entry point.\n");
-    }
-    writeln!(
-        w,
-        "Costly code that no entry point reaches: dead code, or code reached in a way the \
-         analysis cannot see. Not counted in the numbers above.\n"
-    )?;
-    finding_table(w, o, &findings)
 }
 
 fn notes(w: &mut dyn Write, o: &Overview) -> std::io::Result<()> {
@@ -736,9 +718,10 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
         "No caching opportunity found.",
     )?;
     action_items(w, &o)?;
+    worst_paths(w, &o)?;
     services(w, &o)?;
     broken_files(w, &o)?;
-    unreachable(w, &o)?;
+    not_run(w, &o)?;
     notes(w, &o)?;
     artefacts(w)
 }

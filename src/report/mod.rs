@@ -14,6 +14,7 @@ pub mod json;
 pub mod leaks;
 pub mod markdown;
 pub mod overview;
+pub mod paths;
 pub mod rule_docs;
 pub mod sarif;
 pub mod summary;
@@ -29,9 +30,9 @@ use crate::settings::Format;
 pub struct Options {
     /// ANSI colours (`--color`, `NO_COLOR`).
     pub color: bool,
-    /// List the findings in code that no entry point reaches (`--show-unreachable`); data
-    /// formats always carry them, marked `reachable: false`.
-    pub show_unreachable: bool,
+    /// List the findings in code that no service runs, in their own section (`--show-not-run`);
+    /// data formats always carry them, with their `not_run` reason.
+    pub show_not_run: bool,
     /// Counts per rule instead of each finding (`--statistics`).
     pub statistics: bool,
 }

@@ -208,6 +208,39 @@ pub fn service_names(report: &AuditReport) -> Vec<&str> {
         .collect()
 }
 
+/// A service conflict in words: `` `worker` is `a.py` in `x.yaml`, also `b.py` in `y.yml`:
+/// `a.py` is used ``.
+pub fn conflict_text(c: &crate::project::services::ServiceConflict) -> String {
+    let others: Vec<String> = c
+        .others
+        .iter()
+        .map(|o| format!("`{}` in `{}`", o.entry, o.declared_in))
+        .collect();
+    format!(
+        "`{}` is `{}` in `{}`, but also {}: `{}` is used (an entry outside tooling and backup \
+         folders first, then the manifest nearest the root)",
+        c.name,
+        c.chosen.entry,
+        c.chosen.declared_in,
+        others.join(", "),
+        c.chosen.entry
+    )
+}
+
+/// A copy of a finding in words: `backups/w.py:12 (info, in tests, … copies)`.
+pub fn copy_text(c: &crate::finding::CopyPlace) -> String {
+    match c.not_run {
+        Some(why) => format!(
+            "{}:{} ({}, not run: {})",
+            c.path,
+            c.line,
+            c.severity.as_str(),
+            why.as_str()
+        ),
+        None => format!("{}:{} ({})", c.path, c.line, c.severity.as_str()),
+    }
+}
+
 /// A stable identity for a finding that survives unrelated edits moving it to another line:
 /// FNV-1a 64 over code, path, function and the normalised call text. std's hasher is seeded
 /// per process, so it cannot be used for anything that is compared across runs.
@@ -263,7 +296,7 @@ pub struct MsRange {
 }
 
 impl MsRange {
-    fn add(&mut self, f: &Finding) {
+    pub(crate) fn add(&mut self, f: &Finding) {
         if let Some(e) = &f.estimate {
             self.low_ms = tidy(self.low_ms + e.low_ms);
             self.high_ms = tidy(self.high_ms + e.high_ms);
@@ -300,7 +333,7 @@ pub fn band_index(s: Severity) -> usize {
 pub struct ServiceStats {
     pub name: String,
     pub bands: BandCounts,
-    /// Sum of the per-request estimates of the service's reachable hotspots.
+    /// The service's worst single request path (`paths`): its costs summed along one chain.
     pub per_request: MsRange,
     pub memory_mb: f64,
 }
@@ -351,8 +384,9 @@ pub struct Overview<'a> {
     /// Hotspot counts per band (reachable, non-syntax findings), as `summary` counts them.
     pub bands: BandCounts,
     pub hotspots: usize,
-    /// Critical and high hotspots in per-request contexts: what fixing them would recover.
-    pub recoverable: MsRange,
+    /// The worst single request path of the audit (`paths`): one request's costs, summed
+    /// along one chain from its entry point.
+    pub worst_path: MsRange,
     /// Sum of `memory_mb` over the hotspots.
     pub memory_mb: f64,
     pub per_service: Vec<ServiceStats>,
@@ -366,7 +400,6 @@ impl<'a> Overview<'a> {
         let services = service_names(report);
         let summary = super::summary::Summary::new(report);
 
-        let mut recoverable = MsRange::default();
         let mut memory_mb = 0.0;
         // Every known service gets a row, so that a service without hotspots shows as clean.
         let mut per_service: BTreeMap<&str, ServiceStats> = services
@@ -374,20 +407,26 @@ impl<'a> Overview<'a> {
             .map(|&s| (s, ServiceStats::empty(s)))
             .collect();
         for f in ranked.iter().copied().filter(|f| is_hotspot(f)) {
-            let request_path = per_request(f);
-            if request_path && f.severity >= Severity::High {
-                recoverable.add(f);
-            }
             memory_mb = tidy(memory_mb + f.memory_mb.unwrap_or(0.0));
             for s in services_of(f) {
                 let stats = per_service
                     .entry(s)
                     .or_insert_with(|| ServiceStats::empty(s));
                 stats.bands[band_index(f.severity)] += 1;
-                if request_path {
-                    stats.per_request.add(f);
-                }
                 stats.memory_mb = tidy(stats.memory_mb + f.memory_mb.unwrap_or(0.0));
+            }
+        }
+        let worst_path = super::paths::worst_paths(report.findings.iter())
+            .first()
+            .map(|p| p.cost)
+            .unwrap_or_default();
+        for (name, stats) in per_service.iter_mut() {
+            let theirs = report
+                .findings
+                .iter()
+                .filter(|f| services_of(f).contains(name));
+            if let Some(p) = super::paths::worst_paths(theirs).first() {
+                stats.per_request = p.cost;
             }
         }
         let mut per_service: Vec<ServiceStats> = per_service.into_values().collect();
@@ -408,7 +447,7 @@ impl<'a> Overview<'a> {
             hotspots: summary.hotspots,
             bands: summary.bands,
             summary,
-            recoverable,
+            worst_path,
             memory_mb,
             per_service,
         }
@@ -489,7 +528,7 @@ fn action_items<'a>(ranked: &[&'a Finding]) -> Vec<ActionItem<'a>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::finding::{ChainStep, Confidence, Estimate, Frequency};
 
@@ -525,6 +564,8 @@ mod tests {
             message: "m".to_owned(),
             help: "h".to_owned(),
             snippet: "time.sleep".to_owned(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
         }
     }
@@ -568,7 +609,7 @@ mod tests {
     }
 
     #[test]
-    fn recoverable_counts_only_reachable_severe_per_request() {
+    fn worst_path_sums_one_chain_of_live_per_request_hotspots() {
         let report = AuditReport {
             root: ".".into(),
             files_scanned: 1,
@@ -578,6 +619,8 @@ mod tests {
             failed: Vec::new(),
             services: Vec::new(),
             frameworks: Vec::new(),
+            conflicts: Vec::new(),
+            services_note: None,
             suppressed: None,
             baselined: None,
             findings: vec![
@@ -586,6 +629,7 @@ mod tests {
                 finding("PA101", 3, Severity::Medium, 10.0),
                 Finding {
                     reachable: false,
+                    not_run: Some(crate::finding::NotRun::Unreachable),
                     ..finding("PA101", 4, Severity::Critical, 5000.0)
                 },
                 Finding {
@@ -597,9 +641,11 @@ mod tests {
             elapsed_ms: 0,
         };
         let o = Overview::new(&report);
-        assert_eq!(o.recoverable.low_ms, 1100.0);
-        assert_eq!(o.recoverable.high_ms, 2200.0);
-        assert_eq!(o.recoverable.findings, 2);
+        // One entry (`f`), every live per-request finding on its one chain; not the one no
+        // service runs, not the one paid once.
+        assert_eq!(o.worst_path.low_ms, 1110.0);
+        assert_eq!(o.worst_path.high_ms, 2220.0);
+        assert_eq!(o.worst_path.findings, 3);
         assert_eq!(o.hotspots, 4);
         assert_eq!(o.ranked[0].line, 4, "rank covers unreachable findings too");
         assert_eq!(

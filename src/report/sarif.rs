@@ -27,10 +27,10 @@ pub fn level(severity: Severity) -> &'static str {
     level_of(severity, true)
 }
 
-/// The level of a finding: unreachable code never fails a run (see `AuditReport::worst`), so its
-/// findings are notes whatever their band.
-pub fn level_of(severity: Severity, reachable: bool) -> &'static str {
-    if !reachable {
+/// The level of a finding: code that no service runs never fails a run (see
+/// `AuditReport::worst`), so its findings are notes whatever their band.
+pub fn level_of(severity: Severity, live: bool) -> &'static str {
+    if !live {
         return "note";
     }
     match severity {
@@ -95,7 +95,8 @@ struct RunProperties {
     hotspots: usize,
     hotspots_by_severity: super::json::BySeverity,
     syntax: usize,
-    unreachable: usize,
+    not_run: usize,
+    copies: usize,
     files_scanned: usize,
     files_unparsable: usize,
     files_failed: usize,
@@ -452,13 +453,17 @@ fn result<'a>(f: &'a Finding, rules: &[Descriptor], prefix: &str) -> SarifResult
             f.context
         ));
     }
-    if !f.reachable {
-        text.push_str(" (not reachable from any entry point)");
+    if let Some(why) = f.not_run {
+        text.push_str(&format!(" (not run by any service: code {})", why.reason()));
+    }
+    if !f.copies.is_empty() {
+        let places: Vec<String> = f.copies.iter().map(super::overview::copy_text).collect();
+        text.push_str(&format!(" (also in copies: {})", places.join(", ")));
     }
     SarifResult {
         rule_id: f.code,
         rule_index,
-        level: level_of(f.severity, f.reachable),
+        level: level_of(f.severity, f.not_run.is_none()),
         message: Message { text },
         locations: [Location {
             physical_location: PhysicalLocation {
@@ -556,7 +561,8 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
                 hotspots: s.hotspots,
                 hotspots_by_severity: super::json::by_severity(s.bands),
                 syntax: s.syntax,
-                unreachable: s.unreachable,
+                not_run: s.not_run,
+                copies: s.copies,
                 files_scanned: s.files_scanned,
                 files_unparsable: s.files_unparsable,
                 files_failed: s.files_failed,

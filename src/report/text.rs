@@ -99,7 +99,8 @@ fn confidence(c: Confidence) -> &'static str {
 pub fn write(report: &AuditReport, opts: &Options, w: &mut dyn Write) -> std::io::Result<()> {
     let paint = Paint { color: opts.color };
     let summary = Summary::new(report);
-    let listed = |f: &&Finding| opts.show_unreachable || Kind::of(f) != Kind::Unreachable;
+    let live = |f: &&Finding| !matches!(Kind::of(f), Kind::NotRun(_));
+    let listed = |f: &&Finding| opts.show_not_run || live(f);
     if opts.statistics {
         statistics(report, &paint, listed, w)?;
         return write_summary(report, &summary, opts, &paint, w);
@@ -107,17 +108,39 @@ pub fn write(report: &AuditReport, opts: &Options, w: &mut dyn Write) -> std::io
     // An audit reads from its conclusion down: the summary, then the findings worst first
     // (by band, then by typical cost).
     write_summary(report, &summary, opts, &paint, w)?;
-    let mut ranked: Vec<&Finding> = report.findings.iter().filter(listed).collect();
+    let mut ranked: Vec<&Finding> = report.findings.iter().filter(live).collect();
     ranked.sort_by(|a, b| super::overview::rank_order(a, b));
     if !ranked.is_empty() || report.suppressed.as_ref().is_some_and(|s| !s.is_empty()) {
         writeln!(w)?;
     }
-    let mut sources: HashMap<&str, Option<Vec<String>>> = HashMap::new();
-    for f in ranked {
+    let mut sources: HashMap<String, Option<Vec<String>>> = HashMap::new();
+    let mut show = |f: &Finding, w: &mut dyn Write| {
         let lines = sources
-            .entry(&f.path)
+            .entry(f.path.clone())
             .or_insert_with(|| super::source_lines(report, &f.path));
-        write_finding(w, &paint, f, lines.as_deref())?;
+        write_finding(w, &paint, f, lines.as_deref())
+    };
+    for f in ranked {
+        show(f, w)?;
+    }
+    // Apart, after the audit proper: the code that no service runs.
+    if opts.show_not_run && summary.not_run > 0 {
+        let mut apart: Vec<&Finding> = report.findings.iter().filter(|f| !live(f)).collect();
+        apart.sort_by(|a, b| super::overview::rank_order(a, b));
+        writeln!(
+            w,
+            "{}\n",
+            paint.paint(
+                BOLD,
+                &format!(
+                    "Not run by any service ({}): not counted, never a reason to fail a run.",
+                    summary.not_run
+                )
+            )
+        )?;
+        for f in apart {
+            show(f, w)?;
+        }
     }
     for f in report.suppressed.iter().flatten() {
         writeln!(w, "{} {}", paint.paint(DIM, "suppressed:"), finding_line(f))?;
@@ -203,22 +226,19 @@ fn write_summary(
             plural(s.syntax, "finding", "findings")
         )?;
     }
-    if s.unreachable > 0 {
-        if opts.show_unreachable {
-            writeln!(
-                w,
-                "Also listed: {} in code that no entry point reaches; not hotspots, they never \
-                 fail a run.",
-                plural(s.unreachable, "finding", "findings")
-            )?;
-        } else {
-            writeln!(
-                w,
-                "Left out: {} in code that no entry point reaches (they never fail a run; \
-                 --show-unreachable lists them).",
-                plural(s.unreachable, "finding", "findings")
-            )?;
-        }
+    if s.not_run > 0 {
+        writeln!(
+            w,
+            "Left out: {} in code that no service runs ({}): not counted, never a reason to fail \
+             a run ({} them, --include-not-run counts them).",
+            plural(s.not_run, "finding", "findings"),
+            s.not_run_text(),
+            if opts.show_not_run {
+                "listed at the end; --show-not-run lists"
+            } else {
+                "--show-not-run lists"
+            }
+        )?;
     }
     if !report.frameworks.is_empty() {
         writeln!(
@@ -227,6 +247,25 @@ fn write_summary(
             report.frameworks.join(", ")
         )?;
     }
+    if s.copies > 0 {
+        writeln!(
+            w,
+            "Grouped: {} in near-identical copies of a module, listed under the copy a service \
+             runs.",
+            plural(s.copies, "finding", "findings")
+        )?;
+    }
+    if let Some(note) = &report.services_note {
+        writeln!(w, "Services: {}.", escape(note))?;
+    }
+    for c in &report.conflicts {
+        writeln!(
+            w,
+            "Service conflict: {}.",
+            escape(&super::overview::conflict_text(c))
+        )?;
+    }
+    super::paths::write_text(report, w)?;
     if let Some(n) = s.baselined {
         writeln!(
             w,
@@ -355,10 +394,15 @@ fn write_finding(
     if let Some(e) = &f.estimate {
         writeln!(w, "  = cost: {}", escape(&e.basis))?;
     }
-    if Kind::of(f) == Kind::Unreachable {
+    if !f.copies.is_empty() {
+        let places: Vec<String> = f.copies.iter().map(super::overview::copy_text).collect();
+        writeln!(w, "  = copies: {}", escape(&places.join(", ")))?;
+    }
+    if let Some(why) = f.not_run {
         writeln!(
             w,
-            "  = note: no entry point reaches this code, so it never fails a run"
+            "  = note: not run by any service (code {}), so it never fails a run",
+            why.reason()
         )?;
     }
     writeln!(w, "  = help: {}", escape(&f.help))?;

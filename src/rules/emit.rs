@@ -166,6 +166,8 @@ impl RuleContext<'_> {
             message,
             help,
             snippet: snippet.clone(),
+            not_run: None,
+            copies: Vec::new(),
             occurrence: 0,
         }
     }

@@ -75,6 +75,8 @@ impl Rule for SyntaxError {
                 ),
                 help: "Fix the syntax error: Python cannot import this module as it is.".to_owned(),
                 snippet: String::new(),
+                not_run: None,
+                copies: Vec::new(),
                 occurrence: 0,
             });
         }

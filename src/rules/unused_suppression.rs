@@ -128,6 +128,8 @@ pub fn report(
                 message,
                 help: "Remove the comment, or the codes it no longer needs.".to_owned(),
                 snippet: String::new(),
+                not_run: None,
+                copies: Vec::new(),
                 occurrence: 0,
             });
         }

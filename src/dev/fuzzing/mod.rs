@@ -174,7 +174,7 @@ pub fn render_all(report: &AuditReport) {
         let mut out = Vec::new();
         let opts = crate::report::Options {
             color,
-            show_unreachable: color,
+            show_not_run: color,
             statistics: false,
         };
         crate::report::write(report, format, &opts, &mut out).expect("rendering into memory");
