@@ -434,6 +434,23 @@ fn sarif_snapshot_and_schema() {
             .unwrap()
             .contains("## Use instead")
     );
+    // Every rule links to its page in the repository that Cargo.toml names.
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        assert_eq!(
+            rule["helpUri"],
+            perfaudit::report::rule_docs::page_url(id).as_str()
+        );
+    }
+    if option_env!("PERFAUDIT_REPOSITORY_URL").is_none() {
+        assert_eq!(
+            pa101["helpUri"],
+            format!(
+                "https://github.com/perfaudit/perfaudit/blob/v{}/docs/rules/PA101.md",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
     insta::assert_json_snapshot!(sarif_for_snapshot(&out));
 }
 
