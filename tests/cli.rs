@@ -397,6 +397,73 @@ fn output_dir_alone_prints_the_summary() {
     assert!(dir.path().join("out/report.html").exists());
 }
 
+/// The binary's own outputs of one audit of the bundled example agree on the counts: the text
+/// summary, every file `--output-dir` writes, and the GitLab and GitHub formats.
+#[test]
+fn every_format_the_binary_writes_counts_the_same() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system");
+    let out = tempfile::tempdir().unwrap();
+    let example_arg = example.to_str().unwrap();
+    let o = audit(
+        out.path(),
+        &[example_arg, "--output-dir", "out", "--fail-on", "never"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let read = |name: &str| std::fs::read_to_string(out.path().join("out").join(name)).unwrap();
+
+    let findings: serde_json::Value = serde_json::from_str(&read("findings.json")).unwrap();
+    let s = &findings["summary"];
+    let band = |b: &str| s["hotspots"][b].as_u64().unwrap();
+    let names = ["critical", "high", "medium", "low", "info"];
+    let hotspots: u64 = names.iter().map(|b| band(b)).sum();
+    let bands = names
+        .iter()
+        .map(|b| format!("{} {b}", band(b)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let total = s["findings"].as_u64().unwrap();
+    assert!(hotspots > 10 && total > hotspots, "{s}");
+
+    let text = stdout(&o);
+    assert!(
+        text.starts_with(&format!("Found {hotspots} hotspots ({bands}) in ")),
+        "{text}"
+    );
+    assert!(
+        read("report.md").contains(&format!("- **Hotspots:** {hotspots} ({bands}).")),
+        "report.md"
+    );
+    assert!(read("report.html").contains(&format!(
+        "<div class=\"card-title\">Hotspots</div><div class=\"card-value\">{hotspots}</div>"
+    )));
+    let sarif: serde_json::Value = serde_json::from_str(&read("report.sarif")).unwrap();
+    assert_eq!(sarif["runs"][0]["properties"]["hotspots"], hotspots);
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len() as u64,
+        total
+    );
+    let csv = read("hotspots.csv");
+    let rows = csv::Reader::from_reader(csv.as_bytes()).records().count() as u64;
+    assert_eq!(rows, total, "one CSV row per finding");
+
+    let formats = |format: &str| {
+        let o = audit(
+            out.path(),
+            &[example_arg, "--format", format, "--fail-on", "never"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let gitlab: serde_json::Value = serde_json::from_str(&formats("gitlab")).unwrap();
+    assert_eq!(gitlab.as_array().unwrap().len() as u64, total, "gitlab");
+    let github = formats("github");
+    assert_eq!(
+        github.lines().filter(|l| l.contains(",title=PA")).count() as u64,
+        total,
+        "github"
+    );
+}
+
 #[test]
 fn ignore_file_silences_a_whole_module() {
     let dir = project(&[("app.py", &format!("# perfaudit: ignore-file\n{LIVE_SLEEP}"))]);
@@ -457,10 +524,10 @@ fn sarif_paths_from_a_sub_folder_are_relative_to_the_repository() {
         assert!(run["originalUriBaseIds"]["%SRCROOT%"].is_object());
         assert_eq!(result["properties"]["precision"], "high");
         let rule = &run["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize];
-        match perfaudit::report::rule_docs::page_url("PA101") {
-            Some(url) => assert_eq!(rule["helpUri"], url.as_str()),
-            None => assert!(rule.get("helpUri").is_none()),
-        }
+        assert_eq!(
+            rule["helpUri"],
+            perfaudit::report::rule_docs::page_url("PA101").as_str()
+        );
     }
     // Outside a repository, paths stay relative to the audited root.
     let bare = project(&[("service/app.py", LIVE_SLEEP)]);

@@ -453,6 +453,23 @@ fn sarif_snapshot_and_schema() {
             .unwrap()
             .contains("## Use instead")
     );
+    // Every rule links to its page in the repository that Cargo.toml names.
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        assert_eq!(
+            rule["helpUri"],
+            perfaudit::report::rule_docs::page_url(id).as_str()
+        );
+    }
+    if option_env!("PERFAUDIT_REPOSITORY_URL").is_none() {
+        assert_eq!(
+            pa101["helpUri"],
+            format!(
+                "https://github.com/perfaudit/perfaudit/blob/v{}/docs/rules/PA101.md",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
     insta::assert_json_snapshot!(sarif_for_snapshot(&out));
 }
 
@@ -519,7 +536,9 @@ fn json_matches_its_schema() {
     assert_valid(&leaks, &value, "memory_leak_candidates.json");
 }
 
-/// The page without its fixed stylesheet and script, which are code rather than output.
+/// The page without its fixed stylesheet and script, which are code rather than output, with
+/// a line break between adjacent tags so that a diff shows what changed (the page has none:
+/// text never holds a raw `>`, so `><` only ever joins two tags).
 fn html_for_snapshot(html: &str) -> String {
     let cut = |s: &str, open: &str, close: &str, what: &str| -> String {
         let start = s.find(open).expect(open) + open.len();
@@ -527,7 +546,7 @@ fn html_for_snapshot(html: &str) -> String {
         format!("{}/* {what} */{}", &s[..start], &s[end..])
     };
     let html = cut(html, "<style>", "</style>", "style");
-    cut(&html, "<script>", "</script>", "script")
+    cut(&html, "<script>", "</script>", "script").replace("><", ">\n<")
 }
 
 #[test]

@@ -49,3 +49,18 @@ fn pages_link_at_the_version_tag() {
         "https://example.org/x/perfaudit/blob/vVERSION/docs/rules/PA101.md"
     );
 }
+
+/// Without a build-time override, reports link to the repository named in Cargo.toml.
+#[test]
+fn pages_link_to_the_cargo_repository() {
+    let expected = option_env!("PERFAUDIT_REPOSITORY_URL")
+        .filter(|u| !u.is_empty())
+        .unwrap_or("https://github.com/perfaudit/perfaudit");
+    assert_eq!(
+        rule_docs::page_url("PA101").replace(env!("CARGO_PKG_VERSION"), "VERSION"),
+        format!(
+            "{}/blob/vVERSION/docs/rules/PA101.md",
+            expected.trim_end_matches('/')
+        )
+    );
+}

@@ -118,6 +118,35 @@ fn unused_suppressions_are_reported_only_when_selected() {
 }
 
 #[test]
+fn unused_file_suppressions_say_file_not_line() {
+    let src = "# perfaudit: ignore-file\nimport asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n";
+    let named = audit(&[("a.py", src)], &["PA1", "PA002"], false);
+    let messages: Vec<(u32, &str)> = named
+        .findings
+        .iter()
+        .map(|f| (f.line, f.message.as_str()))
+        .collect();
+    assert_eq!(
+        messages,
+        vec![(1, "suppression comment silences nothing in this file")]
+    );
+    let codes = src.replace("ignore-file", "ignore-file[PA101, PA110]");
+    let named = audit(&[("a.py", &codes)], &["PA1", "PA002"], false);
+    assert_eq!(named.findings.len(), 1, "{:?}", named.findings);
+    assert_eq!(
+        named.findings[0].message,
+        "suppression of `PA101`, `PA110` silences nothing in this file"
+    );
+    // A line comment keeps its wording.
+    let line = "import time\nx = 1  # perfaudit: ignore[PA101]\n";
+    let named = audit(&[("b.py", line)], &["PA1", "PA002"], false);
+    assert_eq!(
+        named.findings[0].message,
+        "suppression of `PA101` silences nothing on this line"
+    );
+}
+
+#[test]
 fn text_output_marks_suppressed_findings() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.py"), SOURCE).unwrap();

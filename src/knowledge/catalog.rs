@@ -6,6 +6,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::wildcard::{Patterns, Star};
+
 /// What a call does that makes it costly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -168,14 +170,15 @@ struct CatalogFile {
     api: Vec<ApiEntry>,
 }
 
-/// The loaded catalog: exact names in a hash map, `*` patterns in a short list.
+/// The loaded catalog: exact names in a hash map, `*` patterns in one glob set.
 #[derive(Debug)]
 pub struct Catalog {
     entries: Vec<ApiEntry>,
     exact: HashMap<String, u32>,
-    /// `*` patterns, split around their first `*`: most lookups are misses, and the fixed
-    /// prefix and suffix reject a name with two comparisons.
-    patterns: Vec<Pattern>,
+    /// The names with `*` (one dotted segment each), compiled together.
+    patterns: Patterns,
+    /// The entry of each pattern, in the set's order.
+    pattern_ids: Vec<u32>,
     /// The last segment of every name that can match, unless `open_last_heads` lets it.
     last_segments: rustc_hash::FxHashSet<String>,
     /// First segments of patterns that end in `*` (`botocore` of `botocore.client.X.*`): any
@@ -184,38 +187,6 @@ pub struct Catalog {
     /// A pattern starting and ending with `*` matches names the two sets cannot rule out.
     open_both: bool,
     log_file_params: Vec<String>,
-}
-
-/// A catalog name with `*` segments: `prefix*suffix` where `*` stands for one dotted segment.
-#[derive(Debug)]
-struct Pattern {
-    id: u32,
-    /// Everything before the first `*` (`transformers.`).
-    prefix: String,
-    /// Everything after it (`.from_pretrained`), possibly holding more `*` segments.
-    suffix: String,
-}
-
-impl Pattern {
-    fn new(id: u32, name: &str) -> Pattern {
-        let star = name.find('*').unwrap_or(name.len());
-        Pattern {
-            id,
-            prefix: name[..star].to_owned(),
-            suffix: name.get(star + 1..).unwrap_or("").to_owned(),
-        }
-    }
-
-    fn matches(&self, full_pattern: &str, name: &str) -> bool {
-        if name.len() <= self.prefix.len() + self.suffix.len() || !name.starts_with(&self.prefix) {
-            return false;
-        }
-        if self.suffix.contains('*') {
-            return pattern_matches(full_pattern, name);
-        }
-        name.ends_with(&self.suffix)
-            && !name[self.prefix.len()..name.len() - self.suffix.len()].contains('.')
-    }
 }
 
 /// An entry of the catalog a run audits with. Only `Catalog::lookup` makes one, and a run has
@@ -251,7 +222,7 @@ impl Catalog {
     /// user's table merged after the built-in one wins.
     fn from_entries(entries: Vec<ApiEntry>) -> Catalog {
         let mut exact = HashMap::with_capacity_and_hasher(entries.len(), Default::default());
-        let mut patterns = Vec::new();
+        let mut patterns: Vec<(&str, u32)> = Vec::new();
         let mut last_segments = rustc_hash::FxHashSet::default();
         let mut open_last_heads = rustc_hash::FxHashSet::default();
         let mut open_both = false;
@@ -272,15 +243,22 @@ impl Catalog {
                 (true, true) => open_both = true,
             }
             if e.name.contains('*') {
-                patterns.push(Pattern::new(i as u32, &e.name));
+                // As for exact names, a later entry replaces one of the same name.
+                match patterns.iter_mut().find(|(name, _)| *name == e.name) {
+                    Some(slot) => slot.1 = i as u32,
+                    None => patterns.push((&e.name, i as u32)),
+                }
             } else {
                 exact.insert(e.name.clone(), i as u32);
             }
         }
+        let pattern_ids = patterns.iter().map(|&(_, id)| id).collect();
+        let patterns = Patterns::new(patterns.iter().map(|&(name, _)| name), Star::Segment);
         Catalog {
             entries,
             exact,
             patterns,
+            pattern_ids,
             last_segments,
             open_last_heads,
             open_both,
@@ -313,21 +291,8 @@ impl Catalog {
             return Some(ApiId(i));
         }
         self.patterns
-            .iter()
-            .find(|p| p.matches(&self.entries[p.id as usize].name, qualified))
-            .map(|p| ApiId(p.id))
-    }
-}
-
-fn pattern_matches(pattern: &str, name: &str) -> bool {
-    let mut p = pattern.split('.');
-    let mut n = name.split('.');
-    loop {
-        match (p.next(), n.next()) {
-            (None, None) => return true,
-            (Some(ps), Some(ns)) if ps == "*" || ps == ns => {}
-            _ => return false,
-        }
+            .first_match(qualified)
+            .map(|i| ApiId(self.pattern_ids[i]))
     }
 }
 
@@ -406,19 +371,6 @@ mod tests {
     }
 
     #[test]
-    fn patterns_match_one_segment() {
-        assert!(pattern_matches(
-            "transformers.*.from_pretrained",
-            "transformers.AutoModel.from_pretrained"
-        ));
-        assert!(!pattern_matches(
-            "transformers.*.from_pretrained",
-            "transformers.from_pretrained"
-        ));
-        assert!(!pattern_matches("a.*", "a.b.c"));
-    }
-
-    #[test]
     fn lookup_agrees_with_pattern_matching() {
         let c = builtin();
         let found = |n: &str| c.lookup(n).map(|id| c.get(id).name.as_str());
@@ -435,10 +387,21 @@ mod tests {
         );
         assert_eq!(found("botocore.client.BaseClient"), None);
         assert_eq!(found("botocore.client.BaseClient.a.b"), None);
-        let multi = Pattern::new(0, "a.*.b.*");
-        assert!(multi.matches("a.*.b.*", "a.x.b.y"));
-        assert!(!multi.matches("a.*.b.*", "a.x.c.y"));
-        assert!(!multi.matches("a.*.b.*", "a.x.b"));
+    }
+
+    /// A configured entry wins over a shipped one of the same name, `*` patterns included.
+    #[test]
+    fn later_entries_replace_earlier_patterns() {
+        let shipped = builtin();
+        let pattern = "botocore.client.BaseClient.*";
+        let name = "botocore.client.BaseClient.get_object";
+        let first = shipped.lookup(name).unwrap();
+        assert_eq!(shipped.get(first).name, pattern);
+        let mut entries = shipped.entries().to_vec();
+        entries.push(shipped.get(first).clone());
+        let last = entries.len() - 1;
+        let extended = Catalog::from_entries(entries);
+        assert_eq!(extended.lookup(name), Some(ApiId(last as u32)));
     }
 
     #[test]

@@ -2,7 +2,14 @@
 //! mark handlers and startup code. Defaults come from `data/contexts.toml`; configuration may
 //! extend them.
 
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
+
 use serde::Deserialize;
+
+use super::wildcard::{Patterns, Star};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +32,43 @@ pub struct ContextPatterns {
     pub tooling_files: Vec<String>,
     pub nonblocking_args: Vec<String>,
     pub nonblocking_keywords: Vec<String>,
+    /// The wildcard lists above compiled, on first use: the lists are complete by then
+    /// (configuration extends them right after loading).
+    #[serde(skip)]
+    compiled: Compiled,
+}
+
+/// The lists matched with `*` wildcards (`*` = any run of characters), compiled once.
+#[derive(Default)]
+struct Compiled(OnceLock<Sets>);
+
+struct Sets {
+    tooling_files: Patterns,
+    tooling_dirs: Patterns,
+    queue_receivers: Patterns,
+    handler_names: Patterns,
+    handler_exclude: Patterns,
+    startup_names: Patterns,
+    lifespan_names: Patterns,
+    startup_decorators: Patterns,
+    route_decorators: Patterns,
+    /// The lists as compiled, to catch a list changed after its first use.
+    #[cfg(debug_assertions)]
+    sources: Vec<Vec<String>>,
+}
+
+/// A copy starts uncompiled, so a clone whose lists are extended compiles its own.
+impl Clone for Compiled {
+    fn clone(&self) -> Compiled {
+        Compiled::default()
+    }
+}
+
+/// Derived from the lists, so it adds nothing to `ContextPatterns`' `Debug` (a cache key).
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("-")
+    }
 }
 
 static BUILTIN: &str = include_str!("../../data/contexts.toml");
@@ -34,13 +78,67 @@ impl ContextPatterns {
         toml::from_str(BUILTIN).expect("data/contexts.toml is validated by the test suite")
     }
 
+    fn wildcard_lists(&self) -> [&Vec<String>; 9] {
+        [
+            &self.tooling_files,
+            &self.tooling_dirs,
+            &self.queue_receivers,
+            &self.handler_names,
+            &self.handler_exclude,
+            &self.startup_names,
+            &self.lifespan_names,
+            &self.startup_decorators,
+            &self.route_decorators,
+        ]
+    }
+
+    fn sets(&self) -> &Sets {
+        let sets = self.compiled.0.get_or_init(|| {
+            let [
+                tooling_files,
+                tooling_dirs,
+                queue_receivers,
+                handler_names,
+                handler_exclude,
+                startup_names,
+                lifespan_names,
+                startup_decorators,
+                route_decorators,
+            ] = self
+                .wildcard_lists()
+                .map(|l| Patterns::new(l.iter().map(String::as_str), Star::Any));
+            Sets {
+                tooling_files,
+                tooling_dirs,
+                queue_receivers,
+                handler_names,
+                handler_exclude,
+                startup_names,
+                lifespan_names,
+                startup_decorators,
+                route_decorators,
+                #[cfg(debug_assertions)]
+                sources: self.wildcard_lists().map(Vec::clone).to_vec(),
+            }
+        });
+        #[cfg(debug_assertions)]
+        assert!(
+            sets.sources
+                .iter()
+                .zip(self.wildcard_lists())
+                .all(|(a, b)| a == b),
+            "a wildcard list of ContextPatterns changed after its first use"
+        );
+        sets
+    }
+
     /// Whether a module at this path (relative to the audited root, `/`-separated) is code that
     /// no service runs: tests, scripts, examples, docs, benchmarks, backup copies.
     pub fn is_tooling_path(&self, path: &str) -> bool {
         let mut parts: Vec<&str> = path.split('/').collect();
         let file = parts.pop().unwrap_or("");
-        any_match(&self.tooling_files, file)
-            || parts.iter().any(|d| any_match(&self.tooling_dirs, d))
+        let sets = self.sets();
+        sets.tooling_files.is_match(file) || parts.iter().any(|d| sets.tooling_dirs.is_match(d))
     }
 
     /// Whether a call with this target answers the sender (`sock.send_json(...)`).
@@ -57,7 +155,10 @@ impl ContextPatterns {
         }
         if method == "get" || method == "get_nowait" {
             let receiver = receiver_name(text);
-            return any_match(&self.queue_receivers, &receiver.to_ascii_lowercase());
+            return self
+                .sets()
+                .queue_receivers
+                .is_match(&receiver.to_ascii_lowercase());
         }
         false
     }
@@ -85,23 +186,25 @@ impl ContextPatterns {
     }
 
     pub fn is_handler_name(&self, name: &str) -> bool {
-        any_match(&self.handler_names, name) && !any_match(&self.handler_exclude, name)
+        let sets = self.sets();
+        sets.handler_names.is_match(name) && !sets.handler_exclude.is_match(name)
     }
 
     pub fn is_startup_name(&self, name: &str) -> bool {
-        any_match(&self.startup_names, name)
+        self.sets().startup_names.is_match(name)
     }
 
     /// A coroutine that runs at server start or stop, by name or decorator.
     pub fn is_lifespan(&self, name: &str, decorators: &[String]) -> bool {
-        any_match(&self.lifespan_names, name)
+        let sets = self.sets();
+        sets.lifespan_names.is_match(name)
             || decorators
                 .iter()
-                .any(|d| any_match(&self.startup_decorators, d))
+                .any(|d| sets.startup_decorators.is_match(d))
     }
 
     pub fn is_route_decorator(&self, decorator: &str) -> bool {
-        any_match(&self.route_decorators, decorator)
+        self.sets().route_decorators.is_match(decorator)
     }
 }
 
@@ -116,30 +219,22 @@ fn receiver_name(text: &str) -> &str {
     parts.next().unwrap_or("")
 }
 
-fn any_match(patterns: &[String], name: &str) -> bool {
-    patterns.iter().any(|p| wildcard_match(p, name))
-}
-
-/// `*` matches any run of characters (including dots); everything else is literal.
+/// `*` matches any run of characters (including dots); everything else is literal. A list
+/// matched often is better compiled once as a `wildcard::Patterns` set, as `ContextPatterns`
+/// does with its own; this compiles each pattern once per thread.
 pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let Some(first_star) = pattern.find('*') else {
-        return pattern == name;
-    };
-    let last_star = pattern.rfind('*').unwrap_or(first_star);
-    let (first, last) = (&pattern[..first_star], &pattern[last_star + 1..]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
-        return false;
+    thread_local! {
+        static COMPILED: RefCell<FxHashMap<String, Patterns>> = RefCell::default();
     }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    if first_star < last_star {
-        for mid in pattern[first_star + 1..last_star].split('*') {
-            match rest.find(mid) {
-                Some(i) => rest = &rest[i + mid.len()..],
-                None => return false,
-            }
+    COMPILED.with_borrow_mut(|compiled| {
+        if let Some(p) = compiled.get(pattern) {
+            return p.is_match(name);
         }
-    }
-    true
+        let p = Patterns::new([pattern], Star::Any);
+        let hit = p.is_match(name);
+        compiled.insert(pattern.to_owned(), p);
+        hit
+    })
 }
 
 #[cfg(test)]
@@ -174,9 +269,35 @@ mod tests {
         assert!(!wildcard_match("*.get", "get"));
         assert!(wildcard_match("load*", "load"));
         assert!(!wildcard_match("handle_*", "handler"));
+        // Once compiled, a pattern still answers for other names.
+        assert!(wildcard_match("handle_*", "handle_x"));
+        assert!(!wildcard_match("handle_*", "on_message"));
         let p = ContextPatterns::builtin();
         assert!(p.is_handler_name("handle_request"));
+        assert!(p.is_handler_name("on_message"));
+        assert!(!p.is_handler_name("handler"));
         assert!(!p.is_handler_name("_make_request"));
+        assert!(p.is_startup_name("load"));
+        assert!(p.is_startup_name("load_model"));
+        assert!(p.is_route_decorator("fastapi.FastAPI.get"));
+        assert!(p.is_route_decorator("app.get"));
+        assert!(!p.is_route_decorator("get"));
+        assert!(p.is_lifespan("boot", &["fastapi.FastAPI.on_event".to_owned()]));
+        assert!(p.is_tooling_path("pkg/tests/x.py"));
+        assert!(p.is_tooling_path("pkg/conftest.py"));
+        assert!(p.is_tooling_path("pkg/app_test.py"));
+        assert!(!p.is_tooling_path("pkg/app.py"));
+    }
+
+    /// Configuration extends the lists of a fresh copy; a clone compiles its own.
+    #[test]
+    fn extended_lists_are_matched() {
+        let p = ContextPatterns::builtin();
+        assert!(!p.is_handler_name("serve_rpc"));
+        let mut q = p.clone();
+        q.handler_names.push("serve_*".to_owned());
+        assert!(q.is_handler_name("serve_rpc"));
+        assert!(!p.is_handler_name("serve_rpc"));
     }
 
     #[test]

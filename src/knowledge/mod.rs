@@ -4,6 +4,10 @@
 //! data and answers look-ups; it depends on nothing else in the crate, and only configuration
 //! loading and the audit driver build a catalog.
 
+/// The `*` patterns of the data files, compiled with globset: one dotted segment in the
+/// catalog, any run of characters in the context patterns.
+mod wildcard;
+
 pub mod catalog;
 pub mod contexts;
 pub mod frameworks;

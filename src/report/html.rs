@@ -4,19 +4,21 @@
 //! items, and a sortable, filterable findings table whose rows open onto the code excerpt, the
 //! call chain and the cost basis.
 //!
-//! Audited code is hostile input here. Everything rendered on the server side goes through
-//! `esc`; the table is built by the inline script from a JSON island whose `<`, `>` and `&` are
-//! `\u003c`-escaped (so `</script>` in audited code cannot close the element), and the script
-//! only ever assigns `textContent`.
+//! The page is written with `maud`, whose `html!` escapes every value it interpolates (`&`,
+//! `<`, `>` and `"`; attribute values are always double-quoted). Audited code is hostile input
+//! here: nothing reaches the page unescaped except this module's constants and the JSON island,
+//! whose `<`, `>` and `&` are `\u003c`-escaped (so `</script>` in audited code cannot close the
+//! element). The table is built by the inline script from that island, and the script only ever
+//! assigns `textContent`.
 //!
 //! Opening the page with `#selftest` makes the script exercise its own table (row count, a band
 //! filter, sorting, a detail row) and write the outcome into `<pre id="selftest">`, which a
 //! headless browser can dump.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::Write;
 
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Serialize;
 
 use super::overview::{
@@ -33,40 +35,18 @@ const MAX_ACTIONS: usize = 10;
 /// Band colours, in `Severity::ALL` order.
 const BAND_COLOURS: [&str; 5] = ["#b91c1c", "#ea580c", "#ca8a04", "#0e7490", "#64748b"];
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Rule text (messages, help) with its Markdown code spans as `<code>`, everything escaped.
-/// Text with an unmatched backtick is shown as written.
-pub fn rich(s: &str) -> String {
+/// Rule text (messages, help) with its Markdown code spans as `<code>`, everything else as
+/// text. Text with an unmatched backtick is shown as written.
+pub fn rich(s: &str) -> Markup {
     let parts: Vec<&str> = s.split('`').collect();
     if parts.len().is_multiple_of(2) {
-        return esc(s);
+        return html! { (s) };
     }
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            if i % 2 == 1 {
-                format!("<code>{}</code>", esc(p))
-            } else {
-                esc(p)
-            }
-        })
-        .collect()
+    html! {
+        @for (i, p) in parts.iter().enumerate() {
+            @if i % 2 == 1 { code { (p) } } @else { (p) }
+        }
+    }
 }
 
 /// JSON that is safe inside a `<script>` element: no `<`, `>` or `&` survives, so neither
@@ -126,8 +106,7 @@ struct Row<'a> {
 struct Data<'a> {
     bands: [&'static str; 5],
     findings: Vec<Row<'a>>,
-    /// Each rule's page (`docs/rules/`), when the build knows where the repository lives.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    /// The page (`docs/rules/`) of each rule with a finding.
     docs: std::collections::BTreeMap<&'static str, String>,
 }
 
@@ -205,7 +184,7 @@ fn data<'a>(o: &Overview<'a>) -> Data<'a> {
         .report
         .findings
         .iter()
-        .filter_map(|f| Some((f.code, super::rule_docs::page_url(f.code)?)))
+        .map(|f| (f.code, super::rule_docs::page_url(f.code)))
         .collect();
     Data {
         bands: Severity::ALL.map(Severity::as_str),
@@ -214,33 +193,19 @@ fn data<'a>(o: &Overview<'a>) -> Data<'a> {
     }
 }
 
-fn card(out: &mut String, title: &str, value: &str, detail: &str) {
-    let _ = write!(
-        out,
-        "<div class=\"card\"><div class=\"card-title\">{}</div><div class=\"card-value\">{}</div>\
-         <div class=\"card-detail\">{}</div></div>",
-        esc(title),
-        esc(value),
-        detail
-    );
+fn card(title: &str, value: &str, detail: Markup) -> Markup {
+    html! {
+        div.card {
+            div.card-title { (title) }
+            div.card-value { (value) }
+            div.card-detail { (detail) }
+        }
+    }
 }
 
-fn cards(o: &Overview) -> String {
+fn cards(o: &Overview) -> Markup {
     let r = o.report;
-    let mut out = String::from("<section class=\"cards\" aria-label=\"Summary\">");
-    let chips: String = Severity::ALL
-        .iter()
-        .zip(o.bands)
-        .map(|(s, n)| {
-            format!(
-                "<span class=\"chip band-{}\">{n} {}</span>",
-                s.as_str(),
-                s.as_str()
-            )
-        })
-        .collect();
     let s = &o.summary;
-    let mut chips = chips;
     let mut others = Vec::new();
     if s.syntax > 0 {
         others.push(format!("{} about syntax", s.syntax));
@@ -252,15 +217,15 @@ fn cards(o: &Overview) -> String {
             s.not_run_text()
         ));
     }
-    if !others.is_empty() {
-        let _ = write!(
-            chips,
-            "<div>the table also lists {} (not hotspots)</div>",
-            esc(&others.join(" and "))
-        );
-    }
-    card(&mut out, "Hotspots", &s.hotspots.to_string(), &chips);
-    let (value, detail) = if o.worst_path.findings == 0 {
+    let chips = html! {
+        @for (band, n) in Severity::ALL.iter().zip(o.bands) {
+            span class={ "chip band-" (band.as_str()) } { (n) " " (band.as_str()) }
+        }
+        @if !others.is_empty() {
+            div { "the table also lists " (others.join(" and ")) " (not hotspots)" }
+        }
+    };
+    let (worst, worst_detail) = if o.worst_path.findings == 0 {
         (
             "none".to_owned(),
             "no hotspot paid once per request has an estimate".to_owned(),
@@ -274,32 +239,20 @@ fn cards(o: &Overview) -> String {
             ),
         )
     };
-    card(&mut out, "Worst request path", &value, &esc(&detail));
-    card(
-        &mut out,
-        "Memory at stake",
-        &super::overview::mb_text(o.memory_mb),
-        "sum of the memory estimates of the hotspots",
+    let failed = if s.files_failed > 0 {
+        format!(
+            " · {} could not be analysed (internal error)",
+            s.files_failed
+        )
+    } else {
+        String::new()
+    };
+    let scanned = format!(
+        "{} lines · {} did not parse{failed}",
+        super::overview::thousands(r.lines),
+        r.files_unparsable,
     );
-    card(
-        &mut out,
-        "Modules scanned",
-        &r.files_scanned.to_string(),
-        &esc(&format!(
-            "{} lines · {} did not parse{}",
-            super::overview::thousands(r.lines),
-            r.files_unparsable,
-            if s.files_failed > 0 {
-                format!(
-                    " · {} could not be analysed (internal error)",
-                    s.files_failed
-                )
-            } else {
-                String::new()
-            }
-        )),
-    );
-    let (value, detail) = if o.services.is_empty() {
+    let (services, services_detail) = if o.services.is_empty() {
         (
             "not determined".to_owned(),
             r.services_note
@@ -309,23 +262,37 @@ fn cards(o: &Overview) -> String {
     } else {
         (o.services.len().to_string(), o.services.join(", "))
     };
-    let mut detail = detail;
+    let mut services_detail = services_detail;
     for c in &r.conflicts {
-        detail.push_str(&format!(
+        services_detail.push_str(&format!(
             " · conflict: {}",
             super::overview::conflict_text(c)
         ));
     }
-    card(&mut out, "Services", &value, &esc(&detail));
-    out.push_str("</section>");
-    out
+    html! {
+        section.cards aria-label="Summary" {
+            (card("Hotspots", &s.hotspots.to_string(), chips))
+            (card("Worst request path", &worst, html! { (worst_detail) }))
+            (card(
+                "Memory at stake",
+                &super::overview::mb_text(o.memory_mb),
+                html! { "sum of the memory estimates of the hotspots" },
+            ))
+            (card("Modules scanned", &r.files_scanned.to_string(), html! { (scanned) }))
+            (card("Services", &services, html! { (services_detail) }))
+        }
+    }
 }
 
-fn svg_text(x: f64, y: f64, anchor: &str, class: &str, text: &str) -> String {
-    format!(
-        "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" class=\"{class}\">{}</text>",
-        esc(text)
-    )
+/// A coordinate or length in a chart, to a tenth of a unit.
+fn n(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+fn svg_text(x: f64, y: f64, anchor: &str, class: &str, text: &str) -> Markup {
+    html! {
+        text x=(n(x)) y=(n(y)) text-anchor=(anchor) class=(class) { (text) }
+    }
 }
 
 /// Service labels are audited data of any length: cut them to fit the label column.
@@ -344,102 +311,88 @@ const LABEL_W: f64 = 170.0;
 const ROW_H: f64 = 26.0;
 const TOP: f64 = 34.0;
 
+/// An SVG chart of `rows` rows and `extra` units below them. SVG elements are written with
+/// their closing tags, which the HTML parser reads as the self-closing form.
+fn chart(title: &str, rows: usize, extra: f64, body: Markup) -> Markup {
+    let h = TOP + ROW_H * rows.max(1) as f64 + extra;
+    html! {
+        svg.chart role="img" viewBox={ "0 0 " (CHART_W) " " (h) } width=(CHART_W) height=(h)
+            xmlns="http://www.w3.org/2000/svg" {
+            title { (title) }
+            (body)
+        }
+    }
+}
+
 /// Hotspots per service, one stacked bar per service with a segment per band.
-fn band_chart(services: &[ServiceStats]) -> String {
+fn band_chart(services: &[ServiceStats]) -> Markup {
     let plot_w = CHART_W - LABEL_W - 50.0;
-    let h = TOP + ROW_H * services.len().max(1) as f64 + 10.0;
-    let mut out = format!(
-        "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 {CHART_W} {h}\" width=\"{CHART_W}\" \
-         height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\"><title>Hotspots per service by band</title>"
-    );
-    let mut x = LABEL_W;
-    for (s, colour) in Severity::ALL.iter().zip(BAND_COLOURS) {
-        let _ = write!(
-            out,
-            "<rect x=\"{x:.1}\" y=\"8\" width=\"12\" height=\"12\" rx=\"2\" fill=\"{colour}\"/>"
-        );
-        out.push_str(&svg_text(x + 16.0, 18.5, "start", "legend", s.as_str()));
-        x += 72.0;
-    }
-    if services.is_empty() {
-        out.push_str(&svg_text(
-            LABEL_W,
-            TOP + 17.0,
-            "start",
-            "muted",
-            "No hotspots",
-        ));
-        out.push_str("</svg>");
-        return out;
-    }
     let max = services
         .iter()
         .map(ServiceStats::hotspots)
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    for (i, s) in services.iter().enumerate() {
-        let y = TOP + ROW_H * i as f64;
-        out.push_str(&svg_text(
-            LABEL_W - 8.0,
-            y + 16.0,
-            "end",
-            "label",
-            &label(&s.name),
-        ));
-        let mut x = LABEL_W;
-        for ((band, colour), n) in Severity::ALL.iter().zip(BAND_COLOURS).zip(s.bands) {
-            if n == 0 {
-                continue;
+    let body = html! {
+        @for (i, (band, colour)) in Severity::ALL.iter().zip(BAND_COLOURS).enumerate() {
+            @let x = LABEL_W + 72.0 * i as f64;
+            rect x=(n(x)) y="8" width="12" height="12" rx="2" fill=(colour) {}
+            (svg_text(x + 16.0, 18.5, "start", "legend", band.as_str()))
+        }
+        @if services.is_empty() {
+            (svg_text(LABEL_W, TOP + 17.0, "start", "muted", "No hotspots"))
+        }
+        @for (i, s) in services.iter().enumerate() {
+            @let y = TOP + ROW_H * i as f64;
+            @let (segments, end) = bar(s, plot_w / max);
+            (svg_text(LABEL_W - 8.0, y + 16.0, "end", "label", &label(&s.name)))
+            @for (x, w, band, colour, count) in segments {
+                rect x=(n(x)) y=(n(y + 4.0)) width=(n(w)) height=(n(ROW_H - 8.0)) fill=(colour) {
+                    title { (s.name) ": " (count) " " (band.as_str()) }
+                }
             }
-            let w = plot_w * n as f64 / max;
-            let _ = write!(
-                out,
-                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{colour}\">\
-                 <title>{}: {n} {}</title></rect>",
-                y + 4.0,
-                ROW_H - 8.0,
-                esc(&s.name),
-                band.as_str()
-            );
+            (svg_text(end + 6.0, y + 16.0, "start", "value", &s.hotspots().to_string()))
+        }
+    };
+    chart("Hotspots per service by band", services.len(), 10.0, body)
+}
+
+/// One service's stacked bar, `unit` wide per hotspot: `(x, width, band, colour, count)` for
+/// each band it has, and where the bar ends.
+type Segment = (f64, f64, Severity, &'static str, usize);
+
+fn bar(s: &ServiceStats, unit: f64) -> (Vec<Segment>, f64) {
+    let mut x = LABEL_W;
+    let mut segments = Vec::new();
+    for ((&band, colour), count) in Severity::ALL.iter().zip(BAND_COLOURS).zip(s.bands) {
+        if count > 0 {
+            let w = unit * count as f64;
+            segments.push((x, w, band, colour, count));
             x += w;
         }
-        out.push_str(&svg_text(
-            x + 6.0,
-            y + 16.0,
-            "start",
-            "value",
-            &s.hotspots().to_string(),
-        ));
     }
-    out.push_str("</svg>");
-    out
+    (segments, x)
 }
 
 /// The worst request path per service on a log scale (costs span microseconds to minutes):
 /// a bar up to the low end and a lighter extension to the high end.
-fn cost_chart(services: &[ServiceStats]) -> String {
+fn cost_chart(services: &[ServiceStats]) -> Markup {
     let costed: Vec<&ServiceStats> = services
         .iter()
         .filter(|s| s.per_request.findings > 0 && s.per_request.high_ms > 0.0)
         .collect();
-    let plot_w = CHART_W - LABEL_W - 90.0;
-    let h = TOP + ROW_H * costed.len().max(1) as f64 + 24.0;
-    let mut out = format!(
-        "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 {CHART_W} {h}\" width=\"{CHART_W}\" \
-         height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\"><title>Worst request path per service</title>"
-    );
+    let title = "Worst request path per service";
     if costed.is_empty() {
-        out.push_str(&svg_text(
+        let none = svg_text(
             LABEL_W,
             TOP + 17.0,
             "start",
             "muted",
             "No per-request cost estimated",
-        ));
-        out.push_str("</svg>");
-        return out;
+        );
+        return chart(title, 0, 24.0, none);
     }
+    let plot_w = CHART_W - LABEL_W - 90.0;
     let positive_low = costed
         .iter()
         .map(|s| s.per_request.low_ms)
@@ -468,202 +421,190 @@ fn cost_chart(services: &[ServiceStats]) -> String {
         ((ms.log10() - min_exp) / (max_exp - min_exp)).clamp(0.0, 1.0) * plot_w
     };
     let axis_y = TOP + ROW_H * costed.len() as f64 + 2.0;
+    let mut exponents = Vec::new();
     let mut e = min_exp;
     while e <= max_exp {
-        let x = LABEL_W + scale(10f64.powf(e));
-        let _ = write!(
-            out,
-            "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{axis_y:.1}\" class=\"grid\"/>",
-            TOP - 4.0
-        );
-        out.push_str(&svg_text(
-            x,
-            axis_y + 14.0,
-            "middle",
-            "tick",
-            &super::overview::ms_text(10f64.powf(e)),
-        ));
+        exponents.push(e);
         e += 1.0;
     }
-    out.push_str(&svg_text(
-        LABEL_W,
-        20.0,
-        "start",
-        "legend",
-        "log scale · solid to the low end, light to the high end",
-    ));
-    for (i, s) in costed.iter().enumerate() {
-        let y = TOP + ROW_H * i as f64;
-        out.push_str(&svg_text(
-            LABEL_W - 8.0,
-            y + 16.0,
-            "end",
-            "label",
-            &label(&s.name),
-        ));
-        let low = scale(s.per_request.low_ms);
-        let high = scale(s.per_request.high_ms).max(low + 2.0);
-        let worst = s.bands.iter().position(|&n| n > 0).unwrap_or(4);
-        let colour = BAND_COLOURS[worst];
-        let _ = write!(
-            out,
-            "<rect x=\"{LABEL_W:.1}\" y=\"{:.1}\" width=\"{high:.1}\" height=\"{:.1}\" fill=\"{colour}\" \
-             fill-opacity=\"0.3\"/><rect x=\"{LABEL_W:.1}\" y=\"{:.1}\" width=\"{low:.1}\" height=\"{:.1}\" \
-             fill=\"{colour}\"><title>{}: {}</title></rect>",
-            y + 4.0,
-            ROW_H - 8.0,
-            y + 4.0,
-            ROW_H - 8.0,
-            esc(&s.name),
-            esc(&s.per_request.text())
-        );
-        out.push_str(&svg_text(
-            LABEL_W + high + 6.0,
-            y + 16.0,
+    let body = html! {
+        @for e in exponents {
+            @let x = LABEL_W + scale(10f64.powf(e));
+            line x1=(n(x)) y1=(n(TOP - 4.0)) x2=(n(x)) y2=(n(axis_y)) class="grid" {}
+            (svg_text(x, axis_y + 14.0, "middle", "tick", &super::overview::ms_text(10f64.powf(e))))
+        }
+        (svg_text(
+            LABEL_W,
+            20.0,
             "start",
-            "value",
-            &s.per_request.text(),
-        ));
-    }
-    out.push_str("</svg>");
-    out
+            "legend",
+            "log scale · solid to the low end, light to the high end",
+        ))
+        @for (i, s) in costed.iter().enumerate() {
+            @let y = TOP + ROW_H * i as f64;
+            @let low = scale(s.per_request.low_ms);
+            @let high = scale(s.per_request.high_ms).max(low + 2.0);
+            @let colour = BAND_COLOURS[s.bands.iter().position(|&c| c > 0).unwrap_or(4)];
+            (svg_text(LABEL_W - 8.0, y + 16.0, "end", "label", &label(&s.name)))
+            rect x=(n(LABEL_W)) y=(n(y + 4.0)) width=(n(high)) height=(n(ROW_H - 8.0))
+                fill=(colour) fill-opacity="0.3" {}
+            rect x=(n(LABEL_W)) y=(n(y + 4.0)) width=(n(low)) height=(n(ROW_H - 8.0)) fill=(colour) {
+                title { (s.name) ": " (s.per_request.text()) }
+            }
+            (svg_text(LABEL_W + high + 6.0, y + 16.0, "start", "value", &s.per_request.text()))
+        }
+    };
+    chart(title, costed.len(), 24.0, body)
 }
 
-fn actions(o: &Overview) -> String {
+fn actions(o: &Overview) -> Markup {
     if o.actions.is_empty() {
-        return "<p class=\"muted\">Nothing to fix.</p>".to_owned();
+        return html! { p.muted { "Nothing to fix." } };
     }
-    let mut out = String::from("<ol class=\"actions\">");
-    for a in o.actions.iter().take(MAX_ACTIONS) {
-        let saving = if a.saving.findings > 0 {
-            format!("saves ~{}", a.saving.text())
-        } else if a.memory_mb > 0.0 {
-            format!("frees ~{}", super::overview::mb_text(a.memory_mb))
-        } else {
-            "no cost estimate".to_owned()
-        };
-        let root = if a.root.is_empty() {
-            String::new()
-        } else {
-            format!(": <code>{}</code>", esc(a.root))
-        };
-        let places: Vec<String> = a
-            .findings
-            .iter()
-            .take(5)
-            .map(|f| format!("<code>{}</code>", esc(&format!("{}:{}", f.path, f.line))))
-            .collect();
-        let more = if a.findings.len() > 5 {
-            format!(" and {} more", a.findings.len() - 5)
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            out,
-            "<li><div class=\"action-head\"><span class=\"badge band-{}\">{}</span> <strong>{} {}</strong>{root} \
-             <span class=\"muted\">— {}</span></div><div>{}</div><div class=\"muted\">{} {}: {}{more}</div></li>",
-            a.severity.as_str(),
-            a.severity.as_str(),
-            esc(a.code),
-            esc(a.name),
-            esc(&saving),
-            a.fixes
-                .iter()
-                .map(|f| rich(f))
-                .collect::<Vec<_>>()
-                .join("<br>"),
-            a.findings.len(),
-            if a.findings.len() == 1 {
-                "place"
-            } else {
-                "places"
-            },
-            places.join(", ")
-        );
+    html! {
+        ol.actions {
+            @for a in o.actions.iter().take(MAX_ACTIONS) {
+                @let saving = if a.saving.findings > 0 {
+                    format!("saves ~{}", a.saving.text())
+                } else if a.memory_mb > 0.0 {
+                    format!("frees ~{}", super::overview::mb_text(a.memory_mb))
+                } else {
+                    "no cost estimate".to_owned()
+                };
+                li {
+                    div.action-head {
+                        span class={ "badge band-" (a.severity.as_str()) } { (a.severity.as_str()) }
+                        " "
+                        strong { (a.code) " " (a.name) }
+                        @if !a.root.is_empty() {
+                            ": " code { (a.root) }
+                        }
+                        " "
+                        span.muted { "— " (saving) }
+                    }
+                    div {
+                        @for (i, fix) in a.fixes.iter().enumerate() {
+                            @if i > 0 { br; }
+                            (rich(fix))
+                        }
+                    }
+                    div.muted {
+                        (a.findings.len())
+                        (if a.findings.len() == 1 { " place: " } else { " places: " })
+                        @for (i, f) in a.findings.iter().take(5).enumerate() {
+                            @if i > 0 { ", " }
+                            code { (f.path) ":" (f.line) }
+                        }
+                        @if a.findings.len() > 5 {
+                            " and " (a.findings.len() - 5) " more"
+                        }
+                    }
+                }
+            }
+        }
+        @if o.actions.len() > MAX_ACTIONS {
+            p.muted { (o.actions.len() - MAX_ACTIONS) " more in " code { "report.md" } "." }
+        }
     }
-    out.push_str("</ol>");
-    if o.actions.len() > MAX_ACTIONS {
-        let _ = write!(
-            out,
-            "<p class=\"muted\">{} more in <code>report.md</code>.</p>",
-            o.actions.len() - MAX_ACTIONS
-        );
+}
+
+/// The findings table's filters and head; the script fills in the rows.
+fn findings_table() -> Markup {
+    let columns = [
+        ("rank", "#", true),
+        ("severity", "Band", false),
+        ("code", "Rule", false),
+        ("services", "Service", false),
+        ("path", "Location", false),
+        ("function", "Function", false),
+        ("cost", "Cost", true),
+        ("confidence", "Confidence", false),
+        ("message", "Finding", false),
+    ];
+    html! {
+        section #findings {
+            h2 { "Findings" }
+            div.filters {
+                label { "Band " select #f-band { option value="" { "all" } } }
+                label { "Rule " select #f-rule { option value="" { "all" } } }
+                label { "Service " select #f-service { option value="" { "all" } } }
+                label {
+                    "Search "
+                    input #f-text type="search" placeholder="path, function, message…";
+                }
+                span id="f-count" class="muted" {}
+            }
+            noscript {
+                p {
+                    "The findings table needs JavaScript; " code { "report.md" } " and "
+                    code { "hotspots.csv" } " hold the same findings."
+                }
+            }
+            div.table-wrap {
+                table #findings-table {
+                    thead {
+                        tr {
+                            @for (key, name, num) in columns {
+                                th data-key=(key) class=[num.then_some("num")] { (name) }
+                            }
+                        }
+                    }
+                    tbody {}
+                }
+            }
+        }
     }
-    out
 }
 
 pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
     let o = Overview::new(report);
     let name = o.project_name();
     let json = serde_json::to_string(&data(&o)).map_err(std::io::Error::other)?;
-    let page = format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>Performance audit: {title}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<header>
-<h1>Performance audit: <span class="project">{title}</span></h1>
-<p class="muted">perfaudit {version} · static analysis: the code was read, never run · paths are relative to the audited root</p>
-</header>
-<main>
-{cards}
-<section class="charts">
-<figure><figcaption>Hotspots per service, by band</figcaption>{band_chart}</figure>
-<figure><figcaption>Worst request path per service (costs summed along one chain)</figcaption>{cost_chart}</figure>
-</section>
-<section>
-<h2>Action items</h2>
-{actions}
-</section>
-<section id="findings">
-<h2>Findings</h2>
-<div class="filters">
-<label>Band <select id="f-band"><option value="">all</option></select></label>
-<label>Rule <select id="f-rule"><option value="">all</option></select></label>
-<label>Service <select id="f-service"><option value="">all</option></select></label>
-<label>Search <input id="f-text" type="search" placeholder="path, function, message…"></label>
-<span id="f-count" class="muted"></span>
-</div>
-<noscript><p>The findings table needs JavaScript; <code>report.md</code> and <code>hotspots.csv</code> hold the same findings.</p></noscript>
-<div class="table-wrap">
-<table id="findings-table">
-<thead><tr>
-<th data-key="rank" class="num">#</th>
-<th data-key="severity">Band</th>
-<th data-key="code">Rule</th>
-<th data-key="services">Service</th>
-<th data-key="path">Location</th>
-<th data-key="function">Function</th>
-<th data-key="cost" class="num">Cost</th>
-<th data-key="confidence">Confidence</th>
-<th data-key="message">Finding</th>
-</tr></thead>
-<tbody></tbody>
-</table>
-</div>
-</section>
-<pre id="selftest" hidden></pre>
-</main>
-<script type="application/json" id="perfaudit-data">{json}</script>
-<script>{SCRIPT}</script>
-</body>
-</html>
-"#,
-        title = esc(&name),
-        version = env!("CARGO_PKG_VERSION"),
-        cards = cards(&o),
-        band_chart = band_chart(&o.per_service),
-        cost_chart = cost_chart(&o.per_service),
-        actions = actions(&o),
-        json = script_json(&json),
-    );
-    w.write_all(page.as_bytes())
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="Content-Security-Policy"
+                    content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+                title { "Performance audit: " (name) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    h1 { "Performance audit: " span.project { (name) } }
+                    p.muted {
+                        "perfaudit " (env!("CARGO_PKG_VERSION"))
+                        " · static analysis: the code was read, never run · paths are relative to the audited root"
+                    }
+                }
+                main {
+                    (cards(&o))
+                    section.charts {
+                        figure {
+                            figcaption { "Hotspots per service, by band" }
+                            (band_chart(&o.per_service))
+                        }
+                        figure {
+                            figcaption { "Worst request path per service (costs summed along one chain)" }
+                            (cost_chart(&o.per_service))
+                        }
+                    }
+                    section {
+                        h2 { "Action items" }
+                        (actions(&o))
+                    }
+                    (findings_table())
+                    pre #selftest hidden {}
+                }
+                script type="application/json" id="perfaudit-data" { (PreEscaped(script_json(&json))) }
+                script { (PreEscaped(SCRIPT)) }
+            }
+        }
+    };
+    w.write_all(page.into_string().as_bytes())?;
+    w.write_all(b"\n")
 }
 
 /// The page's style sheet and script, kept as their own files so that they read (and diff) as
@@ -678,15 +619,32 @@ mod tests {
 
     #[test]
     fn rich_text_marks_code_spans() {
-        assert_eq!(rich("use `a<b` now"), "use <code>a&lt;b</code> now");
-        assert_eq!(rich("odd ` tick <"), "odd ` tick &lt;");
+        assert_eq!(
+            rich("use `a<b` now").into_string(),
+            "use <code>a&lt;b</code> now"
+        );
+        assert_eq!(rich("odd ` tick <").into_string(), "odd ` tick &lt;");
+        assert_eq!(
+            rich("`</code><b>`").into_string(),
+            "<code>&lt;/code&gt;&lt;b&gt;</code>"
+        );
     }
 
+    /// The page relies on maud escaping every interpolated value, in text and in
+    /// (double-quoted) attribute values alike.
     #[test]
-    fn escapes_markup() {
+    fn interpolated_text_is_escaped() {
+        let hostile = "</script><b a=\"x\">&'";
         assert_eq!(
-            esc("</script><b a=\"x\">&'"),
-            "&lt;/script&gt;&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
+            html! { span title=(hostile) { (hostile) } }.into_string(),
+            "<span title=\"&lt;/script&gt;&lt;b a=&quot;x&quot;&gt;&amp;'\">\
+             &lt;/script&gt;&lt;b a=&quot;x&quot;&gt;&amp;'</span>"
+        );
+        let text = svg_text(1.0, 2.0, "start", "label", "<svg onload=x>").into_string();
+        assert_eq!(
+            text,
+            "<text x=\"1.0\" y=\"2.0\" text-anchor=\"start\" class=\"label\">\
+             &lt;svg onload=x&gt;</text>"
         );
     }
 

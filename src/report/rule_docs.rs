@@ -8,14 +8,14 @@ use crate::rules::{RULES, RuleMeta};
 /// The folder of the rule pages, relative to the repository root.
 pub const DIR: &str = "docs/rules";
 
-/// Where the repository is published, when the build knows it: `PERFAUDIT_REPOSITORY_URL` at
-/// build time (the release workflow sets it), else `repository` in Cargo.toml. Reports link to
-/// the rule pages only when it is known: a made-up address would be worse than none.
-pub fn repository_url() -> Option<&'static str> {
+/// Where the repository is published: `repository` in Cargo.toml, unless the build sets
+/// `PERFAUDIT_REPOSITORY_URL` (the release workflow and the GitHub Action set it to the
+/// repository they build from, so a fork links to its own pages).
+pub fn repository_url() -> &'static str {
     option_env!("PERFAUDIT_REPOSITORY_URL")
-        .or(option_env!("CARGO_PKG_REPOSITORY"))
         .map(|u| u.trim_end_matches('/'))
         .filter(|u| !u.is_empty())
+        .unwrap_or(env!("CARGO_PKG_REPOSITORY"))
 }
 
 /// The page of a rule under `repository` at this build's version tag.
@@ -27,9 +27,9 @@ pub fn page_url_in(repository: &str, code: &str) -> String {
     )
 }
 
-/// The page of a rule, when the repository's address is known.
-pub fn page_url(code: &str) -> Option<String> {
-    repository_url().map(|r| page_url_in(r, code))
+/// The page of a rule (SARIF `helpUri`, the HTML report's rule links).
+pub fn page_url(code: &str) -> String {
+    page_url_in(repository_url(), code)
 }
 
 /// One rule's page.

@@ -131,7 +131,7 @@ struct Descriptor {
     full_description: Option<Message>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<MultiformatMessage>,
-    /// The rule's page (`docs/rules/`), when the build knows where the repository lives.
+    /// The rule's page (`docs/rules/`); none for a rule this build does not list.
     #[serde(skip_serializing_if = "Option::is_none")]
     help_uri: Option<String>,
     default_configuration: Configuration,
@@ -314,7 +314,7 @@ fn descriptors(report: &AuditReport) -> Vec<Descriptor> {
                     text: m.doc.trim().to_owned(),
                     markdown: m.doc.trim().to_owned(),
                 }),
-                help_uri: super::rule_docs::page_url(m.code),
+                help_uri: Some(super::rule_docs::page_url(m.code)),
                 default_configuration: Configuration {
                     level: level(m.default_severity),
                 },

@@ -1,5 +1,5 @@
-//! PA002 unused-suppression: a `# perfaudit: ignore` or `# noqa: PA...` comment that silenced
-//! nothing. It judges the other rules' output, so it cannot run beside them: the audit calls
+//! PA002 unused-suppression: a `# perfaudit: ignore`, `# perfaudit: ignore-file` or
+//! `# noqa: PA...` comment that silenced nothing. It judges the other rules' output, so it cannot run beside them: the audit calls
 //! `report` once suppressions have been applied, and the rule's own `check` has nothing to do.
 //! Off unless selected by its exact code, because a stale comment costs nothing at run time.
 
@@ -23,8 +23,9 @@ static META: RuleMeta = RuleMeta {
         "A suppression comment that silences nothing is reported as information about the code itself.",
     ),
     doc: r#"## What it does
-Reports a `# perfaudit: ignore[...]` or `# noqa: PA...` comment that silenced no finding in this
-run, naming the codes that were not needed. A code whose rule is not enabled in the run is not
+Reports a `# perfaudit: ignore[...]`, `# perfaudit: ignore-file[...]` or `# noqa: PA...` comment
+that silenced no finding in this run (on its line, or anywhere in the module for `ignore-file`),
+naming the codes that were not needed. A code whose rule is not enabled in the run is not
 judged; an unknown code always is. A bare `# perfaudit: ignore` is judged against the rules
 that ran, so add PA002 to the usual selection rather than running it alone. A bare `# noqa` is
 never reported, since other linters share it.
@@ -95,11 +96,17 @@ pub fn report(
             if !s.codes.is_empty() && unused.is_empty() {
                 continue;
             }
+            // A file-level comment covers the whole module, not its own line.
+            let scope = if s.kind == SuppressionKind::File {
+                "in this file"
+            } else {
+                "on this line"
+            };
             let message = if unused.is_empty() {
-                "suppression comment silences nothing on this line".to_owned()
+                format!("suppression comment silences nothing {scope}")
             } else {
                 format!(
-                    "suppression of {} silences nothing on this line",
+                    "suppression of {} silences nothing {scope}",
                     unused
                         .iter()
                         .map(|c| format!("`{c}`"))
