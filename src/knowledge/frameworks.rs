@@ -14,7 +14,7 @@
 
 use serde::Deserialize;
 
-use super::contexts::wildcard_match;
+use super::wildcard::{Patterns, Star};
 
 /// How often a framework runs an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -176,7 +176,48 @@ pub struct ProfileSet(Vec<bool>);
 #[derive(Debug, Clone)]
 pub struct Frameworks {
     profiles: Vec<Profile>,
+    /// Each profile's patterns, compiled once: its entry shapes, registrations and offload
+    /// decorators.
+    compiled: Vec<CompiledProfile>,
     active: Vec<bool>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledEntry {
+    names: Patterns,
+    exclude: Patterns,
+    decorators: Patterns,
+    bases: Patterns,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledProfile {
+    entries: Vec<CompiledEntry>,
+    registrations: Vec<Patterns>,
+    offload_decorators: Patterns,
+}
+
+fn patterns(list: &[String]) -> Patterns {
+    Patterns::new(list.iter().map(String::as_str), Star::Any)
+}
+
+impl CompiledProfile {
+    fn new(p: &Profile) -> CompiledProfile {
+        CompiledProfile {
+            entries: p
+                .entries
+                .iter()
+                .map(|e| CompiledEntry {
+                    names: patterns(&e.names),
+                    exclude: patterns(&e.exclude),
+                    decorators: patterns(&e.decorators),
+                    bases: patterns(&e.bases),
+                })
+                .collect(),
+            registrations: p.registrations.iter().map(|r| patterns(&r.calls)).collect(),
+            offload_decorators: patterns(&p.offload_decorators),
+        }
+    }
 }
 
 impl Default for Frameworks {
@@ -196,7 +237,12 @@ impl Frameworks {
         let mut profiles: Vec<Profile> = shipped().to_vec();
         profiles.extend(extra.iter().cloned());
         let active = vec![false; profiles.len()];
-        Frameworks { profiles, active }
+        let compiled = profiles.iter().map(CompiledProfile::new).collect();
+        Frameworks {
+            profiles,
+            compiled,
+            active,
+        }
     }
 
     pub fn profiles(&self) -> &[Profile] {
@@ -293,20 +339,19 @@ impl Frameworks {
         set: &ProfileSet,
     ) -> Option<RoleId> {
         for (pi, p) in self.profiles_in(set) {
-            for (si, e) in p.entries.iter().enumerate() {
+            for (si, (e, c)) in p.entries.iter().zip(&self.compiled[pi].entries).enumerate() {
                 if e.kind == Some(EntryKind::Function) && is_method
                     || e.kind == Some(EntryKind::Method) && !is_method
                 {
                     continue;
                 }
-                if !e.names.is_empty() && !any_match(&e.names, name) {
+                if !e.names.is_empty() && !c.names.is_match(name) {
                     continue;
                 }
-                if any_match(&e.exclude, name) {
+                if c.exclude.is_match(name) {
                     continue;
                 }
-                if !e.decorators.is_empty()
-                    && !decorators.iter().any(|d| any_match(&e.decorators, d))
+                if !e.decorators.is_empty() && !decorators.iter().any(|d| c.decorators.is_match(d))
                 {
                     continue;
                 }
@@ -317,7 +362,7 @@ impl Frameworks {
                     if !is_method {
                         continue;
                     }
-                    if !ancestors.iter().any(|b| any_match(&e.bases, b)) {
+                    if !ancestors.iter().any(|b| c.bases.is_match(b)) {
                         continue;
                     }
                 }
@@ -333,8 +378,8 @@ impl Frameworks {
     /// The active registration that a call (its resolved target and source text) makes.
     pub fn registration(&self, target: &str, text: &str, set: &ProfileSet) -> Option<RoleId> {
         for (pi, p) in self.profiles_in(set) {
-            for (ri, r) in p.registrations.iter().enumerate() {
-                if any_match(&r.calls, target) || any_match(&r.calls, text) {
+            for (ri, calls) in self.compiled[pi].registrations.iter().enumerate() {
+                if calls.is_match(target) || calls.is_match(text) {
                     return Some(RoleId {
                         profile: pi as u16,
                         shape: (p.entries.len() + ri) as u16,
@@ -357,14 +402,10 @@ impl Frameworks {
 
     /// Whether a decorator makes calls of the decorated function run on a worker thread.
     pub fn is_offload_decorator(&self, decorator: &str) -> bool {
-        self.profiles
+        self.compiled
             .iter()
-            .any(|p| any_match(&p.offload_decorators, decorator))
+            .any(|c| c.offload_decorators.is_match(decorator))
     }
-}
-
-fn any_match(patterns: &[String], name: &str) -> bool {
-    patterns.iter().any(|p| wildcard_match(p, name))
 }
 
 /// The shipped profiles, parsed once per process.
