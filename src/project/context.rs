@@ -147,6 +147,9 @@ impl Execution {
     /// every request"). Any `async def` runs on the event loop, but not every coroutine runs per
     /// request, so that context only claims "every call".
     pub fn phrase(&self) -> &'static str {
+        if self.frequency == Frequency::PerSession {
+            return "once per session";
+        }
         match (self.kind, self.repeats > 0 || !self.fan_out.is_empty()) {
             (CtxKind::EventLoop, false) => "on every call, on the event loop",
             (CtxKind::EventLoop, true) => "in a loop on every call, on the event loop",

@@ -252,10 +252,12 @@ pub fn request_path_loads(
                 ),
             ),
             Laziness::Every | Laziness::Reloaded { .. } => {
-                let place = if in_loop {
-                    "inside a loop, once per iteration of every request"
-                } else {
-                    "on every request"
+                let session = exec.frequency == crate::finding::Frequency::PerSession;
+                let place = match (in_loop, session) {
+                    (true, false) => "inside a loop, once per iteration of every request",
+                    (false, false) => "on every request",
+                    (true, true) => "inside a loop, once per iteration of every session",
+                    (false, true) => "once per session, each time one starts",
                 };
                 let again = match &laziness {
                     Laziness::Reloaded { key, reset_in } => format!(
