@@ -143,6 +143,7 @@ impl Checker<'_> {
                             returns: None,
                             returns_for: None,
                             timeout_kw: false,
+                            lazy: false,
                             rcvtimeo: false,
                             exit: None,
                             async_alternative: None,
@@ -331,6 +332,7 @@ impl Checker<'_> {
                 returns: None,
                 returns_for: None,
                 timeout_kw: false,
+                lazy: false,
                 rcvtimeo: false,
                 exit: None,
                 async_alternative: None,
@@ -385,6 +387,11 @@ impl Checker<'_> {
                     "note" => entry.note = Some(self.string(&what, v, span)?),
                     "timeout_kw" => {
                         entry.timeout_kw = v.as_bool().ok_or_else(|| {
+                            self.error(span, format!("`{what}` must be true or false"))
+                        })?
+                    }
+                    "lazy" => {
+                        entry.lazy = v.as_bool().ok_or_else(|| {
                             self.error(span, format!("`{what}` must be true or false"))
                         })?
                     }

@@ -197,6 +197,7 @@ const API_KEYS: &[&str] = &[
     "returns",
     "source",
     "timeout_kw",
+    "lazy",
 ];
 
 const EFFECTS: &[Effect] = &[

@@ -167,7 +167,11 @@ impl Collector<'_> {
             let args = std::mem::take(&mut self.facts.calls[i].callable_args);
             self.facts.calls[i].callable_args = args
                 .into_iter()
-                .map(|(text, _)| self.resolve_text(func, &text, mark))
+                .map(|(text, res)| match super::lambda_id(&text) {
+                    // A lambda is already known: its own function in this module.
+                    Some(_) => (text, res),
+                    None => self.resolve_text(func, &text, mark),
+                })
                 .collect();
         }
         let mut refs = std::mem::take(&mut self.raw_refs);

@@ -12,7 +12,7 @@ use super::collect::Collector;
 use super::names::{
     Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
 };
-use super::{Call, Resolution};
+use super::{Call, FuncId, Resolution};
 
 pub(super) struct RawCall {
     pub callee: Dotted,
@@ -60,6 +60,7 @@ impl<'a> Collector<'a> {
     pub(super) fn visit_call(&mut self, call: &'a ast::ExprCall) {
         // Children first: the callee chain (which may hold an inner call) and the arguments.
         let before = self.facts.calls.len();
+        let funcs_before = self.facts.functions.len();
         // The callee itself is not a value reference; its receiver may be.
         match &*call.func {
             Expr::Name(_) => {}
@@ -148,11 +149,21 @@ impl<'a> Collector<'a> {
                 }
             }
         }
+        // Lambdas passed as arguments, in order: the `<lambda>` functions this call's
+        // arguments defined (their parent is the current function).
+        let mut lambdas = (funcs_before..self.facts.functions.len()).filter(|&i| {
+            let f = &self.facts.functions[i];
+            f.kind == super::FnKind::Lambda && f.parent == Some(self.func)
+        });
         for arg in call.arguments.args.iter() {
             if matches!(arg, Expr::Name(_) | Expr::Attribute(_))
                 && let Some(n) = dotted_name(arg)
             {
                 callable_args.push((n, Resolution::Unresolved));
+            } else if matches!(arg, Expr::Lambda(_))
+                && let Some(id) = lambdas.next()
+            {
+                callable_args.push((super::lambda_ref(id as FuncId), Resolution::Local));
             }
         }
         for kw in call.arguments.keywords.iter() {

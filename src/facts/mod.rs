@@ -205,6 +205,17 @@ pub struct Retry {
     pub backoff_s: f64,
 }
 
+/// How a lambda passed as an argument appears among a call's `callable_args`: `<lambda>#ID`,
+/// the id of its function in the same module.
+pub fn lambda_ref(id: FuncId) -> String {
+    format!("<lambda>#{id}")
+}
+
+/// The function id of a `callable_args` entry made by [`lambda_ref`].
+pub fn lambda_id(text: &str) -> Option<FuncId> {
+    text.strip_prefix("<lambda>#")?.parse().ok()
+}
+
 /// A finding raised by an AST-level rule, in its local context only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {

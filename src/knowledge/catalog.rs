@@ -103,6 +103,10 @@ pub struct ApiEntry {
     pub returns_for: Option<toml::Table>,
     #[serde(default)]
     pub timeout_kw: bool,
+    /// The call returns a lazy iterator: the work happens as it is iterated, wherever that is
+    /// (`Path.rglob`, `os.walk`, `os.scandir`).
+    #[serde(default)]
+    pub lazy: bool,
     /// The method that leaving a `with` block calls on what the call returns, when it does
     /// I/O (a `sqlite3` connection commits: `sqlite3.Connection.commit`).
     #[serde(default)]

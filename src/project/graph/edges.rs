@@ -275,7 +275,18 @@ fn callable_arg_edges<'m>(
         .registration(&call.target, &call.text, profiles);
     let registration = cx.patterns.is_route_registration(&call.target);
     for (text, res) in &call.callable_args {
-        for (t, conf, _) in cx.targets(call.func, text, *res, "") {
+        let targets = match crate::facts::lambda_id(text) {
+            Some(id) => vec![(
+                Target::Function(FnRef {
+                    module: cx.module,
+                    func: id,
+                }),
+                Confidence::Definite,
+                None,
+            )],
+            None => cx.targets(call.func, text, *res, ""),
+        };
+        for (t, conf, _) in targets {
             let f = match t {
                 Target::Function(f) => f,
                 Target::Class(c) => {

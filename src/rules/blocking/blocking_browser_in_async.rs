@@ -54,4 +54,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Browser],
     adjust: None,
+    also: None,
 };

@@ -49,4 +49,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Db],
     adjust: None,
+    also: None,
 };

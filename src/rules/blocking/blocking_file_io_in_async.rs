@@ -52,4 +52,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Disk],
     adjust: None,
+    also: None,
 };

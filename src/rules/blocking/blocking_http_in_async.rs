@@ -53,4 +53,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Network],
     adjust: None,
+    also: None,
 };

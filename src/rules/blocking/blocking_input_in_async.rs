@@ -44,4 +44,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Input],
     adjust: None,
+    also: None,
 };

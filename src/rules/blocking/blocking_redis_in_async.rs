@@ -52,4 +52,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Redis],
     adjust: None,
+    also: None,
 };

@@ -54,4 +54,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Sleep],
     adjust: None,
+    also: None,
 };

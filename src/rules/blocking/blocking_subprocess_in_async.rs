@@ -48,4 +48,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     meta: &META,
     effects: &[Effect::Subprocess],
     adjust: None,
+    also: None,
 };

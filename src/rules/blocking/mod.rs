@@ -34,6 +34,8 @@ pub struct BlockingInAsync {
     pub effects: &'static [Effect],
     /// May widen the per-call cost from the call's literal arguments.
     pub adjust: Option<RangeAdjust>,
+    /// More of the rule's own findings, beyond calls made on the event loop.
+    pub also: Option<fn(&RuleContext, &mut Vec<Finding>)>,
 }
 
 impl Rule for BlockingInAsync {
@@ -43,6 +45,9 @@ impl Rule for BlockingInAsync {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         blocking_in_async(self.meta, self.effects, cx, out, self.adjust);
+        if let Some(also) = self.also {
+            also(cx, out);
+        }
     }
 }
 
