@@ -121,6 +121,24 @@ pub struct Profile {
     /// Library calls known to block inside: names of `data/apis.toml` entries.
     #[serde(default)]
     pub blocking: Vec<String>,
+    /// Fluent query builders whose terminal methods run a query (`Model.objects.filter(...)
+    /// .first()`).
+    #[serde(default, rename = "query_chain")]
+    pub query_chains: Vec<QueryChain>,
+}
+
+/// A fluent query API: a chain starts at a `root` (`Product.objects`), goes through `lazy`
+/// methods that only build the query, and runs it at one of the `runs` methods. Its cost is
+/// the catalog entry `api.METHOD` (or the `api.*` pattern).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryChain {
+    pub what: String,
+    /// Source text of the chain's root (`*.objects`; `*` = any run of characters).
+    pub root: Vec<String>,
+    pub lazy: Vec<String>,
+    pub runs: Vec<String>,
+    pub api: String,
 }
 
 static SHIPPED: &[(&str, &str)] = &[
@@ -195,6 +213,7 @@ struct CompiledProfile {
     entries: Vec<CompiledEntry>,
     registrations: Vec<Patterns>,
     offload_decorators: Patterns,
+    query_roots: Vec<Patterns>,
 }
 
 fn patterns(list: &[String]) -> Patterns {
@@ -216,6 +235,7 @@ impl CompiledProfile {
                 .collect(),
             registrations: p.registrations.iter().map(|r| patterns(&r.calls)).collect(),
             offload_decorators: patterns(&p.offload_decorators),
+            query_roots: p.query_chains.iter().map(|q| patterns(&q.root)).collect(),
         }
     }
 }
@@ -397,6 +417,18 @@ impl Frameworks {
         self.profiles.iter().any(|p| {
             p.offload_functions.iter().any(|f| f == target)
                 || p.offload_methods.iter().any(|m| m == method)
+        })
+    }
+
+    /// The query chains of the profiles in `set`.
+    pub(crate) fn query_chains<'s>(
+        &'s self,
+        set: &'s ProfileSet,
+    ) -> impl Iterator<Item = (&'s QueryChain, &'s Patterns)> + 's {
+        self.profiles_in(set).flat_map(move |(pi, p)| {
+            p.query_chains
+                .iter()
+                .zip(self.compiled[pi].query_roots.iter())
         })
     }
 

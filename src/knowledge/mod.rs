@@ -6,7 +6,7 @@
 
 /// The `*` patterns of the data files, compiled with globset: one dotted segment in the
 /// catalog, any run of characters in the context patterns.
-mod wildcard;
+pub(crate) mod wildcard;
 
 pub mod catalog;
 pub mod contexts;

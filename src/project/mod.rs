@@ -96,6 +96,23 @@ impl Project {
         })
     }
 
+    /// The framework profiles that apply to a module: those of the frameworks it imports or is
+    /// part of.
+    pub fn profiles_of(&self, module: usize) -> crate::knowledge::frameworks::ProfileSet {
+        let m = &self.modules[module];
+        let own = match &self.resolver.package {
+            Some(p) if m.module.is_empty() => p.clone(),
+            Some(p) => format!("{p}.{}", m.module),
+            None => m.module.clone(),
+        };
+        self.frameworks.matching(
+            m.imports
+                .iter()
+                .map(|i| i.target.as_str())
+                .chain(std::iter::once(own.as_str())),
+        )
+    }
+
     /// A request handler by name (`handle_*`, ...) or by a route decorator.
     pub fn is_handler(&self, module: usize, func: FuncId) -> bool {
         let f = &self.modules[module].functions[func as usize];
