@@ -352,10 +352,23 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 }
                 cx.ids.id(f)
             }
-            Target::Class(c) => match constructor_edge(cx, from, c, out) {
-                Some(init) => init,
-                None => continue,
-            },
+            // Calling an instance (`client = Client(); client(x)`) runs its `__call__`.
+            Target::Class(c) if call.resolution == Resolution::Inferred => {
+                match cx.resolver.lookup_method(c, "__call__") {
+                    Some(f) => cx.ids.id(f),
+                    None => continue,
+                }
+            }
+            Target::Class(c) => {
+                // `with Resource() as r:` also runs its `__enter__` and `__exit__`.
+                if call.in_with {
+                    implicit_dunders(cx, from, call, c, confidence, out);
+                }
+                match constructor_edge(cx, from, c, out) {
+                    Some(init) => init,
+                    None => continue,
+                }
+            }
         };
         out.edges.push((
             from,
@@ -376,6 +389,33 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 CtxKind::RequestLoop
             };
             out.seeds.push((kind, to, Some((from, call.line))));
+        }
+    }
+}
+
+/// The context-manager methods a `with` statement runs on an instance of a project class:
+/// `__enter__`/`__exit__`, or `__aenter__`/`__aexit__` for `async with`, whichever it defines
+/// (along the MRO).
+fn implicit_dunders(
+    cx: &ModuleCx<'_, '_>,
+    from: u32,
+    call: &Call,
+    class: ClassRef,
+    confidence: Confidence,
+    out: &mut ModuleEdges,
+) {
+    for name in ["__enter__", "__exit__", "__aenter__", "__aexit__"] {
+        if let Some(f) = cx.resolver.lookup_method(class, name) {
+            out.edges.push((
+                from,
+                Edge {
+                    to: cx.ids.id(f),
+                    line: call.line,
+                    kind: EdgeKind::Call,
+                    confidence,
+                    dispatch: None,
+                },
+            ));
         }
     }
 }
