@@ -8,6 +8,20 @@ use ruff_text_size::Ranged;
 use super::collect::Collector;
 use super::names::number_literal;
 
+/// Sets a flag on the calls and candidates of the current function recorded since `start`
+/// (a `(calls, candidates)` pair of lengths).
+macro_rules! mark_since {
+    ($self:ident, $start:expr, $field:ident) => {{
+        let func = $self.func;
+        for c in &mut $self.facts.calls[$start.0..] {
+            c.$field |= c.func == func;
+        }
+        for c in &mut $self.facts.candidates[$start.1..] {
+            c.$field |= c.func == func;
+        }
+    }};
+}
+
 impl<'a> Collector<'a> {
     /// Visits an `if` statement: its tests are guards for the calls in its branches, and what
     /// a test says about how often its branch runs is marked on the calls there.
@@ -16,24 +30,13 @@ impl<'a> Collector<'a> {
         self.guards.push(i.test.range());
         let start = (self.facts.calls.len(), self.facts.candidates.len());
         self.visit_branch(&i.body);
-        let func = self.func;
         if tests_left_out(&i.test, &self.optional_params) {
-            for c in &mut self.facts.calls[start.0..] {
-                c.in_fallback |= c.func == func;
-            }
-            for c in &mut self.facts.candidates[start.1..] {
-                c.in_fallback |= c.func == func;
-            }
+            mark_since!(self, start, in_fallback);
         }
         // `if response.status_code == 429: time.sleep(1); retry`: the branch runs after a
         // failed request, like an `except` handler.
         if tests_error_status(&i.test) {
-            for c in &mut self.facts.calls[start.0..] {
-                c.in_except |= c.func == func;
-            }
-            for c in &mut self.facts.candidates[start.1..] {
-                c.in_except |= c.func == func;
-            }
+            mark_since!(self, start, in_except);
         }
         self.guards.pop();
         for clause in &i.elif_else_clauses {
@@ -59,13 +62,7 @@ impl<'a> Collector<'a> {
                 .iter()
                 .all(|s| matches!(s, Stmt::Expr(_) | Stmt::Pass(_)));
         if skips {
-            let func = self.func;
-            for c in &mut self.facts.calls[start.0..] {
-                c.in_skip_branch |= c.func == func;
-            }
-            for c in &mut self.facts.candidates[start.1..] {
-                c.in_skip_branch |= c.func == func;
-            }
+            mark_since!(self, start, in_skip_branch);
         }
     }
 }

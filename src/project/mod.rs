@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::knowledge::contexts::ContextPatterns;
-use crate::knowledge::frameworks::Frameworks;
+use crate::knowledge::frameworks::{Frameworks, ProfileSet};
 pub mod context;
 pub mod copies;
 pub mod graph;
@@ -98,18 +98,11 @@ impl Project {
 
     /// The framework profiles that apply to a module: those of the frameworks it imports or is
     /// part of.
-    pub fn profiles_of(&self, module: usize) -> crate::knowledge::frameworks::ProfileSet {
-        let m = &self.modules[module];
-        let own = match &self.resolver.package {
-            Some(p) if m.module.is_empty() => p.clone(),
-            Some(p) => format!("{p}.{}", m.module),
-            None => m.module.clone(),
-        };
-        self.frameworks.matching(
-            m.imports
-                .iter()
-                .map(|i| i.target.as_str())
-                .chain(std::iter::once(own.as_str())),
+    pub fn profiles_of(&self, module: usize) -> ProfileSet {
+        module_profiles(
+            &self.frameworks,
+            &self.modules[module],
+            self.resolver.package.as_deref(),
         )
     }
 
@@ -122,4 +115,24 @@ impl Project {
                     .iter()
                     .any(|d| self.patterns.is_route_decorator(d)))
     }
+}
+
+/// The framework profiles that apply to a module: those of the frameworks it imports, or that
+/// it is part of (its name with the audited package's in front, when there is one).
+pub(crate) fn module_profiles(
+    frameworks: &Frameworks,
+    m: &ModuleFacts,
+    package: Option<&str>,
+) -> ProfileSet {
+    let own = match package {
+        Some(p) if m.module.is_empty() => p.to_owned(),
+        Some(p) => format!("{p}.{}", m.module),
+        None => m.module.clone(),
+    };
+    frameworks.matching(
+        m.imports
+            .iter()
+            .map(|i| i.target.as_str())
+            .chain(std::iter::once(own.as_str())),
+    )
 }

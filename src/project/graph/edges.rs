@@ -91,7 +91,8 @@ impl<'m> ModuleCx<'_, 'm> {
 /// Everything one module contributes, edge kind by edge kind.
 pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     let mut out = ModuleEdges::default();
-    let profiles = module_profiles(cx);
+    let profiles =
+        crate::project::module_profiles(cx.frameworks, cx.facts(), cx.resolver.package.as_deref());
     entry_seeds(cx, &profiles, &mut out);
     referenced_callables(cx, &mut out);
     let m = cx.facts();
@@ -106,23 +107,6 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     }
     import_edges(cx, &mut out);
     out
-}
-
-/// The framework profiles that apply to this module: those of the frameworks it imports, or
-/// that it is part of (with the audited package's name in front when there is one).
-fn module_profiles(cx: &ModuleCx<'_, '_>) -> ProfileSet {
-    let m = cx.facts();
-    let own = match &cx.resolver.package {
-        Some(p) if m.module.is_empty() => p.clone(),
-        Some(p) => format!("{p}.{}", m.module),
-        None => m.module.clone(),
-    };
-    cx.frameworks.matching(
-        m.imports
-            .iter()
-            .map(|i| i.target.as_str())
-            .chain(std::iter::once(own.as_str())),
-    )
 }
 
 /// Entry points by shape: async functions (the event loop), handlers and routes (a request),
