@@ -77,6 +77,9 @@ pub struct EntryShape {
     /// Only module-level functions (`"function"`) or only methods (`"method"`).
     #[serde(default)]
     pub kind: Option<EntryKind>,
+    /// The name of the function's first parameter (arq jobs take `ctx`).
+    #[serde(default)]
+    pub first_param: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -84,6 +87,16 @@ pub struct EntryShape {
 pub enum EntryKind {
     Function,
     Method,
+}
+
+/// What an entry shape is matched against: a function's name, whether it is a method, its
+/// resolved decorators and its first parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryCandidate<'a> {
+    pub name: &'a str,
+    pub is_method: bool,
+    pub decorators: &'a [String],
+    pub first_param: Option<&'a str>,
 }
 
 /// A call that registers its callable arguments as entries (`hass.services.async_register(d,
@@ -146,6 +159,7 @@ static SHIPPED: &[(&str, &str)] = &[
         "aiohttp",
         include_str!("../../data/frameworks/aiohttp.toml"),
     ),
+    ("arq", include_str!("../../data/frameworks/arq.toml")),
     ("bots", include_str!("../../data/frameworks/bots.toml")),
     ("django", include_str!("../../data/frameworks/django.toml")),
     (
@@ -352,12 +366,16 @@ impl Frameworks {
     /// names of its class and of every base class above it.
     pub fn entry_role(
         &self,
-        name: &str,
-        is_method: bool,
-        decorators: &[String],
+        f: EntryCandidate<'_>,
         ancestors: &[String],
         set: &ProfileSet,
     ) -> Option<RoleId> {
+        let EntryCandidate {
+            name,
+            is_method,
+            decorators,
+            first_param,
+        } = f;
         for (pi, p) in self.profiles_in(set) {
             for (si, (e, c)) in p.entries.iter().zip(&self.compiled[pi].entries).enumerate() {
                 if e.kind == Some(EntryKind::Function) && is_method
@@ -376,6 +394,9 @@ impl Frameworks {
                     continue;
                 }
                 if e.names.is_empty() && e.decorators.is_empty() {
+                    continue;
+                }
+                if e.first_param.is_some() && e.first_param.as_deref() != first_param {
                     continue;
                 }
                 if !e.bases.is_empty() {
@@ -495,28 +516,46 @@ mod tests {
         assert!(f.detected().is_empty());
     }
 
+    fn method(name: &str) -> EntryCandidate<'_> {
+        EntryCandidate {
+            name,
+            is_method: true,
+            decorators: &[],
+            first_param: Some("self"),
+        }
+    }
+
+    fn function<'a>(name: &'a str, decorators: &'a [String]) -> EntryCandidate<'a> {
+        EntryCandidate {
+            name,
+            is_method: false,
+            decorators,
+            first_param: None,
+        }
+    }
+
     #[test]
     fn entries_match_by_name_base_and_decorator() {
         let f = Frameworks::builtin();
         let ha = f.matching(["homeassistant"]);
         let bases = vec!["homeassistant.components.sensor.SensorEntity".to_owned()];
         let id = f
-            .entry_role("async_turn_on", true, &[], &bases, &ha)
+            .entry_role(method("async_turn_on"), &bases, &ha)
             .expect("an entity action");
         assert_eq!(f.role(id).runs, Runs::PerRequest);
-        assert!(f.entry_role("async_turn_on", true, &[], &[], &ha).is_none());
+        assert!(f.entry_role(method("async_turn_on"), &[], &ha).is_none());
         let none = f.matching(["fastapi"]);
         assert!(
-            f.entry_role("async_turn_on", true, &[], &bases, &none)
+            f.entry_role(method("async_turn_on"), &bases, &none)
                 .is_none()
         );
         let id = f
-            .entry_role("async_setup_entry", false, &[], &[], &ha)
+            .entry_role(function("async_setup_entry", &[]), &[], &ha)
             .expect("integration setup");
         assert_eq!(f.role(id).runs, Runs::Once);
         let cb = vec!["homeassistant.core.callback".to_owned()];
         let id = f
-            .entry_role("_handle", false, &cb, &[], &ha)
+            .entry_role(function("_handle", &cb), &[], &ha)
             .expect("a callback");
         assert_eq!(f.role(id).on, On::Loop);
     }

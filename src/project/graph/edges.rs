@@ -16,7 +16,7 @@ use super::{Edge, EdgeKind, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
-use crate::knowledge::frameworks::{Frameworks, On, ProfileSet, RoleId, Runs};
+use crate::knowledge::frameworks::{EntryCandidate, Frameworks, On, ProfileSet, RoleId, Runs};
 use crate::project::CtxKind;
 use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
 
@@ -140,10 +140,16 @@ fn entry_seeds(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut ModuleEdg
                 .class
                 .map_or(&[][..], |c| ancestors[c as usize].as_slice());
             let method = f.kind == FnKind::Method;
-            if let Some(role) =
-                cx.frameworks
-                    .entry_role(&f.name, method, &f.decorators, ancestors, profiles)
-            {
+            if let Some(role) = cx.frameworks.entry_role(
+                EntryCandidate {
+                    name: &f.name,
+                    is_method: method,
+                    decorators: &f.decorators,
+                    first_param: f.params.first().map(String::as_str),
+                },
+                ancestors,
+                profiles,
+            ) {
                 framework_entry(cx.frameworks, role, g, f.is_async, None, out);
             }
         }
