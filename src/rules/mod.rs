@@ -100,6 +100,7 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking::blocking_call_in_request_loop::BlockingCallInRequestLoop,
     &blocking::async_loop_without_await::AsyncLoopWithoutAwait,
     &blocking::coroutine_never_awaited::CoroutineNeverAwaited,
+    &blocking::cpu_heavy_call_in_async::RULE,
     &models::model_load_on_request_path::ModelLoadOnRequestPath,
     &models::model_load_in_loop::ModelLoadInLoop,
     &models::multiple_large_models_resident::MultipleLargeModelsResident,

@@ -55,4 +55,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     effects: &[Effect::Browser],
     adjust: None,
     also: None,
+    floor_ms: 0.0,
 };

@@ -60,6 +60,7 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     effects: &[Effect::Db],
     adjust: None,
     also: Some(query_chains_on_the_loop),
+    floor_ms: 0.0,
 };
 
 /// Queries run by a framework's fluent query API (`Product.objects.filter(...).first()`, from a

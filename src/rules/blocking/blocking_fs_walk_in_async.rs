@@ -64,6 +64,7 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     effects: &[Effect::FsWalk],
     adjust: Some(unbounded_root),
     also: Some(lazy_walks_handed_back),
+    floor_ms: 0.0,
 };
 
 /// `await loop.run_in_executor(None, lambda: root.rglob("*"))`: the worker thread only builds

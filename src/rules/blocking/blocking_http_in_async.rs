@@ -54,4 +54,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     effects: &[Effect::Network],
     adjust: None,
     also: None,
+    floor_ms: 0.0,
 };

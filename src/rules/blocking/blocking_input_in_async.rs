@@ -45,4 +45,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     effects: &[Effect::Input],
     adjust: None,
     also: None,
+    floor_ms: 0.0,
 };

@@ -53,4 +53,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     effects: &[Effect::Redis],
     adjust: None,
     also: None,
+    floor_ms: 0.0,
 };

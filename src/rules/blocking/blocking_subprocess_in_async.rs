@@ -49,4 +49,5 @@ pub static RULE: BlockingInAsync = BlockingInAsync {
     effects: &[Effect::Subprocess],
     adjust: None,
     also: None,
+    floor_ms: 0.0,
 };

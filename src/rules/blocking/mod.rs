@@ -14,6 +14,7 @@ pub mod blocking_redis_in_async;
 pub mod blocking_sleep_in_async;
 pub mod blocking_subprocess_in_async;
 pub mod coroutine_never_awaited;
+pub mod cpu_heavy_call_in_async;
 pub mod http_without_timeout;
 
 use super::emit::{Costed, Hotspot};
@@ -36,6 +37,9 @@ pub struct BlockingInAsync {
     pub adjust: Option<RangeAdjust>,
     /// More of the rule's own findings, beyond calls made on the event loop.
     pub also: Option<fn(&RuleContext, &mut Vec<Finding>)>,
+    /// Calls whose typical cost is below this many milliseconds are left out (CPU work: a
+    /// microsecond list scan on the loop is not a blocking call).
+    pub floor_ms: f64,
 }
 
 impl Rule for BlockingInAsync {
@@ -44,20 +48,15 @@ impl Rule for BlockingInAsync {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        blocking_in_async(self.meta, self.effects, cx, out, self.adjust);
+        blocking_in_async(self, cx, out);
         if let Some(also) = self.also {
             also(cx, out);
         }
     }
 }
 
-fn blocking_in_async(
-    meta: &'static RuleMeta,
-    effects: &[Effect],
-    cx: &RuleContext,
-    out: &mut Vec<Finding>,
-    adjust: Option<RangeAdjust>,
-) {
+fn blocking_in_async(rule: &BlockingInAsync, cx: &RuleContext, out: &mut Vec<Finding>) {
+    let (meta, effects, adjust) = (rule.meta, rule.effects, rule.adjust);
     for (mi, m, call, entry) in super::catalog_calls(cx, |e| effects.contains(&e.effect)) {
         // Awaited, or told not to wait (`os.WNOHANG`, `block=False`): it does not block.
         if call.awaited || call.nonblocking {
@@ -69,6 +68,9 @@ fn blocking_in_async(
         let per = adjust
             .and_then(|f| f(entry, call))
             .unwrap_or_else(|| PerCall::of(entry, call));
+        if crate::finding::typical_ms(per.low_ms, per.high_ms) < rule.floor_ms {
+            continue;
+        }
         let func = &m.functions[call.func as usize].qualname;
         // A plain `def` that a framework runs on its loop (a Home Assistant property, a tornado
         // handler) is named as that, not as `async`.
