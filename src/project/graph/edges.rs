@@ -12,7 +12,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Edge, EdgeKind, Seed};
+use super::{Edge, EdgeKind, Receiver, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
@@ -314,6 +314,7 @@ fn callable_arg_edges<'m>(
                     kind,
                     confidence,
                     dispatch: None,
+                    receiver: Receiver::Fresh,
                 },
             ));
         }
@@ -328,6 +329,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
         cx.targets(call.func, &call.target, call.resolution, &call.text)
     {
         let mut kind = EdgeKind::Call;
+        let receiver = receiver(cx, call, t);
         let to = match t {
             Target::Function(f) => {
                 // `@run_on_executor`: every call runs the function on a worker thread.
@@ -354,6 +356,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 kind,
                 confidence,
                 dispatch,
+                receiver,
             },
         ));
         if call.in_recv_loop {
@@ -366,6 +369,28 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
             };
             out.seeds.push((kind, to, Some((from, call.line))));
         }
+    }
+}
+
+/// What a call says about its callee's `self`: a constructor builds exactly its class,
+/// `self.m()` passes the caller's on, and a method found on a typed receiver's base class
+/// (`w = Worker(); w.start()`, `start` defined in a base) runs on that receiver's type.
+fn receiver<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, t: Target) -> Receiver {
+    match (t, call.resolution) {
+        (Target::Class(c), _) => Receiver::Built(c),
+        (Target::Function(_), Resolution::SelfMethod) => Receiver::Same,
+        (Target::Function(f), Resolution::Inferred) => {
+            let Some((typed, _)) = call.target.rsplit_once('.') else {
+                return Receiver::Fresh;
+            };
+            match cx.memo.resolve(typed) {
+                Some((Target::Class(c), _)) if cx.resolver.class_of(cx.modules, f) != Some(c) => {
+                    Receiver::Typed(c)
+                }
+                _ => Receiver::Fresh,
+            }
+        }
+        _ => Receiver::Fresh,
     }
 }
 
@@ -414,6 +439,7 @@ fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
                     kind: EdgeKind::Import,
                     confidence,
                     dispatch: None,
+                    receiver: Receiver::Fresh,
                 },
             ));
         }
