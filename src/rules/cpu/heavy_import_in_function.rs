@@ -78,9 +78,12 @@ Not reported, because no request pays it:
   commands, not requests. Tests are tooling and never reported.
 
 ## Known false positives
-A module-level import under `if TYPE_CHECKING:` is taken as loading the module at startup,
-which it does not. A deliberately lazy import that keeps a rarely used feature from slowing
-every start is a trade-off; import it in a startup hook instead to keep both.
+A deliberately lazy import that keeps a rarely used feature from slowing every start is a
+trade-off; import it in a startup hook instead to keep both.
+
+The rule can also miss a cost: a module-level import under `if TYPE_CHECKING:` or another `if`
+is taken as loading the library at startup, which it does only when the condition holds, and a
+function's import of that library is then not reported.
 "#,
 };
 
