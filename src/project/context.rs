@@ -13,6 +13,7 @@ use super::resolve::FnRef;
 use super::{CtxKind, Project};
 use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{ChainStep, Confidence};
+use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::Runs;
 
 /// A place in the code that a rule asks about: a call site, a hook's candidate, or a `def`.
@@ -310,7 +311,7 @@ impl Project {
         }
         let tooling_path =
             self.patterns.is_tooling_path(&m.path) && !self.service_modules.contains(&fr.module);
-        if in_test(m, fid) || tooling_path {
+        if in_test(&self.patterns, m, fid) || tooling_path {
             return Frequency::Tooling;
         }
         // The loops and handlers around the site (or around the entry's call on the chain).
@@ -524,19 +525,30 @@ impl EntryIndex {
     }
 }
 
-/// Whether `func` is test code: a `test*` function or method, or a method of a `Test*` class
-/// (the pytest and unittest conventions), or nested in one.
-pub fn in_test(m: &ModuleFacts, func: FuncId) -> bool {
+/// Whether `func` is test code, by the pytest and unittest conventions: a `test*` function or
+/// method in a test module (or under a tooling folder), a method of a `Test*` class there, or a
+/// method of a `unittest.TestCase` subclass anywhere; or a function nested in one. A `test*`
+/// name alone is not enough: `ConfigFlow.test_connection` in production code is not a test.
+pub fn in_test(patterns: &ContextPatterns, m: &ModuleFacts, func: FuncId) -> bool {
+    let test_module = patterns.is_tooling_path(&m.path);
     let mut cur = Some(func);
     while let Some(id) = cur {
         let f = &m.functions[id as usize];
-        let test_class = f
-            .class
-            .is_some_and(|c| m.classes[c as usize].name.starts_with("Test"));
-        if f.name.starts_with("test") || test_class {
+        let class = f.class.map(|c| &m.classes[c as usize]);
+        let test_case = class.is_some_and(|c| c.bases.iter().any(|b| is_test_case(b)));
+        let test_class = class.is_some_and(|c| c.name.starts_with("Test"));
+        if test_case || (test_module && (f.name.starts_with("test") || test_class)) {
             return true;
         }
         cur = f.parent;
     }
     false
+}
+
+/// A base class that makes a unittest test case: `unittest.TestCase`,
+/// `unittest.IsolatedAsyncioTestCase`, `django.test.TestCase`, `AioHTTPTestCase`.
+fn is_test_case(base: &str) -> bool {
+    base.rsplit('.')
+        .next()
+        .is_some_and(|name| name.ends_with("TestCase"))
 }

@@ -6,9 +6,17 @@
 //! callbacks, and a unique-method-name fallback (lowest confidence). Contexts spread from their
 //! seeds by breadth-first search, one pass per context kind, so each function keeps the shortest
 //! chain from an entry point of each kind; cycles and recursion need no special casing.
+//!
+//! Context follows the receiver's type: the search carries what is known of `self` (built as
+//! exactly one class on the chain, or entered through a method of a subclass), and a dispatch
+//! edge to an override is only followed when `self` can be an instance of the override's class.
+//! A node is visited at most once per distinct receiver, and at most [`RECEIVER_STATES`] times
+//! with a known one before it is visited as "any receiver": the search stays linear.
 //! Which edges exist is decided in `graph/edges.rs`, one function per edge kind.
 
 use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use rayon::prelude::*;
 
@@ -44,9 +52,57 @@ pub struct Edge {
     kind: EdgeKind,
     pub confidence: Confidence,
     /// For `self.m()` dispatched to a subclass override: the class that defines it. A service
-    /// follows the edge only when it instantiates that class (or a subclass of it).
+    /// follows the edge only when it instantiates that class (or a subclass of it), and a
+    /// context only when the receiver on its chain can be an instance of it.
     pub dispatch: Option<ClassRef>,
+    /// What the call says about the callee's `self`.
+    receiver: Receiver,
 }
+
+/// What a call says about the callee's `self`, for following `self.m()` dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Receiver {
+    /// Nothing: the callee's `self` is any instance of its class (a plain call, a callback).
+    Fresh,
+    /// `self.m()`: the callee's `self` is the caller's.
+    Same,
+    /// A constructor call: `self` is an instance of exactly this class.
+    Built(ClassRef),
+    /// A call on a receiver typed as this class (`w = Worker(); w.start()` where `start` is
+    /// inherited): an instance of this class or of a subclass.
+    Typed(ClassRef),
+}
+
+/// What the search knows of `self` in the function it visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum SelfType {
+    /// Any instance of the function's class (or not a method).
+    Any,
+    /// An instance of exactly this class.
+    Exactly(ClassRef),
+    /// An instance of this class or a subclass, where this class is below the function's own.
+    Within(ClassRef),
+}
+
+/// How many known receivers a node is visited with, per context kind, before it is visited as
+/// "any receiver" (which follows every dispatch edge, as a search without types would).
+const RECEIVER_STATES: usize = 4;
+
+/// One visit of the search: a node with what is known of its `self`, reached from a visit of
+/// its caller (`from`, an index into the same kind's visits) or from outside the search.
+#[derive(Debug, Clone, Copy)]
+struct Visit {
+    node: u32,
+    receiver: SelfType,
+    /// The caller and the line of the call, or `None` for an entry point.
+    pred: Option<(u32, u32)>,
+    /// The caller's visit in this kind, or `NO_VISIT` for an entry point or a seed whose caller
+    /// lies in another kind's search.
+    from: u32,
+    confidence: Confidence,
+}
+
+const NO_VISIT: u32 = u32::MAX;
 
 /// How a function was first reached in one context kind.
 #[derive(Debug, Clone, Copy)]
@@ -77,8 +133,10 @@ pub struct Graph {
     nodes: Vec<FnRef>,
     edge_start: Vec<u32>,
     edges: Vec<Edge>,
-    /// Per node, per context kind: how it is reached.
-    reach: Vec<[Option<Reach>; 5]>,
+    /// Per context kind, every visit of the search, in the order made.
+    visits: [Vec<Visit>; 5],
+    /// Per node, per context kind: its first (shortest) visit, or `NO_VISIT`.
+    first: Vec<[u32; 5]>,
     /// Reachable from any entry point or module-level code.
     live: Vec<bool>,
     /// Classes instantiated by each node, sorted by node.
@@ -98,7 +156,18 @@ impl Graph {
     }
 
     pub fn reach(&self, f: FnRef, kind: CtxKind) -> Option<Reach> {
-        self.reach[self.id(f) as usize][kind_index(kind)]
+        self.first_visit(self.id(f), kind_index(kind))
+            .map(|v| Reach {
+                pred: v.pred,
+                confidence: v.confidence,
+            })
+    }
+
+    fn first_visit(&self, node: u32, k: usize) -> Option<&Visit> {
+        match self.first[node as usize][k] {
+            NO_VISIT => None,
+            i => Some(&self.visits[k][i as usize]),
+        }
     }
 
     pub fn is_live(&self, f: FnRef) -> bool {
@@ -147,17 +216,21 @@ impl Graph {
     pub fn chain_to(&self, f: FnRef, kind: CtxKind) -> Vec<(FnRef, u32)> {
         let k = kind_index(kind);
         let mut out = Vec::new();
-        let mut cur = self.id(f);
+        let mut cur = self.first[self.id(f) as usize][k];
         let mut guard = 0usize;
-        while let Some(Some(Reach {
-            pred: Some((from, line)),
-            ..
-        })) = self.reach.get(cur as usize).map(|r| r[k])
-        {
+        while cur != NO_VISIT {
+            let v = &self.visits[k][cur as usize];
+            let Some((from, line)) = v.pred else { break };
             out.push((self.nodes[from as usize], line));
-            cur = from;
+            // The caller's own visit, or (for a seed whose caller is outside this search) the
+            // caller's first visit in this kind, if any.
+            cur = if v.from != NO_VISIT {
+                v.from
+            } else {
+                self.first[from as usize][k]
+            };
             guard += 1;
-            if guard > self.nodes.len() {
+            if guard > self.visits[k].len() {
                 break;
             }
         }
@@ -228,12 +301,13 @@ impl Graph {
             nodes,
             edge_start,
             edges,
-            reach: vec![[None; 5]; n],
+            visits: Default::default(),
+            first: vec![[NO_VISIT; 5]; n],
             live: vec![false; n],
             constructs,
             roles,
         };
-        g.propagate(&seeds);
+        g.propagate(&seeds, modules, resolver);
         g.mark_live(&live_roots);
         g
     }
@@ -244,65 +318,97 @@ impl Graph {
     }
 
     /// Breadth-first from the seeds of each kind. Offload edges carry the event-loop context
-    /// over as request latency; every other kind crosses them unchanged.
-    fn propagate(&mut self, seeds: &[Seed]) {
+    /// over as request latency; every other kind crosses them unchanged. A dispatch edge is
+    /// followed only when the receiver can be an instance of the override's class.
+    fn propagate(&mut self, seeds: &[Seed], modules: &[ModuleFacts], resolver: &Resolver) {
+        let types = Types { modules, resolver };
+        let mut first = std::mem::take(&mut self.first);
         for kind in KINDS {
             let k = kind_index(kind);
-            let mut queue = VecDeque::new();
+            let mut search = Search {
+                visits: Vec::new(),
+                first: &mut first,
+                k,
+                any: vec![false; self.nodes.len()],
+                known: FxHashSet::default(),
+                counts: FxHashMap::default(),
+                queue: VecDeque::new(),
+            };
             for &(sk, node, pred) in seeds {
-                if sk == kind && self.reach[node as usize][k].is_none() {
-                    self.reach[node as usize][k] = Some(Reach {
+                if sk == kind {
+                    search.visit(
+                        &types,
+                        &self.nodes,
+                        node,
+                        SelfType::Any,
                         pred,
-                        confidence: Confidence::Definite,
-                    });
-                    queue.push_back(node);
+                        NO_VISIT,
+                        Confidence::Definite,
+                    );
                 }
             }
             // Request latency that arrives through an offload from the event loop.
             if kind == CtxKind::Request {
                 let el = kind_index(CtxKind::EventLoop);
                 for node in 0..self.nodes.len() as u32 {
-                    if self.reach[node as usize][el].is_none() {
+                    let i = search.first[node as usize][el];
+                    if i == NO_VISIT {
                         continue;
                     }
-                    let conf = self.reach[node as usize][el]
-                        .map_or(Confidence::Definite, |r| r.confidence);
-                    for e in self.out_edges(node).to_vec() {
-                        if e.kind == EdgeKind::Offload && self.reach[e.to as usize][k].is_none() {
-                            self.reach[e.to as usize][k] = Some(Reach {
-                                pred: Some((node, e.line)),
-                                confidence: conf.min(e.confidence),
-                            });
-                            queue.push_back(e.to);
+                    let conf = self.visits[el][i as usize].confidence;
+                    for e in self.out_edges(node) {
+                        if e.kind == EdgeKind::Offload {
+                            search.visit(
+                                &types,
+                                &self.nodes,
+                                e.to,
+                                SelfType::Any,
+                                Some((node, e.line)),
+                                NO_VISIT,
+                                conf.min(e.confidence),
+                            );
                         }
                     }
                 }
             }
-            while let Some(node) = queue.pop_front() {
-                let conf =
-                    self.reach[node as usize][k].map_or(Confidence::Definite, |r| r.confidence);
-                let (start, end) = (
-                    self.edge_start[node as usize] as usize,
-                    self.edge_start[node as usize + 1] as usize,
-                );
-                for i in start..end {
-                    let e = self.edges[i];
+            while let Some(vi) = search.queue.pop_front() {
+                let v = search.visits[vi as usize];
+                for e in self.out_edges(v.node) {
                     match e.kind {
                         EdgeKind::Spawn | EdgeKind::Import => continue,
                         EdgeKind::Offload if kind == CtxKind::EventLoop => continue,
                         _ => {}
                     }
-                    let slot = &mut self.reach[e.to as usize][k];
-                    if slot.is_none() {
-                        *slot = Some(Reach {
-                            pred: Some((node, e.line)),
-                            confidence: conf.min(e.confidence),
-                        });
-                        queue.push_back(e.to);
+                    let receiver = match e.receiver {
+                        Receiver::Fresh => SelfType::Any,
+                        Receiver::Same => match v.receiver {
+                            SelfType::Any => types
+                                .class_of(self.nodes[v.node as usize])
+                                .map_or(SelfType::Any, SelfType::Within),
+                            known => known,
+                        },
+                        Receiver::Built(c) => SelfType::Exactly(c),
+                        Receiver::Typed(c) => SelfType::Within(c),
+                    };
+                    if let Some(owner) = e.dispatch
+                        && !types.admits(receiver, owner)
+                    {
+                        continue;
                     }
+                    search.visit(
+                        &types,
+                        &self.nodes,
+                        e.to,
+                        receiver,
+                        Some((v.node, e.line)),
+                        vi,
+                        v.confidence.min(e.confidence),
+                    );
                 }
             }
+            self.visits[k] = search.visits;
         }
+        self.first = first;
     }
 
     fn mark_live(&mut self, roots: &[u32]) {
@@ -313,9 +419,13 @@ impl Graph {
                 stack.push(r);
             }
         }
-        for (i, r) in self.reach.iter().enumerate() {
+        for i in 0..self.nodes.len() {
             // Anything a context reached from a seed is live, and so is what it calls.
-            if r.iter().any(|x| x.is_some_and(|x| x.pred.is_some())) && !self.live[i] {
+            let reached = (0..KINDS.len()).any(|k| {
+                self.first_visit(i as u32, k)
+                    .is_some_and(|v| v.pred.is_some())
+            });
+            if reached && !self.live[i] {
                 self.live[i] = true;
                 stack.push(i as u32);
             }
@@ -333,6 +443,106 @@ impl Graph {
                 }
             }
         }
+    }
+}
+
+/// The class hierarchy, as the search needs it.
+struct Types<'a> {
+    modules: &'a [ModuleFacts],
+    resolver: &'a Resolver,
+}
+
+impl Types<'_> {
+    fn class_of(&self, f: FnRef) -> Option<ClassRef> {
+        self.resolver.class_of(self.modules, f)
+    }
+
+    /// Whether `class` is `ancestor` or a subclass of it.
+    fn is_a(&self, class: ClassRef, ancestor: ClassRef) -> bool {
+        class == ancestor
+            || self
+                .resolver
+                .mro
+                .get(&class)
+                .is_some_and(|mro| mro.contains(&ancestor))
+    }
+
+    /// Whether a receiver can be an instance of `owner`, so that `owner`'s override runs.
+    fn admits(&self, receiver: SelfType, owner: ClassRef) -> bool {
+        match receiver {
+            SelfType::Any => true,
+            SelfType::Exactly(c) => self.is_a(c, owner),
+            SelfType::Within(c) => self.is_a(c, owner) || self.is_a(owner, c),
+        }
+    }
+
+    /// The receiver as the callee `f` sees it: "this class or a subclass" says nothing new in
+    /// a method of that class or of a subclass, nor anywhere outside a method.
+    fn normalise(&self, receiver: SelfType, f: FnRef) -> SelfType {
+        match (receiver, self.class_of(f)) {
+            (_, None) => SelfType::Any,
+            (SelfType::Within(c), Some(own)) if self.is_a(own, c) => SelfType::Any,
+            (r, _) => r,
+        }
+    }
+}
+
+/// One kind's breadth-first search over (node, receiver) pairs.
+struct Search<'g> {
+    visits: Vec<Visit>,
+    first: &'g mut [[u32; 5]],
+    k: usize,
+    /// Nodes visited with any receiver: no other visit can follow more edges.
+    any: Vec<bool>,
+    known: FxHashSet<(u32, SelfType)>,
+    counts: FxHashMap<u32, usize>,
+    queue: VecDeque<u32>,
+}
+
+impl Search<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn visit(
+        &mut self,
+        types: &Types<'_>,
+        nodes: &[FnRef],
+        node: u32,
+        receiver: SelfType,
+        pred: Option<(u32, u32)>,
+        from: u32,
+        confidence: Confidence,
+    ) {
+        let n = node as usize;
+        if self.any[n] {
+            return;
+        }
+        let mut receiver = types.normalise(receiver, nodes[n]);
+        if receiver != SelfType::Any {
+            if self.known.contains(&(node, receiver)) {
+                return;
+            }
+            let count = self.counts.entry(node).or_default();
+            if *count >= RECEIVER_STATES {
+                receiver = SelfType::Any;
+            } else {
+                *count += 1;
+                self.known.insert((node, receiver));
+            }
+        }
+        if receiver == SelfType::Any {
+            self.any[n] = true;
+        }
+        let i = self.visits.len() as u32;
+        self.visits.push(Visit {
+            node,
+            receiver,
+            pred,
+            from,
+            confidence,
+        });
+        if self.first[n][self.k] == NO_VISIT {
+            self.first[n][self.k] = i;
+        }
+        self.queue.push_back(i);
     }
 }
 

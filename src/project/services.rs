@@ -269,7 +269,7 @@ fn owned_by(
     for (fi, f) in m.functions.iter().enumerate() {
         let handler = f.kind == FnKind::Function
             && project.is_handler(module as usize, fi as u32)
-            && !super::context::in_test(m, fi as u32);
+            && !super::context::in_test(&project.patterns, m, fi as u32);
         if matches!(f.kind, FnKind::Module | FnKind::Main) || handler {
             visit(
                 graph.id(FnRef {

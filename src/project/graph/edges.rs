@@ -12,7 +12,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Edge, EdgeKind, Seed};
+use super::{Edge, EdgeKind, Receiver, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
@@ -315,6 +315,7 @@ fn callable_arg_edges<'m>(
                     kind,
                     confidence,
                     dispatch: None,
+                    receiver: Receiver::Fresh,
                 },
             ));
         }
@@ -329,6 +330,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
         cx.targets(call.func, &call.target, call.resolution, &call.text)
     {
         let mut kind = EdgeKind::Call;
+        let mut receiver = receiver(cx, call, t);
         let to = match t {
             Target::Function(f) => {
                 // `@run_on_executor`: every call runs the function on a worker thread.
@@ -344,6 +346,8 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
             }
             // Calling an instance (`client = Client(); client(x)`) runs its `__call__`.
             Target::Class(c) if call.resolution == Resolution::Inferred => {
+                // An instance of the class or of a subclass: any `self` of `__call__`'s class.
+                receiver = Receiver::Fresh;
                 match cx.resolver.lookup_method(c, "__call__") {
                     Some(f) => cx.ids.id(f),
                     None => continue,
@@ -368,6 +372,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 kind,
                 confidence,
                 dispatch,
+                receiver,
             },
         ));
         if call.in_recv_loop {
@@ -404,9 +409,33 @@ fn implicit_dunders(
                     kind: EdgeKind::Call,
                     confidence,
                     dispatch: None,
+                    // The `with` statement's object is the instance just built.
+                    receiver: Receiver::Built(class),
                 },
             ));
         }
+    }
+}
+
+/// What a call says about its callee's `self`: a constructor builds exactly its class,
+/// `self.m()` passes the caller's on, and a method found on a typed receiver's base class
+/// (`w = Worker(); w.start()`, `start` defined in a base) runs on that receiver's type.
+fn receiver<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, t: Target) -> Receiver {
+    match (t, call.resolution) {
+        (Target::Class(c), _) => Receiver::Built(c),
+        (Target::Function(_), Resolution::SelfMethod) => Receiver::Same,
+        (Target::Function(f), Resolution::Inferred) => {
+            let Some((typed, _)) = call.target.rsplit_once('.') else {
+                return Receiver::Fresh;
+            };
+            match cx.memo.resolve(typed) {
+                Some((Target::Class(c), _)) if cx.resolver.class_of(cx.modules, f) != Some(c) => {
+                    Receiver::Typed(c)
+                }
+                _ => Receiver::Fresh,
+            }
+        }
+        _ => Receiver::Fresh,
     }
 }
 
@@ -455,6 +484,7 @@ fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
                     kind: EdgeKind::Import,
                     confidence,
                     dispatch: None,
+                    receiver: Receiver::Fresh,
                 },
             ));
         }

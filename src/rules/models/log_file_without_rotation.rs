@@ -123,7 +123,7 @@ impl Rule for LogFileWithoutRotation {
                         && matches!(&c.mark, Mark::LogFileKeyword { param: p } if p == param)
                 });
                 if (!named && !call.dynamic_first_arg && call.str_arg.is_none())
-                    || in_test(m, call.func)
+                    || in_test(&cx.project.patterns, m, call.func)
                 {
                     continue;
                 }
