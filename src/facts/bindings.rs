@@ -156,7 +156,7 @@ impl Collector<'_> {
                 nums.get(idx).copied().flatten().or(*kw)
             });
             let call = &mut self.facts.calls[i];
-            call.target = target;
+            call.target = target.into();
             call.resolution = resolution;
             call.api = api;
             call.seconds = seconds;
@@ -167,7 +167,10 @@ impl Collector<'_> {
             let args = std::mem::take(&mut self.facts.calls[i].callable_args);
             self.facts.calls[i].callable_args = args
                 .into_iter()
-                .map(|(text, _)| self.resolve_text(func, &text, mark))
+                .map(|(text, _)| {
+                    let (t, r) = self.resolve_text(func, &text, mark);
+                    (t.into(), r)
+                })
                 .collect();
         }
         let mut refs = std::mem::take(&mut self.raw_refs);
