@@ -626,8 +626,16 @@ if E["B_FLAKE8_NOTE"]:
 if E["B_MISMATCH"]:
     md += ["- **Warning: the tools did not audit the same file set:** "
            + "; ".join(E["B_MISMATCH"].splitlines()) + "."]
+# Sections recorded by hand below the marker (side-by-side builds, warm runs) are kept.
+MARKER = "<!-- kept by vs-ruff.sh -->"
+kept = ""
+if os.path.exists(md_path):
+    with open(md_path, encoding="utf-8") as f:
+        old = f.read()
+    if MARKER in old:
+        kept = "\n" + old[old.index(MARKER):]
 with open(md_path, "w", encoding="utf-8") as f:
-    f.write("\n".join(md) + "\n")
+    f.write("\n".join(md) + "\n" + kept)
 print()
 print(f"Markdown written to bench/{os.path.basename(md_path)}")
 PY

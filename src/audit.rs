@@ -592,7 +592,11 @@ fn summary(
     // a thread of its own while the report is written (the memory is freed either way).
     let _ = std::thread::Builder::new()
         .name("perfaudit-drop".to_owned())
-        .spawn(move || drop((project, ownership)));
+        .spawn(move || {
+            drop((project, ownership));
+            // The interner lets go of the names only those facts used.
+            crate::facts::Name::release_unused();
+        });
     let failed: Vec<String> = diagnostics
         .iter()
         .filter(|d| d.message.starts_with(INTERNAL_ERROR))

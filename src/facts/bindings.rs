@@ -156,7 +156,7 @@ impl Collector<'_> {
                 nums.get(idx).copied().flatten().or(*kw)
             });
             let call = &mut self.facts.calls[i];
-            call.target = target;
+            call.target = target.into();
             call.resolution = resolution;
             call.api = api;
             call.seconds = seconds;
@@ -170,7 +170,10 @@ impl Collector<'_> {
                 .map(|(text, res)| match super::lambda_id(&text) {
                     // A lambda is already known: its own function in this module.
                     Some(_) => (text, res),
-                    None => self.resolve_text(func, &text, mark),
+                    None => {
+                        let (t, r) = self.resolve_text(func, &text, mark);
+                        (t.into(), r)
+                    }
                 })
                 .collect();
         }

@@ -12,7 +12,7 @@ use super::collect::Collector;
 use super::names::{
     Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
 };
-use super::{Call, FuncId, Resolution};
+use super::{Call, FuncId, Name, Resolution};
 
 pub(super) struct RawCall {
     pub callee: Dotted,
@@ -98,7 +98,7 @@ impl<'a> Collector<'a> {
                     })
                     .and_then(|k| self.literal_hint(&k.value, 0))
             })
-            .map(|s| truncate(&s, 120));
+            .map(|s| Name::from(truncate(&s, 120)));
         let has_timeout =
             call.arguments.keywords.iter().any(|k| {
                 k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") || k.arg.is_none()
@@ -159,11 +159,11 @@ impl<'a> Collector<'a> {
             if matches!(arg, Expr::Name(_) | Expr::Attribute(_))
                 && let Some(n) = dotted_name(arg)
             {
-                callable_args.push((n, Resolution::Unresolved));
+                callable_args.push((n.into(), Resolution::Unresolved));
             } else if matches!(arg, Expr::Lambda(_))
                 && let Some(id) = lambdas.next()
             {
-                callable_args.push((super::lambda_ref(id as FuncId), Resolution::Local));
+                callable_args.push((super::lambda_ref(id as FuncId).into(), Resolution::Local));
             }
         }
         for kw in call.arguments.keywords.iter() {
@@ -174,7 +174,7 @@ impl<'a> Collector<'a> {
                 )
             }) && let Some(n) = dotted_name(&kw.value)
             {
-                callable_args.push((n, Resolution::Unresolved));
+                callable_args.push((n.into(), Resolution::Unresolved));
             }
         }
         let receiver_hint = match &*call.func {
@@ -188,8 +188,8 @@ impl<'a> Collector<'a> {
             },
             _ => None,
         }
-        .map(|h| truncate(&h, 120));
-        let text = callee.text.clone();
+        .map(|h| Name::from(truncate(&h, 120)));
+        let text = Name::from(callee.text.as_str());
         self.facts.calls.push(Call {
             func: self.func,
             target: text.clone(),

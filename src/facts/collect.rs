@@ -553,7 +553,7 @@ impl<'a> Collector<'a> {
                         self.record_kind(vars, ValueKind::Other);
                         if let Some(i) = vc {
                             self.facts.calls[i as usize].with_as =
-                                Some(truncate(&self.source[vars.range()], 80));
+                                Some(truncate(&self.source[vars.range()], 80).into());
                         }
                     }
                 }
@@ -582,7 +582,7 @@ impl<'a> Collector<'a> {
                 }
                 if let (Some(i), Some(t)) = (vc, a.targets.first()) {
                     self.facts.calls[i as usize].assigned_to =
-                        Some(truncate(&self.source[t.range()], 80));
+                        Some(truncate(&self.source[t.range()], 80).into());
                 }
             }
             Stmt::AnnAssign(a) => {
@@ -614,7 +614,7 @@ impl<'a> Collector<'a> {
                 self.record_kind(&a.target, kind);
                 if let Some(i) = vc {
                     self.facts.calls[i as usize].assigned_to =
-                        Some(truncate(&self.source[a.target.range()], 80));
+                        Some(truncate(&self.source[a.target.range()], 80).into());
                 }
             }
             Stmt::If(i) if self.func == 0 && is_main_test(&i.test) => {

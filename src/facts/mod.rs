@@ -11,6 +11,7 @@ pub mod collect;
 pub mod hooks;
 pub mod kinds;
 pub mod marks;
+pub mod name;
 pub mod names;
 pub mod suppressions;
 mod values;
@@ -19,6 +20,7 @@ mod waits;
 use serde::{Deserialize, Serialize};
 
 use crate::knowledge::catalog::ApiId;
+pub use name::Name;
 
 /// Index of a function inside its module's `functions`; 0 is the module body itself.
 pub type FuncId = u32;
@@ -128,7 +130,7 @@ pub enum Resolution {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Call {
     pub func: FuncId,
-    pub target: String,
+    pub target: Name,
     pub resolution: Resolution,
     pub line: u32,
     pub column: u32,
@@ -165,9 +167,9 @@ pub struct Call {
     /// The call is the context expression of a `with` statement (it will be closed).
     pub in_with: bool,
     /// First positional string literal, truncated (model names, patterns, paths).
-    pub str_arg: Option<String>,
+    pub str_arg: Option<Name>,
     /// What the receiver of a method call is known to hold (`Path("~").rglob(...)` -> `~`).
-    pub receiver_hint: Option<String>,
+    pub receiver_hint: Option<Name>,
     /// Seconds given literally to a sleep-like call (catalog `arg_seconds`).
     pub seconds: Option<f64>,
     /// Whether `timeout=` was passed.
@@ -180,11 +182,11 @@ pub struct Call {
     /// Whether the first argument is not a literal (a dynamic pattern, path, ...).
     pub dynamic_first_arg: bool,
     /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`), resolved like targets.
-    pub callable_args: Vec<(String, Resolution)>,
+    pub callable_args: Vec<(Name, Resolution)>,
     /// The name the result is bound to (`x = ...`, `self.x = ...`), as source text.
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<Name>,
     /// The name a `with` statement binds the call's result to (`with connect() as conn`).
-    pub with_as: Option<String>,
+    pub with_as: Option<Name>,
     /// The call whose result is this method call's receiver (`conn.execute(...)` for
     /// `conn.execute(...).fetchall()`), as an index into the module's calls.
     pub receiver_call: Option<u32>,
@@ -195,7 +197,7 @@ pub struct Call {
     /// success and sleeps between attempts.
     pub retry: Option<Retry>,
     /// Normalised source text of the call's callee, for messages and fingerprints.
-    pub text: String,
+    pub text: Name,
 }
 
 /// A retry loop: how many attempts, and how long the pauses of one attempt sleep.

@@ -199,7 +199,11 @@ pub fn analyze_source(
     } else {
         drop(parsed);
     }
-    facts
+    // The facts were allocated between the tree's nodes, and would keep the allocator's pages
+    // that the tree leaves mostly free resident for the rest of the run. A copy made now packs
+    // them into few pages (and exact-size vectors); the first copy is freed with those pages.
+    // Stdlib: resident after the module stage 202-212 -> 183-186 MiB, peak 253-259 -> 222-230.
+    facts.clone()
 }
 
 /// Python refuses a source holding a NUL byte anywhere, even in a comment or a string, where

@@ -24,40 +24,58 @@ pub const MIN_CALLS_SIMILARITY: f64 = 0.75;
 pub const MIN_DEFS: usize = 2;
 pub const MIN_CALLS: usize = 5;
 
-struct Shape {
-    defs: Vec<String>,
-    /// Sorted, with repeats.
-    calls: Vec<String>,
+/// A module's shape, borrowed from its facts: nothing is copied. The calls are listed only
+/// when the module is compared with a candidate (most modules never are).
+struct Shape<'m> {
+    module: &'m ModuleFacts,
+    defs: Vec<&'m str>,
+    /// Sorted `(function qualname, call target)` pairs, with repeats.
+    calls: std::cell::OnceCell<Vec<(&'m str, &'m str)>>,
 }
 
-fn shape(m: &ModuleFacts) -> Shape {
-    let mut defs: Vec<String> = m
+impl<'m> Shape<'m> {
+    fn calls(&self) -> &[(&'m str, &'m str)] {
+        self.calls.get_or_init(|| {
+            let m = self.module;
+            let own = format!("{}.", m.module);
+            let mut calls: Vec<(&str, &str)> = m
+                .calls
+                .iter()
+                .map(|c| {
+                    let target = if m.module.is_empty() {
+                        c.target.as_str()
+                    } else {
+                        c.target
+                            .strip_prefix(own.as_str())
+                            .unwrap_or(c.target.as_str())
+                    };
+                    (m.functions[c.func as usize].qualname.as_str(), target)
+                })
+                .collect();
+            calls.sort_unstable();
+            calls
+        })
+    }
+}
+
+fn shape(m: &ModuleFacts) -> Shape<'_> {
+    let mut defs: Vec<&str> = m
         .functions
         .iter()
         .filter(|f| matches!(f.kind, FnKind::Function | FnKind::Method))
-        .map(|f| f.qualname.clone())
+        .map(|f| f.qualname.as_str())
         .collect();
-    defs.sort();
+    defs.sort_unstable();
     defs.dedup();
-    let own = format!("{}.", m.module);
-    let mut calls: Vec<String> = m
-        .calls
-        .iter()
-        .map(|c| {
-            let target = if m.module.is_empty() {
-                c.target.as_str()
-            } else {
-                c.target.strip_prefix(own.as_str()).unwrap_or(&c.target)
-            };
-            format!("{}\0{target}", m.functions[c.func as usize].qualname)
-        })
-        .collect();
-    calls.sort();
-    Shape { defs, calls }
+    Shape {
+        module: m,
+        defs,
+        calls: std::cell::OnceCell::new(),
+    }
 }
 
 /// |a ∩ b| / |a ∪ b| of two sorted sequences, repeats counted (a multiset when they repeat).
-fn jaccard(a: &[String], b: &[String]) -> f64 {
+fn jaccard<T: Ord>(a: &[T], b: &[T]) -> f64 {
     let (mut i, mut j, mut common) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -81,7 +99,7 @@ fn jaccard(a: &[String], b: &[String]) -> f64 {
 /// Whether two modules are near-identical copies (see the module documentation).
 fn alike(a: &Shape, b: &Shape) -> bool {
     jaccard(&a.defs, &b.defs) >= MIN_DEFS_SIMILARITY
-        && jaccard(&a.calls, &b.calls) >= MIN_CALLS_SIMILARITY
+        && jaccard(a.calls(), b.calls()) >= MIN_CALLS_SIMILARITY
 }
 
 /// Groups of modules (indices, ascending) that are copies of one another; every group has at
@@ -89,20 +107,20 @@ fn alike(a: &Shape, b: &Shape) -> bool {
 pub fn copy_groups(modules: &[ModuleFacts]) -> Vec<Vec<u32>> {
     let shapes: Vec<Option<Shape>> = modules
         .iter()
-        .map(|m| Some(shape(m)).filter(|s| s.defs.len() >= MIN_DEFS && s.calls.len() >= MIN_CALLS))
+        .map(|m| Some(shape(m)).filter(|s| s.defs.len() >= MIN_DEFS && m.calls.len() >= MIN_CALLS))
         .collect();
     // Rarest qualnames first: the prefix of a set is its rarest names.
     let mut freq: HashMap<&str, u32> = HashMap::default();
     for s in shapes.iter().flatten() {
         for d in &s.defs {
-            *freq.entry(d.as_str()).or_default() += 1;
+            *freq.entry(d).or_default() += 1;
         }
     }
     let mut index: HashMap<&str, Vec<u32>> = HashMap::default();
     let mut parent: Vec<u32> = (0..modules.len() as u32).collect();
     for (i, s) in shapes.iter().enumerate() {
         let Some(s) = s else { continue };
-        let mut order: Vec<&str> = s.defs.iter().map(String::as_str).collect();
+        let mut order: Vec<&str> = s.defs.clone();
         order.sort_by_key(|d| (freq[d], *d));
         // Sets with Jaccard >= t share one of the first |A| - ceil(t |A|) + 1 rarest names.
         let keep = (MIN_DEFS_SIMILARITY * order.len() as f64).ceil() as usize;

@@ -130,13 +130,13 @@ impl RuleContext<'_> {
             At::Call(c) => (
                 c.func,
                 (c.line, c.column, c.end_line, c.end_column),
-                &c.target,
+                c.target.as_str(),
                 c.resolution == Resolution::Inferred,
             ),
             At::Candidate(c) => (
                 c.func,
                 (c.line, c.column, c.end_line, c.end_column),
-                &c.text,
+                c.text.as_str(),
                 false,
             ),
         };
@@ -165,7 +165,7 @@ impl RuleContext<'_> {
             reachable: self.project.is_reachable(h.module, func),
             message,
             help,
-            snippet: snippet.clone(),
+            snippet: snippet.to_owned(),
             not_run: None,
             copies: Vec::new(),
             occurrence: 0,

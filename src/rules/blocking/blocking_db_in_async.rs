@@ -154,8 +154,8 @@ fn query_text(m: &ModuleFacts, call: &Call) -> String {
     match call.text.strip_prefix("<call>") {
         Some(rest) => match inner_call(m, call) {
             Some(inner) => format!("{}(...){rest}", query_text(m, inner)),
-            None => call.text.clone(),
+            None => call.text.to_string(),
         },
-        None => call.text.clone(),
+        None => call.text.to_string(),
     }
 }

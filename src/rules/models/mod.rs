@@ -104,7 +104,7 @@ pub fn calls_instance(entry: &ApiEntry, call: &Call) -> bool {
 pub fn load_label(call: &Call) -> String {
     match &call.str_arg {
         Some(lit) => format!("{}(\"{lit}\")", call.target),
-        None => call.target.clone(),
+        None => call.target.to_string(),
     }
 }
 

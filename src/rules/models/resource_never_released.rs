@@ -378,10 +378,10 @@ fn released(m: &ModuleFacts, call: &Call, name: &str, release: &str, attr: bool)
     };
     m.calls.iter().any(|c| {
         in_scope(c.func)
-            && (wanted.contains(&c.text)
+            && (wanted.iter().any(|w| *w == c.text)
                 || c.callable_args
                     .iter()
-                    .any(|(text, _)| wanted.contains(text)))
+                    .any(|(text, _)| wanted.iter().any(|w| w == text)))
     })
 }
 

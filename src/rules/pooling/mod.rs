@@ -108,7 +108,7 @@ pub fn follow_on(
     creation: &Call,
     skip: &[&Call],
 ) -> Vec<(String, PerCall)> {
-    let plain = |n: &&String| n.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let plain = |n: &&crate::facts::Name| n.chars().all(|c| c.is_alphanumeric() || c == '_');
     let Some(name) = creation
         .assigned_to
         .as_ref()
