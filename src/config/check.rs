@@ -132,26 +132,12 @@ impl Checker<'_> {
                         (Effect::ModelLoad, MODEL_LOADER_MS)
                     };
                     for api in self.strings(name, v, span)? {
-                        out.extensions.apis.push(ApiEntry {
-                            name: api,
+                        out.extensions.apis.push(ApiEntry::new(
+                            api,
                             effect,
-                            low_ms: low,
-                            high_ms: high,
-                            arg_seconds: None,
-                            memory_mb: None,
-                            sizes: None,
-                            returns: None,
-                            returns_for: None,
-                            timeout_kw: false,
-                            lazy: false,
-                            rcvtimeo: false,
-                            exit: None,
-                            async_alternative: None,
-                            release: None,
-                            log_file: None,
-                            source: format!("`{name}` in {}", self.file_name()),
-                            note: None,
-                        });
+                            (low, high),
+                            format!("`{name}` in {}", self.file_name()),
+                        ));
                     }
                 }
                 "apis" => self.apis(v, span, out)?,
@@ -321,26 +307,12 @@ impl Checker<'_> {
                     format!("`{api}` must be a table with `effect`, `low_ms` and `high_ms`"),
                 )
             })?;
-            let mut entry = ApiEntry {
-                name: name_str.to_owned(),
-                effect: Effect::Network,
-                low_ms: f64::NAN,
-                high_ms: f64::NAN,
-                arg_seconds: None,
-                memory_mb: None,
-                sizes: None,
-                returns: None,
-                returns_for: None,
-                timeout_kw: false,
-                lazy: false,
-                rcvtimeo: false,
-                exit: None,
-                async_alternative: None,
-                release: None,
-                log_file: None,
-                source: format!("{} [{api}]", self.file_name()),
-                note: None,
-            };
+            let mut entry = ApiEntry::new(
+                name_str.to_owned(),
+                Effect::Network,
+                (f64::NAN, f64::NAN),
+                format!("{} [{api}]", self.file_name()),
+            );
             let mut has_effect = false;
             let mut fields_sorted: Vec<_> = fields_table.iter().collect();
             fields_sorted.sort_by_key(|(k, _)| k.span().start);

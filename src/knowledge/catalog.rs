@@ -132,6 +132,36 @@ pub struct ApiEntry {
 }
 
 impl ApiEntry {
+    /// An entry with its name, effect, `(low_ms, high_ms)` range and source, and every optional
+    /// field unset (configuration builds its entries from this).
+    pub fn new(
+        name: String,
+        effect: Effect,
+        (low_ms, high_ms): (f64, f64),
+        source: String,
+    ) -> Self {
+        ApiEntry {
+            name,
+            effect,
+            low_ms,
+            high_ms,
+            arg_seconds: None,
+            memory_mb: None,
+            sizes: None,
+            returns: None,
+            returns_for: None,
+            timeout_kw: false,
+            lazy: false,
+            exit: None,
+            rcvtimeo: false,
+            async_alternative: None,
+            release: None,
+            log_file: None,
+            source,
+            note: None,
+        }
+    }
+
     /// Resident memory for a model load, from the first literal argument when the table knows it.
     pub fn memory_for(&self, literal: Option<&str>) -> Option<f64> {
         if let (Some(sizes), Some(lit)) = (&self.sizes, literal) {
