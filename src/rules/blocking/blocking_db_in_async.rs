@@ -56,11 +56,8 @@ cite a typical round trip).
 
 /// The rule: the shared event-loop check, for this rule's effects.
 pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::Db],
-    adjust: None,
     also: Some(query_chains_on_the_loop),
-    floor_ms: 0.0,
+    ..BlockingInAsync::on_loop(&META, &[Effect::Db])
 };
 
 /// Queries run by a framework's fluent query API (`Product.objects.filter(...).first()`, from a

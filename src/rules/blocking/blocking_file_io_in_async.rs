@@ -48,10 +48,4 @@ Reading a small file once per process is harmless; move it to startup to silence
 };
 
 /// The rule: the shared event-loop check, for this rule's effects.
-pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::Disk],
-    adjust: None,
-    also: None,
-    floor_ms: 0.0,
-};
+pub static RULE: BlockingInAsync = BlockingInAsync::on_loop(&META, &[Effect::Disk]);

@@ -60,11 +60,9 @@ few microseconds to stat.
 
 /// The rule: the shared event-loop check, for this rule's effects.
 pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::FsWalk],
     adjust: Some(unbounded_root),
     also: Some(lazy_walks_handed_back),
-    floor_ms: 0.0,
+    ..BlockingInAsync::on_loop(&META, &[Effect::FsWalk])
 };
 
 /// `await loop.run_in_executor(None, lambda: root.rglob("*"))`: the worker thread only builds

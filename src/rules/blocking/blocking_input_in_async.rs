@@ -40,10 +40,4 @@ Unbounded: costed by the catalog as human response time (seconds).
 };
 
 /// The rule: the shared event-loop check, for this rule's effects.
-pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::Input],
-    adjust: None,
-    also: None,
-    floor_ms: 0.0,
-};
+pub static RULE: BlockingInAsync = BlockingInAsync::on_loop(&META, &[Effect::Input]);

@@ -48,10 +48,4 @@ floor; blocking commands are costed by their timeout.
 };
 
 /// The rule: the shared event-loop check, for this rule's effects.
-pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::Redis],
-    adjust: None,
-    also: None,
-    floor_ms: 0.0,
-};
+pub static RULE: BlockingInAsync = BlockingInAsync::on_loop(&META, &[Effect::Redis]);

@@ -50,10 +50,4 @@ stalls nothing else; the finding's cost is still real.
 };
 
 /// The rule: the shared event-loop check, for this rule's effects.
-pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::Sleep],
-    adjust: None,
-    also: None,
-    floor_ms: 0.0,
-};
+pub static RULE: BlockingInAsync = BlockingInAsync::on_loop(&META, &[Effect::Sleep]);

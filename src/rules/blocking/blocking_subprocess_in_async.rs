@@ -44,10 +44,4 @@ The catalog range: process start-up measured by `bench/calibrate`, plus a typica
 };
 
 /// The rule: the shared event-loop check, for this rule's effects.
-pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::Subprocess],
-    adjust: None,
-    also: None,
-    floor_ms: 0.0,
-};
+pub static RULE: BlockingInAsync = BlockingInAsync::on_loop(&META, &[Effect::Subprocess]);

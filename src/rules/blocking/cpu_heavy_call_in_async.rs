@@ -54,9 +54,6 @@ The catalog's measured range for one call (`bench/calibrate/crypto_hash.py`,
 
 /// The rule: the shared event-loop check, for CPU work of a millisecond or more.
 pub static RULE: BlockingInAsync = BlockingInAsync {
-    meta: &META,
-    effects: &[Effect::Cpu],
-    adjust: None,
-    also: None,
     floor_ms: 1.0,
+    ..BlockingInAsync::on_loop(&META, &[Effect::Cpu])
 };

@@ -42,6 +42,20 @@ pub struct BlockingInAsync {
     pub floor_ms: f64,
 }
 
+impl BlockingInAsync {
+    /// The plain check: every call with one of `effects` made on the event loop, costed from
+    /// its catalog entry; the other fields are set with struct update where a rule needs them.
+    pub const fn on_loop(meta: &'static RuleMeta, effects: &'static [Effect]) -> Self {
+        BlockingInAsync {
+            meta,
+            effects,
+            adjust: None,
+            also: None,
+            floor_ms: 0.0,
+        }
+    }
+}
+
 impl Rule for BlockingInAsync {
     fn meta(&self) -> &'static RuleMeta {
         self.meta
