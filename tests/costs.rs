@@ -8,30 +8,17 @@
 use std::path::Path;
 
 use perfaudit::rules::cost::{fmt_ms, fmt_range};
-use perfaudit::testing::audit_paths;
+use perfaudit::testing::{audit_paths, fixture_spec, project_fixtures};
 
 #[test]
 fn cost_fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("costs.txt").exists())
-        .collect();
-    dirs.sort();
+    let dirs = project_fixtures(Path::new(env!("CARGO_MANIFEST_DIR")), "costs.txt");
     assert!(!dirs.is_empty());
     let mut failures = Vec::new();
     let mut checked = 0;
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let spec = std::fs::read_to_string(dir.join("expected.txt")).unwrap();
-        let select: Vec<String> = spec
-            .lines()
-            .find_map(|l| l.strip_prefix("# select:"))
-            .unwrap()
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .collect();
+        let (select, _) = fixture_spec(&dir);
         let select: Vec<&str> = select.iter().map(String::as_str).collect();
         let report = audit_paths(&[dir.as_path()], &select);
         let costs = std::fs::read_to_string(dir.join("costs.txt")).unwrap();

@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use perfaudit::report::text::finding_line;
-use perfaudit::testing::audit_paths;
+use perfaudit::testing::{self, audit_paths, fixture_spec};
 
 fn describe(f: &perfaudit::finding::Finding) -> String {
     let chain: Vec<&str> = f.chain.iter().map(|s| s.function.as_str()).collect();
@@ -77,25 +77,12 @@ fn worst(report: &perfaudit::audit::AuditReport) -> Vec<String> {
 
 #[test]
 fn project_fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("expected.txt").exists())
-        .collect();
-    dirs.sort();
+    let dirs = testing::project_fixtures(Path::new(env!("CARGO_MANIFEST_DIR")), "expected.txt");
     assert!(dirs.len() >= 9);
     let mut failures = Vec::new();
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let spec = std::fs::read_to_string(dir.join("expected.txt")).unwrap();
-        let select: Vec<String> = spec
-            .lines()
-            .find_map(|l| l.strip_prefix("# select:"))
-            .unwrap_or_else(|| panic!("{name}: expected.txt needs a `# select:` line"))
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .collect();
+        let (select, spec) = fixture_spec(&dir);
         let select: Vec<&str> = select.iter().map(String::as_str).collect();
         let mut expected: Vec<String> = spec
             .lines()

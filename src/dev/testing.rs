@@ -24,6 +24,32 @@ pub fn audit_paths(paths: &[&Path], select: &[&str]) -> AuditReport {
     run(&settings).expect("audit runs")
 }
 
+/// The project fixtures (folders of `tests/fixtures/projects/` under `root`) that hold a file
+/// named `marker`, sorted.
+pub fn project_fixtures(root: &Path, marker: &str) -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(root.join("tests/fixtures/projects"))
+        .expect("project fixtures")
+        .map(|e| e.expect("fixture entry").path())
+        .filter(|p| p.join(marker).exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The rules a project fixture's `expected.txt` selects (its `# select: CODES` line), and the
+/// file's text.
+pub fn fixture_spec(dir: &Path) -> (Vec<String>, String) {
+    let spec = std::fs::read_to_string(dir.join("expected.txt")).expect("expected.txt");
+    let select = spec
+        .lines()
+        .find_map(|l| l.strip_prefix("# select:"))
+        .unwrap_or_else(|| panic!("{}: expected.txt needs a `# select:` line", dir.display()))
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .collect();
+    (select, spec)
+}
+
 /// Audits one snippet of Python source, written to a temporary file named `name`.
 pub fn audit_snippet(name: &str, source: &str, select: &[&str]) -> AuditReport {
     let dir = tempfile::tempdir().expect("temp dir");
