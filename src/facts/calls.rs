@@ -168,10 +168,10 @@ impl<'a> Collector<'a> {
         }
         for kw in call.arguments.keywords.iter() {
             if kw.arg.as_ref().is_some_and(|a| {
-                matches!(
-                    a.id.as_str(),
-                    "target" | "func" | "function" | "callback" | "entrypoint_fnc" | "prewarm_fnc"
-                )
+                self.patterns
+                    .callable_keywords
+                    .iter()
+                    .any(|k| k == a.id.as_str())
             }) && let Some(n) = dotted_name(&kw.value)
             {
                 callable_args.push((n.into(), Resolution::Unresolved));

@@ -32,6 +32,7 @@ pub struct ContextPatterns {
     pub tooling_files: Vec<String>,
     pub nonblocking_args: Vec<String>,
     pub nonblocking_keywords: Vec<String>,
+    pub callable_keywords: Vec<String>,
     /// The wildcard lists above compiled, on first use: the lists are complete by then
     /// (configuration extends them right after loading).
     #[serde(skip)]
@@ -251,6 +252,7 @@ mod tests {
             &p.tooling_files,
             &p.nonblocking_args,
             &p.nonblocking_keywords,
+            &p.callable_keywords,
             &p.offload_functions,
             &p.route_decorators,
         ] {
