@@ -92,13 +92,37 @@ impl<'a> Collector<'a> {
                         k.arg.as_ref().is_some_and(|a| {
                             matches!(
                                 a.id.as_str(),
-                                "model" | "model_name" | "model_path" | "name" | "path" | "pattern"
+                                "model"
+                                    | "model_name"
+                                    | "model_path"
+                                    | "name"
+                                    | "path"
+                                    | "pattern"
+                                    | "url"
                             )
                         })
                     })
                     .and_then(|k| self.literal_hint(&k.value, 0))
             })
             .map(|s| Name::from(truncate(&s, 120)));
+        // The parameter of the enclosing function passed on as the first argument (or `url=`):
+        // its callers' arguments say what the call receives (`fetch(url)` in `def get(url)`).
+        let url_param = first
+            .or_else(|| {
+                call.arguments
+                    .keywords
+                    .iter()
+                    .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "url"))
+                    .map(|k| &k.value)
+            })
+            .and_then(|a| match a {
+                Expr::Name(n) => self.facts.functions[self.func as usize]
+                    .params
+                    .iter()
+                    .position(|p| p == n.id.as_str())
+                    .and_then(|i| u8::try_from(i).ok()),
+                _ => None,
+            });
         let has_timeout =
             call.arguments.keywords.iter().any(|k| {
                 k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") || k.arg.is_none()
@@ -211,6 +235,7 @@ impl<'a> Collector<'a> {
             bare: false,
             in_with: false,
             str_arg,
+            url_param,
             receiver_hint,
             seconds: None,
             has_timeout,

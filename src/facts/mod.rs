@@ -168,6 +168,9 @@ pub struct Call {
     pub in_with: bool,
     /// First positional string literal, truncated (model names, patterns, paths).
     pub str_arg: Option<Name>,
+    /// The index (in its function's `params`) of the parameter passed as the first argument
+    /// or `url=`: what the function's callers pass there is what this call receives.
+    pub url_param: Option<u8>,
     /// What the receiver of a method call is known to hold (`Path("~").rglob(...)` -> `~`).
     pub receiver_hint: Option<Name>,
     /// Seconds given literally to a sleep-like call (catalog `arg_seconds`).

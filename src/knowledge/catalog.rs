@@ -103,6 +103,11 @@ pub struct ApiEntry {
     pub returns_for: Option<toml::Table>,
     #[serde(default)]
     pub timeout_kw: bool,
+    /// The first positional argument (or `url=`) is the URL the call sends a request to: its
+    /// host says whether the request stays on this machine or network, or goes to a public
+    /// host (`data/endpoints.toml`).
+    #[serde(default)]
+    pub url_arg: bool,
     /// The call returns a lazy iterator: the work happens as it is iterated, wherever that is
     /// (`Path.rglob`, `os.walk`, `os.scandir`).
     #[serde(default)]
@@ -151,6 +156,7 @@ impl ApiEntry {
             returns: None,
             returns_for: None,
             timeout_kw: false,
+            url_arg: false,
             lazy: false,
             exit: None,
             rcvtimeo: false,

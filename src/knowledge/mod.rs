@@ -10,4 +10,5 @@ pub(crate) mod wildcard;
 
 pub mod catalog;
 pub mod contexts;
+pub mod endpoints;
 pub mod frameworks;

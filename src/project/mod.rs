@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::{Frameworks, ProfileSet};
+mod arguments;
 pub mod context;
 pub mod copies;
 pub mod graph;
@@ -58,6 +59,8 @@ pub struct Project {
     pub service_modules: rustc_hash::FxHashSet<u32>,
     /// What the execution query looks up about chain entries.
     pub entries: context::EntryIndex,
+    /// Every call edge by callee, built on first use (what callers pass a parameter).
+    callers: arguments::Callers,
 }
 
 impl Project {
@@ -85,6 +88,7 @@ impl Project {
             graph,
             service_modules: Default::default(),
             entries,
+            callers: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@
 use crate::facts::{Call, Retry};
 use crate::finding::{Estimate, Severity};
 use crate::knowledge::catalog::ApiEntry;
+use crate::knowledge::endpoints::{Endpoints, Place};
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Frequency};
 
@@ -104,6 +105,39 @@ impl PerCall {
             worst,
             retry: call.retry,
             ..PerCall::entry(entry)
+        }
+    }
+
+    /// This request's range narrowed by where it goes (`data/endpoints.toml`): capped for a
+    /// host on this machine or its network, raised to a public host's floor otherwise. `host`
+    /// is the destination as shown (`` `localhost` ``).
+    pub fn to(self, name: &str, place: Place, host: &str, endpoints: &Endpoints) -> PerCall {
+        let (low_ms, high_ms, bound, where_) = match place {
+            Place::Local => {
+                let cap = endpoints.local.high_ms.unwrap_or(self.high_ms);
+                (
+                    self.low_ms.min(cap),
+                    self.high_ms.min(cap),
+                    &endpoints.local,
+                    "a local host, the peer's own work not counted",
+                )
+            }
+            Place::Remote => {
+                let floor = endpoints.remote.low_ms.unwrap_or(self.low_ms);
+                (
+                    self.low_ms.max(floor).min(self.high_ms),
+                    self.high_ms,
+                    &endpoints.remote,
+                    "a public host",
+                )
+            }
+        };
+        PerCall {
+            low_ms,
+            high_ms,
+            what: format!("{name} to {host} ({where_}) {}", fmt_range(low_ms, high_ms)),
+            source: format!("{}; {}", self.source, bound.source),
+            ..self
         }
     }
 

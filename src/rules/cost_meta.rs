@@ -142,7 +142,7 @@ pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
                 },
                 names.join(" or "),
                 examples(&entries),
-                literal_note(&entries)
+                format!("{}{}", literal_note(&entries), destination_note(&entries))
             )
         }
         CostFrom::Entries(_) => format!(
@@ -232,6 +232,29 @@ fn examples(entries: &[&ApiEntry]) -> String {
         String::new()
     };
     format!(", e.g. {}{tail}", shown.join("; "))
+}
+
+/// How the URL's host narrows the range of the entries that take one (`data/endpoints.toml`).
+fn destination_note(entries: &[&ApiEntry]) -> String {
+    let urls: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.url_arg)
+        .map(|e| e.name.as_str())
+        .collect();
+    let Some(first) = urls.first() else {
+        return String::new();
+    };
+    let e = crate::knowledge::endpoints::Endpoints::shipped();
+    format!(
+        " Where the request goes narrows the range for {} of these entries (e.g. `{first}`), \
+         when its URL is a literal or a constant, or a parameter that every caller fills with \
+         one: to a local host (loopback, a private address, a service name without a dot) at \
+         most {}, the peer's own work not counted; to a public host at least {}; an \
+         interpolated host keeps the whole range.",
+        urls.len(),
+        super::cost::fmt_ms(e.local.high_ms.unwrap_or(0.0)),
+        super::cost::fmt_ms(e.remote.low_ms.unwrap_or(0.0)),
+    )
 }
 
 fn literal_note(entries: &[&ApiEntry]) -> String {

@@ -22,8 +22,10 @@ use crate::facts::collect::AstRule;
 use crate::facts::{Call, ModuleFacts};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::{ApiEntry, Catalog};
+use crate::knowledge::endpoints::Endpoints;
 use crate::project::Project;
 use crate::project::context::{Execution, Site};
+use crate::project::resolve::FnRef;
 use crate::rules::cost::PerCall;
 use emit::{Costed, Hotspot};
 
@@ -150,6 +152,51 @@ pub fn catalog_calls<'a>(
         })
 }
 
+/// What one catalog call costs where it is made: its entry's range for its arguments
+/// (`PerCall::of`), narrowed by where a request goes when the entry takes a URL and the call's
+/// URL is a literal or constant, or is a parameter that every caller fills with one.
+pub fn call_cost(cx: &RuleContext, module: usize, call: &Call, entry: &ApiEntry) -> PerCall {
+    let per = PerCall::of(entry, call);
+    if !entry.url_arg {
+        return per;
+    }
+    let endpoints = Endpoints::shipped();
+    let urls = match (&call.str_arg, call.url_param) {
+        (Some(url), _) => vec![url.to_string()],
+        (None, Some(p)) => {
+            let f = FnRef {
+                module: module as u32,
+                func: call.func,
+            };
+            match cx.project.first_arg_values(f, p) {
+                Some(urls) => urls,
+                None => return per,
+            }
+        }
+        (None, None) => return per,
+    };
+    let Some(places) = urls
+        .iter()
+        .map(|u| endpoints.place(u))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return per;
+    };
+    let place = places[0].0;
+    if places.iter().any(|(p, _)| *p != place) {
+        return per;
+    }
+    let mut hosts: Vec<&str> = places.iter().map(|(_, h)| h.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let host = match hosts.len() {
+        1 => format!("`{}`", hosts[0]),
+        2 => format!("`{}` and `{}`", hosts[0], hosts[1]),
+        n => format!("`{}` and {} more hosts", hosts[0], n - 1),
+    };
+    per.to(&entry.name, place, &host, endpoints)
+}
+
 /// What a rule says about a catalog call on a request path: the message and help, given the
 /// module, the call, its catalog entry, its execution and its cost; `None` drops the call.
 pub type SayCall<'a> =
@@ -168,7 +215,7 @@ pub fn report_calls(
         let Some(exec) = cx.project.request_execution(&Site::call(mi, call)) else {
             continue;
         };
-        let cost = Costed::latency(&PerCall::of(entry, call), &exec);
+        let cost = Costed::latency(&call_cost(cx, mi, call, entry), &exec);
         let Some((message, help)) = say(m, call, entry, &exec, &cost) else {
             continue;
         };

@@ -10,7 +10,6 @@ use crate::knowledge::wildcard::Patterns;
 use crate::project::context::Site;
 use crate::rules::RuleContext;
 use crate::rules::cost::CostMeta;
-use crate::rules::cost::PerCall;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, RuleMeta};
 
@@ -90,7 +89,7 @@ fn query_chains_on_the_loop(cx: &RuleContext, out: &mut Vec<Finding>) {
             let Some(exec) = cx.project.loop_execution(&Site::call(mi, call)) else {
                 continue;
             };
-            let per = PerCall::of(entry, call);
+            let per = crate::rules::call_cost(cx, mi, call, entry);
             let func = &m.functions[call.func as usize].qualname;
             let message = format!(
                 "`{}` runs a {} query synchronously on the event loop in `{func}` (~{} per call)",

@@ -81,7 +81,7 @@ fn blocking_in_async(rule: &BlockingInAsync, cx: &RuleContext, out: &mut Vec<Fin
         };
         let per = adjust
             .and_then(|f| f(entry, call))
-            .unwrap_or_else(|| PerCall::of(entry, call));
+            .unwrap_or_else(|| super::call_cost(cx, mi, call, entry));
         if crate::finding::typical_ms(per.low_ms, per.high_ms) < rule.floor_ms {
             continue;
         }

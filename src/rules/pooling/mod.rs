@@ -104,6 +104,7 @@ pub fn creation_execution(
 /// otherwise (the other creations of a socket).
 pub fn follow_on(
     cx: &RuleContext,
+    mi: usize,
     m: &ModuleFacts,
     creation: &Call,
     skip: &[&Call],
@@ -142,7 +143,7 @@ pub fn follow_on(
             if entry.effect == Effect::Local {
                 return None;
             }
-            let per = PerCall::of(entry, c);
+            let per = crate::rules::call_cost(cx, mi, c, entry);
             // In a loop that the creation is not in (`for url in urls: session.get(url)`): the
             // loop rule, its literal bound or the default repetition.
             if c.loop_depth > creation.loop_depth {
@@ -250,7 +251,10 @@ pub fn submitted_work(
                 continue;
             }
             names.push(format!("`{}`", entry.name));
-            parts.push((String::new(), PerCall::of(entry, c)));
+            parts.push((
+                String::new(),
+                crate::rules::call_cost(cx, fr.module as usize, c, entry),
+            ));
         }
         if depth < TASK_DEPTH {
             for e in graph.edges_from(node) {
@@ -306,11 +310,11 @@ pub fn report_creations(
         let Some(exec) = creation_execution(cx, mi, call, lazy_sites) else {
             continue;
         };
-        let mut then = follow_on(cx, m, call, &[]);
+        let mut then = follow_on(cx, mi, m, call, &[]);
         if effect == Effect::Executor {
             then.extend(submitted_work(cx, mi, call));
         }
-        let per = PerCall::of(entry, call).then(&then);
+        let per = crate::rules::call_cost(cx, mi, call, entry).then(&then);
         let cost = Costed::latency(&per, &exec);
         let func = &m.functions[call.func as usize].qualname;
         let mut range = cost.range();

@@ -120,7 +120,7 @@ impl Rule for SocketPerRequest {
                 // with the socket's `RCVTIMEO` as its worst case).
                 let then: Vec<_> = calls
                     .iter()
-                    .flat_map(|c| follow_on(cx, m, c, &calls))
+                    .flat_map(|c| follow_on(cx, mi, m, c, &calls))
                     .collect();
                 let per = PerCall {
                     low_ms: low,
