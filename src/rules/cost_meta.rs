@@ -133,7 +133,7 @@ pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
             format!(
                 "1. **One call** costs the catalog range of its entry: {} {} with the {} \
                  effect{}. The band is read from the typical value, the geometric mean of the \
-                 range.{}",
+                 range.{}{}",
                 entries.len(),
                 if entries.len() == 1 {
                     "entry"
@@ -142,7 +142,8 @@ pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
                 },
                 names.join(" or "),
                 examples(&entries),
-                format!("{}{}", literal_note(&entries), destination_note(&entries))
+                literal_note(&entries),
+                destination_note(&entries)
             )
         }
         CostFrom::Entries(_) => format!(
