@@ -112,7 +112,7 @@ fn example_json_snapshot() {
 fn example_services_come_from_the_startup_config() {
     let report = audit_paths(&[example()], &[]);
     let names: Vec<&str> = report.services.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names.len(), 12, "{names:?}");
+    assert_eq!(names.len(), 13, "{names:?}");
     for s in &report.services {
         assert_eq!(s.declared_in, "startup_config.yaml");
     }
