@@ -226,6 +226,8 @@ impl<'a> Collector<'a> {
             text,
         });
         self.note_setsockopt(call, &callee.text, line);
+        self.note_append(call);
+        self.note_dispatch(call);
         // Keep the literal numeric arguments for sleep-like calls until resolution.
         let nums: Vec<Option<f64>> = call
             .arguments
