@@ -25,6 +25,8 @@ pub(super) enum Binding {
     Call(u32),
     /// An annotation's dotted text (`client: httpx.Client`).
     Annotation(String),
+    /// A value whose type an operator or attribute kept (`d = base / "x"` is a `Path`).
+    Type(String),
     /// Bound, type unknown (a parameter, a loop variable, ...).
     Unknown,
 }
@@ -255,6 +257,7 @@ impl Collector<'_> {
                     None => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
                 },
                 Base::Other => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                Base::Typed => (self.raw[iu].callee.text.clone(), Resolution::Inferred),
                 Base::Name => {
                     let func = self.facts.calls[iu].func;
                     let text = self.raw[iu].callee.text.clone();
@@ -379,6 +382,7 @@ impl Collector<'_> {
                 let (t, r) = self.resolve_text(0, &ann, usize::MAX);
                 (r != Resolution::Unresolved).then_some(t)
             }
+            Binding::Type(t) => Some(t),
             Binding::Unknown => None,
         };
         match ty {

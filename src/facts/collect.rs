@@ -576,6 +576,7 @@ impl<'a> Collector<'a> {
                     self.record_kind(t, kind);
                     self.note_option_assign(t, &a.value);
                     self.note_assign(t, &a.value, lambdas);
+                    self.bind_operator_type(t, &a.value);
                 }
                 if self.func == 0
                     && let [Expr::Name(n)] = a.targets.as_slice()

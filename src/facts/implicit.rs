@@ -56,6 +56,8 @@ pub(super) struct Pending {
     aliases: Vec<(FuncId, String, Source)>,
     /// Attribute reads already recorded, per function: one record each is enough.
     reads: rustc_hash::FxHashSet<(FuncId, String)>,
+    /// `self.attr` stored by a method of the class: an instance attribute, not a property.
+    stored: rustc_hash::FxHashSet<(u32, String)>,
 }
 
 struct Seen {
@@ -143,6 +145,11 @@ impl Collector<'_> {
     pub(super) fn note_attr_read(&mut self, a: &ast::ExprAttribute) {
         let Expr::Name(base) = &*a.value else { return };
         if !a.ctx.is_load() {
+            if base.id.as_str() == "self"
+                && let Some(class) = self.method_class(self.func)
+            {
+                self.implicit.stored.insert((class, a.attr.id.to_string()));
+            }
             return;
         }
         let text = dot_join(&[base.id.as_str(), a.attr.id.as_str()]);
@@ -338,6 +345,14 @@ impl Collector<'_> {
                     continue;
                 }
                 What::AttrRead(text) => {
+                    // An instance attribute its class stores is no property (a property with
+                    // a setter is left out: its getter rarely does the work).
+                    if let (Some(attr), Some(class)) =
+                        (text.strip_prefix("self."), self.method_class(s.func))
+                        && self.implicit.stored.contains(&(class, attr.to_owned()))
+                    {
+                        continue;
+                    }
                     let (t, r) = self.resolve_text(s.func, text, s.mark);
                     if matches!(r, Resolution::SelfMethod | Resolution::Inferred) {
                         self.push_implicit(s, ImplicitKind::AttrRead, t, r);

@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod marks;
 pub mod name;
 pub mod names;
+mod operators;
 pub mod suppressions;
 mod values;
 mod waits;

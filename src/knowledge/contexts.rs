@@ -37,6 +37,8 @@ pub struct ContextPatterns {
     pub loop_callbacks: Vec<String>,
     pub exit_callbacks: Vec<String>,
     pub subscriptions: Vec<String>,
+    pub division_types: Vec<String>,
+    pub same_type_attributes: Vec<String>,
     /// The wildcard lists above compiled, on first use: the lists are complete by then
     /// (configuration extends them right after loading).
     #[serde(skip)]
@@ -286,6 +288,8 @@ mod tests {
             &p.loop_callbacks,
             &p.exit_callbacks,
             &p.subscriptions,
+            &p.division_types,
+            &p.same_type_attributes,
             &p.offload_functions,
             &p.route_decorators,
         ] {

@@ -3,7 +3,8 @@
 //! Nodes are every function of every module (module bodies and `__main__` blocks included).
 //! Edges come from resolved call sites, constructor calls (to `__init__` along the MRO),
 //! `self.m()` dispatch (to the MRO method and, with lower confidence, subclass overrides),
-//! callbacks, and a unique-method-name fallback (lowest confidence). Contexts spread from their
+//! callbacks, implicit calls (`with`, `for`, property reads, dispatch tables; labelled with how
+//! the code wrote them, for the chain), and a unique-method-name fallback (lowest confidence). Contexts spread from their
 //! seeds by breadth-first search, one pass per context kind, so each function keeps the shortest
 //! chain from an entry point of each kind; cycles and recursion need no special casing.
 //!
