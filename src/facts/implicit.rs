@@ -53,11 +53,21 @@ pub(super) struct Pending {
     tables: Vec<Table>,
     /// Local names that hold an entry of a table or a prefixed method (`handler =
     /// handlers.get(a)`, `for h in self._handlers:`, `fn = getattr(self, "on_" + x)`).
-    aliases: Vec<(FuncId, String, Source)>,
+    aliases: Vec<Alias>,
     /// Attribute reads already recorded, per function: one record each is enough.
     reads: rustc_hash::FxHashSet<(FuncId, String)>,
     /// `self.attr` stored by a method of the class: an instance attribute, not a property.
     stored: rustc_hash::FxHashSet<(u32, String)>,
+}
+
+struct Alias {
+    func: FuncId,
+    name: String,
+    source: Source,
+    /// For a loop over the table (`for h in self._handlers: h(m)`): the line and text of the
+    /// `for`. Each callable runs once per pass, so the call is charged to the `for` line,
+    /// outside the loop, rather than repeated by it.
+    each: Option<(u32, String)>,
 }
 
 struct Seen {
@@ -127,11 +137,13 @@ impl Collector<'_> {
             None => match dotted_name(&f.iter) {
                 Some(n) => {
                     if let Expr::Name(v) = &*f.target {
-                        self.implicit.aliases.push((
-                            self.func,
-                            v.id.to_string(),
-                            Source::Table(n.clone()),
-                        ));
+                        let line = self.line(f.range());
+                        self.implicit.aliases.push(Alias {
+                            func: self.func,
+                            name: v.id.to_string(),
+                            source: Source::Table(n.clone()),
+                            each: Some((line, label.clone())),
+                        });
                     }
                     What::IterName(n, f.is_async)
                 }
@@ -170,9 +182,12 @@ impl Collector<'_> {
         if let Expr::Name(_) = target
             && let Some(source) = self.through(value)
         {
-            self.implicit
-                .aliases
-                .push((self.func, name.clone(), source));
+            self.implicit.aliases.push(Alias {
+                func: self.func,
+                name: name.clone(),
+                source,
+                each: None,
+            });
         }
         let mut lambda = (lambdas..self.facts.functions.len())
             .filter(|&i| self.facts.functions[i].kind == FnKind::Lambda)
@@ -264,7 +279,7 @@ impl Collector<'_> {
                     .implicit
                     .aliases
                     .iter()
-                    .any(|(f, a, _)| *f == func && a == n)
+                    .any(|a| a.func == func && a.name == n)
                 {
                     return;
                 }
@@ -359,29 +374,41 @@ impl Collector<'_> {
                     }
                     continue;
                 }
-                What::Through(source) => (ImplicitKind::Dispatch, vec![source.clone()]),
+                What::Through(source) => (ImplicitKind::Dispatch, vec![(source.clone(), None)]),
                 What::Name(n) => {
-                    let sources: Vec<Source> = self
+                    let sources: Vec<(Source, Option<(u32, String)>)> = self
                         .implicit
                         .aliases
                         .iter()
-                        .filter(|(f, a, _)| *f == s.func && a == n)
-                        .map(|(_, _, src)| src.clone())
+                        .filter(|a| a.func == s.func && a.name == *n)
+                        .map(|a| (a.source.clone(), a.each.clone()))
                         .collect();
                     (ImplicitKind::Dispatch, sources)
                 }
             };
-            for source in sources {
+            for (source, each) in sources {
+                // A call through a loop over the table is charged to the `for` line.
+                let (line, label) = match each {
+                    Some((line, label)) => (line, format!("{label}: {}", s.label)),
+                    None => (s.line, s.label.clone()),
+                };
+                let at = Seen {
+                    func: s.func,
+                    line,
+                    what: What::Name(String::new()),
+                    label,
+                    mark: s.mark,
+                };
                 match source {
                     Source::Table(name) => {
                         for (t, r) in self.table_values(s.func, &name) {
-                            self.push_implicit(s, kind, t, r);
+                            self.push_implicit(&at, kind, t, r);
                         }
                     }
                     Source::Prefix(text) => {
                         let (t, r) = self.resolve_text(s.func, &text, s.mark);
                         if matches!(r, Resolution::SelfMethod | Resolution::Inferred) {
-                            self.push_implicit(s, ImplicitKind::MethodPrefix, t, r);
+                            self.push_implicit(&at, ImplicitKind::MethodPrefix, t, r);
                         }
                     }
                 }
