@@ -714,9 +714,13 @@ impl<'a> Collector<'a> {
                     [one] => range_bound(&one.iter),
                     _ => None,
                 };
+                // The first iterable is evaluated once, outside the comprehension's loop.
+                let before = self.facts.calls.len();
+                self.visit_expr(&generators[0].iter);
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 self.loop_bounds.push(bound);
-                visitor::walk_expr(self, expr);
+                self.visit_comprehension(expr, generators);
+                self.note_comprehension(generators, before);
                 self.loop_bounds.pop();
                 self.loop_depth -= 1;
             }

@@ -9,6 +9,7 @@
 //! stage turns into edges. Whether an attribute is a property is decided there, against the
 //! project's definitions: this file never looks at other modules.
 
+use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 use serde::{Deserialize, Serialize};
@@ -151,6 +152,69 @@ impl Collector<'_> {
             },
         };
         self.seen(f.range(), what, label);
+    }
+
+    /// The parts of a comprehension its loop repeats: every generator but the first one's
+    /// iterable (which the caller visits outside the loop), then the element.
+    pub(super) fn visit_comprehension<'a>(
+        &mut self,
+        expr: &'a Expr,
+        generators: &'a [ast::Comprehension],
+    ) where
+        Self: Visitor<'a>,
+    {
+        for (i, g) in generators.iter().enumerate() {
+            self.visit_expr(&g.target);
+            if i > 0 {
+                self.visit_expr(&g.iter);
+            }
+            for cond in &g.ifs {
+                self.visit_expr(cond);
+            }
+        }
+        match expr {
+            Expr::ListComp(c) => self.visit_expr(&c.elt),
+            Expr::SetComp(c) => self.visit_expr(&c.elt),
+            Expr::Generator(c) => self.visit_expr(&c.elt),
+            Expr::DictComp(c) => {
+                if let Some(key) = &c.key {
+                    self.visit_expr(key);
+                }
+                self.visit_expr(&c.value);
+            }
+            _ => {}
+        }
+    }
+
+    /// `[x for x in Reader()]`: the iteration protocol of each generator's iterated object
+    /// (its call found among those recorded since `before`).
+    pub(super) fn note_comprehension(&mut self, generators: &[ast::Comprehension], before: usize) {
+        for g in generators {
+            let label = format!(
+                "{}for {} in {}",
+                if g.is_async { "async " } else { "" },
+                self.source_text(&g.target),
+                self.source_text(&g.iter)
+            );
+            let what = match &g.iter {
+                Expr::Call(c) => {
+                    let (line, column, ..) = self.loc(c.range());
+                    let func = self.func;
+                    let Some(i) = self.facts.calls[before..]
+                        .iter()
+                        .position(|r| r.func == func && (r.line, r.column) == (line, column))
+                    else {
+                        continue;
+                    };
+                    What::IterCall((before + i) as u32, g.is_async)
+                }
+                e => match dotted_name(e) {
+                    Some(n) => What::IterName(n, g.is_async),
+                    None => continue,
+                },
+            };
+            self.seen(g.range(), what, label);
+        }
     }
 
     /// A read of `self.attr` or `name.attr` (not a call of it, not a store).
