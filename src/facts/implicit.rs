@@ -349,12 +349,8 @@ impl Collector<'_> {
                 }
                 What::Name(n.to_owned())
             }
-            Expr::Attribute(_) => match dotted_name(&call.func) {
-                Some(n) if n.starts_with("self.") && n.matches('.').count() == 1 => {
-                    What::Through(Source::Table(n))
-                }
-                _ => return,
-            },
+            // `self._cb(m)` is found at the end, among the calls (`self_tables`).
+            Expr::Attribute(_) => return,
             other => match self.through(other) {
                 Some(source) => What::Through(source),
                 None => return,
@@ -478,7 +474,45 @@ impl Collector<'_> {
                 }
             }
         }
+        self.self_tables();
         self.facts.implicit.shrink_to_fit();
+    }
+
+    /// `self._cb(m)` where a method stored a callable (or a table of them) in `self._cb`.
+    fn self_tables(&mut self) {
+        if self.implicit.tables.is_empty() {
+            return;
+        }
+        for i in 0..self.facts.calls.len() {
+            let text = &self.raw[i].callee.text;
+            let Some(attr) = text.strip_prefix("self.") else {
+                continue;
+            };
+            let func = self.facts.calls[i].func;
+            let Some(class) = self.method_class(func) else {
+                continue;
+            };
+            if attr.contains('.')
+                || !self
+                    .implicit
+                    .tables
+                    .iter()
+                    .any(|t| t.scope == Scope::Class(class) && t.name == attr)
+            {
+                continue;
+            }
+            let at = Seen {
+                func,
+                line: self.facts.calls[i].line,
+                what: What::Name(String::new()),
+                label: format!("{text}(...)"),
+                mark: self.raw[i].binding_mark,
+            };
+            let name = text.clone();
+            for (t, r) in self.table_values(func, &name) {
+                self.push_implicit(&at, ImplicitKind::Dispatch, t, r);
+            }
+        }
     }
 
     fn push_implicit(&mut self, s: &Seen, kind: ImplicitKind, target: String, r: Resolution) {
