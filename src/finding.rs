@@ -209,6 +209,10 @@ pub struct ChainStep {
     /// it as ("Home Assistant entity action", "FastAPI route").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
+    /// When this step's call is one Python makes without `f()` at the site: how the code
+    /// wrote it (`with FileLock()`, `for row in Reader()`, `self.model`, `handlers[action]()`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

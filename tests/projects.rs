@@ -5,6 +5,9 @@
 //! `CODE path:line severity [service,...] entry>...>function [unreachable] [not-run:REASON]
 //! [copies:path:line,...]`
 //!
+//! A chain step whose call Python makes implicitly shows how the code wrote it in braces
+//! (`export{with FileLock()}>FileLock.__enter__`).
+//!
 //! Code, path, line, severity, services, the chain of functions, reachability, why no service
 //! runs the code and the copies a finding stands for are all compared. The findings are also
 //! pinned by a snapshot. A `# conflict: NAME CHOSEN <- OTHER,...` line pins a service conflict
@@ -17,7 +20,14 @@ use perfaudit::report::text::finding_line;
 use perfaudit::testing::{self, audit_paths, fixture_spec};
 
 fn describe(f: &perfaudit::finding::Finding) -> String {
-    let chain: Vec<&str> = f.chain.iter().map(|s| s.function.as_str()).collect();
+    let chain: Vec<String> = f
+        .chain
+        .iter()
+        .map(|s| match &s.via {
+            Some(via) => format!("{}{{{via}}}", s.function),
+            None => s.function.clone(),
+        })
+        .collect();
     let chain = if chain.is_empty() {
         f.function.clone()
     } else {

@@ -88,7 +88,7 @@ fn own_overrides_run_per_request() {
         .graph
         .chain_to(task, CtxKind::RequestLoop)
         .iter()
-        .map(|(f, _)| {
+        .map(|(f, _, _)| {
             p.modules[f.module as usize].functions[f.func as usize]
                 .qualname
                 .clone()

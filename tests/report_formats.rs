@@ -29,6 +29,7 @@ fn step(path: &str, line: u32, function: &str) -> ChainStep {
         line,
         function: function.to_owned(),
         entry: None,
+        via: None,
     }
 }
 

@@ -25,6 +25,8 @@ pub(super) enum Binding {
     Call(u32),
     /// An annotation's dotted text (`client: httpx.Client`).
     Annotation(String),
+    /// A value whose type an operator or attribute kept (`d = base / "x"` is a `Path`).
+    Type(String),
     /// Bound, type unknown (a parameter, a loop variable, ...).
     Unknown,
 }
@@ -241,11 +243,21 @@ impl Collector<'_> {
         let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
             let base = self.raw[iu].callee.base;
             match base {
+                // `super().m()`: the method of the class's first base, along its MRO.
+                Base::CallResult(j) if self.raw[j as usize].callee.text == "super" => {
+                    let func = self.facts.calls[iu].func;
+                    let attrs = self.raw[iu].callee.attrs().to_owned();
+                    match self.first_base(func) {
+                        Some(b) => (join(&b, &attrs), Resolution::Local),
+                        None => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                    }
+                }
                 Base::CallResult(j) => match self.returned_type(j) {
                     Some(t) => (join(&t, self.raw[iu].callee.attrs()), Resolution::Inferred),
                     None => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
                 },
                 Base::Other => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                Base::Typed => (self.raw[iu].callee.text.clone(), Resolution::Inferred),
                 Base::Name => {
                     let func = self.facts.calls[iu].func;
                     let text = self.raw[iu].callee.text.clone();
@@ -260,7 +272,7 @@ impl Collector<'_> {
 
     /// The type of the value a call returns: the catalog's `returns`, or the class itself when
     /// the call instantiates a class (`Client()` -> `pkg.mod.Client`).
-    fn returned_type(&mut self, i: u32) -> Option<String> {
+    pub(super) fn returned_type(&mut self, i: u32) -> Option<String> {
         let (target, res) = self.resolve_call(i);
         if res == Resolution::Unresolved {
             return None;
@@ -281,7 +293,12 @@ impl Collector<'_> {
     }
 
     /// Resolves dotted text used in function `func`, seeing the bindings made before `mark`.
-    fn resolve_text(&mut self, func: FuncId, text: &str, mark: usize) -> (String, Resolution) {
+    pub(super) fn resolve_text(
+        &mut self,
+        func: FuncId,
+        text: &str,
+        mark: usize,
+    ) -> (String, Resolution) {
         // `head.rest`: `rest` holds the attributes, dot-separated (empty for a bare name).
         let (head, rest) = text.split_once('.').unwrap_or((text, ""));
         let limit = mark.min(self.bindings.len());
@@ -296,6 +313,21 @@ impl Collector<'_> {
         }
         if is_self {
             if let Some(class) = self.method_class(func) {
+                // `cls(...)` in a classmethod builds the class.
+                if head == "cls" && rest.is_empty() {
+                    let cq = &self.facts.classes[class as usize].qualname;
+                    return (dot_join(&[&self.facts.module, cq]), Resolution::Local);
+                }
+                // `self.tokenizer(text)` where a method set `self.tokenizer = Tokenizer(...)`:
+                // calling the instance (its class's `__call__`), not a method. Library types
+                // stay out: a catalog constructor is not what calling its instance costs.
+                if !rest.is_empty()
+                    && !rest.contains('.')
+                    && let Some(t) = self.attr_type(class, rest)
+                    && self.catalog.lookup(&t).is_none()
+                {
+                    return (t, Resolution::Inferred);
+                }
                 if !rest.is_empty() && !rest.contains('.') {
                     let cq = &self.facts.classes[class as usize].qualname;
                     return (
@@ -350,12 +382,32 @@ impl Collector<'_> {
                 let (t, r) = self.resolve_text(0, &ann, usize::MAX);
                 (r != Resolution::Unresolved).then_some(t)
             }
+            Binding::Type(t) => Some(t),
             Binding::Unknown => None,
         };
         match ty {
             Some(t) => (join(&t, rest), Resolution::Inferred),
             None => (text.to_owned(), Resolution::Unresolved),
         }
+    }
+
+    /// The type a method of `class` assigned to `self.attr` (`self.attr = Type(...)`).
+    fn attr_type(&mut self, class: u32, attr: &str) -> Option<String> {
+        let call = self
+            .attr_bindings
+            .iter()
+            .find(|(c, a, _)| *c == class && a == attr)
+            .map(|(_, _, call)| *call)?;
+        self.returned_type(call)
+    }
+
+    /// The first base of the class of method `func`, resolved in the module (`super()`'s
+    /// class for single inheritance).
+    fn first_base(&mut self, func: FuncId) -> Option<String> {
+        let class = self.method_class(func)?;
+        let base = self.facts.classes[class as usize].bases.first()?.clone();
+        let (t, r) = self.resolve_text(0, &base, usize::MAX);
+        (r != Resolution::Unresolved).then_some(t)
     }
 
     pub(super) fn method_class(&self, mut func: FuncId) -> Option<u32> {

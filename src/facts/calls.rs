@@ -10,7 +10,7 @@ use ruff_text_size::Ranged;
 
 use super::collect::Collector;
 use super::names::{
-    Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
+    Base, Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
 };
 use super::{Call, FuncId, Name, Resolution};
 
@@ -79,7 +79,18 @@ impl<'a> Collector<'a> {
         for kw in call.arguments.keywords.iter() {
             self.visit_expr(&kw.value);
         }
-        let callee = dotted(&call.func, inner);
+        let mut callee = dotted(&call.func, inner);
+        // `(Path(__file__).parent / "x").read_text()`: the receiver's type went through an
+        // operator or an attribute, not a call the resolver can follow.
+        if callee.base != Base::Name
+            && let Expr::Attribute(a) = &*call.func
+            && let Some(t) = self.operator_type(&a.value)
+        {
+            callee = Dotted {
+                base: Base::Typed,
+                text: format!("{t}.{}", a.attr.id),
+            };
+        }
         let (line, column, end_line, end_column) = self.loc(call.range());
         let first = call.arguments.args.first();
         let str_arg = first
@@ -251,6 +262,8 @@ impl<'a> Collector<'a> {
             text,
         });
         self.note_setsockopt(call, &callee.text, line);
+        self.note_append(call);
+        self.note_dispatch(call);
         // Keep the literal numeric arguments for sleep-like calls until resolution.
         let nums: Vec<Option<f64>> = call
             .arguments

@@ -81,6 +81,8 @@ pub(super) struct Collector<'a> {
     pub(super) optional_params: Vec<String>,
     /// The function whose body holds the class statement being visited (its defs are methods).
     pub(super) class_body_func: Option<FuncId>,
+    /// Implicit calls seen by the walk, resolved at its end (`implicit.rs`).
+    pub(super) implicit: super::implicit::Pending,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
     pub(super) depth: u32,
     pub(super) max_depth: u32,
@@ -134,6 +136,7 @@ pub fn collect(
         loop_bounds: Vec::new(),
         optional_params: Vec::new(),
         class_body_func: None,
+        implicit: Default::default(),
         depth: 0,
         max_depth: 0,
     };
@@ -164,6 +167,7 @@ pub fn collect(
     }
     c.visit_body(body);
     c.resolve_all();
+    c.resolve_implicit();
     c.resolve_waits();
     for rule in rules {
         rule.finish(
@@ -525,6 +529,7 @@ impl<'a> Collector<'a> {
                     let t = &self.raw[i as usize].callee.text;
                     self.patterns.is_receive(t, t)
                 });
+                self.note_iteration(f, before);
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 self.loop_bounds.push(range_bound(&f.iter));
                 let start = self.facts.calls.len();
@@ -561,6 +566,7 @@ impl<'a> Collector<'a> {
             }
             Stmt::Assign(a) => {
                 let before = self.facts.calls.len();
+                let lambdas = self.facts.functions.len();
                 self.visit_expr(&a.value);
                 let vc = self.value_call(&a.value, before);
                 let kind = kind_of_expr(&a.value);
@@ -569,6 +575,8 @@ impl<'a> Collector<'a> {
                     self.bind_target(t, vc);
                     self.record_kind(t, kind);
                     self.note_option_assign(t, &a.value);
+                    self.note_assign(t, &a.value, lambdas);
+                    self.bind_operator_type(t, &a.value);
                 }
                 if self.func == 0
                     && let [Expr::Name(n)] = a.targets.as_slice()
@@ -691,6 +699,7 @@ impl<'a> Collector<'a> {
                     self.raw_refs
                         .push((self.func, dot_join(&[base.id.as_str(), a.attr.id.as_str()])));
                 }
+                self.note_attr_read(a);
                 visitor::walk_expr(self, expr);
             }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
@@ -705,9 +714,13 @@ impl<'a> Collector<'a> {
                     [one] => range_bound(&one.iter),
                     _ => None,
                 };
+                // The first iterable is evaluated once, outside the comprehension's loop.
+                let before = self.facts.calls.len();
+                self.visit_expr(&generators[0].iter);
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 self.loop_bounds.push(bound);
-                visitor::walk_expr(self, expr);
+                self.visit_comprehension(expr, generators);
+                self.note_comprehension(generators, before);
                 self.loop_bounds.pop();
                 self.loop_depth -= 1;
             }

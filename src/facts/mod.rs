@@ -9,10 +9,12 @@ mod branches;
 mod calls;
 pub mod collect;
 pub mod hooks;
+mod implicit;
 pub mod kinds;
 pub mod marks;
 pub mod name;
 pub mod names;
+mod operators;
 pub mod suppressions;
 mod values;
 mod waits;
@@ -20,6 +22,7 @@ mod waits;
 use serde::{Deserialize, Serialize};
 
 use crate::knowledge::catalog::ApiId;
+pub use implicit::{Implicit, ImplicitKind};
 pub use name::Name;
 
 /// Index of a function inside its module's `functions`; 0 is the module body itself.
@@ -50,6 +53,10 @@ pub struct ModuleFacts {
     /// Functions and methods used as values (`HANDLERS = {"a": on_a}`, `cb=self.on_msg`),
     /// resolved like call targets: they are live even when nothing calls them directly.
     pub refs: Vec<(FuncId, String, Resolution)>,
+    /// Calls Python makes without `f()` at the site (`for` over an object, attribute reads
+    /// that may be properties, calls through dispatch tables), resolved like call targets.
+    #[serde(default)]
+    pub implicit: Vec<Implicit>,
     /// Findings raised by AST-level rules, before the project decides their context.
     pub candidates: Vec<Candidate>,
     /// `# perfaudit: ignore[...]` and `# noqa` comments, applied after the rules run.

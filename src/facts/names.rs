@@ -12,6 +12,9 @@ pub enum Base {
     CallResult(u32),
     /// Anything else (`x[0].m`, `"".join`): only the attribute path is known.
     Other,
+    /// A receiver whose type an operator or attribute kept (`(base / "x").read_text`):
+    /// `text` is `Type.method`.
+    Typed,
 }
 
 #[derive(Debug, Clone)]

@@ -33,6 +33,12 @@ pub struct ContextPatterns {
     pub nonblocking_args: Vec<String>,
     pub nonblocking_keywords: Vec<String>,
     pub callable_keywords: Vec<String>,
+    pub property_decorators: Vec<String>,
+    pub loop_callbacks: Vec<String>,
+    pub exit_callbacks: Vec<String>,
+    pub subscriptions: Vec<String>,
+    pub division_types: Vec<String>,
+    pub same_type_attributes: Vec<String>,
     /// The wildcard lists above compiled, on first use: the lists are complete by then
     /// (configuration extends them right after loading).
     #[serde(skip)]
@@ -180,6 +186,31 @@ impl ContextPatterns {
                 .any(|m| m == last_segment(target))
     }
 
+    /// A decorator that makes a method a property getter (`property`, `cached_property`).
+    pub fn is_property_decorator(&self, decorator: &str) -> bool {
+        self.property_decorators.iter().any(|d| d == decorator)
+    }
+
+    /// A call that runs its callable argument on the event loop later (`loop.call_soon(cb)`,
+    /// `fut.add_done_callback(cb)`), by method name.
+    pub fn is_loop_callback(&self, target: &str) -> bool {
+        self.loop_callbacks
+            .iter()
+            .any(|m| m == last_segment(target))
+    }
+
+    /// A call that runs its callable argument once, at exit or on a signal
+    /// (`atexit.register(fn)`, `signal.signal(sig, handler)`).
+    pub fn is_exit_callback(&self, target: &str) -> bool {
+        self.exit_callbacks.iter().any(|f| f == target)
+    }
+
+    /// A call that subscribes its callable argument to messages (`bus.subscribe("t", fn)`),
+    /// matched on the call's source text: it runs once per message.
+    pub fn is_subscription(&self, text: &str) -> bool {
+        self.subscriptions.iter().any(|p| wildcard_match(p, text))
+    }
+
     pub fn is_route_registration(&self, target: &str) -> bool {
         self.route_registrations
             .iter()
@@ -253,6 +284,12 @@ mod tests {
             &p.nonblocking_args,
             &p.nonblocking_keywords,
             &p.callable_keywords,
+            &p.property_decorators,
+            &p.loop_callbacks,
+            &p.exit_callbacks,
+            &p.subscriptions,
+            &p.division_types,
+            &p.same_type_attributes,
             &p.offload_functions,
             &p.route_decorators,
         ] {

@@ -175,6 +175,7 @@ impl Project {
             line: site.line,
             function: f.qualname.clone(),
             entry: None,
+            via: None,
         };
         let mut out = Vec::new();
         for kind in super::graph::KINDS {
@@ -188,18 +189,19 @@ impl Project {
                     Some(r) => (self.graph.chain_to(here, kind), r.confidence),
                 }
             };
-            let entry = steps.first().map_or((here, site.line), |s| *s);
+            let entry = steps.first().map_or((here, site.line), |s| (s.0, s.1));
             let frequency = self.frequency(kind, entry, steps.len(), site);
             let fan_out = self.caller_loops(&steps);
             let mut chain: Vec<ChainStep> = steps
                 .into_iter()
-                .map(|(fr, line)| {
+                .map(|(fr, line, via)| {
                     let fm = &self.modules[fr.module as usize];
                     ChainStep {
                         path: fm.path.clone(),
                         line,
                         function: fm.functions[fr.func as usize].qualname.clone(),
                         entry: None,
+                        via: via.map(str::to_owned),
                     }
                 })
                 .collect();
@@ -257,6 +259,7 @@ impl Project {
                 line: site.line,
                 function: m.functions[site.func as usize].qualname.clone(),
                 entry: None,
+                via: None,
             }],
             confidence,
             repeats: site.loop_depth,
@@ -274,10 +277,10 @@ impl Project {
 
     /// The loops around each call on a chain (callers only, entry first): the fan-out of the
     /// site. A receive loop or a `while` loop is never among them (`facts::Call::loop_depth`).
-    fn caller_loops(&self, steps: &[(FnRef, u32)]) -> Vec<CallerLoop> {
+    fn caller_loops(&self, steps: &[(FnRef, u32, Option<&str>)]) -> Vec<CallerLoop> {
         steps
             .iter()
-            .filter_map(|&(fr, line)| {
+            .filter_map(|&(fr, line, _)| {
                 let f = self.entries.call_lines.get(&(fr.module, fr.func, line))?;
                 (f.loop_depth > 0).then(|| CallerLoop {
                     function: self.modules[fr.module as usize].functions[fr.func as usize]
@@ -375,7 +378,7 @@ impl Project {
         if kind == CtxKind::RequestLoop || receives {
             return Frequency::PerRequest;
         }
-        if self.is_handler(mi, fid) {
+        if self.is_handler(mi, fid) || self.graph.is_registered(fr) {
             let f = &m.functions[fid as usize];
             let routed = f
                 .decorators
@@ -423,7 +426,7 @@ impl Project {
             ),
             Some(_) => {
                 let chain = self.graph.chain_to(f, CtxKind::Request);
-                let (e, l) = chain[0];
+                let (e, l, _) = chain[0];
                 (e, l, chain.len())
             }
         };

@@ -3,7 +3,8 @@
 //! Nodes are every function of every module (module bodies and `__main__` blocks included).
 //! Edges come from resolved call sites, constructor calls (to `__init__` along the MRO),
 //! `self.m()` dispatch (to the MRO method and, with lower confidence, subclass overrides),
-//! callbacks, and a unique-method-name fallback (lowest confidence). Contexts spread from their
+//! callbacks, implicit calls (`with`, `for`, property reads, dispatch tables; labelled with how
+//! the code wrote them, for the chain), and a unique-method-name fallback (lowest confidence). Contexts spread from their
 //! seeds by breadth-first search, one pass per context kind, so each function keeps the shortest
 //! chain from an entry point of each kind; cycles and recursion need no special casing.
 //!
@@ -57,7 +58,14 @@ pub struct Edge {
     pub dispatch: Option<ClassRef>,
     /// What the call says about the callee's `self`.
     receiver: Receiver,
+    /// For a call Python makes without `f()` at the site (`with Lock()`, `for r in Reader()`,
+    /// a property read): how the code wrote it, an index into the graph's labels, or
+    /// [`NO_LABEL`].
+    label: u32,
 }
+
+/// An edge whose call is written as a plain call: its chain step needs no label.
+const NO_LABEL: u32 = u32::MAX;
 
 /// What a call says about the callee's `self`, for following `self.m()` dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +108,8 @@ struct Visit {
     /// lies in another kind's search.
     from: u32,
     confidence: Confidence,
+    /// The label of the edge that made this visit, or [`NO_LABEL`].
+    label: u32,
 }
 
 const NO_VISIT: u32 = u32::MAX;
@@ -144,6 +154,10 @@ pub struct Graph {
     /// Framework entries and the profile shape that names each, sorted by node (the first
     /// shape found for a node wins).
     roles: Vec<(u32, RoleId)>,
+    /// How implicit calls are written (`with FileLock()`), indexed by `Edge::label`.
+    labels: Vec<Box<str>>,
+    /// Functions a call registers as a handler (a route, a bus subscription), sorted.
+    registered: Vec<u32>,
 }
 
 impl Graph {
@@ -202,6 +216,12 @@ impl Graph {
             .map(|i| self.roles[i].1)
     }
 
+    /// Whether a call registers `f` as a handler (`app.add_route(p, f)`,
+    /// `bus.subscribe("t", f)`): it runs once per request or message.
+    pub fn is_registered(&self, f: FnRef) -> bool {
+        self.registered.binary_search(&self.id(f)).is_ok()
+    }
+
     /// Classes a node instantiates.
     pub fn constructs(&self, node: u32) -> impl Iterator<Item = ClassRef> + '_ {
         let start = self.constructs.partition_point(|(n, _)| *n < node);
@@ -211,9 +231,10 @@ impl Graph {
             .map(|(_, c)| *c)
     }
 
-    /// The chain of `(function, line of the call it makes)` from the entry point of `kind` to
-    /// `f`, entry first; `f` itself is not included.
-    pub fn chain_to(&self, f: FnRef, kind: CtxKind) -> Vec<(FnRef, u32)> {
+    /// The chain of `(function, line of the call it makes, how the call is written when Python
+    /// makes it implicitly)` from the entry point of `kind` to `f`, entry first; `f` itself is
+    /// not included.
+    pub fn chain_to(&self, f: FnRef, kind: CtxKind) -> Vec<(FnRef, u32, Option<&str>)> {
         let k = kind_index(kind);
         let mut out = Vec::new();
         let mut cur = self.first[self.id(f) as usize][k];
@@ -221,7 +242,17 @@ impl Graph {
         while cur != NO_VISIT {
             let v = &self.visits[k][cur as usize];
             let Some((from, line)) = v.pred else { break };
-            out.push((self.nodes[from as usize], line));
+            // A seed made by a callback registration carries no label: its call's edge does.
+            let label = match v.label {
+                NO_LABEL => self
+                    .out_edges(from)
+                    .iter()
+                    .find(|e| e.to == v.node && e.line == line && e.label != NO_LABEL)
+                    .map_or(NO_LABEL, |e| e.label),
+                l => l,
+            };
+            let label = self.labels.get(label as usize).map(|l| &**l);
+            out.push((self.nodes[from as usize], line, label));
             // The caller's own visit, or (for a seed whose caller is outside this search) the
             // caller's first visit in this kind, if any.
             cur = if v.from != NO_VISIT {
@@ -277,9 +308,17 @@ impl Graph {
         let mut live_classes: Vec<ClassRef> = Vec::new();
         let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
         let mut roles: Vec<(u32, RoleId)> = Vec::new();
+        let mut labels: Vec<Box<str>> = Vec::new();
+        let mut registered: Vec<u32> = Vec::new();
         for out in per_module {
             roles.extend(out.roles);
-            for (from, e) in out.edges {
+            registered.extend(out.registered);
+            let base = labels.len() as u32;
+            labels.extend(out.labels);
+            for (from, mut e) in out.edges {
+                if e.label != NO_LABEL {
+                    e.label += base;
+                }
                 adjacency[from as usize].push(e);
             }
             seeds.extend(out.seeds);
@@ -294,6 +333,8 @@ impl Graph {
         // Stable: a node's first role (in module order, shapes before registrations) wins.
         roles.sort_by_key(|(n, _)| *n);
         roles.dedup_by_key(|(n, _)| *n);
+        registered.sort_unstable();
+        registered.dedup();
 
         let n = nodes.len();
         let mut g = Graph {
@@ -306,6 +347,8 @@ impl Graph {
             live: vec![false; n],
             constructs,
             roles,
+            labels,
+            registered,
         };
         g.propagate(&seeds, modules, resolver);
         g.mark_live(&live_roots);
@@ -344,6 +387,7 @@ impl Graph {
                         pred,
                         NO_VISIT,
                         Confidence::Definite,
+                        NO_LABEL,
                     );
                 }
             }
@@ -366,6 +410,7 @@ impl Graph {
                                 Some((node, e.line)),
                                 NO_VISIT,
                                 conf.min(e.confidence),
+                                e.label,
                             );
                         }
                     }
@@ -403,6 +448,7 @@ impl Graph {
                         Some((v.node, e.line)),
                         vi,
                         v.confidence.min(e.confidence),
+                        e.label,
                     );
                 }
             }
@@ -510,6 +556,7 @@ impl Search<'_> {
         pred: Option<(u32, u32)>,
         from: u32,
         confidence: Confidence,
+        label: u32,
     ) {
         let n = node as usize;
         if self.any[n] {
@@ -538,6 +585,7 @@ impl Search<'_> {
             pred,
             from,
             confidence,
+            label,
         });
         if self.first[n][self.k] == NO_VISIT {
             self.first[n][self.k] = i;

@@ -350,6 +350,34 @@ impl Resolver {
         None
     }
 
+    /// The methods of `class`, along its MRO, whose names start with `prefix` (the nearest
+    /// definition of each name), sorted.
+    pub fn methods_with_prefix(&self, class: ClassRef, prefix: &str) -> Vec<FnRef> {
+        let mro = self
+            .mro
+            .get(&class)
+            .map(Vec::as_slice)
+            .unwrap_or(std::slice::from_ref(&class));
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        for c in mro {
+            let Some(ms) = self.methods.get(c) else {
+                continue;
+            };
+            for (name, &f) in ms {
+                if name.starts_with(prefix) && !seen.contains(&name.as_str()) {
+                    seen.push(name);
+                    out.push(FnRef {
+                        module: c.module,
+                        func: f,
+                    });
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// Overrides of `name` in every subclass of `class` (transitively), for `self.name()` calls
     /// written in a base class. Candidates come from the method-name index, so the cost does
     /// not grow with the size of the hierarchy below `class`.

@@ -558,6 +558,7 @@ pub(crate) mod tests {
                 line,
                 function: "f".to_owned(),
                 entry: None,
+                via: None,
             }],
             agents: Vec::new(),
             reachable: true,

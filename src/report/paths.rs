@@ -151,6 +151,7 @@ mod tests {
             line: 1,
             function: function.to_owned(),
             entry: None,
+            via: None,
         }
     }
 

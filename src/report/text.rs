@@ -295,7 +295,10 @@ pub fn finding_line(f: &Finding) -> String {
         let steps: Vec<String> = f
             .chain
             .iter()
-            .map(|s| format!("{}:{}", s.function, s.line))
+            .map(|s| match &s.via {
+                Some(via) => format!("{}:{} ({via})", s.function, s.line),
+                None => format!("{}:{}", s.function, s.line),
+            })
             .collect();
         format!(" [chain: {}]", steps.join(" -> "))
     } else {
@@ -387,7 +390,10 @@ fn write_finding(
         let chain: Vec<String> = f
             .chain
             .iter()
-            .map(|s| format!("{} ({}:{})", s.function, s.path, s.line))
+            .map(|s| match &s.via {
+                Some(via) => format!("{} ({}:{}, `{via}`)", s.function, s.path, s.line),
+                None => format!("{} ({}:{})", s.function, s.path, s.line),
+            })
             .collect();
         writeln!(w, "  = chain: {}", escape(&chain.join(" → ")))?;
     }

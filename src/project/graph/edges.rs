@@ -12,7 +12,9 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Edge, EdgeKind, Receiver, Seed};
+mod implicit;
+
+use super::{Edge, EdgeKind, NO_LABEL, Receiver, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
@@ -31,6 +33,19 @@ pub(super) struct ModuleEdges {
     pub constructs: Vec<(u32, ClassRef)>,
     /// Functions a framework profile names as entries, with the shape that named them.
     pub roles: Vec<(u32, RoleId)>,
+    /// How this module's implicit calls are written, indexed by their edges' `label`.
+    pub labels: Vec<Box<str>>,
+    /// Functions registered as handlers by a call (`app.add_route(p, fn)`,
+    /// `bus.subscribe("t", fn)`): entries that run once per request or message.
+    pub registered: Vec<u32>,
+}
+
+impl ModuleEdges {
+    /// A label for an implicit call's edge: how the code wrote the call.
+    pub fn label(&mut self, text: String) -> u32 {
+        self.labels.push(text.into_boxed_str());
+        self.labels.len() as u32 - 1
+    }
 }
 
 /// Global node ids: the first id of each module's functions.
@@ -101,10 +116,10 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
         if call.api.is_none() {
             call_edges(cx, call, &mut out);
         }
-        // Implicit calls (`__enter__`/`__exit__` of a `with`, `__iter__` of a `for`, property
-        // getters) are one more edge kind: a function like `call_edges`, called here, that
-        // pushes `EdgeKind::Call` edges at the call's line.
     }
+    // Implicit calls (`__iter__` of a `for`, property getters, dispatch tables); those of a
+    // `with` and of calling an instance come with their call, in `call_edges`.
+    implicit::implicit_edges(cx, &mut out);
     import_edges(cx, &mut out);
     out
 }
@@ -264,6 +279,9 @@ fn callable_arg_edges<'m>(
         .frameworks
         .registration(&call.target, &call.text, profiles);
     let registration = cx.patterns.is_route_registration(&call.target);
+    let at_exit = cx.patterns.is_exit_callback(&call.target);
+    let subscription = cx.patterns.is_subscription(&call.text);
+    let on_loop = cx.patterns.is_loop_callback(&call.target);
     for (text, res) in &call.callable_args {
         let targets = match crate::facts::lambda_id(text) {
             Some(id) => vec![(
@@ -286,7 +304,25 @@ fn callable_arg_edges<'m>(
             };
             let to = cx.ids.id(f);
             out.live_roots.push(to);
-            let kind = if let Some(role) = role {
+            let mut label = NO_LABEL;
+            if at_exit || subscription || on_loop {
+                let arg = match crate::facts::lambda_id(text) {
+                    Some(_) => "lambda",
+                    None => text.rsplit('.').next().unwrap_or(text),
+                };
+                label = out.label(format!("{}(..., {arg})", call.text));
+            }
+            let kind = if at_exit {
+                // Once, when the process exits or gets the signal: never a request's cost.
+                out.seeds
+                    .push((CtxKind::Startup, to, Some((from, call.line))));
+                EdgeKind::Spawn
+            } else if subscription && role.is_none() {
+                // Once per message the bus delivers: an entry of its own.
+                out.seeds.push((CtxKind::Request, to, None));
+                out.registered.push(to);
+                EdgeKind::Spawn
+            } else if let Some(role) = role {
                 let is_async = cx.modules[f.module as usize].functions[f.func as usize].is_async;
                 framework_entry(cx.frameworks, role, to, is_async, None, out);
                 EdgeKind::Spawn
@@ -296,10 +332,17 @@ fn callable_arg_edges<'m>(
                 EdgeKind::Spawn
             } else if registration {
                 out.seeds.push((CtxKind::Request, to, None));
+                out.registered.push(to);
                 EdgeKind::Spawn
             } else if offload {
                 EdgeKind::Offload
             } else {
+                if on_loop {
+                    // Run later on the event loop, whoever schedules it (a worker thread
+                    // through `call_soon_threadsafe`).
+                    out.seeds
+                        .push((CtxKind::EventLoop, to, Some((from, call.line))));
+                }
                 EdgeKind::Call
             };
             let confidence = if kind == EdgeKind::Call {
@@ -316,6 +359,7 @@ fn callable_arg_edges<'m>(
                     confidence,
                     dispatch: None,
                     receiver: Receiver::Fresh,
+                    label,
                 },
             ));
         }
@@ -331,6 +375,10 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
     {
         let mut kind = EdgeKind::Call;
         let mut receiver = receiver(cx, call, t);
+        let mut label = NO_LABEL;
+        if let Some(written) = constructor_label(cx.facts(), call) {
+            label = out.label(written);
+        }
         let to = match t {
             Target::Function(f) => {
                 // `@run_on_executor`: every call runs the function on a worker thread.
@@ -349,7 +397,10 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 // An instance of the class or of a subclass: any `self` of `__call__`'s class.
                 receiver = Receiver::Fresh;
                 match cx.resolver.lookup_method(c, "__call__") {
-                    Some(f) => cx.ids.id(f),
+                    Some(f) => {
+                        label = out.label(format!("{}(...)", call.text));
+                        cx.ids.id(f)
+                    }
                     None => continue,
                 }
             }
@@ -373,6 +424,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 confidence,
                 dispatch,
                 receiver,
+                label,
             },
         ));
         if call.in_recv_loop {
@@ -388,6 +440,17 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
     }
 }
 
+/// How a call that names no class or method wrote it, when it runs one: `cls(...)` in a
+/// classmethod, `super().__init__(...)`.
+fn constructor_label(m: &ModuleFacts, call: &Call) -> Option<String> {
+    if &*call.text == "cls" {
+        return Some("cls(...)".to_owned());
+    }
+    let inner = &m.calls[call.receiver_call? as usize];
+    let method = call.text.strip_prefix("<call>.")?;
+    (&*inner.text == "super").then(|| format!("super().{method}(...)"))
+}
+
 /// The context-manager methods a `with` statement runs on an instance of a project class:
 /// `__enter__`/`__exit__`, or `__aenter__`/`__aexit__` for `async with`, whichever it defines
 /// (along the MRO).
@@ -401,6 +464,12 @@ fn implicit_dunders(
 ) {
     for name in ["__enter__", "__exit__", "__aenter__", "__aexit__"] {
         if let Some(f) = cx.resolver.lookup_method(class, name) {
+            let with = if name.starts_with("__a") {
+                "async with"
+            } else {
+                "with"
+            };
+            let label = out.label(format!("{with} {}()", call.text));
             out.edges.push((
                 from,
                 Edge {
@@ -411,6 +480,7 @@ fn implicit_dunders(
                     dispatch: None,
                     // The `with` statement's object is the instance just built.
                     receiver: Receiver::Built(class),
+                    label,
                 },
             ));
         }
@@ -485,6 +555,7 @@ fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
                     confidence,
                     dispatch: None,
                     receiver: Receiver::Fresh,
+                    label: NO_LABEL,
                 },
             ));
         }

@@ -254,6 +254,7 @@ fn repeated_execution(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<Execut
                 line: f.line,
                 function: f.qualname.clone(),
                 entry: None,
+                via: None,
             });
             exec
         })
