@@ -1,6 +1,7 @@
 //! The README's sample output must be what the first command prints on the bundled example:
-//! its first finding block and its summary lines, checked against a real run of the binary
-//! (only the run time may differ).
+//! its summary lines and first finding block, then (after `…`) any further blocks it shows,
+//! each one block of the same run, checked against a real run of the binary (only the run
+//! time may differ).
 
 use std::path::Path;
 use std::process::Command;
@@ -22,9 +23,12 @@ fn readme_sample_is_the_real_output() {
     let (summary, rest) = sample
         .split_once("\n\n")
         .expect("summary, first finding block, …");
-    let first = rest
+    let mut shown = rest
         .strip_suffix("\n\n…")
-        .expect("the sample ends with `…` after the first block");
+        .expect("the sample ends with `…`")
+        .split("\n\n…\n\n");
+    let first = shown.next().unwrap();
+    let more: Vec<&str> = shown.collect();
 
     let out = Command::new(env!("CARGO_BIN_EXE_perfaudit"))
         .current_dir(root)
@@ -44,6 +48,13 @@ fn readme_sample_is_the_real_output() {
         "the README says the example exits 1"
     );
     let real = String::from_utf8(out.stdout).unwrap();
+    let all: Vec<&str> = real.split("\n\n").collect();
+    for block in &more {
+        assert!(
+            all[1..].contains(block),
+            "a block the README shows after `…` is not one of the real output's:\n{block}"
+        );
+    }
     let mut blocks = real.split("\n\n");
     let real_summary: Vec<String> = blocks.next().unwrap().lines().map(without_time).collect();
     let summary: Vec<String> = summary.lines().map(without_time).collect();

@@ -390,6 +390,14 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 {
                     kind = EdgeKind::Offload;
                 }
+                // `self.model(x)` where `model` is a property: the read runs its getter, and
+                // the call is made on what it returns.
+                if decorators
+                    .iter()
+                    .any(|d| cx.patterns.is_property_decorator(d))
+                {
+                    label = out.label(call.text.to_string());
+                }
                 cx.ids.id(f)
             }
             // Calling an instance (`client = Client(); client(x)`) runs its `__call__`.
