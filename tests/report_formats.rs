@@ -945,3 +945,31 @@ fn gitlab_code_quality_matches_its_documented_schema() {
         "paths are relative to the repository root"
     );
 }
+
+/// A chain step through a call Python makes implicitly carries how the code wrote it, in every
+/// format that shows chain steps one by one.
+#[test]
+fn implicit_steps_say_how_the_code_wrote_them() {
+    let root = manifest_dir().join("tests/fixtures/projects/implicit_calls");
+    let report = audit_paths(&[&root], &[]);
+    assert!(
+        report.findings.iter().any(|f| f
+            .chain
+            .iter()
+            .any(|s| s.via.as_deref() == Some("with FileLock()"))),
+        "the fixture's `with FileLock()` step"
+    );
+    for format in [
+        Format::Text,
+        Format::Json,
+        Format::Github,
+        Format::Sarif,
+        Format::Html,
+    ] {
+        let out = render(&report, format);
+        assert!(
+            out.contains("with FileLock()"),
+            "{format:?} does not show how the code wrote the implicit call"
+        );
+    }
+}

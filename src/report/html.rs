@@ -62,6 +62,8 @@ struct Step<'a> {
     function: &'a str,
     path: &'a str,
     line: u32,
+    /// How the code wrote a call Python makes implicitly (`with FileLock()`).
+    via: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -171,6 +173,7 @@ fn data<'a>(o: &Overview<'a>) -> Data<'a> {
                         function: &s.function,
                         path: &s.path,
                         line: s.line,
+                        via: s.via.as_deref(),
                     })
                     .collect(),
                 message: &f.message,

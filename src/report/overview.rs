@@ -89,11 +89,15 @@ pub fn chain_short(f: &Finding) -> String {
         .join(" → ")
 }
 
-/// The chain with every step's location, for readers who follow it in the code.
+/// The chain with every step's location, for readers who follow it in the code, and how the
+/// code wrote a call Python makes implicitly (`` `with FileLock()` ``).
 pub fn chain_long(f: &Finding) -> String {
     f.chain
         .iter()
-        .map(|s| format!("{} ({}:{})", s.function, s.path, s.line))
+        .map(|s| match &s.via {
+            Some(via) => format!("{} ({}:{}, `{via}`)", s.function, s.path, s.line),
+            None => format!("{} ({}:{})", s.function, s.path, s.line),
+        })
         .collect::<Vec<_>>()
         .join(" → ")
 }

@@ -428,7 +428,10 @@ fn code_flows(f: &Finding, prefix: &str) -> Vec<CodeFlow> {
                 },
                 logical_locations: Vec::new(),
                 message: Some(Message {
-                    text: step.function.clone(),
+                    text: match &step.via {
+                        Some(via) => format!("{} (`{via}`)", step.function),
+                        None => step.function.clone(),
+                    },
                 }),
             },
             nesting_level: i,
