@@ -410,6 +410,7 @@ mod tests {
             repeats,
             bound: None,
             fan_out: Vec::new(),
+            serial: false,
         }
     }
 

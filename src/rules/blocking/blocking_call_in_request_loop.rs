@@ -32,7 +32,8 @@ the request's work:
 - a directory walk whose literal root is `/`, `~` or a home directory.
 
 Other blocking I/O in a request loop (an HTTP call, a database query, a file read) is usually
-the work the request asks for, so it is not reported here. Code on the event loop is left to
+the work the request asks for, so it is not reported here; PA115 reports it when the server
+serves one request at a time. Code on the event loop is left to
 PA101–PA109, which report the same calls there. A sleep whose duration is computed
 (`time.sleep(self.interval)`, a back-off) is not reported: its cost cannot be stated and it is
 usually a deliberate rate limit; nor is `time.sleep(0)`, a yield that costs nothing.

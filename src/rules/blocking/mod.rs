@@ -10,6 +10,7 @@ pub mod blocking_file_io_in_async;
 pub mod blocking_fs_walk_in_async;
 pub mod blocking_http_in_async;
 pub mod blocking_input_in_async;
+pub mod blocking_io_in_serial_server;
 pub mod blocking_redis_in_async;
 pub mod blocking_sleep_in_async;
 pub mod blocking_subprocess_in_async;
