@@ -81,6 +81,8 @@ pub(super) struct Collector<'a> {
     pub(super) optional_params: Vec<String>,
     /// The function whose body holds the class statement being visited (its defs are methods).
     pub(super) class_body_func: Option<FuncId>,
+    /// The module's functions whose body receives work (`facts/receive_helpers.rs`).
+    pub(super) receive_helpers: rustc_hash::FxHashSet<String>,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
     pub(super) depth: u32,
     pub(super) max_depth: u32,
@@ -134,6 +136,7 @@ pub fn collect(
         loop_bounds: Vec::new(),
         optional_params: Vec::new(),
         class_body_func: None,
+        receive_helpers: super::receive_helpers::receive_helpers(body, patterns),
         depth: 0,
         max_depth: 0,
     };
@@ -523,7 +526,7 @@ impl<'a> Collector<'a> {
                 self.visit_expr(&f.iter);
                 let iter_receives = self.value_call(&f.iter, before).is_some_and(|i| {
                     let t = &self.raw[i as usize].callee.text;
-                    self.patterns.is_receive(t, t)
+                    self.receives(t)
                 });
                 self.loop_depth = self.loop_depth.saturating_add(1);
                 self.loop_bounds.push(range_bound(&f.iter));

@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod marks;
 pub mod name;
 pub mod names;
+mod receive_helpers;
 pub mod suppressions;
 mod values;
 mod waits;
