@@ -14,6 +14,7 @@ pub mod blocking_io_in_serial_server;
 pub mod blocking_redis_in_async;
 pub mod blocking_sleep_in_async;
 pub mod blocking_subprocess_in_async;
+pub mod blocking_wait_in_async;
 pub mod coroutine_never_awaited;
 pub mod cpu_heavy_call_in_async;
 pub mod http_without_timeout;
