@@ -53,8 +53,8 @@ A loop that hands each message to a thread or an executor, a threaded server
 handler known only by its name, and a worker loop that answers nobody (it consumes jobs in the
 background) stay silent: each request there has a thread of its own, or no requester waits.
 Calls whose typical cost is under 0.5 ms (a `stat`, opening a local file, creating a socket)
-are left out. Receives and replies (`recv_json`, `send_json`, `accept`, ...) are left out too:
-in the loop they are the loop itself (a receive in a helper it calls, an RPC to another
+are left out. Receives, replies and polls (`recv_json`, `send_json`, `accept`, `poll`, ...) are
+left out too: in the loop they are the loop itself (a receive in a helper it calls, an RPC to another
 service, is not told apart from the loop's own receive, so it is not reported either).
 
 ## Why is this slow?
@@ -118,8 +118,11 @@ impl Rule for BlockingIoInSerialServer {
             if call.awaited || call.nonblocking {
                 continue;
             }
-            // The loop's own receive and reply are what make it a server.
-            if patterns.is_receive(&call.target, &call.target) || patterns.is_reply(&call.target) {
+            // The loop's own receive, reply and poll are what make it a server.
+            if patterns.is_receive(&call.target, &call.target)
+                || patterns.is_reply(&call.target)
+                || patterns.is_poll(&call.target)
+            {
                 continue;
             }
             let per = PerCall::of(entry, call);
