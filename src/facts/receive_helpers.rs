@@ -1,7 +1,9 @@
-//! Receive helpers: the functions and methods of a module whose own body takes work from a
-//! socket or queue (`def _receive(self): return self.sock.recv_json()`). A loop that calls one
-//! (`msg = self._receive()`) receives work as surely as one that calls `recv_json` itself. Only
-//! the module's own helpers are known here; the collector reads the names when it closes a loop.
+//! Receive helpers: the functions and methods of a module that return what they take from a
+//! socket or queue (`def _receive(self): return self.sock.recv_json()`, or a name bound to a
+//! receive and returned). A loop that calls one (`msg = self._receive()`) receives work as
+//! surely as one that calls `recv_json` itself. A function that only calls a receive method on
+//! the way (`event.listen(engine, ...)` while it sets up a connection) is not one. Only the
+//! module's own helpers are known here; the collector reads the names when it closes a loop.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
@@ -10,8 +12,8 @@ use rustc_hash::FxHashSet;
 use super::names::dotted_name;
 use crate::knowledge::contexts::ContextPatterns;
 
-/// Names of the module-level functions and class methods (one class level deep) whose body,
-/// outside nested definitions, calls a receive method.
+/// Names of the module-level functions and class methods (one class level deep) that return
+/// the result of a receive call.
 pub(super) fn receive_helpers(body: &[Stmt], patterns: &ContextPatterns) -> FxHashSet<String> {
     let mut out = FxHashSet::default();
     let mut defs: Vec<&ruff_python_ast::StmtFunctionDef> = Vec::new();
@@ -28,6 +30,7 @@ pub(super) fn receive_helpers(body: &[Stmt], patterns: &ContextPatterns) -> FxHa
     for f in defs {
         let mut finder = Finder {
             patterns,
+            received: FxHashSet::default(),
             found: false,
         };
         for s in &f.body {
@@ -42,7 +45,21 @@ pub(super) fn receive_helpers(body: &[Stmt], patterns: &ContextPatterns) -> FxHa
 
 struct Finder<'p> {
     patterns: &'p ContextPatterns,
+    /// Names bound to an expression that receives (`msg = self.sock.recv_json()`).
+    received: FxHashSet<String>,
     found: bool,
+}
+
+impl Finder<'_> {
+    /// Whether evaluating `expr` calls a receive method (outside lambdas).
+    fn receives(&self, expr: &Expr) -> bool {
+        let mut probe = Probe {
+            patterns: self.patterns,
+            hit: false,
+        };
+        probe.visit_expr(expr);
+        probe.hit
+    }
 }
 
 impl<'a> Visitor<'a> for Finder<'_> {
@@ -51,21 +68,47 @@ impl<'a> Visitor<'a> for Finder<'_> {
         if matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) || self.found {
             return;
         }
+        match stmt {
+            Stmt::Assign(a) if self.receives(&a.value) => {
+                for t in &a.targets {
+                    if let Expr::Name(n) = t {
+                        self.received.insert(n.id.to_string());
+                    }
+                }
+            }
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value {
+                    let returns_received = match v.as_ref() {
+                        Expr::Name(n) => self.received.contains(n.id.as_str()),
+                        e => self.receives(e),
+                    };
+                    self.found |= returns_received;
+                }
+            }
+            _ => {}
+        }
         visitor::walk_stmt(self, stmt);
     }
 
+    fn visit_expr(&mut self, _expr: &'a Expr) {}
+}
+
+/// Looks for a receive call in one expression.
+struct Probe<'p> {
+    patterns: &'p ContextPatterns,
+    hit: bool,
+}
+
+impl<'a> Visitor<'a> for Probe<'_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if self.found {
+        if self.hit || matches!(expr, Expr::Lambda(_)) {
             return;
         }
         if let Expr::Call(c) = expr
             && let Some(text) = dotted_name(&c.func)
             && self.patterns.is_receive(&text, &text)
         {
-            self.found = true;
-            return;
-        }
-        if matches!(expr, Expr::Lambda(_)) {
+            self.hit = true;
             return;
         }
         visitor::walk_expr(self, expr);
