@@ -603,7 +603,10 @@ fn rule_explains_its_cost() {
     }
     // A sleep: its literal duration replaces the range.
     let sleep = explain("PA101");
-    assert!(sleep.contains("1 entry with the `sleep` effect"), "{sleep}");
+    assert!(
+        sleep.contains("3 entries with the `sleep` effect"),
+        "{sleep}"
+    );
     assert!(sleep.contains("A literal duration replaces the range for `time.sleep`"));
     assert!(!sleep.contains("literal `timeout=`"), "{sleep}");
     // A cold import is paid once, by the first request: loops do not repeat it.

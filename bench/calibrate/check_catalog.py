@@ -25,7 +25,7 @@ DEFAULT = REPO / "data" / "apis.toml"
 EFFECTS = {
     "sleep", "network", "disk", "subprocess", "fs-walk", "db", "redis", "browser", "input",
     "model-load", "connection", "socket", "executor", "cpu", "regex", "serialization",
-    "config-parse", "import", "deepcopy", "local",
+    "config-parse", "import", "deepcopy", "wait", "local",
 }
 REQUIRED = {"name", "effect", "low_ms", "high_ms", "source"}
 OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "timeout_kw", "url_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "async_alternative",

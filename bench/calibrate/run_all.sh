@@ -108,6 +108,7 @@ SCRIPTS=(
   executor.py
   subprocess_spawn.py
   file_io.py
+  sync_waits.py
   yaml_config.py
   json_log.py
   regex_compile.py

@@ -200,10 +200,14 @@ pub(super) fn group_copies(project: &Project, groups: &[Vec<u32>], findings: &mu
 /// One call, one finding: a missing `timeout=` (PA110) on a call that a blocking rule already
 /// reports is an aspect of that finding (its worst case has no bound), not a second row. The
 /// band stays the one its typical cost gives; the message says the worst case.
+/// A serial server's finding (PA115) does not absorb it: its band is the request's own work
+/// held against the queue, while a call that can hang for good is a finding of its own.
 pub(super) fn fold_missing_timeouts(findings: &mut Vec<Finding>) {
     const TIMEOUT: &str = "PA110";
+    const SERIAL: &str = "PA115";
     let blocking = |f: &Finding| {
         f.code != TIMEOUT
+            && f.code != SERIAL
             && crate::rules::find_rule(f.code)
                 .is_some_and(|r| r.meta().category == crate::rules::Category::Blocking)
     };

@@ -220,6 +220,7 @@ const EFFECTS: &[Effect] = &[
     Effect::ConfigParse,
     Effect::Import,
     Effect::Deepcopy,
+    Effect::Wait,
     Effect::Local,
 ];
 

@@ -29,9 +29,7 @@ impl<'a> Collector<'a> {
             || self.facts.calls[start..]
                 .iter()
                 .zip(&self.raw[start..])
-                .any(|(c, r)| {
-                    c.func == func && self.patterns.is_receive(&r.callee.text, &r.callee.text)
-                });
+                .any(|(c, r)| c.func == func && self.receives(&r.callee.text));
         if receives {
             let replies = self.facts.calls[start..]
                 .iter()
@@ -55,6 +53,16 @@ impl<'a> Collector<'a> {
                 }
             }
         }
+    }
+
+    /// Whether a call (its callee text) takes work: a receive method, or a helper of this
+    /// module that calls one (`self._receive()`, `_next_job()`).
+    pub(super) fn receives(&self, text: &str) -> bool {
+        if self.patterns.is_receive(text, text) {
+            return true;
+        }
+        let (head, method) = text.rsplit_once('.').unwrap_or(("", text));
+        matches!(head, "" | "self" | "cls") && self.receive_helpers.contains(method)
     }
 
     pub(super) fn visit_call(&mut self, call: &'a ast::ExprCall) {

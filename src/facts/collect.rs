@@ -83,6 +83,8 @@ pub(super) struct Collector<'a> {
     pub(super) class_body_func: Option<FuncId>,
     /// Implicit calls seen by the walk, resolved at its end (`implicit.rs`).
     pub(super) implicit: super::implicit::Pending,
+    /// The module's functions whose body receives work (`facts/receive_helpers.rs`).
+    pub(super) receive_helpers: rustc_hash::FxHashSet<String>,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
     pub(super) depth: u32,
     pub(super) max_depth: u32,
@@ -137,6 +139,7 @@ pub fn collect(
         optional_params: Vec::new(),
         class_body_func: None,
         implicit: Default::default(),
+        receive_helpers: super::receive_helpers::receive_helpers(body, patterns),
         depth: 0,
         max_depth: 0,
     };
@@ -527,7 +530,7 @@ impl<'a> Collector<'a> {
                 self.visit_expr(&f.iter);
                 let iter_receives = self.value_call(&f.iter, before).is_some_and(|i| {
                     let t = &self.raw[i as usize].callee.text;
-                    self.patterns.is_receive(t, t)
+                    self.receives(t)
                 });
                 self.note_iteration(f, before);
                 self.loop_depth = self.loop_depth.saturating_add(1);

@@ -15,6 +15,7 @@ pub mod marks;
 pub mod name;
 pub mod names;
 mod operators;
+mod receive_helpers;
 pub mod suppressions;
 mod values;
 mod waits;

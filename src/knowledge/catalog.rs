@@ -31,6 +31,9 @@ pub enum Effect {
     ConfigParse,
     Import,
     Deepcopy,
+    /// Waits for another thread's work to finish (`Thread.join`, `Future.result`,
+    /// `Event.wait`): the caller does nothing while it waits, for as long as the other work takes.
+    Wait,
     /// No I/O at all: a method of an I/O client that only computes locally, listed so that a
     /// wildcard entry of its client (`botocore.client.BaseClient.*`) does not cover it. No rule
     /// reports it.
@@ -59,6 +62,7 @@ impl Effect {
             Effect::ConfigParse => "config-parse",
             Effect::Import => "import",
             Effect::Deepcopy => "deepcopy",
+            Effect::Wait => "wait",
             Effect::Local => "local",
         }
     }

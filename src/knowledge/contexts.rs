@@ -16,6 +16,7 @@ use super::wildcard::{Patterns, Star};
 pub struct ContextPatterns {
     pub receive_methods: Vec<String>,
     pub reply_methods: Vec<String>,
+    pub poll_methods: Vec<String>,
     pub queue_receivers: Vec<String>,
     pub offload_functions: Vec<String>,
     pub offload_methods: Vec<String>,
@@ -154,6 +155,12 @@ impl ContextPatterns {
         self.reply_methods.iter().any(|m| m == method)
     }
 
+    /// Whether a call with this target waits for work without taking it (`poller.poll(...)`).
+    pub fn is_poll(&self, target: &str) -> bool {
+        let method = last_segment(target);
+        self.poll_methods.iter().any(|m| m == method)
+    }
+
     /// Whether a call with this target and callee text receives work.
     pub fn is_receive(&self, target: &str, text: &str) -> bool {
         let method = last_segment(target);
@@ -279,6 +286,7 @@ mod tests {
         for list in [
             &p.receive_methods,
             &p.reply_methods,
+            &p.poll_methods,
             &p.tooling_dirs,
             &p.tooling_files,
             &p.nonblocking_args,

@@ -80,6 +80,12 @@ pub struct EntryShape {
     /// The name of the function's first parameter (arq jobs take `ctx`).
     #[serde(default)]
     pub first_param: Option<String>,
+    /// The server that runs this entry serves one request at a time, unless the project names
+    /// one of these (a call target or a base class, resolved): the mixins and server classes
+    /// that give each request a thread or process of its own (`socketserver.ThreadingMixIn`).
+    /// Empty: the entry's concurrency is not the profile's to say.
+    #[serde(default)]
+    pub concurrent_with: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -175,6 +181,10 @@ static SHIPPED: &[(&str, &str)] = &[
         "socketio",
         include_str!("../../data/frameworks/socketio.toml"),
     ),
+    (
+        "stdlib_servers",
+        include_str!("../../data/frameworks/stdlib_servers.toml"),
+    ),
     ("tasks", include_str!("../../data/frameworks/tasks.toml")),
     (
         "tornado",
@@ -198,6 +208,8 @@ pub struct Role<'a> {
     pub what: &'a str,
     pub runs: Runs,
     pub on: On,
+    /// See `EntryShape::concurrent_with` (registrations have none).
+    pub concurrent_with: &'a [String],
 }
 
 /// Which profiles apply (to one module, or anywhere in the project).
@@ -340,11 +352,11 @@ impl Frameworks {
     pub fn role(&self, id: RoleId) -> Role<'_> {
         let p = &self.profiles[id.profile as usize];
         let shape = id.shape as usize;
-        let (what, runs, on) = match p.entries.get(shape) {
-            Some(e) => (&e.what, e.runs, e.on),
+        let (what, runs, on, concurrent_with) = match p.entries.get(shape) {
+            Some(e) => (&e.what, e.runs, e.on, e.concurrent_with.as_slice()),
             None => {
                 let r = &p.registrations[shape - p.entries.len()];
-                (&r.what, r.runs, r.on)
+                (&r.what, r.runs, r.on, &[][..])
             }
         };
         Role {
@@ -352,7 +364,28 @@ impl Frameworks {
             what,
             runs,
             on,
+            concurrent_with,
         }
+    }
+
+    /// The active entry shapes whose server serves one request at a time unless the project
+    /// names one of their `concurrent_with` classes, with those names compiled.
+    pub(crate) fn serial_shapes(&self) -> Vec<(RoleId, Patterns)> {
+        self.active_profiles()
+            .flat_map(|(pi, p)| {
+                p.entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| !e.concurrent_with.is_empty())
+                    .map(move |(si, e)| {
+                        let id = RoleId {
+                            profile: pi as u16,
+                            shape: si as u16,
+                        };
+                        (id, patterns(&e.concurrent_with))
+                    })
+            })
+            .collect()
     }
 
     /// Whether an active profile matches methods by base class (so the graph needs each

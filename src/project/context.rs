@@ -14,7 +14,7 @@ use super::{CtxKind, Project};
 use crate::facts::{Call, Candidate, FnKind, FuncId, ModuleFacts, Resolution};
 use crate::finding::{ChainStep, Confidence};
 use crate::knowledge::contexts::ContextPatterns;
-use crate::knowledge::frameworks::Runs;
+use crate::knowledge::frameworks::{Frameworks, RoleId, Runs};
 
 /// A place in the code that a rule asks about: a call site, a hook's candidate, or a `def`.
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +113,11 @@ pub struct Execution {
     pub bound: Option<u32>,
     /// Loops around the calls on the chain, in the callers: each repeats the site too.
     pub fan_out: Vec<CallerLoop>,
+    /// The chain's entry serves one request at a time: a synchronous receive loop, or the
+    /// handler of a server that its profile says is serial and that the project does not make
+    /// concurrent (`socketserver.TCPServer` without `ThreadingMixIn`). What the site waits for,
+    /// every request queued behind it waits for too.
+    pub serial: bool,
 }
 
 /// Loops in a caller on the chain around its call to the next step (`for s in services:
@@ -207,6 +212,14 @@ impl Project {
                 .collect();
             chain.push(last.clone());
             chain[0].entry = self.entry_role(entry.0);
+            let serial = match kind {
+                CtxKind::RequestLoop => true,
+                CtxKind::Request => self
+                    .graph
+                    .role(entry.0)
+                    .is_some_and(|r| self.entries.serial_roles.contains(&r)),
+                _ => false,
+            };
             out.push(Execution {
                 kind,
                 frequency,
@@ -215,6 +228,7 @@ impl Project {
                 repeats: site.loop_depth,
                 bound: site.loop_bound,
                 fan_out,
+                serial,
             });
         }
         // A constructor nothing in the project calls runs when the service sets itself up.
@@ -265,6 +279,7 @@ impl Project {
             repeats: site.loop_depth,
             bound: site.loop_bound,
             fan_out: Vec::new(),
+            serial: false,
         }
     }
 
@@ -475,6 +490,31 @@ pub struct EntryIndex {
     pub call_lines: rustc_hash::FxHashMap<(u32, FuncId, u32), LineFlags>,
     /// Functions that their own module's body or `__main__` block call directly.
     pub called_at_module_level: rustc_hash::FxHashSet<(u32, FuncId)>,
+    /// Framework entry roles whose server serves one request at a time in this project: the
+    /// profile names the classes that would make it concurrent, and no module calls or
+    /// subclasses one of them.
+    pub serial_roles: rustc_hash::FxHashSet<RoleId>,
+}
+
+/// The roles of `frameworks` (active profiles) that are served serially here: no module calls
+/// or derives from one of their `concurrent_with` classes.
+pub fn serial_roles(
+    modules: &[ModuleFacts],
+    frameworks: &Frameworks,
+) -> rustc_hash::FxHashSet<RoleId> {
+    frameworks
+        .serial_shapes()
+        .into_iter()
+        .filter(|(_, concurrent)| {
+            !modules.iter().any(|m| {
+                m.calls.iter().any(|c| concurrent.is_match(&c.target))
+                    || m.classes
+                        .iter()
+                        .any(|k| k.bases.iter().any(|b| concurrent.is_match(b)))
+            })
+        })
+        .map(|(role, _)| role)
+        .collect()
 }
 
 impl EntryIndex {

@@ -79,7 +79,8 @@ impl Project {
         );
         let resolver = Resolver::new(&modules, package);
         let graph = Graph::build(&modules, &resolver, &patterns, &frameworks);
-        let entries = context::EntryIndex::build(&modules);
+        let mut entries = context::EntryIndex::build(&modules);
+        entries.serial_roles = context::serial_roles(&modules, &frameworks);
         Project {
             modules,
             patterns,

@@ -398,6 +398,19 @@ pub fn cap(frequency: Frequency, band: Severity) -> Severity {
     band.min(most)
 }
 
+/// The band of a cost paid in a background thread, which `cap` makes information: a few
+/// shapes are still worth seeing there (a walk over a whole file system, a model load), because
+/// they compete with the requests for the disk, the CPU and the GIL while they run. Repeated on
+/// every round of the thread's loop, medium at most; once per thread start, low at most.
+pub fn background_band(per: &PerCall, every_round: bool) -> Severity {
+    let band = Severity::from_ms(crate::finding::typical_ms(per.low_ms, per.high_ms));
+    band.min(if every_round {
+        Severity::Medium
+    } else {
+        Severity::Low
+    })
+}
+
 fn round(x: f64) -> f64 {
     if x >= 100.0 {
         x.round()
@@ -444,6 +457,7 @@ mod tests {
             repeats,
             bound: None,
             fan_out: Vec::new(),
+            serial: false,
         }
     }
 

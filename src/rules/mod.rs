@@ -103,6 +103,8 @@ pub static RULES: &[&dyn Rule] = &[
     &blocking::async_loop_without_await::AsyncLoopWithoutAwait,
     &blocking::coroutine_never_awaited::CoroutineNeverAwaited,
     &blocking::cpu_heavy_call_in_async::RULE,
+    &blocking::blocking_io_in_serial_server::BlockingIoInSerialServer,
+    &blocking::blocking_wait_in_async::RULE,
     &models::model_load_on_request_path::ModelLoadOnRequestPath,
     &models::model_load_in_loop::ModelLoadInLoop,
     &models::multiple_large_models_resident::MultipleLargeModelsResident,

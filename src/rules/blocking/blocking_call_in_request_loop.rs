@@ -2,12 +2,14 @@
 //! unbounded roots) on the per-request path of a thread or ZMQ service.
 
 use super::blocking_fs_walk_in_async::unbounded_root;
+use crate::facts::Call;
 use crate::finding::{Finding, Frequency, Severity};
 use crate::knowledge::catalog::Effect;
 use crate::project::CtxKind;
 use crate::project::context::Site;
 use crate::rules::cost::CostMeta;
 use crate::rules::cost::PerCall;
+use crate::rules::cost::background_band;
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{Category, Rule, RuleContext, RuleMeta, catalog_calls};
 
@@ -29,10 +31,14 @@ the request's work:
 - `input(...)` in the body of a receive loop: a service that waits for a console (a prompt in a
   function that is a handler only by its name is a command-line tool asking its user, and stays
   silent);
-- a directory walk whose literal root is `/`, `~` or a home directory.
+- a directory walk whose literal root is `/`, `~` or a home directory; in a background thread
+  too (a monitor that rescans the disk), where no request waits for it but it competes with
+  them for the disk and the CPU: medium at most when every round of the thread's loop walks,
+  low when the thread walks once.
 
 Other blocking I/O in a request loop (an HTTP call, a database query, a file read) is usually
-the work the request asks for, so it is not reported here. Code on the event loop is left to
+the work the request asks for, so it is not reported here; PA115 reports it when the server
+serves one request at a time. Code on the event loop is left to
 PA101–PA109, which report the same calls there. A sleep whose duration is computed
 (`time.sleep(self.interval)`, a back-off) is not reported: its cost cannot be stated and it is
 usually a deliberate rate limit; nor is `time.sleep(0)`, a yield that costs nothing.
@@ -102,6 +108,12 @@ impl Rule for BlockingCallInRequestLoop {
             if cx.project.loop_execution(&site).is_some() {
                 continue;
             }
+            if entry.effect == Effect::FsWalk
+                && let Some(f) = background_walk(cx, mi, call, &site, &per)
+            {
+                out.push(f);
+                continue;
+            }
             // A sync request path: a receive loop or a handler that a known entry reaches (work
             // offloaded from a coroutine that serves nothing known is not one).
             let Some(exec) = cx
@@ -151,4 +163,44 @@ impl Rule for BlockingCallInRequestLoop {
             out.push(cx.emit(&META, Hotspot::call(mi, call, &exec, cost), message, help));
         }
     }
+}
+
+/// A walk over an unbounded root in a background thread that serves no request: reported with
+/// the background context, banded by `cost::background_band`.
+fn background_walk(
+    cx: &RuleContext,
+    mi: usize,
+    call: &Call,
+    site: &Site,
+    per: &PerCall,
+) -> Option<Finding> {
+    let all = cx.project.executions(site);
+    if all.iter().any(|e| e.serves_requests()) {
+        return None;
+    }
+    let exec = all.into_iter().find(|e| e.kind == CtxKind::Background)?;
+    let every_round = call.in_while || call.loop_depth > 0;
+    let band = background_band(per, every_round);
+    let m = &cx.project.modules[mi];
+    let func = &m.functions[call.func as usize].qualname;
+    let thread = exec
+        .chain
+        .first()
+        .map_or(func.as_str(), |s| s.function.as_str());
+    let when = if every_round {
+        "on every round of"
+    } else {
+        "once in"
+    };
+    let message = format!(
+        "`{}` walks an unbounded root in `{func}` {when} a background thread (reached from \
+         `{thread}`, ~{} per walk): off the request path, but it competes with the requests for the disk and the CPU",
+        call.target,
+        per.range()
+    );
+    let help = "Walk the directories the service owns, or watch them for changes instead of \
+                rescanning the whole file system."
+        .to_owned();
+    let cost = Costed::latency(per, &exec).banded(band);
+    Some(cx.emit(&META, Hotspot::call(mi, call, &exec, cost), message, help))
 }

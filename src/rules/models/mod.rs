@@ -289,6 +289,55 @@ pub fn request_path_loads(
     }
 }
 
+/// Model loads repeated on every round of a background thread's loop (a daemon that reloads its
+/// model each pass): off every request path, but each round pays the load's time and memory
+/// churn beside the requests, so it is banded by `cost::background_band` (medium at most)
+/// instead of the information a background cost gets.
+pub fn background_round_loads(meta: &'static RuleMeta, cx: &RuleContext, out: &mut Vec<Finding>) {
+    for site in model_loads(cx) {
+        let call = site.call;
+        if !(call.in_while || call.loop_depth > 0) {
+            continue;
+        }
+        let at = Site::call(site.module, call);
+        let all = cx.project.executions(&at);
+        if all
+            .iter()
+            .any(|e| e.serves_requests() || e.kind == CtxKind::EventLoop)
+        {
+            continue;
+        }
+        let Some(exec) = all.into_iter().find(|e| e.kind == CtxKind::Background) else {
+            continue;
+        };
+        let per = PerCall::entry(site.entry);
+        let band = crate::rules::cost::background_band(&per, true);
+        let m = &cx.project.modules[site.module];
+        let func = &m.functions[call.func as usize].qualname;
+        let thread = exec
+            .chain
+            .first()
+            .map_or(func.as_str(), |s| s.function.as_str());
+        let memory = site
+            .memory_mb
+            .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
+            .unwrap_or_default();
+        let message = format!(
+            "`{}` loads a model in `{func}` on every round of a background thread (reached from \
+             `{thread}`, ~{} per load{memory}): off the request path, but each round competes with the \
+             requests for CPU, disk and memory",
+            load_label(call),
+            per.range()
+        );
+        let help = "Load the model once when the thread starts, before its loop, and reuse it.";
+        let cost = Costed::latency(&per, &exec).banded(band);
+        let h = Hotspot::call(site.module, call, &exec, cost);
+        let mut f = cx.emit(meta, h, message, help.to_owned());
+        f.memory_mb = site.memory_mb;
+        out.push(f);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

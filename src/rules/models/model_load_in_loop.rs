@@ -1,6 +1,6 @@
 //! PA202 model-load-in-loop: a model loaded once per iteration of a loop inside a request.
 
-use super::{lazy, request_path_loads};
+use super::{background_round_loads, lazy, request_path_loads};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::Effect;
@@ -20,7 +20,10 @@ static META: RuleMeta = RuleMeta {
 Finds model loads (catalog effect `model-load`) inside a loop that repeats within one request —
 a loop over the items of a batch, the chunks of an audio stream, the pages of a document. The
 receive loop of a service is the request itself and does not count as a repetition. Such a load
-is reported here instead of under PA201, never under both. A load guarded by "not loaded yet" or
+is reported here instead of under PA201, never under both. A load on every round of a
+background thread's loop (a daemon or monitor that reloads its model each pass) is reported
+too, medium at most: no request waits for it, but each round competes with the requests for
+CPU, disk and memory. A load guarded by "not loaded yet" or
 made in a memoised function runs once per distinct key and is reported as information.
 
 ## Why is this slow?
@@ -56,7 +59,8 @@ def handle_request(msg):
 
 ## Cost model
 The catalog's load-time range for the entry, times the default loop repetition (×10) of the
-cost model; resident memory as for PA201.
+cost model; resident memory as for PA201. In a background thread's loop, one load per round,
+banded by its typical cost and medium at most (a background cost is otherwise information).
 
 ## Known false positives
 A loop that runs once in practice (a list of one model name) costs one load, not ten.
@@ -70,6 +74,7 @@ impl Rule for ModelLoadInLoop {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         request_path_loads(&META, cx, out, true);
+        background_round_loads(&META, cx, out);
     }
 
     fn ast_rules(&self) -> Vec<&dyn AstRule> {

@@ -1,0 +1,116 @@
+//! Receive helpers: the functions and methods of a module that return what they take from a
+//! socket or queue (`def _receive(self): return self.sock.recv_json()`, or a name bound to a
+//! receive and returned). A loop that calls one (`msg = self._receive()`) receives work as
+//! surely as one that calls `recv_json` itself. A function that only calls a receive method on
+//! the way (`event.listen(engine, ...)` while it sets up a connection) is not one. Only the
+//! module's own helpers are known here; the collector reads the names when it closes a loop.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
+use rustc_hash::FxHashSet;
+
+use super::names::dotted_name;
+use crate::knowledge::contexts::ContextPatterns;
+
+/// Names of the module-level functions and class methods (one class level deep) that return
+/// the result of a receive call.
+pub(super) fn receive_helpers(body: &[Stmt], patterns: &ContextPatterns) -> FxHashSet<String> {
+    let mut out = FxHashSet::default();
+    let mut defs: Vec<&ruff_python_ast::StmtFunctionDef> = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(f) => defs.push(f),
+            Stmt::ClassDef(k) => defs.extend(k.body.iter().filter_map(|s| match s {
+                Stmt::FunctionDef(f) => Some(f),
+                _ => None,
+            })),
+            _ => {}
+        }
+    }
+    for f in defs {
+        let mut finder = Finder {
+            patterns,
+            received: FxHashSet::default(),
+            found: false,
+        };
+        for s in &f.body {
+            finder.visit_stmt(s);
+        }
+        if finder.found {
+            out.insert(f.name.id.to_string());
+        }
+    }
+    out
+}
+
+struct Finder<'p> {
+    patterns: &'p ContextPatterns,
+    /// Names bound to an expression that receives (`msg = self.sock.recv_json()`).
+    received: FxHashSet<String>,
+    found: bool,
+}
+
+impl Finder<'_> {
+    /// Whether evaluating `expr` calls a receive method (outside lambdas).
+    fn receives(&self, expr: &Expr) -> bool {
+        let mut probe = Probe {
+            patterns: self.patterns,
+            hit: false,
+        };
+        probe.visit_expr(expr);
+        probe.hit
+    }
+}
+
+impl<'a> Visitor<'a> for Finder<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        // A nested definition is not run by the helper's call.
+        if matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) || self.found {
+            return;
+        }
+        match stmt {
+            Stmt::Assign(a) if self.receives(&a.value) => {
+                for t in &a.targets {
+                    if let Expr::Name(n) = t {
+                        self.received.insert(n.id.to_string());
+                    }
+                }
+            }
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value {
+                    let returns_received = match v.as_ref() {
+                        Expr::Name(n) => self.received.contains(n.id.as_str()),
+                        e => self.receives(e),
+                    };
+                    self.found |= returns_received;
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, _expr: &'a Expr) {}
+}
+
+/// Looks for a receive call in one expression.
+struct Probe<'p> {
+    patterns: &'p ContextPatterns,
+    hit: bool,
+}
+
+impl<'a> Visitor<'a> for Probe<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.hit || matches!(expr, Expr::Lambda(_)) {
+            return;
+        }
+        if let Expr::Call(c) = expr
+            && let Some(text) = dotted_name(&c.func)
+            && self.patterns.is_receive(&text, &text)
+        {
+            self.hit = true;
+            return;
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
