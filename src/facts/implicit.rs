@@ -219,6 +219,19 @@ impl Collector<'_> {
 
     /// A read of `self.attr` or `name.attr` (not a call of it, not a store).
     pub(super) fn note_attr_read(&mut self, a: &ast::ExprAttribute) {
+        // `self.repo.schema`: a property of what an attribute of `self` holds.
+        if let Expr::Attribute(inner) = &*a.value
+            && let Expr::Name(root) = &*inner.value
+            && root.id.as_str() == "self"
+            && a.ctx.is_load()
+        {
+            let text = dot_join(&["self", inner.attr.id.as_str(), a.attr.id.as_str()]);
+            if self.implicit.reads.insert((self.func, text.clone())) {
+                let label = text.clone();
+                self.seen(a.range(), What::AttrRead(text), label);
+            }
+            return;
+        }
         let Expr::Name(base) = &*a.value else { return };
         if !a.ctx.is_load() {
             if base.id.as_str() == "self"
