@@ -230,10 +230,11 @@ fn audit(
         counts,
     } = summarise_modules(&pool, &inputs, &files, walk_diagnostics);
     // Calls into installed libraries: the run's catalog gains an entry for each that blocks.
-    let followed = memory.is_none().then(|| {
-        let use_cache = cache.is_some();
-        crate::deps::follow(&root, settings, catalog, &patterns, &mut modules, use_cache)
-    });
+    let own = package_of(&root, memory);
+    let deps = crate::deps::Inputs::new(settings, catalog, &patterns, own.as_deref(), &cache);
+    let followed = memory
+        .is_none()
+        .then(|| crate::deps::follow(&root, &deps, &mut modules));
     let followed = followed.flatten();
     let catalog = followed
         .as_ref()
@@ -271,12 +272,6 @@ fn audit(
         &mut timings,
     );
     timings.print(cache.as_ref());
-    if let Some(f) = followed
-        .as_ref()
-        .filter(|_| std::env::var_os("PERFAUDIT_TIMINGS").is_some())
-    {
-        eprintln!("{}", f.stats_line());
-    }
     summary(
         settings,
         start,

@@ -95,7 +95,9 @@ fn a_call_into_a_library_that_blocks_is_found_at_the_projects_line() {
     let pull = line_of(&project, "return client.pull()");
     let failure = line_of(&project, "only after a failure");
     let connect = line_of(&project, "blocks before its first await");
+    let within = line_of(&project, "five library frames down");
     let mut want = vec![
+        ("PA102", within, Severity::Medium),
         ("PA102", connect, Severity::Medium),
         ("PA102", fetch, Severity::Medium),
         ("PA102", pull, Severity::Medium),
@@ -245,14 +247,14 @@ fn the_environment_comes_from_the_flag_virtual_env_or_a_venv_beside_the_code() {
     );
     let line = environment(&out).expect("an environment");
     assert!(
-        line.contains("(--python)") && line.contains("5 call sites"),
+        line.contains("(--python)") && line.contains("6 call sites"),
         "{line}"
     );
 
     let (out, _) = perfaudit(&project, &[".", "--no-cache"], &[("VIRTUAL_ENV", &venv)]);
     let line = environment(&out).expect("an environment");
     assert!(
-        line.contains("(VIRTUAL_ENV)") && line.contains("5 call sites"),
+        line.contains("(VIRTUAL_ENV)") && line.contains("6 call sites"),
         "{line}"
     );
 
@@ -265,5 +267,5 @@ fn the_environment_comes_from_the_flag_virtual_env_or_a_venv_beside_the_code() {
     let (out, _) = perfaudit(&project, &[".", "--no-cache"], &[]);
     let line = environment(&out).expect("an environment");
     assert!(line.contains("(found beside the code)"), "{line}");
-    assert!(line.contains("5 call sites"), "{line}");
+    assert!(line.contains("6 call sites"), "{line}");
 }

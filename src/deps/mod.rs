@@ -37,15 +37,6 @@ pub struct Followed {
 }
 
 impl Followed {
-    /// The counts `PERFAUDIT_TIMINGS` prints.
-    pub fn stats_line(&self) -> String {
-        let s = &self.stats;
-        format!(
-            "deps: {} library modules parsed, {} functions summarised, {} summaries reused",
-            s.modules_parsed, s.functions_summarised, s.summaries_reused
-        )
-    }
-
     /// One line for the report: the environment and what was found in it.
     pub fn note(&self) -> String {
         format!(
@@ -58,17 +49,48 @@ impl Followed {
     }
 }
 
+/// What following library calls reads besides the modules.
+pub struct Inputs<'a> {
+    pub settings: &'a Settings,
+    /// The run's catalog, before library entries are added.
+    pub catalog: &'a Catalog,
+    pub patterns: &'a ContextPatterns,
+    /// The dotted package the audited folder is (`chainlit` for an audit of `chainlit/`): its
+    /// names are the project's own, even when a copy of it is installed in the environment.
+    pub own: Option<&'a str>,
+    /// Whether summaries may be read from and written to the cache.
+    pub use_cache: bool,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn new(
+        settings: &'a Settings,
+        catalog: &'a Catalog,
+        patterns: &'a ContextPatterns,
+        own: Option<&'a str>,
+        module_cache: &Option<crate::module::cache::Cache>,
+    ) -> Inputs<'a> {
+        Inputs {
+            settings,
+            catalog,
+            patterns,
+            own,
+            use_cache: module_cache.is_some(),
+        }
+    }
+}
+
 /// Finds the environment, summarises the library functions the project calls, and points the
 /// calls that reach a blocking one at catalog entries made for them. `None` without an
 /// environment.
-pub fn follow(
-    root: &Path,
-    settings: &Settings,
-    catalog: &Catalog,
-    patterns: &ContextPatterns,
-    modules: &mut [ModuleFacts],
-    use_cache: bool,
-) -> Option<Followed> {
+pub fn follow(root: &Path, inputs: &Inputs, modules: &mut [ModuleFacts]) -> Option<Followed> {
+    let &Inputs {
+        settings,
+        catalog,
+        patterns,
+        own,
+        use_cache,
+    } = inputs;
     let virtual_env = std::env::var_os("VIRTUAL_ENV").map(std::path::PathBuf::from);
     let flag = match &settings.python {
         PythonEnv::Off => return None,
@@ -76,9 +98,12 @@ pub fn follow(
         PythonEnv::At(p) => Some(p.as_path()),
     };
     let environment = Environment::discover(flag, virtual_env.as_deref(), root)?;
-    let project_tops: HashSet<&str> = modules
+    // The project's own top-level names are never followed into an installed copy of them.
+    let project_tops: HashSet<String> = modules
         .iter()
         .filter_map(|m| m.module.split('.').next())
+        .chain(own.and_then(|p| p.split('.').next()))
+        .map(str::to_owned)
         .collect();
     let cache = use_cache
         .then(|| summary::open_cache(root, settings, catalog, patterns))
@@ -134,6 +159,9 @@ pub fn follow(
     }
     library.store();
     let stats = library.stats;
+    if std::env::var_os("PERFAUDIT_TIMINGS").is_some() {
+        eprintln!("{}", stats_line(&stats));
+    }
     if entries.is_empty() {
         return Some(Followed {
             environment,
@@ -163,6 +191,14 @@ pub fn follow(
         calls,
         stats,
     })
+}
+
+/// The counts `PERFAUDIT_TIMINGS` prints.
+fn stats_line(s: &Stats) -> String {
+    format!(
+        "deps: {} library modules parsed, {} functions summarised, {} summaries reused",
+        s.modules_parsed, s.functions_summarised, s.summaries_reused
+    )
 }
 
 /// The entry for calls of `target`: the curated entry it already matched, or else the

@@ -56,6 +56,17 @@ pub struct Summary {
     pub frames: Vec<Frame>,
 }
 
+/// A library function: its module's dotted name and its index there.
+type LibFn = (String, FuncId);
+
+/// What one library function does, as far as summaries go: its blocking catalog calls (line,
+/// qualified name) and the library functions it calls (line, function).
+#[derive(Debug, Default)]
+struct Edges {
+    blocking: Vec<(u32, String)>,
+    callees: Vec<(u32, LibFn)>,
+}
+
 /// Counts for `PERFAUDIT_TIMINGS` and the tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -74,14 +85,15 @@ pub struct Library<'a> {
     dists: Option<Distributions>,
     cache: Option<SummaryCache>,
     modules: HashMap<String, Option<ModuleFacts>>,
+    /// Summaries by the name a project call gave (from the cache, or computed this run).
     summaries: HashMap<String, Option<Summary>>,
+    edges: HashMap<LibFn, Option<std::rc::Rc<Edges>>>,
     /// Top-level packages whose stored summaries were loaded (or found absent).
     loaded: HashSet<String>,
     /// The names whose summaries came from the cache (what `summaries_reused` counts).
     from_cache: HashSet<String>,
     /// Top-level packages with summaries computed this run, to store.
     dirty: HashSet<String>,
-    on_stack: HashSet<String>,
     pub stats: Stats,
 }
 
@@ -105,7 +117,7 @@ impl<'a> Library<'a> {
             loaded: HashSet::default(),
             from_cache: HashSet::default(),
             dirty: HashSet::default(),
-            on_stack: HashSet::default(),
+            edges: HashMap::default(),
             stats: Stats::default(),
         }
     }
@@ -132,7 +144,7 @@ impl<'a> Library<'a> {
         }
         let found = self
             .resolve(qualified, 0)
-            .and_then(|(module, func)| self.summarise(&module, func, 0));
+            .and_then(|(module, func)| self.summarise(&module, func));
         self.summaries.insert(qualified.to_owned(), found.clone());
         if self.dists().of(&top).is_some() {
             self.dirty.insert(top);
@@ -266,60 +278,92 @@ impl<'a> Library<'a> {
         None
     }
 
-    /// The summary of one library function, from the cache or computed.
-    fn summarise(&mut self, module: &str, func: FuncId, depth: usize) -> Option<Summary> {
-        let facts = self.modules.get(module)?.as_ref()?;
-        let qualname = facts.functions.get(func as usize)?.qualname.clone();
-        let key = format!("{module}.{qualname}");
-        let top = module.split('.').next().unwrap_or(module).to_owned();
-        self.load_stored(&top);
-        if let Some(known) = self.summaries.get(&key) {
-            if self.from_cache.remove(&key) {
-                self.stats.summaries_reused += 1;
+    /// The nearest blocking call below one library function: a breadth-first search over the
+    /// library calls it makes, level by level, at most `MAX_DEPTH` calls deep; at the first
+    /// level that has one, the costliest. A deep call is more often on a path that rarely
+    /// runs (a timeout's clean-up, a reconnect), and the shortest chain is the one a reader
+    /// checks first.
+    fn summarise(&mut self, module: &str, func: FuncId) -> Option<Summary> {
+        // Each node: its function, and the node and call line it was reached from.
+        let mut nodes: Vec<(LibFn, Option<(usize, u32)>)> = vec![((module.to_owned(), func), None)];
+        let mut seen: HashSet<LibFn> = HashSet::default();
+        seen.insert((module.to_owned(), func));
+        let mut level = 0..1;
+        for _depth in 0..=MAX_DEPTH {
+            let mut best: Option<(f64, usize, u32, String)> = None;
+            let mut next: Vec<(LibFn, Option<(usize, u32)>)> = Vec::new();
+            for i in level.clone() {
+                let Some(edges) = self.edges(&nodes[i].0) else {
+                    continue;
+                };
+                for (line, api) in &edges.blocking {
+                    let typical = self.typical_ms(api);
+                    if best.as_ref().is_none_or(|(t, ..)| typical > *t) {
+                        best = Some((typical, i, *line, api.clone()));
+                    }
+                }
+                for (line, callee) in &edges.callees {
+                    if seen.insert(callee.clone()) {
+                        next.push((callee.clone(), Some((i, *line))));
+                    }
+                }
             }
+            if let Some((_, i, line, api)) = best {
+                return Some(Summary {
+                    api,
+                    frames: self.frames(&nodes, i, line),
+                });
+            }
+            if next.is_empty() || self.stats.functions_summarised >= MAX_FUNCTIONS {
+                return None;
+            }
+            level = nodes.len()..nodes.len() + next.len();
+            nodes.extend(next);
+        }
+        None
+    }
+
+    /// The frames from the searched function down to node `i`'s call at `line`.
+    fn frames(
+        &self,
+        nodes: &[(LibFn, Option<(usize, u32)>)],
+        mut i: usize,
+        mut line: u32,
+    ) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        loop {
+            let ((module, func), from) = &nodes[i];
+            if let Some(facts) = self.modules.get(module).and_then(Option::as_ref) {
+                frames.push(Frame {
+                    path: facts.path.clone(),
+                    line,
+                    function: facts.functions[*func as usize].qualname.clone(),
+                });
+            }
+            match from {
+                Some((parent, at)) => (i, line) = (*parent, *at),
+                None => break,
+            }
+        }
+        frames.reverse();
+        frames
+    }
+
+    /// A library function's blocking catalog calls and the library functions it calls,
+    /// computed once per run.
+    fn edges(&mut self, f: &LibFn) -> Option<std::rc::Rc<Edges>> {
+        if let Some(known) = self.edges.get(f) {
             return known.clone();
         }
-        if depth > MAX_DEPTH
-            || self.stats.functions_summarised >= MAX_FUNCTIONS
-            || !self.on_stack.insert(key.clone())
-        {
-            return None;
-        }
         self.stats.functions_summarised += 1;
-        let found = self.compute(module, func, depth);
-        self.on_stack.remove(&key);
-        self.summaries.insert(key, found.clone());
-        if self.dists().of(&top).is_some() {
-            self.dirty.insert(top);
-        }
+        let found = self.compute(&f.0, f.1).map(std::rc::Rc::new);
+        self.edges.insert(f.clone(), found.clone());
         found
     }
 
-    fn load_stored(&mut self, top: &str) {
-        if !self.loaded.insert(top.to_owned()) || self.cache.is_none() {
-            return;
-        }
-        self.dists();
-        let (Some(cache), Some(dist)) = (&self.cache, self.dists.as_ref().and_then(|d| d.of(top)))
-        else {
-            return;
-        };
-        if let Some(stored) = cache.load(top, dist) {
-            for (name, summary) in stored {
-                self.from_cache.insert(name.clone());
-                self.summaries.entry(name).or_insert(summary);
-            }
-        }
-    }
-
-    /// The nearest blocking call the function makes, directly or below (the costliest of the
-    /// equally near): a deep one is more often on a path that rarely runs (a timeout's
-    /// clean-up, a fallback), and the shortest chain is the one a reader checks first.
-    fn compute(&mut self, module: &str, func: FuncId, depth: usize) -> Option<Summary> {
+    fn compute(&mut self, module: &str, func: FuncId) -> Option<Edges> {
         let facts = self.modules.get(module)?.as_ref()?;
-        let f = &facts.functions[func as usize];
-        let path = facts.path.clone();
-        let qualname = f.qualname.clone();
+        let f = facts.functions.get(func as usize)?;
         // An `async def` blocks its caller only with what it does before its first `await`.
         let until = if f.is_async {
             facts
@@ -340,48 +384,30 @@ impl<'a> Library<'a> {
             .filter(|c| c.line < until || (c.line == until && c.awaited && c.api.is_none()))
             .cloned()
             .collect();
-        let mut best: Option<(f64, Summary)> = None;
+        let mut edges = Edges::default();
         for call in calls {
-            let here = Frame {
-                path: path.clone(),
-                line: call.line,
-                function: qualname.clone(),
-            };
-            let found = match call.api {
+            match call.api {
                 // An awaited catalog call is an async API: it does not block.
-                Some(_) if call.awaited => None,
+                Some(_) if call.awaited => {}
                 Some(id) => {
-                    let entry = self.catalog.get(id);
-                    entry.effect.is_blocking_io().then(|| Summary {
-                        api: call.target.as_str().to_owned(),
-                        frames: vec![here],
-                    })
-                }
-                None => self.callee(&call, module, depth).map(|inner| {
-                    let mut frames = vec![here];
-                    frames.extend(inner.frames);
-                    Summary {
-                        api: inner.api,
-                        frames,
+                    if self.catalog.get(id).effect.is_blocking_io() {
+                        edges
+                            .blocking
+                            .push((call.line, call.target.as_str().to_owned()));
                     }
-                }),
-            };
-            if let Some(s) = found {
-                let typical = self.typical_ms(&s.api);
-                let nearer = |(t, b): &(f64, Summary)| {
-                    s.frames.len() < b.frames.len()
-                        || (s.frames.len() == b.frames.len() && typical > *t)
-                };
-                if best.as_ref().is_none_or(nearer) {
-                    best = Some((typical, s));
+                }
+                None => {
+                    if let Some(callee) = self.callee(&call, module) {
+                        edges.callees.push((call.line, callee));
+                    }
                 }
             }
         }
-        best.map(|(_, s)| s)
+        Some(edges)
     }
 
-    /// The summary of what a call inside the library calls, when it resolves there.
-    fn callee(&mut self, call: &Call, module: &str, depth: usize) -> Option<Summary> {
+    /// The library function a call inside the library calls, when it resolves there.
+    fn callee(&mut self, call: &Call, module: &str) -> Option<LibFn> {
         let target = call.target.as_str();
         match call.resolution {
             Resolution::Unresolved => return None,
@@ -397,7 +423,24 @@ impl<'a> Library<'a> {
         if is_async && !call.awaited {
             return None;
         }
-        self.summarise(&m, f, depth + 1)
+        Some((m, f))
+    }
+
+    fn load_stored(&mut self, top: &str) {
+        if !self.loaded.insert(top.to_owned()) || self.cache.is_none() {
+            return;
+        }
+        self.dists();
+        let (Some(cache), Some(dist)) = (&self.cache, self.dists.as_ref().and_then(|d| d.of(top)))
+        else {
+            return;
+        };
+        if let Some(stored) = cache.load(top, dist) {
+            for (name, summary) in stored {
+                self.from_cache.insert(name.clone());
+                self.summaries.entry(name).or_insert(summary);
+            }
+        }
     }
 
     fn typical_ms(&self, api: &str) -> f64 {
