@@ -102,7 +102,11 @@ pub fn chain_long(f: &Finding) -> String {
 /// One step with its location, how the code wrote an implicit call, and whether the frame is
 /// inside an installed library.
 pub fn step_long(s: &crate::finding::ChainStep) -> String {
-    let via = s.via.as_ref().map(|v| format!(", `{v}`")).unwrap_or_default();
+    let via = s
+        .via
+        .as_ref()
+        .map(|v| format!(", `{v}`"))
+        .unwrap_or_default();
     let library = if s.library { ", library" } else { "" };
     format!("{} ({}:{}{via}{library})", s.function, s.path, s.line)
 }

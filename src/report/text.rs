@@ -299,7 +299,11 @@ pub fn finding_line(f: &Finding) -> String {
             .chain
             .iter()
             .map(|s| {
-                let via = s.via.as_ref().map(|v| format!(" ({v})")).unwrap_or_default();
+                let via = s
+                    .via
+                    .as_ref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default();
                 match s.library {
                     true => format!("{}:{}{via} (library {})", s.function, s.line, s.path),
                     false => format!("{}:{}{via}", s.function, s.line),
