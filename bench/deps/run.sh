@@ -55,33 +55,38 @@ packages=$(find "$WORK/realistic/lib" -maxdepth 3 -name '*.dist-info' | wc -l)
 copy=$WORK/corpus
 rm -rf "$copy" && cp -r "$CORPORA/$CORPUS" "$copy"
 
-measure() { # LABEL ARGS... -> "label seconds peak-MiB findings"
-    local label=$1
-    shift
-    local t0 t1 err
+measure() { # LABEL RUNS ARGS... -> "| label | median seconds | peak MiB | findings | deps |"
+    local label=$1 runs=$2
+    shift 2
+    local times=() peak=0 deps="" err t0 t1 p
     err=$(mktemp)
-    t0=$(date +%s.%N)
-    (cd "$copy" && PERFAUDIT_TIMINGS=1 "$BIN" audit . --format json --fail-on never "$@" \
-        -o "$WORK/$label.json") 2>"$err"
-    t1=$(date +%s.%N)
-    local peak deps
-    peak=$(grep -o 'after rules [0-9?]*/[0-9?]*' "$err" | sed 's#.*/##')
-    deps=$(grep '^deps:' "$err" || true)
-    printf '| %s | %.2f | %s | %s | %s |\n' "$label" "$(echo "$t1 - $t0" | bc)" "$peak" \
+    for ((i = 0; i < runs; i++)); do
+        t0=$(date +%s.%N)
+        (cd "$copy" && PERFAUDIT_TIMINGS=1 "$BIN" audit . --format json --fail-on never "$@" \
+            -o "$WORK/$label.json") 2>"$err"
+        t1=$(date +%s.%N)
+        times+=("$(echo "$t1 - $t0" | bc)")
+        p=$(grep -o 'after rules [0-9?]*/[0-9?]*' "$err" | sed 's#.*/##')
+        ((p > peak)) && peak=$p
+        deps=$(grep '^deps:' "$err" || true)
+    done
+    rm -f "$err"
+    local median
+    median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    printf '| %s | %.2f | %s | %s | %s |\n' "$label" "$median" "$peak" \
         "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' \
             "$WORK/$label.json")" "${deps:-}"
-    rm -f "$err"
 }
 
 # A first run to warm the page cache, not reported.
 (cd "$copy" && "$BIN" audit . --format json --fail-on never --no-cache -o /dev/null)
 rows=$(
-    measure without --no-cache
-    measure cold --no-cache --python "$WORK/realistic"
+    measure without 3 --no-cache
+    measure cold 3 --no-cache --python "$WORK/realistic"
     rm -rf "$copy/.perfaudit_cache"
-    measure warm-first --python "$WORK/realistic"
-    measure warm --python "$WORK/realistic"
-    measure warm-without
+    measure warm-first 1 --python "$WORK/realistic"
+    measure warm 3 --python "$WORK/realistic"
+    measure warm-without 3
 )
 
 # --- 3. Every corpus, without and with the environment (read only: no cache) ---------------
@@ -129,7 +134,8 @@ with open(out, "w") as w:
             "Compare `cold` with `without` (neither uses a cache) and `warm` with `warm-without` "
             "(both reuse the module cache); `warm-first` also writes every module's facts to the "
             "module cache, so it is slower than either and is shown only as the run that fills "
-            "the caches. Peak resident memory from `PERFAUDIT_TIMINGS`.\n\n")
+            "the caches. Seconds are the median of three runs (one for `warm-first`), wall clock; "
+            "peak resident memory from `PERFAUDIT_TIMINGS`, the highest of the runs.\n\n")
     w.write("| run | seconds | peak MiB | findings | library work |\n|---|---|---|---|---|\n")
     w.write(rows + "\n\n")
     w.write(f"Findings the environment adds: {len(new)}")
