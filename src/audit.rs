@@ -57,6 +57,9 @@ pub struct AuditReport {
     /// Why no manifest declares the services, when none does (the code is then audited as a
     /// library: everything but tooling is live).
     pub services_note: Option<String>,
+    /// The Python environment whose libraries calls were followed into, and what was found
+    /// there (`deps`); `None` when there is none.
+    pub environment: Option<String>,
     pub elapsed_ms: u64,
     /// Findings silenced by suppression comments; kept only with `--show-suppressed`.
     pub suppressed: Option<Vec<Finding>>,
@@ -222,10 +225,21 @@ fn audit(
         diagnostics: walk_diagnostics,
     } = found;
     let Summaries {
-        modules,
+        mut modules,
         mut diagnostics,
         counts,
     } = summarise_modules(&pool, &inputs, &files, walk_diagnostics);
+    // Calls into installed libraries: the run's catalog gains an entry for each that blocks.
+    let own = package_of(&root, memory);
+    let deps = crate::deps::Inputs::new(settings, catalog, &patterns, own.as_deref(), &cache);
+    let followed = memory
+        .is_none()
+        .then(|| crate::deps::follow(&root, &deps, &mut modules));
+    let followed = followed.flatten();
+    let catalog = followed
+        .as_ref()
+        .and_then(|f| f.catalog.as_ref())
+        .unwrap_or(catalog);
     timings.modules_done();
     let Linked {
         project,
@@ -262,6 +276,7 @@ fn audit(
         settings,
         start,
         root,
+        followed.map(|f| f.note()),
         counts,
         diagnostics,
         Judged {
@@ -547,6 +562,7 @@ fn summary(
     settings: &Settings,
     start: Instant,
     root: PathBuf,
+    environment: Option<String>,
     counts: Counts,
     diagnostics: Vec<Diagnostic>,
     judged: Judged,
@@ -614,6 +630,7 @@ fn summary(
         frameworks,
         conflicts: service_facts.conflicts,
         services_note: service_facts.note,
+        environment,
         elapsed_ms: start.elapsed().as_millis() as u64,
         suppressed: settings.show_suppressed.then_some(suppressed),
         baselined,

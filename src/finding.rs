@@ -213,6 +213,10 @@ pub struct ChainStep {
     /// wrote it (`with FileLock()`, `for row in Reader()`, `self.model`, `handlers[action]()`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+    /// A frame inside an installed library (`path` is then relative to its site-packages):
+    /// the chain continues there from the project's call to the blocking call inside.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub library: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

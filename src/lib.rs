@@ -10,6 +10,7 @@ pub mod audit;
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod deps;
 #[doc(hidden)]
 pub mod dev;
 pub mod facts;

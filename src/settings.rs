@@ -63,6 +63,21 @@ pub struct Settings {
     /// Reuse per-module facts from `.perfaudit_cache/` in the audited root. Off by default in the
     /// library so that tests never write into their fixtures; the command line turns it on.
     pub cache: bool,
+    /// The Python environment whose libraries calls are followed into. Off by default in the
+    /// library, so that tests never depend on the environment they run in; the command line
+    /// looks for one.
+    pub python: PythonEnv,
+}
+
+/// Where the audited code's Python environment is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PythonEnv {
+    /// Calls into libraries are not followed.
+    Off,
+    /// `VIRTUAL_ENV`, else a `.venv`/`venv` folder in the audited root or a parent.
+    Discover,
+    /// `--python PATH`: an interpreter or a venv folder.
+    At(PathBuf),
 }
 
 impl Default for Settings {
@@ -89,6 +104,7 @@ impl Default for Settings {
             include_not_run: false,
             baseline: None,
             cache: false,
+            python: PythonEnv::Off,
         }
     }
 }

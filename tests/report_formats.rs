@@ -30,6 +30,7 @@ fn step(path: &str, line: u32, function: &str) -> ChainStep {
         function: function.to_owned(),
         entry: None,
         via: None,
+        library: false,
     }
 }
 

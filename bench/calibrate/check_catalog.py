@@ -29,7 +29,7 @@ EFFECTS = {
 }
 REQUIRED = {"name", "effect", "low_ms", "high_ms", "source"}
 OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "timeout_kw", "url_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "async_alternative",
-            "note"}
+            "note", "implemented_by"}
 SEGMENT = re.compile(r"^(\*|[A-Za-z_][A-Za-z0-9_]*)$")
 MEASURED = re.compile(r"measured: (\S+?\.py)\b")
 
@@ -137,6 +137,10 @@ def check(path: Path) -> list[str]:
         for key in ("returns", "async_alternative", "note"):
             if key in e and (not isinstance(e[key], str) or not e[key].strip()):
                 errors.append(f"{where}: {key} must be a non-empty string")
+        if "implemented_by" in e and not (
+                isinstance(e["implemented_by"], str)
+                and all(SEGMENT.match(s) and s != "*" for s in e["implemented_by"].split("."))):
+            errors.append(f"{where}: implemented_by must be a dotted name without `*`")
         if "returns" in e and isinstance(e["returns"], str) and not all(
                 SEGMENT.match(s) and s != "*" for s in e["returns"].split(".")):
             errors.append(f"{where}: malformed returns type")

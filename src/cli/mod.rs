@@ -180,6 +180,10 @@ pub struct AuditArgs {
     /// Neither read nor write the per-module cache in `.perfaudit_cache/`.
     #[arg(long)]
     pub no_cache: bool,
+    /// The Python environment to follow calls into its libraries: an interpreter or a venv
+    /// folder (default: VIRTUAL_ENV, else a .venv or venv folder beside the code).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
     /// Colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -304,6 +308,10 @@ impl AuditArgs {
             include_not_run: self.include_not_run,
             baseline: self.baseline.clone(),
             cache: !self.no_cache,
+            python: match &self.python {
+                Some(p) => crate::settings::PythonEnv::At(p.clone()),
+                None => crate::settings::PythonEnv::Discover,
+            },
         })
     }
 }

@@ -138,6 +138,24 @@ pub struct ApiEntry {
     pub source: String,
     #[serde(default)]
     pub note: Option<String>,
+    /// The library function that does the work, when the API's own name does not lead to it
+    /// (`git.Repo.remotes.*.pull` is `git.remote.Remote.pull`): where a library summary is
+    /// looked for when the library is installed.
+    #[serde(default)]
+    pub implemented_by: Option<String>,
+    /// Set only on the entries a run adds for calls into installed libraries (`deps`): the
+    /// library frames from the called function to the blocking call inside it.
+    #[serde(skip)]
+    pub through: Vec<LibraryFrame>,
+}
+
+/// One frame inside an installed library: the module's path in site-packages, the line of the
+/// call made there, and the function making it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LibraryFrame {
+    pub path: String,
+    pub line: u32,
+    pub function: String,
 }
 
 impl ApiEntry {
@@ -169,6 +187,8 @@ impl ApiEntry {
             log_file: None,
             source,
             note: None,
+            implemented_by: None,
+            through: Vec::new(),
         }
     }
 
@@ -310,6 +330,15 @@ impl Catalog {
         }
     }
 
+    /// This catalog with `extra` entries after its own: every id of this catalog stays valid,
+    /// and an extra entry wins a lookup of its name. The audit driver adds the entries of calls
+    /// into installed libraries this way (`deps`).
+    pub fn extended(&self, extra: Vec<ApiEntry>) -> Catalog {
+        let mut entries = self.entries.clone();
+        entries.extend(extra);
+        Catalog::from_entries(entries)
+    }
+
     /// The parameters that name a log file (`filename`), from every entry's `log_file`.
     pub fn log_file_params(&self) -> &[String] {
         &self.log_file_params
@@ -346,6 +375,22 @@ mod tests {
 
     fn builtin() -> Catalog {
         Catalog::with_extensions(&[])
+    }
+
+    /// `implemented_by` names a function of the same installed package, never a pattern.
+    #[test]
+    fn implementations_are_in_the_apis_own_package() {
+        let c = builtin();
+        let mut n = 0;
+        for e in c.entries() {
+            if let Some(i) = &e.implemented_by {
+                let top = |s: &str| s.split('.').next().unwrap_or_default().to_owned();
+                assert_eq!(top(i), top(&e.name), "{}", e.name);
+                assert!(!i.contains('*') && i.contains('.'), "{}: {i}", e.name);
+                n += 1;
+            }
+        }
+        assert!(n >= 3);
     }
 
     #[test]

@@ -184,7 +184,7 @@ impl Cache {
 
 /// Everything besides a file's bytes that shapes its facts, hashed: a change to any of it
 /// invalidates every entry. `None` when the running executable cannot be identified.
-fn settings_key(
+pub(crate) fn settings_key(
     settings: &Settings,
     catalog: &Catalog,
     patterns: &ContextPatterns,

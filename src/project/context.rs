@@ -181,6 +181,7 @@ impl Project {
             function: f.qualname.clone(),
             entry: None,
             via: None,
+            library: false,
         };
         let mut out = Vec::new();
         for kind in super::graph::KINDS {
@@ -207,6 +208,7 @@ impl Project {
                         function: fm.functions[fr.func as usize].qualname.clone(),
                         entry: None,
                         via: via.map(str::to_owned),
+                        library: false,
                     }
                 })
                 .collect();
@@ -274,6 +276,7 @@ impl Project {
                 function: m.functions[site.func as usize].qualname.clone(),
                 entry: None,
                 via: None,
+                library: false,
             }],
             confidence,
             repeats: site.loop_depth,

@@ -75,6 +75,8 @@ struct Summary<'a> {
     services: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     services_note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<&'a str>,
     worst_paths: Vec<WorstPath<'a>>,
     memory_mb: f64,
 }
@@ -152,6 +154,7 @@ pub fn write(report: &AuditReport, w: &mut dyn Write) -> std::io::Result<()> {
             copies: s.copies,
             services: overview.services.clone(),
             services_note: report.services_note.as_deref(),
+            environment: report.environment.as_deref(),
             worst_paths: super::paths::worst_paths(report.findings.iter())
                 .into_iter()
                 .map(|p| WorstPath {

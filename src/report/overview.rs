@@ -94,12 +94,21 @@ pub fn chain_short(f: &Finding) -> String {
 pub fn chain_long(f: &Finding) -> String {
     f.chain
         .iter()
-        .map(|s| match &s.via {
-            Some(via) => format!("{} ({}:{}, `{via}`)", s.function, s.path, s.line),
-            None => format!("{} ({}:{})", s.function, s.path, s.line),
-        })
+        .map(step_long)
         .collect::<Vec<_>>()
         .join(" → ")
+}
+
+/// One step with its location, how the code wrote an implicit call, and whether the frame is
+/// inside an installed library.
+pub fn step_long(s: &crate::finding::ChainStep) -> String {
+    let via = s
+        .via
+        .as_ref()
+        .map(|v| format!(", `{v}`"))
+        .unwrap_or_default();
+    let library = if s.library { ", library" } else { "" };
+    format!("{} ({}:{}{via}{library})", s.function, s.path, s.line)
 }
 
 /// The estimate as a short human range, or `—` when the rule gives none.
@@ -563,6 +572,7 @@ pub(crate) mod tests {
                 function: "f".to_owned(),
                 entry: None,
                 via: None,
+                library: false,
             }],
             agents: Vec::new(),
             reachable: true,
@@ -626,6 +636,7 @@ pub(crate) mod tests {
             frameworks: Vec::new(),
             conflicts: Vec::new(),
             services_note: None,
+            environment: None,
             suppressed: None,
             baselined: None,
             findings: vec![

@@ -152,6 +152,7 @@ mod tests {
             function: function.to_owned(),
             entry: None,
             via: None,
+            library: false,
         }
     }
 

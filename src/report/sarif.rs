@@ -400,6 +400,9 @@ pub fn repository_prefix(root: &Path) -> String {
 }
 
 /// A location under `%SRCROOT%`; `prefix` is the audited root's `repository_prefix`.
+/// The base of library frames' paths: the environment's site-packages, outside the sources.
+const SITE_PACKAGES: &str = "SITEPACKAGES";
+
 fn artifact(prefix: &str, path: &str) -> ArtifactLocation {
     ArtifactLocation {
         uri: relative_uri(&format!("{prefix}{path}")),
@@ -418,7 +421,14 @@ fn code_flows(f: &Finding, prefix: &str) -> Vec<CodeFlow> {
         .map(|(i, step)| ThreadFlowLocation {
             location: Location {
                 physical_location: PhysicalLocation {
-                    artifact_location: artifact(prefix, &step.path),
+                    artifact_location: if step.library {
+                        ArtifactLocation {
+                            uri: relative_uri(&step.path),
+                            uri_base_id: SITE_PACKAGES,
+                        }
+                    } else {
+                        artifact(prefix, &step.path)
+                    },
                     region: Region {
                         start_line: step.line.max(1),
                         start_column: None,
@@ -428,9 +438,10 @@ fn code_flows(f: &Finding, prefix: &str) -> Vec<CodeFlow> {
                 },
                 logical_locations: Vec::new(),
                 message: Some(Message {
-                    text: match &step.via {
-                        Some(via) => format!("{} (`{via}`)", step.function),
-                        None => step.function.clone(),
+                    text: match (&step.via, step.library) {
+                        (Some(via), _) => format!("{} (`{via}`)", step.function),
+                        (None, true) => format!("{} (library)", step.function),
+                        (None, false) => step.function.clone(),
                     },
                 }),
             },

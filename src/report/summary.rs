@@ -186,6 +186,7 @@ mod tests {
             frameworks: Vec::new(),
             conflicts: Vec::new(),
             services_note: None,
+            environment: None,
             elapsed_ms: 0,
             suppressed: None,
             baselined: Some(Vec::new()),

@@ -258,6 +258,9 @@ fn write_summary(
     if let Some(note) = &report.services_note {
         writeln!(w, "Services: {}.", escape(note))?;
     }
+    if let Some(environment) = &report.environment {
+        writeln!(w, "Environment: {}.", escape(environment))?;
+    }
     for c in &report.conflicts {
         writeln!(
             w,
@@ -295,9 +298,16 @@ pub fn finding_line(f: &Finding) -> String {
         let steps: Vec<String> = f
             .chain
             .iter()
-            .map(|s| match &s.via {
-                Some(via) => format!("{}:{} ({via})", s.function, s.line),
-                None => format!("{}:{}", s.function, s.line),
+            .map(|s| {
+                let via = s
+                    .via
+                    .as_ref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default();
+                match s.library {
+                    true => format!("{}:{}{via} (library {})", s.function, s.line, s.path),
+                    false => format!("{}:{}{via}", s.function, s.line),
+                }
             })
             .collect();
         format!(" [chain: {}]", steps.join(" -> "))
@@ -387,14 +397,7 @@ fn write_finding(
         )?;
     }
     if f.chain.len() > 1 {
-        let chain: Vec<String> = f
-            .chain
-            .iter()
-            .map(|s| match &s.via {
-                Some(via) => format!("{} ({}:{}, `{via}`)", s.function, s.path, s.line),
-                None => format!("{} ({}:{})", s.function, s.path, s.line),
-            })
-            .collect();
+        let chain: Vec<String> = f.chain.iter().map(super::overview::step_long).collect();
         writeln!(w, "  = chain: {}", escape(&chain.join(" → ")))?;
     }
     if let Some(e) = &f.estimate {

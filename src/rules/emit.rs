@@ -5,7 +5,7 @@
 //! fingerprints are applied to the findings after the rules, in one place each.
 
 use crate::facts::{Call, Candidate, Resolution};
-use crate::finding::{Confidence, Estimate, Finding, Severity};
+use crate::finding::{ChainStep, Confidence, Estimate, Finding, Severity};
 use crate::project::context::{Execution, Frequency};
 use crate::rules::cost::{PerCall, estimate, fmt_range};
 use crate::rules::{RuleContext, RuleMeta};
@@ -117,6 +117,25 @@ impl<'a> Hotspot<'a> {
 }
 
 impl RuleContext<'_> {
+    /// The hotspot's chain, continued into the installed library its call enters when the
+    /// call's catalog entry was made for it (`deps`): those frames are marked as library.
+    fn chain_into_libraries(&self, h: &Hotspot) -> Vec<ChainStep> {
+        let mut chain = h.exec.chain.clone();
+        if let At::Call(c) = h.at
+            && let Some(api) = c.api
+        {
+            chain.extend(self.catalog.get(api).through.iter().map(|f| ChainStep {
+                path: f.path.clone(),
+                line: f.line,
+                function: f.function.clone(),
+                entry: None,
+                via: None,
+                library: true,
+            }));
+        }
+        chain
+    }
+
     /// The finding for a hotspot, with the rule's message and help.
     pub fn emit(
         &self,
@@ -126,6 +145,7 @@ impl RuleContext<'_> {
         help: String,
     ) -> Finding {
         let m = &self.project.modules[h.module];
+        let chain = self.chain_into_libraries(&h);
         let (func, (line, column, end_line, end_column), snippet, inferred) = match h.at {
             At::Call(c) => (
                 c.func,
@@ -160,7 +180,7 @@ impl RuleContext<'_> {
             frequency: Some(h.cost.frequency.unwrap_or(h.exec.frequency)),
             estimate: h.cost.estimate,
             memory_mb: None,
-            chain: h.exec.chain.clone(),
+            chain,
             agents: Vec::new(),
             reachable: self.project.is_reachable(h.module, func),
             message,

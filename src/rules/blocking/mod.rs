@@ -74,8 +74,10 @@ impl Rule for BlockingInAsync {
 fn blocking_in_async(rule: &BlockingInAsync, cx: &RuleContext, out: &mut Vec<Finding>) {
     let (meta, effects, adjust) = (rule.meta, rule.effects, rule.adjust);
     for (mi, m, call, entry) in super::catalog_calls(cx, |e| effects.contains(&e.effect)) {
-        // Awaited, or told not to wait (`os.WNOHANG`, `block=False`): it does not block.
-        if call.awaited || call.nonblocking {
+        // Awaited, or told not to wait (`os.WNOHANG`, `block=False`): it does not block. An
+        // awaited library coroutine still blocks with the work it does before its first `await`
+        // (the only work its summary, `entry.through`, counts).
+        if (call.awaited && entry.through.is_empty()) || call.nonblocking {
             continue;
         }
         let Some(exec) = cx.project.loop_execution(&Site::call(mi, call)) else {

@@ -255,6 +255,7 @@ fn repeated_execution(cx: &RuleContext, mi: usize, fid: FuncId) -> Option<Execut
                 function: f.qualname.clone(),
                 entry: None,
                 via: None,
+                library: false,
             });
             exec
         })

@@ -1,0 +1,271 @@
+//! Following calls into installed libraries: a fake venv is built in a temporary folder from
+//! `tests/fixtures/deps/` (its `site/` copied into `lib/python3.12/site-packages/`, a
+//! `pyvenv.cfg` and a `.dist-info` beside it), no network. The project's own line is the
+//! finding, its chain continues into the library, and the traps stay quiet.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use perfaudit::audit::run;
+use perfaudit::finding::{Finding, Frequency, Severity};
+use perfaudit::settings::{Format, PythonEnv, Settings};
+
+const BIN: &str = env!("CARGO_BIN_EXE_perfaudit");
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deps")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// A venv at `venv` holding the fixture library `lib` 1.0, with an interpreter stub.
+fn make_venv(venv: &Path) {
+    let site = venv.join("lib/python3.12/site-packages");
+    copy_dir(&fixtures().join("site"), &site);
+    let info = site.join("lib-1.0.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: lib\nVersion: 1.0\n",
+    )
+    .unwrap();
+    std::fs::write(info.join("top_level.txt"), "lib\n").unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.12.1\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(venv.join("bin/python"), "").unwrap();
+}
+
+/// A temporary folder with `project/` (the fixture project) and `env/` (a venv by a name
+/// that discovery does not look for).
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("project"), &dir.path().join("project"));
+    make_venv(&dir.path().join("env"));
+    dir
+}
+
+fn audit(project: &Path, python: PythonEnv) -> Vec<Finding> {
+    let settings = Settings {
+        paths: vec![project.to_path_buf()],
+        select: vec!["PA1".to_owned()],
+        threads: 1,
+        format: Format::Json,
+        quiet: true,
+        python,
+        ..Settings::default()
+    };
+    run(&settings).expect("audit runs").findings
+}
+
+fn line_of(project: &Path, needle: &str) -> u32 {
+    let text = std::fs::read_to_string(project.join("app.py")).unwrap();
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle}")) as u32
+        + 1
+}
+
+#[test]
+fn a_call_into_a_library_that_blocks_is_found_at_the_projects_line() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    let findings = audit(&project, PythonEnv::At(ws.path().join("env")));
+    let mut got: Vec<(&str, u32, Severity)> = findings
+        .iter()
+        .filter(|f| f.not_run.is_none())
+        .map(|f| (f.code, f.line, f.severity))
+        .collect();
+    got.sort();
+    let fetch = line_of(&project, "return lib.fetch(url)  # blocks inside");
+    let pull = line_of(&project, "return client.pull()");
+    let failure = line_of(&project, "only after a failure");
+    let connect = line_of(&project, "blocks before its first await");
+    let within = line_of(&project, "five library frames down");
+    let mut want = vec![
+        ("PA102", within, Severity::Medium),
+        ("PA102", connect, Severity::Medium),
+        ("PA102", fetch, Severity::Medium),
+        ("PA102", pull, Severity::Medium),
+        ("PA102", failure, Severity::Medium),
+    ];
+    want.sort();
+    assert_eq!(got, want, "{findings:#?}");
+    // Banded as `requests.get` on a route is (~30 ms typically); the except branch is capped.
+    let frequency = |line: u32| findings.iter().find(|f| f.line == line).unwrap().frequency;
+    assert_eq!(frequency(fetch), Some(Frequency::PerRequest));
+    assert_eq!(frequency(failure), Some(Frequency::PerFailure));
+
+    // The chain goes on into the library, down to the blocking call; library frames only.
+    let f = findings.iter().find(|f| f.line == fetch).unwrap();
+    let library: Vec<(&str, &str, bool)> = f
+        .chain
+        .iter()
+        .map(|s| (s.function.as_str(), s.path.as_str(), s.library))
+        .collect();
+    assert_eq!(
+        library,
+        [
+            ("fetch_route", "app.py", false),
+            ("fetch", "lib/core.py", true),
+            ("_get", "lib/core.py", true),
+        ]
+    );
+    let core = std::fs::read_to_string(fixtures().join("site/lib/core.py")).unwrap();
+    let get = core
+        .lines()
+        .position(|l| l.contains("return requests.get(url, timeout=5)"))
+        .unwrap() as u32
+        + 1;
+    assert_eq!(
+        f.chain.last().unwrap().line,
+        get,
+        "the line of requests.get"
+    );
+    assert!(f.message.contains("lib.fetch"), "{}", f.message);
+    let basis = &f.estimate.as_ref().unwrap().basis;
+    assert!(basis.contains("requests.get"), "{basis}");
+}
+
+#[test]
+fn without_an_environment_the_same_project_has_no_such_finding() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    let findings = audit(&project, PythonEnv::Off);
+    assert!(
+        findings.iter().all(|f| f.chain.iter().all(|s| !s.library)),
+        "{findings:#?}"
+    );
+    let fetch = line_of(&project, "return lib.fetch(url)  # blocks inside");
+    assert!(findings.iter().all(|f| f.line != fetch), "{findings:#?}");
+}
+
+fn perfaudit(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> (String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .args(["audit", "--select", "PA1", "--fail-on", "never"])
+        .args(args)
+        .env_remove("VIRTUAL_ENV")
+        .env("PERFAUDIT_TIMINGS", "1")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("perfaudit runs");
+    assert!(out.status.success(), "{out:?}");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `deps: P library modules parsed, F functions summarised, R summaries reused`.
+fn deps_counts(stderr: &str) -> (usize, usize, usize) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("deps: "))
+        .unwrap_or_else(|| panic!("no deps line in {stderr}"));
+    let n: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    (n[0], n[1], n[2])
+}
+
+#[test]
+fn a_second_run_reuses_the_cached_summaries_and_no_cache_bypasses_them() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    let venv = ws.path().join("env");
+    let venv = venv.to_str().unwrap();
+    let (first_out, first) = perfaudit(&project, &[".", "--python", venv], &[]);
+    let (parsed, summarised, reused) = deps_counts(&first);
+    assert!(parsed >= 2 && summarised >= 3, "{first}");
+    assert_eq!(reused, 0, "{first}");
+    assert!(
+        std::fs::read_dir(project.join(".perfaudit_cache/deps-v2"))
+            .unwrap()
+            .any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("lib-1.0-")),
+        "summaries are stored by package and version"
+    );
+
+    let (second_out, second) = perfaudit(&project, &[".", "--python", venv], &[]);
+    let (parsed, summarised, reused) = deps_counts(&second);
+    assert_eq!((parsed, summarised), (0, 0), "{second}");
+    assert!(reused >= 2, "{second}");
+    assert_eq!(
+        first_out,
+        second_out.replace(ms(&second_out), ms(&first_out))
+    );
+
+    let (_, bypass) = perfaudit(&project, &[".", "--python", venv, "--no-cache"], &[]);
+    let (parsed, _, reused) = deps_counts(&bypass);
+    assert!(parsed >= 2 && reused == 0, "{bypass}");
+}
+
+/// The run time in a summary line (`in 12 ms.`), which differs between runs.
+fn ms(out: &str) -> &str {
+    let start = out.find(" in ").unwrap() + 4;
+    let end = start + out[start..].find('.').unwrap();
+    &out[start..end]
+}
+
+#[test]
+fn the_environment_comes_from_the_flag_virtual_env_or_a_venv_beside_the_code() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    let venv = ws.path().join("env");
+    let interpreter = venv.join("bin/python");
+    let environment = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("Environment: "))
+            .map(str::to_owned)
+    };
+
+    let (out, _) = perfaudit(
+        &project,
+        &[".", "--no-cache", "--python", interpreter.to_str().unwrap()],
+        &[],
+    );
+    let line = environment(&out).expect("an environment");
+    assert!(
+        line.contains("(--python)") && line.contains("6 call sites"),
+        "{line}"
+    );
+
+    let (out, _) = perfaudit(&project, &[".", "--no-cache"], &[("VIRTUAL_ENV", &venv)]);
+    let line = environment(&out).expect("an environment");
+    assert!(
+        line.contains("(VIRTUAL_ENV)") && line.contains("6 call sites"),
+        "{line}"
+    );
+
+    // None found: the audit runs as before and says nothing about an environment.
+    let (out, _) = perfaudit(&project, &[".", "--no-cache"], &[]);
+    assert_eq!(environment(&out), None, "{out}");
+
+    // A `.venv` in a parent of the audited folder.
+    std::fs::rename(&venv, ws.path().join(".venv")).unwrap();
+    let (out, _) = perfaudit(&project, &[".", "--no-cache"], &[]);
+    let line = environment(&out).expect("an environment");
+    assert!(line.contains("(found beside the code)"), "{line}");
+    assert!(line.contains("6 call sites"), "{line}");
+}
