@@ -40,6 +40,8 @@ fn readme_sample_is_the_real_output() {
             "never",
         ])
         .env_remove("PERFAUDIT_DEBUG_PANIC_ON")
+        // As on a fresh machine: no virtual environment to follow calls into.
+        .env_remove("VIRTUAL_ENV")
         .output()
         .unwrap();
     assert_eq!(
