@@ -16,6 +16,9 @@ use super::{Call, FuncId, Name, Resolution};
 
 pub(super) struct RawCall {
     pub callee: Dotted,
+    /// Takes the next item of work from the queue its first argument names
+    /// (`heapq.heappop(self.jobs)`): a loop around it is a worker loop.
+    pub takes_work: bool,
     /// Bindings visible at the call: (function, name) -> binding index at the time.
     pub binding_mark: usize,
 }
@@ -29,7 +32,7 @@ impl<'a> Collector<'a> {
             || self.facts.calls[start..]
                 .iter()
                 .zip(&self.raw[start..])
-                .any(|(c, r)| c.func == func && self.receives(&r.callee.text));
+                .any(|(c, r)| c.func == func && (r.takes_work || self.receives(&r.callee.text)));
         if receives {
             let replies = self.facts.calls[start..]
                 .iter()
@@ -291,7 +294,13 @@ impl<'a> Collector<'a> {
             })
             .and_then(|k| number_literal(&k.value));
         self.numeric_args.push((nums, kw_secs));
+        let takes_work = !self.patterns.queue_functions.is_empty()
+            && first.and_then(dotted_name).is_some_and(|queue| {
+                let function = through_imports(&self.imports, &callee.text);
+                self.patterns.takes_from_queue(&function, &queue)
+            });
         self.raw.push(RawCall {
+            takes_work,
             callee,
             binding_mark: self.bindings.len(),
         });

@@ -18,6 +18,7 @@ pub struct ContextPatterns {
     pub reply_methods: Vec<String>,
     pub poll_methods: Vec<String>,
     pub queue_receivers: Vec<String>,
+    pub queue_functions: Vec<String>,
     pub offload_functions: Vec<String>,
     pub offload_methods: Vec<String>,
     pub background_functions: Vec<String>,
@@ -175,6 +176,19 @@ impl ContextPatterns {
                 .is_match(&receiver.to_ascii_lowercase());
         }
         false
+    }
+
+    /// Whether calling `function` (a resolved name) on the queue written `queue` (its first
+    /// argument, `self.jobs`) takes the next item of work from it (`heapq.heappop`).
+    pub fn takes_from_queue(&self, function: &str, queue: &str) -> bool {
+        self.queue_functions.iter().any(|f| f == function)
+            && self.sets().queue_receivers.is_match(
+                &queue
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(queue)
+                    .to_ascii_lowercase(),
+            )
     }
 
     pub fn is_offload(&self, target: &str) -> bool {
