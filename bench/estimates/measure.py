@@ -91,6 +91,10 @@ class _Json(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.do_GET()
+
     def log_message(self, *args):
         pass
 
@@ -291,6 +295,16 @@ class Bench:
             f"{n} configured HTTP service(s), served on 127.0.0.1"
         )
 
+    def monitor_alert(self):
+        from agents import monitor
+
+        m = monitor.Monitor.__new__(monitor.Monitor)
+        m.webhook_url = self.url + "/hooks/alerts"
+        return median_ms(lambda: m.handle_request({"op": "alert", "text": "disk full"})), (
+            "real `Monitor.handle_request` (`alert`): one webhook POST, served on 127.0.0.1 "
+            "(the manifest's `alert_webhook` is on localhost)"
+        )
+
     def coordinator_pool(self):
         """The real broadcast branch, forwarding to a local echo peer on each configured port."""
         from agents import coordinator
@@ -434,6 +448,8 @@ MEASURES = {
     ("agents/memory_service.py", 68, "PA106"): "memory_fetchall",
     ("agents/memory_service.py", 74, "PA302"): "memory_membership",
     ("agents/monitor.py", 66, "PA401"): "monitor_probe",
+    ("agents/monitor.py", 70, "PA115"): "monitor_probe",
+    ("agents/monitor.py", 78, "PA115"): "monitor_alert",
     ("agents/coordinator.py", 49, "PA403"): "coordinator_pool",
     ("agents/coordinator.py", 64, "PA301"): "coordinator_regex",
     ("common/utils.py", 26, "PA501"): "load_config",
@@ -456,6 +472,9 @@ NOT_MEASURED = {
     "PA107": "no Redis server here",
 }
 NOT_MEASURED_AT = {
+    ("agents/notifier.py", 79): "the push goes to a public host (`push.example.net`), which is not reachable here; a server on 127.0.0.1 would measure only the client's own cost",
+    ("agents/notifier.py", 35): "no SMTP server here",
+    ("agents/notifier.py", 36): "no SMTP server here",
     ("agents/gateway.py", 79): "the request goes to a public host (`api.open-meteo.com`), which is not reachable here; a server on 127.0.0.1 would measure only the client's own cost",
     ("agents/gateway.py", 110): "no Redis server here",
     ("agents/web_agent.py", 72): "no browser or Selenium here",
