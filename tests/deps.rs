@@ -269,3 +269,71 @@ fn the_environment_comes_from_the_flag_virtual_env_or_a_venv_beside_the_code() {
     assert!(line.contains("(found beside the code)"), "{line}");
     assert!(line.contains("6 call sites"), "{line}");
 }
+
+/// Every format that shows a chain marks the library frames (text, JSON, Markdown's chains,
+/// GitHub annotations, SARIF code flows, the HTML page).
+#[test]
+fn every_format_marks_library_frames() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    let venv = ws.path().join("env");
+    for (format, marker) in [
+        ("text", "(lib/core.py:17, library)"),
+        ("json", "\"library\": true"),
+        ("markdown", "(library lib/core.py)"),
+        ("github", "lib/core.py:"),
+        ("sarif", "(library)"),
+        ("html", "\"library\":true"),
+    ] {
+        let (out, _) = perfaudit(
+            &project,
+            &[
+                ".",
+                "--no-cache",
+                "--format",
+                format,
+                "--python",
+                venv.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(out.contains(marker), "{format}: no `{marker}` in\n{out}");
+    }
+}
+
+/// A library installed without its source (a compiled extension only) is not followed: its
+/// calls fall back to the catalog, and the run goes on.
+#[test]
+fn a_compiled_library_falls_back_to_the_catalog() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    let site = ws.path().join("env/lib/python3.12/site-packages");
+    // `requests` as a compiled module only (no `.py`): `requests.get` is still the catalog's.
+    std::fs::create_dir_all(site.join("requests")).unwrap();
+    std::fs::write(
+        site.join("requests/__init__.cpython-312-x86_64-linux-gnu.so"),
+        b"\x7fELF",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("direct.py"),
+        "import requests\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n\
+         @app.get(\"/direct\")\nasync def direct(url: str):\n    return requests.get(url, timeout=5)\n",
+    )
+    .unwrap();
+    let findings = audit(&project, PythonEnv::At(ws.path().join("env")));
+    let direct: Vec<&Finding> = findings.iter().filter(|f| f.path == "direct.py").collect();
+    assert_eq!(direct.len(), 1, "{findings:#?}");
+    assert_eq!((direct[0].code, direct[0].line), ("PA102", 9));
+    assert!(direct[0].chain.iter().all(|s| !s.library));
+    assert!(
+        direct[0]
+            .estimate
+            .as_ref()
+            .unwrap()
+            .basis
+            .starts_with("requests.get"),
+        "{:?}",
+        direct[0].estimate
+    );
+}

@@ -79,7 +79,7 @@
     }
     if (f.chain.length > 0) {
       var ol = el('ol', 'chain');
-      f.chain.forEach(function (s) { ol.appendChild(el('li', null, s.function + ' — ' + s.path + ':' + s.line + (s.via ? ' (' + s.via + ')' : ''))); });
+      f.chain.forEach(function (s) { ol.appendChild(el('li', s.library ? 'library' : null, s.function + ' — ' + s.path + ':' + s.line + (s.via ? ' (' + s.via + ')' : '') + (s.library ? ' (library)' : ''))); });
       fact('Chain', ol);
     }
     fact('Context', f.context);

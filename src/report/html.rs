@@ -64,6 +64,8 @@ struct Step<'a> {
     line: u32,
     /// How the code wrote a call Python makes implicitly (`with FileLock()`).
     via: Option<&'a str>,
+    /// A frame inside an installed library.
+    library: bool,
 }
 
 #[derive(Serialize)]
@@ -174,6 +176,7 @@ fn data<'a>(o: &Overview<'a>) -> Data<'a> {
                         path: &s.path,
                         line: s.line,
                         via: s.via.as_deref(),
+                        library: s.library,
                     })
                     .collect(),
                 message: &f.message,

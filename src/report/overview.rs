@@ -74,7 +74,8 @@ pub fn rank_order(a: &Finding, b: &Finding) -> Ordering {
         .then_with(|| a.sort_key().cmp(&b.sort_key()))
 }
 
-/// The chain in short form: function names from the entry point to the costly call; `direct`
+/// The chain in short form: function names from the entry point to the costly call (a library
+/// frame with its package path); `direct`
 /// when the cost is paid in the entry point itself, empty when the finding has no chain.
 pub fn chain_short(f: &Finding) -> String {
     match f.chain.len() {
@@ -84,7 +85,11 @@ pub fn chain_short(f: &Finding) -> String {
     }
     f.chain
         .iter()
-        .map(|s| s.function.as_str())
+        .map(|s| match s.library {
+            // A frame inside an installed library, named with its package path.
+            true => format!("{} (library {})", s.function, s.path),
+            false => s.function.clone(),
+        })
         .collect::<Vec<_>>()
         .join(" → ")
 }
