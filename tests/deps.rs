@@ -197,13 +197,16 @@ fn a_second_run_reuses_the_cached_summaries_and_no_cache_bypasses_them() {
     assert!(parsed >= 2 && summarised >= 3, "{first}");
     assert_eq!(reused, 0, "{first}");
     assert!(
-        std::fs::read_dir(project.join(".perfaudit_cache/deps-v2"))
+        std::fs::read_dir(project.join(format!(
+            ".perfaudit_cache/deps-v{}",
+            perfaudit::deps::dist::FORMAT
+        )))
+        .unwrap()
+        .any(|e| e
             .unwrap()
-            .any(|e| e
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("lib-1.0-")),
+            .file_name()
+            .to_string_lossy()
+            .starts_with("lib-1.0-")),
         "summaries are stored by package and version"
     );
 
@@ -336,4 +339,71 @@ fn a_compiled_library_falls_back_to_the_catalog() {
         "{:?}",
         direct[0].estimate
     );
+}
+
+/// Installs a package `name` at `version` into `site`: its `__init__.py` and `.dist-info`.
+fn install(site: &Path, name: &str, version: &str, source: &str) {
+    std::fs::create_dir_all(site.join(name)).unwrap();
+    std::fs::write(site.join(name).join("__init__.py"), source).unwrap();
+    let info = site.join(format!("{name}-{version}.dist-info"));
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+    )
+    .unwrap();
+    std::fs::write(info.join("top_level.txt"), format!("{name}\n")).unwrap();
+}
+
+/// A cached summary whose frames run through another package is summarised again when that
+/// package alone is upgraded; the others are reused.
+#[test]
+fn a_summary_through_another_package_is_redone_when_that_package_changes() {
+    let ws = workspace();
+    let site = ws.path().join("env/lib/python3.12/site-packages");
+    install(
+        &site,
+        "outer",
+        "1.0",
+        "from inner import get\n\n\ndef fetch(url):\n    return get(url)\n",
+    );
+    install(
+        &site,
+        "inner",
+        "1.0",
+        "import requests\n\n\ndef get(url):\n    return requests.get(url, timeout=5)\n",
+    );
+    let project = ws.path().join("p2");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("app.py"),
+        "import outer\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n\
+         @app.get(\"/x\")\nasync def x(u: str):\n    return outer.fetch(u)\n",
+    )
+    .unwrap();
+    let venv = ws.path().join("env");
+    let venv = venv.to_str().unwrap();
+    let (out, first) = perfaudit(&project, &[".", "--python", venv], &[]);
+    assert!(out.contains("(inner/__init__.py:"), "{out}");
+    let (_, summarised, _) = deps_counts(&first);
+    assert!(summarised >= 1, "{first}");
+    let (_, second) = perfaudit(&project, &[".", "--python", venv], &[]);
+    assert_eq!(deps_counts(&second).1, 0, "unchanged: reused\n{second}");
+
+    std::fs::rename(
+        site.join("inner-1.0.dist-info"),
+        site.join("inner-2.0.dist-info"),
+    )
+    .unwrap();
+    std::fs::write(
+        site.join("inner-2.0.dist-info/METADATA"),
+        "Metadata-Version: 2.1\nName: inner\nVersion: 2.0\n",
+    )
+    .unwrap();
+    let (out, third) = perfaudit(&project, &[".", "--python", venv], &[]);
+    assert!(
+        deps_counts(&third).1 >= 1,
+        "inner upgraded: summarised again\n{third}"
+    );
+    assert!(out.contains("(inner/__init__.py:"), "{out}");
 }

@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::summary::Summary;
 
 /// Bump when `Summary` or the way summaries are computed changes meaning.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// What the `.dist-info` folders of an environment say: top-level import name -> (distribution,
 /// version).

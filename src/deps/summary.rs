@@ -54,6 +54,17 @@ pub struct Frame {
 pub struct Summary {
     pub api: String,
     pub frames: Vec<Frame>,
+    /// The other installed packages its frames run through, each with the version it was
+    /// summarised against (top-level package, version): filled when stored, checked when
+    /// loaded, so upgrading one of them alone summarises the function again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub through: Vec<(String, String)>,
+}
+
+/// The top-level package of a frame's path inside site-packages (`lib` of `lib/core.py`).
+fn frame_top(path: &str) -> &str {
+    let first = path.split('/').next().unwrap_or(path);
+    first.strip_suffix(".py").unwrap_or(first)
 }
 
 /// A library function: its module's dotted name and its index there.
@@ -174,7 +185,11 @@ impl<'a> Library<'a> {
             let mut stored: Stored = cache.load(top, dist).unwrap_or_default();
             for (name, s) in &self.summaries {
                 if name.split('.').next() == Some(top.as_str()) {
-                    stored.insert(name.clone(), s.clone());
+                    let mut s = s.clone();
+                    if let Some(s) = &mut s {
+                        s.through = through(s, top, dists);
+                    }
+                    stored.insert(name.clone(), s);
                 }
             }
             // A failed write only costs the next run the analysis.
@@ -312,6 +327,7 @@ impl<'a> Library<'a> {
                 return Some(Summary {
                     api,
                     frames: self.frames(&nodes, i, line),
+                    through: Vec::new(),
                 });
             }
             if next.is_empty() || self.stats.functions_summarised >= MAX_FUNCTIONS {
@@ -436,7 +452,14 @@ impl<'a> Library<'a> {
             return;
         };
         if let Some(stored) = cache.load(top, dist) {
+            let dists = self.dists.as_ref().expect("read above");
             for (name, summary) in stored {
+                // Summarised against another version of a package it runs through: again.
+                if let Some(s) = &summary
+                    && s.through != through(s, top, dists)
+                {
+                    continue;
+                }
                 self.from_cache.insert(name.clone());
                 self.summaries.entry(name).or_insert(summary);
             }
@@ -449,6 +472,24 @@ impl<'a> Library<'a> {
             crate::finding::typical_ms(e.low_ms, e.high_ms)
         })
     }
+}
+
+/// The packages other than `top` that a summary's frames run through, with their installed
+/// versions (sorted, each once).
+fn through(s: &Summary, top: &str, dists: &Distributions) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = s
+        .frames
+        .iter()
+        .map(|f| frame_top(&f.path))
+        .filter(|t| *t != top)
+        .map(|t| {
+            let version = dists.of(t).map_or_else(String::new, |(_, v)| v.clone());
+            (t.to_owned(), version)
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Whether a call runs whenever its function runs, and waits when it does: not only after a
