@@ -101,6 +101,27 @@ impl<'m> ModuleCx<'_, 'm> {
             text,
         )
     }
+
+    /// What a callable passed as a value denotes: the lambda it is (a `lambda_ref`), or
+    /// whatever its name resolves to.
+    fn callable_targets(
+        &mut self,
+        func: u32,
+        text: &'m str,
+        resolution: Resolution,
+    ) -> Vec<(Target, Confidence, Option<ClassRef>)> {
+        match crate::facts::lambda_id(text) {
+            Some(id) => vec![(
+                Target::Function(FnRef {
+                    module: self.module,
+                    func: id,
+                }),
+                Confidence::Definite,
+                None,
+            )],
+            None => self.targets(func, text, resolution, ""),
+        }
+    }
 }
 
 /// Everything one module contributes, edge kind by edge kind.
@@ -283,17 +304,7 @@ fn callable_arg_edges<'m>(
     let subscription = cx.patterns.is_subscription(&call.text);
     let on_loop = cx.patterns.is_loop_callback(&call.target);
     for (text, res) in &call.callable_args {
-        let targets = match crate::facts::lambda_id(text) {
-            Some(id) => vec![(
-                Target::Function(FnRef {
-                    module: cx.module,
-                    func: id,
-                }),
-                Confidence::Definite,
-                None,
-            )],
-            None => cx.targets(call.func, text, *res, ""),
-        };
+        let targets = cx.callable_targets(call.func, text, *res);
         for (t, conf, _) in targets {
             let f = match t {
                 Target::Function(f) => f,

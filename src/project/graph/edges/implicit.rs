@@ -7,7 +7,7 @@ use super::{ModuleCx, ModuleEdges, constructor_edge};
 use crate::facts::{Implicit, ImplicitKind, Resolution};
 use crate::finding::Confidence;
 use crate::project::graph::{Edge, EdgeKind, Receiver};
-use crate::project::resolve::{ClassRef, FnRef, Target};
+use crate::project::resolve::{ClassRef, Target};
 
 /// Every implicit call of the module, one edge per function it may run.
 pub(super) fn implicit_edges<'m>(cx: &mut ModuleCx<'_, 'm>, out: &mut ModuleEdges) {
@@ -99,17 +99,7 @@ fn property<'m>(cx: &mut ModuleCx<'_, 'm>, imp: &'m Implicit, out: &mut ModuleEd
 
 /// `handlers[action](data)`: each callable the table holds may run (a class is built).
 fn dispatch<'m>(cx: &mut ModuleCx<'_, 'm>, imp: &'m Implicit, out: &mut ModuleEdges) {
-    let targets = match crate::facts::lambda_id(&imp.target) {
-        Some(id) => vec![(
-            Target::Function(FnRef {
-                module: cx.module,
-                func: id,
-            }),
-            Confidence::Definite,
-            None,
-        )],
-        None => cx.targets(imp.func, &imp.target, imp.resolution, ""),
-    };
+    let targets = cx.callable_targets(imp.func, &imp.target, imp.resolution);
     let receiver = if imp.resolution == Resolution::SelfMethod {
         Receiver::Same
     } else {
