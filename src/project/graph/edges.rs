@@ -263,7 +263,7 @@ fn callable_arg_edges<'m>(
     call: &'m Call,
     out: &mut ModuleEdges,
 ) {
-    if call.callable_args.is_empty() {
+    if call.callable_args().is_empty() {
         return;
     }
     let from = cx.node(call.func);
@@ -282,7 +282,7 @@ fn callable_arg_edges<'m>(
     let at_exit = cx.patterns.is_exit_callback(&call.target);
     let subscription = cx.patterns.is_subscription(&call.text);
     let on_loop = cx.patterns.is_loop_callback(&call.target);
-    for (text, res) in &call.callable_args {
+    for (text, res) in call.callable_args() {
         let targets = match crate::facts::lambda_id(text) {
             Some(id) => vec![(
                 Target::Function(FnRef {
@@ -588,10 +588,10 @@ pub(super) fn offload_wrappers(
         .flat_map(|(mi, m)| {
             m.calls
                 .iter()
-                .filter(|call| !call.callable_args.is_empty())
+                .filter(|call| !call.callable_args().is_empty())
                 .filter(|call| {
                     let f = &m.functions[call.func as usize];
-                    call.callable_args
+                    call.callable_args()
                         .iter()
                         .any(|(text, _)| f.params.iter().any(|p| p == text))
                 })
