@@ -15,11 +15,22 @@ const MI_OPTION_PURGE_DELAY: i32 = 15;
 /// The audit keeps every module's facts while per-file syntax trees come and go: return freed
 /// pages to the OS at once instead of a second later (peak RSS on the standard library falls
 /// by about a fifth, at no measurable cost in time).
+///
+/// Transparent huge pages are turned off for the process: with them, a page that a freed tree
+/// gave back is faulted in again as a whole 2 MiB page, zeroed by the kernel, and the facts
+/// scattered over such pages keep every 2 MiB resident (on the standard library: peak RSS
+/// −17 %, and the kernel's page zeroing, an eighth of the profile, mostly gone).
 fn tune_allocator() {
     // SAFETY: `mi_option_set` only stores an integer option; it is called before any thread
     // of ours is started.
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: `PR_SET_THP_DISABLE` only sets a flag of this process's memory map, which the
+    // kernel reads at later page faults; a kernel without it returns an error, ignored here.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 

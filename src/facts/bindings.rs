@@ -161,13 +161,18 @@ impl Collector<'_> {
             call.target = target.into();
             call.resolution = resolution;
             call.api = api;
-            call.seconds = seconds;
+            if seconds.is_some() || call.seconds().is_some() {
+                call.extra_mut().seconds = seconds;
+            }
         }
         for i in 0..n {
             let func = self.facts.calls[i].func;
             let mark = self.raw[i].binding_mark;
-            let args = std::mem::take(&mut self.facts.calls[i].callable_args);
-            self.facts.calls[i].callable_args = args
+            let args = self.facts.calls[i].take_callable_args();
+            if args.is_empty() {
+                continue;
+            }
+            self.facts.calls[i].extra_mut().callable_args = args
                 .into_iter()
                 .map(|(text, res)| match super::lambda_id(&text) {
                     // A lambda is already known: its own function in this module.

@@ -12,7 +12,7 @@ use super::collect::Collector;
 use super::names::{
     Base, Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
 };
-use super::{Call, FuncId, Name, Resolution};
+use super::{Call, CallExtra, FuncId, Name, Resolution};
 
 pub(super) struct RawCall {
     pub callee: Dotted,
@@ -191,7 +191,8 @@ impl<'a> Collector<'a> {
                     .rev()
                     .find(|r| r.func == func && (r.line, r.column) == (l, c))
                 {
-                    callable_args.append(&mut rec.callable_args);
+                    callable_args.append(&mut rec.take_callable_args());
+                    rec.tidy_extra();
                 }
             }
         }
@@ -257,19 +258,19 @@ impl<'a> Collector<'a> {
             bare: false,
             in_with: false,
             str_arg,
-            url_param,
-            receiver_hint,
-            seconds: None,
             has_timeout,
-            timeout_s,
             nonblocking,
             dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
-            callable_args,
             assigned_to: None,
-            with_as: None,
             receiver_call: inner,
-            recv_timeout_s: None,
-            retry: None,
+            extra: CallExtra {
+                url_param,
+                receiver_hint,
+                timeout_s,
+                callable_args,
+                ..CallExtra::default()
+            }
+            .boxed(),
             text,
         });
         self.note_setsockopt(call, &callee.text, line);

@@ -560,7 +560,7 @@ impl<'a> Collector<'a> {
                         self.bind_target(vars, vc);
                         self.record_kind(vars, ValueKind::Other);
                         if let Some(i) = vc {
-                            self.facts.calls[i as usize].with_as =
+                            self.facts.calls[i as usize].extra_mut().with_as =
                                 Some(truncate(&self.source[vars.range()], 80).into());
                         }
                     }

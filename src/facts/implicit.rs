@@ -55,10 +55,34 @@ pub(super) struct Pending {
     /// Local names that hold an entry of a table or a prefixed method (`handler =
     /// handlers.get(a)`, `for h in self._handlers:`, `fn = getattr(self, "on_" + x)`).
     aliases: Vec<Alias>,
+    /// The aliases of each function, as indices into `aliases` in order: a call by a plain
+    /// name looks among its own function's only (scanning every alias of the module made a
+    /// large module quadratic).
+    aliases_of: rustc_hash::FxHashMap<FuncId, Vec<u32>>,
     /// Attribute reads already recorded, per function: one record each is enough.
     reads: rustc_hash::FxHashSet<(FuncId, String)>,
     /// `self.attr` stored by a method of the class: an instance attribute, not a property.
     stored: rustc_hash::FxHashSet<(u32, String)>,
+}
+
+impl Pending {
+    fn add_alias(&mut self, alias: Alias) {
+        self.aliases_of
+            .entry(alias.func)
+            .or_default()
+            .push(self.aliases.len() as u32);
+        self.aliases.push(alias);
+    }
+
+    /// The aliases named `name` in function `func`, in the order the walk found them.
+    fn aliases_named<'p>(&'p self, func: FuncId, name: &'p str) -> impl Iterator<Item = &'p Alias> {
+        self.aliases_of
+            .get(&func)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.aliases[i as usize])
+            .filter(move |a| a.name == name)
+    }
 }
 
 struct Alias {
@@ -139,7 +163,7 @@ impl Collector<'_> {
                 Some(n) => {
                     if let Expr::Name(v) = &*f.target {
                         let line = self.line(f.range());
-                        self.implicit.aliases.push(Alias {
+                        self.implicit.add_alias(Alias {
                             func: self.func,
                             name: v.id.to_string(),
                             source: Source::Table(n.clone()),
@@ -259,7 +283,7 @@ impl Collector<'_> {
         if let Expr::Name(_) = target
             && let Some(source) = self.through(value)
         {
-            self.implicit.aliases.push(Alias {
+            self.implicit.add_alias(Alias {
                 func: self.func,
                 name: name.clone(),
                 source,
@@ -352,12 +376,7 @@ impl Collector<'_> {
             Expr::Name(n) => {
                 let func = self.func;
                 let n = n.id.as_str();
-                if !self
-                    .implicit
-                    .aliases
-                    .iter()
-                    .any(|a| a.func == func && a.name == n)
-                {
+                if self.implicit.aliases_named(func, n).next().is_none() {
                     return;
                 }
                 What::Name(n.to_owned())
@@ -451,9 +470,7 @@ impl Collector<'_> {
                 What::Name(n) => {
                     let sources: Vec<(Source, Option<(u32, String)>)> = self
                         .implicit
-                        .aliases
-                        .iter()
-                        .filter(|a| a.func == s.func && a.name == *n)
+                        .aliases_named(s.func, n)
                         .map(|a| (a.source.clone(), a.each.clone()))
                         .collect();
                     (ImplicitKind::Dispatch, sources)

@@ -176,6 +176,28 @@ pub struct Call {
     pub in_with: bool,
     /// First positional string literal, truncated (model names, patterns, paths).
     pub str_arg: Option<Name>,
+    /// Whether `timeout=` was passed.
+    pub has_timeout: bool,
+    /// An argument makes the call return at once (`os.WNOHANG`, `zmq.NOBLOCK`, `block=False`).
+    pub nonblocking: bool,
+    /// Whether the first argument is not a literal (a dynamic pattern, path, ...).
+    pub dynamic_first_arg: bool,
+    /// The name the result is bound to (`x = ...`, `self.x = ...`), as source text.
+    pub assigned_to: Option<Name>,
+    /// The call whose result is this method call's receiver (`conn.execute(...)` for
+    /// `conn.execute(...).fetchall()`), as an index into the module's calls.
+    pub receiver_call: Option<u32>,
+    /// What few calls have (read through the accessors below), boxed apart so that the
+    /// record every call site pays for stays small; `None` when all of it is empty.
+    extra: Option<Box<CallExtra>>,
+    /// Normalised source text of the call's callee, for messages and fingerprints.
+    pub text: Name,
+}
+
+/// The facts of a call that few calls have: a sleep's seconds, a literal timeout, callables
+/// passed by reference, a retry loop, ... (`Call::extra_mut` fills them in).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CallExtra {
     /// The index (in its function's `params`) of the parameter passed as the first argument
     /// or `url=`: what the function's callers pass there is what this call receives.
     pub url_param: Option<u8>,
@@ -183,32 +205,92 @@ pub struct Call {
     pub receiver_hint: Option<Name>,
     /// Seconds given literally to a sleep-like call (catalog `arg_seconds`).
     pub seconds: Option<f64>,
-    /// Whether `timeout=` was passed.
-    pub has_timeout: bool,
     /// The literal `timeout=` in seconds (a `(connect, read)` pair summed): how long the call
     /// can wait at worst.
     pub timeout_s: Option<f64>,
-    /// An argument makes the call return at once (`os.WNOHANG`, `zmq.NOBLOCK`, `block=False`).
-    pub nonblocking: bool,
-    /// Whether the first argument is not a literal (a dynamic pattern, path, ...).
-    pub dynamic_first_arg: bool,
     /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`), resolved like targets.
     pub callable_args: Vec<(Name, Resolution)>,
-    /// The name the result is bound to (`x = ...`, `self.x = ...`), as source text.
-    pub assigned_to: Option<Name>,
     /// The name a `with` statement binds the call's result to (`with connect() as conn`).
     pub with_as: Option<Name>,
-    /// The call whose result is this method call's receiver (`conn.execute(...)` for
-    /// `conn.execute(...).fetchall()`), as an index into the module's calls.
-    pub receiver_call: Option<u32>,
     /// A blocking receive's socket timeout, set by the code before it (`RCVTIMEO`), in
     /// seconds; negative when it is set to wait for ever.
     pub recv_timeout_s: Option<f64>,
     /// The retry loop around the call: a `for` loop over a literal `range(n)` that exits on
     /// success and sleeps between attempts.
     pub retry: Option<Retry>,
-    /// Normalised source text of the call's callee, for messages and fingerprints.
-    pub text: Name,
+}
+
+impl CallExtra {
+    fn is_empty(&self) -> bool {
+        self.url_param.is_none()
+            && self.receiver_hint.is_none()
+            && self.seconds.is_none()
+            && self.timeout_s.is_none()
+            && self.callable_args.is_empty()
+            && self.with_as.is_none()
+            && self.recv_timeout_s.is_none()
+            && self.retry.is_none()
+    }
+
+    /// Boxed, or `None` when there is nothing to keep.
+    pub fn boxed(self) -> Option<Box<CallExtra>> {
+        (!self.is_empty()).then(|| Box::new(self))
+    }
+}
+
+impl Call {
+    pub fn url_param(&self) -> Option<u8> {
+        self.extra.as_ref().and_then(|e| e.url_param)
+    }
+
+    pub fn receiver_hint(&self) -> Option<&Name> {
+        self.extra.as_ref().and_then(|e| e.receiver_hint.as_ref())
+    }
+
+    pub fn seconds(&self) -> Option<f64> {
+        self.extra.as_ref().and_then(|e| e.seconds)
+    }
+
+    pub fn timeout_s(&self) -> Option<f64> {
+        self.extra.as_ref().and_then(|e| e.timeout_s)
+    }
+
+    pub fn callable_args(&self) -> &[(Name, Resolution)] {
+        self.extra.as_ref().map_or(&[], |e| &e.callable_args)
+    }
+
+    pub fn with_as(&self) -> Option<&Name> {
+        self.extra.as_ref().and_then(|e| e.with_as.as_ref())
+    }
+
+    pub fn recv_timeout_s(&self) -> Option<f64> {
+        self.extra.as_ref().and_then(|e| e.recv_timeout_s)
+    }
+
+    pub fn retry(&self) -> Option<Retry> {
+        self.extra.as_ref().and_then(|e| e.retry)
+    }
+
+    /// The rare facts, to fill in while the module is collected (boxed on first use).
+    pub(crate) fn extra_mut(&mut self) -> &mut CallExtra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
+    /// Takes the callables passed by reference (the `partial(...)` a call is handed moves
+    /// them to the call).
+    pub(crate) fn take_callable_args(&mut self) -> Vec<(Name, Resolution)> {
+        self.extra
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.callable_args))
+            .unwrap_or_default()
+    }
+
+    /// Drops the box when what it held was taken away.
+    pub(crate) fn tidy_extra(&mut self) {
+        if self.extra.as_ref().is_some_and(|e| e.is_empty()) {
+            self.extra = None;
+        }
+    }
 }
 
 /// A retry loop: how many attempts, and how long the pauses of one attempt sleep.
@@ -248,4 +330,17 @@ pub struct Candidate {
     pub mark: marks::Mark,
     pub text: String,
     pub api: Option<ApiId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every call site of the project keeps one record for the whole run: what few calls have
+    /// stays in `CallExtra`, behind one pointer.
+    #[test]
+    fn call_record_stays_compact() {
+        let size = std::mem::size_of::<Call>();
+        assert!(size <= 136, "Call is {size} bytes");
+    }
 }

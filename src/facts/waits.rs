@@ -135,7 +135,8 @@ impl Collector<'_> {
                 })
                 .max_by_key(|t| (t.func == c.func, t.line));
             if let Some(t) = set {
-                self.facts.calls[i].recv_timeout_s = Some(t.ms.map_or(-1.0, |ms| ms / 1000.0));
+                self.facts.calls[i].extra_mut().recv_timeout_s =
+                    Some(t.ms.map_or(-1.0, |ms| ms / 1000.0));
             }
         }
         // Inner loops are noted first (they close first): the innermost retry loop wins.
@@ -147,15 +148,15 @@ impl Collector<'_> {
                     c.api
                         .is_some_and(|a| self.catalog.get(a).effect == Effect::Sleep)
                 })
-                .filter_map(|c| c.seconds)
+                .filter_map(|c| c.seconds())
                 .filter(|s| *s > 0.0)
                 .sum();
             if backoff_s <= 0.0 {
                 continue;
             }
             for c in &mut self.facts.calls[l.calls.clone()] {
-                if c.func == l.func && c.retry.is_none() {
-                    c.retry = Some(Retry {
+                if c.func == l.func && c.retry().is_none() {
+                    c.extra_mut().retry = Some(Retry {
                         attempts: l.attempts,
                         backoff_s,
                     });

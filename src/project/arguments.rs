@@ -73,7 +73,7 @@ impl Project {
             let (Some(call), None) = (calls.next(), calls.next()) else {
                 return false;
             };
-            match (&call.str_arg, call.url_param) {
+            match (&call.str_arg, call.url_param()) {
                 (Some(text), _) => out.push(text.to_string()),
                 (None, Some(p)) => {
                     if !self.collect_first_args(caller, p, depth - 1, out) {

@@ -65,7 +65,7 @@ impl PerCall {
     /// socket's `RCVTIMEO`, the retry loop around it).
     pub fn of(entry: &ApiEntry, call: &Call) -> PerCall {
         if entry.arg_seconds.is_some()
-            && let Some(s) = call.seconds
+            && let Some(s) = call.seconds()
         {
             let ms = s * 1000.0;
             return PerCall {
@@ -74,13 +74,13 @@ impl PerCall {
                 what: format!("{} with a literal {s} s", entry.name),
                 source: entry.source.clone(),
                 worst: Worst::Literal,
-                retry: call.retry,
+                retry: call.retry(),
             };
         }
         let worst = if call.nonblocking {
             Worst::Unstated
         } else if entry.timeout_kw {
-            match call.timeout_s {
+            match call.timeout_s() {
                 Some(s) => Worst::Bounded {
                     ms: s * 1000.0,
                     why: "its `timeout=`".to_owned(),
@@ -90,7 +90,7 @@ impl PerCall {
                 None => Worst::Unbounded("no `timeout=`".to_owned()),
             }
         } else if entry.rcvtimeo {
-            match call.recv_timeout_s {
+            match call.recv_timeout_s() {
                 Some(s) if s >= 0.0 => Worst::Bounded {
                     ms: s * 1000.0,
                     why: "the socket's `RCVTIMEO`".to_owned(),
@@ -103,7 +103,7 @@ impl PerCall {
         };
         PerCall {
             worst,
-            retry: call.retry,
+            retry: call.retry(),
             ..PerCall::entry(entry)
         }
     }

@@ -163,7 +163,7 @@ pub fn call_cost(cx: &RuleContext, module: usize, call: &Call, entry: &ApiEntry)
         return per;
     }
     let endpoints = Endpoints::shipped();
-    let urls = match (&call.str_arg, call.url_param) {
+    let urls = match (&call.str_arg, call.url_param()) {
         (Some(url), _) => vec![url.to_string()],
         (None, Some(p)) => {
             let f = FnRef {

@@ -284,7 +284,7 @@ fn callable_arg_edges<'m>(
     call: &'m Call,
     out: &mut ModuleEdges,
 ) {
-    if call.callable_args.is_empty() {
+    if call.callable_args().is_empty() {
         return;
     }
     let from = cx.node(call.func);
@@ -303,7 +303,7 @@ fn callable_arg_edges<'m>(
     let at_exit = cx.patterns.is_exit_callback(&call.target);
     let subscription = cx.patterns.is_subscription(&call.text);
     let on_loop = cx.patterns.is_loop_callback(&call.target);
-    for (text, res) in &call.callable_args {
+    for (text, res) in call.callable_args() {
         let targets = cx.callable_targets(call.func, text, *res);
         for (t, conf, _) in targets {
             let f = match t {
@@ -591,46 +591,54 @@ pub(super) fn offload_wrappers(
     patterns: &ContextPatterns,
     frameworks: &Frameworks,
 ) -> rustc_hash::FxHashSet<FnRef> {
+    // Only a call that passes one of its function's parameters as a callable can make a
+    // wrapper; they are few, so the rounds below walk them, not every call of the project.
+    let passing: Vec<(u32, &Call)> = modules
+        .iter()
+        .enumerate()
+        .flat_map(|(mi, m)| {
+            m.calls
+                .iter()
+                .filter(|call| !call.callable_args().is_empty())
+                .filter(|call| {
+                    let f = &m.functions[call.func as usize];
+                    call.callable_args()
+                        .iter()
+                        .any(|(text, _)| f.params.iter().any(|p| p == text))
+                })
+                .map(move |call| (mi as u32, call))
+        })
+        .collect();
     let mut wrappers: rustc_hash::FxHashSet<FnRef> = Default::default();
     let mut memo = Memo::new(resolver);
     // Each round finds the wrappers of the previous round's; three cover the usual layering.
     for _ in 0..3 {
         let mut added = false;
-        for (mi, m) in modules.iter().enumerate() {
-            for call in &m.calls {
-                let f = &m.functions[call.func as usize];
-                let passes_param = call
-                    .callable_args
+        for &(mi, call) in &passing {
+            let here = FnRef {
+                module: mi,
+                func: call.func,
+            };
+            if wrappers.contains(&here) {
+                continue;
+            }
+            let offloads = patterns.is_offload(&call.target)
+                || frameworks.is_offload(&call.target)
+                || (!wrappers.is_empty()
+                    && targets(
+                        modules,
+                        &mut memo,
+                        mi,
+                        call.func,
+                        &call.target,
+                        call.resolution,
+                        &call.text,
+                    )
                     .iter()
-                    .any(|(text, _)| f.params.iter().any(|p| p == text));
-                if !passes_param {
-                    continue;
-                }
-                let here = FnRef {
-                    module: mi as u32,
-                    func: call.func,
-                };
-                if wrappers.contains(&here) {
-                    continue;
-                }
-                let offloads = patterns.is_offload(&call.target)
-                    || frameworks.is_offload(&call.target)
-                    || (!wrappers.is_empty()
-                        && targets(
-                            modules,
-                            &mut memo,
-                            mi as u32,
-                            call.func,
-                            &call.target,
-                            call.resolution,
-                            &call.text,
-                        )
-                        .iter()
-                        .any(|(t, _, _)| matches!(t, Target::Function(w) if wrappers.contains(w))));
-                if offloads {
-                    wrappers.insert(here);
-                    added = true;
-                }
+                    .any(|(t, _, _)| matches!(t, Target::Function(w) if wrappers.contains(w))));
+            if offloads {
+                wrappers.insert(here);
+                added = true;
             }
         }
         if !added {

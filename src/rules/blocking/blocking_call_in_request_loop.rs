@@ -95,7 +95,7 @@ impl Rule for BlockingCallInRequestLoop {
             let per = match entry.effect {
                 // A computed duration (a back-off, a configured rate limit) has no cost we
                 // can state, and a zero sleep is a deliberate yield.
-                Effect::Sleep if call.seconds.is_none_or(|s| s <= 0.0) => continue,
+                Effect::Sleep if call.seconds().is_none_or(|s| s <= 0.0) => continue,
                 Effect::Sleep | Effect::Input => PerCall::of(entry, call),
                 Effect::FsWalk => match unbounded_root(entry, call) {
                     Some(r) => r,

@@ -89,7 +89,7 @@ fn lazy_walks_handed_back(cx: &RuleContext, out: &mut Vec<Finding>) {
         let me = lambda_ref(walk.func);
         let Some(handoff) = m.calls.iter().find(|c| {
             Some(c.func) == lambda.parent
-                && c.callable_args.iter().any(|(t, _)| *t == me)
+                && c.callable_args().iter().any(|(t, _)| *t == me)
                 && (patterns.is_offload(&c.target) || frameworks.is_offload(&c.target))
         }) else {
             continue;
@@ -118,7 +118,7 @@ fn lazy_walks_handed_back(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// A literal root of `/`, `~` or a home directory: 10^5–10^6 entries at a few µs each.
 pub(crate) fn unbounded_root(entry: &ApiEntry, call: &Call) -> Option<PerCall> {
     // `os.walk(root)` names its root first; `Path(root).rglob(pattern)` on its receiver.
-    let root = match call.receiver_hint.as_deref() {
+    let root = match call.receiver_hint().map(|h| h.as_str()) {
         Some(r) if !call.target.starts_with("os.") && !call.target.starts_with("glob.") => r,
         _ => call.str_arg.as_deref()?,
     };

@@ -116,7 +116,7 @@ fn timeout_api<'a>(cx: &'a RuleContext, call: &Call) -> Option<(&'a ApiEntry, bo
     if !cx.project.patterns.is_offload(&call.target) {
         return None;
     }
-    call.callable_args.iter().find_map(|(name, res)| {
+    call.callable_args().iter().find_map(|(name, res)| {
         if !matches!(res, Resolution::Import | Resolution::Inferred) {
             return None;
         }

@@ -107,7 +107,7 @@ fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String>
     if let Some(c) = m.calls.iter().find(|c| disk(c) && inside(c)) {
         return Some(format!("a file (read by `{}`)", c.target));
     }
-    let arg = call.callable_args.first().map(|(text, _)| text.as_str());
+    let arg = call.callable_args().first().map(|(text, _)| text.as_str());
     let before = |c: &Call| c.line <= call.line;
     if let Some(c) = m.calls.iter().rev().find(|c| {
         disk(c) && before(c) && c.assigned_to.is_some() && c.assigned_to.as_deref() == arg

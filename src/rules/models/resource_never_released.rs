@@ -379,7 +379,7 @@ fn released(m: &ModuleFacts, call: &Call, name: &str, release: &str, attr: bool)
     m.calls.iter().any(|c| {
         in_scope(c.func)
             && (wanted.iter().any(|w| *w == c.text)
-                || c.callable_args
+                || c.callable_args()
                     .iter()
                     .any(|(text, _)| wanted.iter().any(|w| w == text)))
     })

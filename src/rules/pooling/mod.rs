@@ -114,7 +114,7 @@ pub fn follow_on(
         .assigned_to
         .as_ref()
         .filter(plain)
-        .or(creation.with_as.as_ref().filter(plain))
+        .or(creation.with_as().filter(plain))
     else {
         return Vec::new();
     };
@@ -173,7 +173,7 @@ pub fn follow_on(
             .iter()
             .all(|q| q.trim_start().to_ascii_uppercase().starts_with("SELECT"));
     if let Some(exit) = exit
-        && creation.with_as.is_some()
+        && creation.with_as().is_some()
         && !on_it.is_empty()
         && !reads_only
     {
@@ -199,8 +199,7 @@ pub fn submitted_work(
     use crate::project::resolve::{FnRef, Target};
     let m = &cx.project.modules[module];
     let name = creation
-        .with_as
-        .as_ref()
+        .with_as()
         .or(creation.assigned_to.as_ref())
         .filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'))?;
     let (map, submit) = (format!("{name}.map"), format!("{name}.submit"));
@@ -219,7 +218,7 @@ pub fn submitted_work(
                 });
             }
         }
-        for (target, res) in &c.callable_args {
+        for (target, res) in c.callable_args() {
             if *res == crate::facts::Resolution::Unresolved {
                 continue;
             }
