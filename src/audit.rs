@@ -236,6 +236,15 @@ fn audit(
         .is_none()
         .then(|| crate::deps::follow(&root, &deps, &mut modules));
     let followed = followed.flatten();
+    if followed.is_none()
+        && memory.is_none()
+        && let Some((path, message)) = crate::deps::unusable(settings)
+    {
+        diagnostics.push(Diagnostic {
+            path: path.display().to_string(),
+            message,
+        });
+    }
     let catalog = followed
         .as_ref()
         .and_then(|f| f.catalog.as_ref())

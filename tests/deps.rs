@@ -407,3 +407,28 @@ fn a_summary_through_another_package_is_redone_when_that_package_changes() {
     );
     assert!(out.contains("(inner/__init__.py:"), "{out}");
 }
+
+/// An environment named by `--python` or `VIRTUAL_ENV` that is none gets a note, and the audit
+/// goes on without following libraries.
+#[test]
+fn a_named_environment_that_is_none_is_said_and_the_run_goes_on() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    let missing = ws.path().join("no-such-venv");
+    let (out, err) = perfaudit(
+        &project,
+        &[".", "--no-cache", "--python", missing.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        err.contains("--python names no Python environment"),
+        "{err}"
+    );
+    assert!(out.starts_with("Found "), "{out}");
+    assert!(!out.contains("Environment:"), "{out}");
+    let (_, err) = perfaudit(&project, &[".", "--no-cache"], &[("VIRTUAL_ENV", &missing)]);
+    assert!(
+        err.contains("VIRTUAL_ENV names no Python environment"),
+        "{err}"
+    );
+}

@@ -80,6 +80,34 @@ impl<'a> Inputs<'a> {
     }
 }
 
+/// Why the environment the user named (`--python`, or `VIRTUAL_ENV` without the flag) cannot
+/// be used, as (the path, the reason): the audit then goes on without following libraries,
+/// and says so. `None` when none was named or the named one is usable.
+pub fn unusable(settings: &Settings) -> Option<(std::path::PathBuf, String)> {
+    let (path, origin) = match &settings.python {
+        PythonEnv::Off => return None,
+        PythonEnv::At(p) => (p.clone(), "--python"),
+        PythonEnv::Discover => (
+            std::env::var_os("VIRTUAL_ENV")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)?,
+            "VIRTUAL_ENV",
+        ),
+    };
+    let flag = (origin == "--python").then_some(path.as_path());
+    let virtual_env = (origin == "VIRTUAL_ENV").then_some(path.as_path());
+    if Environment::discover(flag, virtual_env, Path::new(".")).is_some() {
+        return None;
+    }
+    Some((
+        path,
+        format!(
+            "{origin} names no Python environment (an interpreter or a venv folder with a \
+             site-packages): calls into installed libraries are not followed"
+        ),
+    ))
+}
+
 /// Finds the environment, summarises the library functions the project calls, and points the
 /// calls that reach a blocking one at catalog entries made for them. `None` without an
 /// environment.
