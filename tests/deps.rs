@@ -432,3 +432,33 @@ fn a_named_environment_that_is_none_is_said_and_the_run_goes_on() {
         "{err}"
     );
 }
+
+/// The configuration file's `python` key names the environment as `--python` does, relative
+/// to the file; the flag wins over it.
+#[test]
+fn the_configuration_file_names_the_environment() {
+    let ws = workspace();
+    let project = ws.path().join("project");
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[tool.perfaudit]\npython = \"../env\"\n",
+    )
+    .unwrap();
+    let (out, _) = perfaudit(&project, &[".", "--no-cache"], &[]);
+    let env_line = out
+        .lines()
+        .find(|l| l.starts_with("Environment:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(env_line.contains("env"), "{env_line}");
+    assert!(out.contains("(lib/core.py:17, library)"), "{out}");
+    let missing = ws.path().join("none");
+    let (_, err) = perfaudit(
+        &project,
+        &[".", "--no-cache", "--python", missing.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        err.contains("--python names no Python environment"),
+        "{err}"
+    );
+}

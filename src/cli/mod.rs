@@ -308,7 +308,7 @@ impl AuditArgs {
             include_not_run: self.include_not_run,
             baseline: self.baseline.clone(),
             cache: !self.no_cache,
-            python: match &self.python {
+            python: match self.python.as_ref().or(file.python.as_ref()) {
                 Some(p) => crate::settings::PythonEnv::At(p.clone()),
                 None => crate::settings::PythonEnv::Discover,
             },

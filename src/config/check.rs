@@ -116,6 +116,10 @@ impl Checker<'_> {
                     let s = self.string(name, v, span)?;
                     out.agents = Some(self.dir.join(s));
                 }
+                "python" => {
+                    let s = self.string(name, v, span)?;
+                    out.python = Some(self.dir.join(s));
+                }
                 "handler-names" => out.extensions.handler_names = self.strings(name, v, span)?,
                 "startup-names" => out.extensions.startup_names = self.strings(name, v, span)?,
                 "route-decorators" => {
@@ -364,6 +368,11 @@ impl Checker<'_> {
                     }
                     "lazy" => {
                         entry.lazy = v.as_bool().ok_or_else(|| {
+                            self.error(span, format!("`{what}` must be true or false"))
+                        })?
+                    }
+                    "url_arg" => {
+                        entry.url_arg = v.as_bool().ok_or_else(|| {
                             self.error(span, format!("`{what}` must be true or false"))
                         })?
                     }

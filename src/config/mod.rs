@@ -157,6 +157,8 @@ pub struct FileConfig {
     pub target_version: Option<PythonVersion>,
     pub max_file_size: Option<u64>,
     pub agents: Option<PathBuf>,
+    /// The Python environment whose libraries calls are followed into, as `--python`.
+    pub python: Option<PathBuf>,
     pub extensions: Extensions,
 }
 
@@ -176,6 +178,7 @@ const KEYS: &[&str] = &[
     "model-load",
     "offload",
     "per-file-ignores",
+    "python",
     "receive-methods",
     "route-decorators",
     "select",
@@ -197,6 +200,7 @@ const API_KEYS: &[&str] = &[
     "returns",
     "source",
     "timeout_kw",
+    "url_arg",
     "lazy",
 ];
 
