@@ -159,22 +159,34 @@ impl<'a> Collector<'a> {
                 v => number_literal(v),
             })
             .filter(|s| *s > 0.0);
-        let nonblocking = call.arguments.args.iter().any(|a| {
-            dotted_name(a).is_some_and(|n| {
-                let resolved = through_imports(&self.imports, &n);
-                self.patterns.nonblocking_args.contains(&resolved)
+        // A literal zero timeout (`poller.poll(0)`, `timeout=0`) returns at once.
+        let zero = |e: &Expr| number_literal(e) == Some(0.0);
+        let zero_timeout = self
+            .patterns
+            .zero_timeout_index(&through_imports(&self.imports, &callee.text), &callee.text)
+            .and_then(|i| call.arguments.args.get(i))
+            .is_some_and(zero)
+            || call.arguments.keywords.iter().any(|k| {
+                k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") && zero(&k.value)
+            });
+        let nonblocking = zero_timeout
+            || call.arguments.args.iter().any(|a| {
+                dotted_name(a).is_some_and(|n| {
+                    let resolved = through_imports(&self.imports, &n);
+                    self.patterns.nonblocking_args.contains(&resolved)
+                })
             })
-        }) || call.arguments.keywords.iter().any(|k| {
-            k.arg.as_ref().is_some_and(|a| {
-                self.patterns
-                    .nonblocking_keywords
-                    .iter()
-                    .any(|n| n == a.id.as_str())
-            }) && matches!(
-                k.value,
-                Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: false, .. })
-            )
-        });
+            || call.arguments.keywords.iter().any(|k| {
+                k.arg.as_ref().is_some_and(|a| {
+                    self.patterns
+                        .nonblocking_keywords
+                        .iter()
+                        .any(|n| n == a.id.as_str())
+                }) && matches!(
+                    k.value,
+                    Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: false, .. })
+                )
+            });
         let mut callable_args = Vec::new();
         // `f(partial(g, x))` passes `g`: the callables of a `functools.partial(...)` argument
         // move to this call (so `run_in_executor(None, partial(g, x))` offloads `g`, and the

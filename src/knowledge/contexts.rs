@@ -34,6 +34,7 @@ pub struct ContextPatterns {
     pub tooling_files: Vec<String>,
     pub nonblocking_args: Vec<String>,
     pub nonblocking_keywords: Vec<String>,
+    pub zero_timeouts: Vec<String>,
     pub callable_keywords: Vec<String>,
     pub property_decorators: Vec<String>,
     pub loop_callbacks: Vec<String>,
@@ -176,6 +177,20 @@ impl ContextPatterns {
                 .is_match(&receiver.to_ascii_lowercase());
         }
         false
+    }
+
+    /// The index of the positional timeout of a call to `resolved` (written `text`) that
+    /// returns at once when it is a literal 0 (`poller.poll(0)`), if it has one.
+    pub fn zero_timeout_index(&self, resolved: &str, text: &str) -> Option<usize> {
+        self.zero_timeouts.iter().find_map(|entry| {
+            let (name, index) = entry.rsplit_once(':')?;
+            let hit = if name.contains('.') {
+                resolved == name
+            } else {
+                last_segment(text) == name
+            };
+            hit.then(|| index.parse().ok()).flatten()
+        })
     }
 
     /// Whether calling `function` (a resolved name) on the queue written `queue` (its first
