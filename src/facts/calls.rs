@@ -294,7 +294,7 @@ impl<'a> Collector<'a> {
             .args
             .iter()
             .take(4)
-            .map(number_literal)
+            .map(|a| self.stated_number(a))
             .collect();
         let kw_secs = call
             .arguments
@@ -305,7 +305,7 @@ impl<'a> Collector<'a> {
                     .as_ref()
                     .is_some_and(|a| matches!(a.id.as_str(), "secs" | "seconds" | "delay"))
             })
-            .and_then(|k| number_literal(&k.value));
+            .and_then(|k| self.stated_number(&k.value));
         self.numeric_args.push((nums, kw_secs));
         let takes_work = !self.patterns.queue_functions.is_empty()
             && first.and_then(dotted_name).is_some_and(|queue| {

@@ -58,6 +58,8 @@ pub(super) struct Collector<'a> {
     pub(super) constants: HashMap<String, String>,
     /// Module-level names bound to a number, and parameters with a numeric default.
     pub(super) numbers: HashMap<String, f64>,
+    /// Class attributes with a stated number, by (class, name) (`waits.rs`).
+    pub(super) class_numbers: HashMap<(u32, String), f64>,
     pub(super) param_numbers: HashMap<(FuncId, String), f64>,
     /// Receive timeouts set on sockets, and retry loops (`waits.rs`).
     pub(super) recv_timeouts: Vec<super::waits::RecvTimeout>,
@@ -124,6 +126,7 @@ pub fn collect(
         raw_refs: Vec::new(),
         constants: HashMap::default(),
         numbers: HashMap::default(),
+        class_numbers: HashMap::default(),
         param_numbers: HashMap::default(),
         recv_timeouts: Vec::new(),
         retry_loops: Vec::new(),
@@ -581,6 +584,7 @@ impl<'a> Collector<'a> {
                     self.note_assign(t, &a.value, lambdas);
                     self.bind_operator_type(t, &a.value);
                 }
+                self.note_class_number(&a.targets, &a.value);
                 if self.func == 0
                     && let [Expr::Name(n)] = a.targets.as_slice()
                 {

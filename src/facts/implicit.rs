@@ -241,6 +241,11 @@ impl Collector<'_> {
         }
     }
 
+    /// Whether a method of `class` seen so far stores `self.attr`.
+    pub(super) fn implicit_stores(&self, class: u32, attr: &str) -> bool {
+        self.implicit.stored.contains(&(class, attr.to_owned()))
+    }
+
     /// A read of `self.attr` or `name.attr` (not a call of it, not a store).
     pub(super) fn note_attr_read(&mut self, a: &ast::ExprAttribute) {
         // `self.repo.schema`: a property of what an attribute of `self` holds.

@@ -37,6 +37,71 @@ pub(super) struct RetryLoop {
 }
 
 impl Collector<'_> {
+    /// The value a duration argument states: a literal, a module-level numeric constant, or
+    /// `self.NAME` where the class body gives `NAME` a literal (or a configurable trait's literal
+    /// default, `Float(0.5)`) and no method seen so far stores `self.NAME`. A parameter's
+    /// default is not taken: callers may pass another.
+    pub(super) fn stated_number(&self, e: &Expr) -> Option<f64> {
+        if let Some(n) = number_literal(e) {
+            return Some(n);
+        }
+        match e {
+            Expr::Name(n) => self.numbers.get(n.id.as_str()).copied(),
+            Expr::Attribute(a) if matches!(&*a.value, Expr::Name(b) if b.id.as_str() == "self") => {
+                let class = self.method_class(self.func)?;
+                let attr = a.attr.id.to_string();
+                if self.implicit_stores(class, &attr) {
+                    return None;
+                }
+                self.class_numbers.get(&(class, attr)).copied()
+            }
+            _ => None,
+        }
+    }
+
+    /// `NAME = 0.5` or `NAME = Float(0.5)` (a wrapper in `contexts.toml` `default_wrappers`,
+    /// its first argument or `default_value=`) in a class body: what `self.NAME` states.
+    pub(super) fn note_class_number(&mut self, targets: &[Expr], value: &Expr) {
+        let (Some(class), true) = (self.class, self.class_body_func == Some(self.func)) else {
+            return;
+        };
+        let [Expr::Name(n)] = targets else { return };
+        // `Float(0.5).tag(config=True)`: a method chained on the wrapper returns the trait.
+        let mut value = value;
+        while let Expr::Call(c) = value
+            && let Expr::Attribute(a) = &*c.func
+            && matches!(&*a.value, Expr::Call(_))
+        {
+            value = &a.value;
+        }
+        let v = number_literal(value).or_else(|| {
+            let Expr::Call(c) = value else { return None };
+            let callee = dotted_name(&c.func)?;
+            let resolved = super::names::through_imports(&self.imports, &callee);
+            if !self.patterns.default_wrappers.contains(&resolved) {
+                return None;
+            }
+            c.arguments
+                .args
+                .first()
+                .and_then(number_literal)
+                .or_else(|| {
+                    c.arguments
+                        .keywords
+                        .iter()
+                        .find(|k| {
+                            k.arg
+                                .as_ref()
+                                .is_some_and(|a| a.id.as_str() == "default_value")
+                        })
+                        .and_then(|k| number_literal(&k.value))
+                })
+        });
+        if let Some(v) = v {
+            self.class_numbers.insert((class, n.id.to_string()), v);
+        }
+    }
+
     /// The value of a numeric expression when the code states it: a literal, a module-level
     /// numeric constant, or a parameter of the current function with a literal default.
     pub(super) fn number_value(&self, e: &Expr) -> Option<f64> {

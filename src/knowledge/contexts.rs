@@ -35,6 +35,7 @@ pub struct ContextPatterns {
     pub nonblocking_args: Vec<String>,
     pub nonblocking_keywords: Vec<String>,
     pub zero_timeouts: Vec<String>,
+    pub default_wrappers: Vec<String>,
     pub callable_keywords: Vec<String>,
     pub property_decorators: Vec<String>,
     pub loop_callbacks: Vec<String>,
