@@ -15,9 +15,10 @@ static META: RuleMeta = RuleMeta {
     summary: "`Thread.join()`, `Future.result()` or `Event.wait()` inside `async def`",
     cost: CostMeta::calls(&[Effect::Wait]),
     doc: r#"## What it does
-Finds calls that wait for work running on another thread or another event loop —
-`threading.Thread.join()`, `concurrent.futures.Future.result()`, `threading.Event.wait()`,
-`run_until_complete` on a new loop (catalog effect `wait`) — executed on the event loop.
+Finds calls that wait for work running on another thread — `threading.Thread.join()`,
+`concurrent.futures.Future.result()`, `threading.Event.wait()` (catalog effect `wait`) —
+executed on the event loop. (`asyncio.run()` and `loop.run_until_complete()` called while a
+loop runs in the same thread do not wait: they raise `RuntimeError`, so they are not costed.)
 
 ## Why is this slow?
 The event loop stops until the other thread finishes: every coroutine, including the ones the
