@@ -163,7 +163,9 @@ impl<'a> Collector<'a> {
         let zero = |e: &Expr| number_literal(e) == Some(0.0);
         let zero_timeout = self
             .patterns
-            .zero_timeout_index(&through_imports(&self.imports, &callee.text), &callee.text)
+            .zero_timeout_index(&callee.text, || {
+                through_imports(&self.imports, &callee.text)
+            })
             .and_then(|i| call.arguments.args.get(i))
             .is_some_and(zero)
             || call.arguments.keywords.iter().any(|k| {
@@ -307,11 +309,11 @@ impl<'a> Collector<'a> {
             })
             .and_then(|k| self.stated_number(&k.value));
         self.numeric_args.push((nums, kw_secs));
-        let takes_work = !self.patterns.queue_functions.is_empty()
-            && first.and_then(dotted_name).is_some_and(|queue| {
-                let function = through_imports(&self.imports, &callee.text);
-                self.patterns.takes_from_queue(&function, &queue)
-            });
+        let takes_work = self.patterns.takes_from_queue(
+            &callee.text,
+            || through_imports(&self.imports, &callee.text),
+            || first.and_then(dotted_name),
+        );
         self.raw.push(RawCall {
             takes_work,
             callee,

@@ -58,8 +58,8 @@ pub(super) struct Collector<'a> {
     pub(super) constants: HashMap<String, String>,
     /// Module-level names bound to a number, and parameters with a numeric default.
     pub(super) numbers: HashMap<String, f64>,
-    /// Class attributes with a stated number, by (class, name) (`waits.rs`).
-    pub(super) class_numbers: HashMap<(u32, String), f64>,
+    /// Class attributes with a stated number, by class, then name (`waits.rs`).
+    pub(super) class_numbers: HashMap<u32, HashMap<String, f64>>,
     pub(super) param_numbers: HashMap<(FuncId, String), f64>,
     /// Receive timeouts set on sockets, and retry loops (`waits.rs`).
     pub(super) recv_timeouts: Vec<super::waits::RecvTimeout>,

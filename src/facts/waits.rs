@@ -49,11 +49,9 @@ impl Collector<'_> {
             Expr::Name(n) => self.numbers.get(n.id.as_str()).copied(),
             Expr::Attribute(a) if matches!(&*a.value, Expr::Name(b) if b.id.as_str() == "self") => {
                 let class = self.method_class(self.func)?;
-                let attr = a.attr.id.to_string();
-                if self.implicit_stores(class, &attr) {
-                    return None;
-                }
-                self.class_numbers.get(&(class, attr)).copied()
+                let attr = a.attr.id.as_str();
+                let n = *self.class_numbers.get(&class)?.get(attr)?;
+                (!self.implicit_stores(class, attr)).then_some(n)
             }
             _ => None,
         }
@@ -98,7 +96,10 @@ impl Collector<'_> {
                 })
         });
         if let Some(v) = v {
-            self.class_numbers.insert((class, n.id.to_string()), v);
+            self.class_numbers
+                .entry(class)
+                .or_default()
+                .insert(n.id.to_string(), v);
         }
     }
 

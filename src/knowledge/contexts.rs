@@ -180,31 +180,46 @@ impl ContextPatterns {
         false
     }
 
-    /// The index of the positional timeout of a call to `resolved` (written `text`) that
-    /// returns at once when it is a literal 0 (`poller.poll(0)`), if it has one.
-    pub fn zero_timeout_index(&self, resolved: &str, text: &str) -> Option<usize> {
-        self.zero_timeouts.iter().find_map(|entry| {
-            let (name, index) = entry.rsplit_once(':')?;
-            let hit = if name.contains('.') {
-                resolved == name
-            } else {
-                last_segment(text) == name
-            };
-            hit.then(|| index.parse().ok()).flatten()
-        })
+    /// The index of the positional timeout of a call written `text` that returns at once when
+    /// it is a literal 0 (`poller.poll(0)`), if it has one. `resolve` gives the call's resolved
+    /// name; it is asked only when a dotted entry (`select.select`) ends like the call, so most
+    /// calls cost a comparison of last segments.
+    pub fn zero_timeout_index(
+        &self,
+        text: &str,
+        resolve: impl FnOnce() -> String,
+    ) -> Option<usize> {
+        let last = last_segment(text);
+        let (name, index) = self
+            .zero_timeouts
+            .iter()
+            .filter_map(|entry| entry.rsplit_once(':'))
+            .find(|(name, _)| last_segment(name) == last)?;
+        let hit = !name.contains('.') || resolve() == name;
+        hit.then(|| index.parse().ok()).flatten()
     }
 
-    /// Whether calling `function` (a resolved name) on the queue written `queue` (its first
-    /// argument, `self.jobs`) takes the next item of work from it (`heapq.heappop`).
-    pub fn takes_from_queue(&self, function: &str, queue: &str) -> bool {
-        self.queue_functions.iter().any(|f| f == function)
-            && self.sets().queue_receivers.is_match(
-                &queue
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or(queue)
-                    .to_ascii_lowercase(),
-            )
+    /// Whether a call written `text` takes the next item of work from the queue its first
+    /// argument names (`heapq.heappop(self.jobs)`). `resolve` (the call's resolved name) and
+    /// `queue` (its first argument as written) are asked only when the call's last segment is
+    /// that of a `queue_functions` entry, so most calls cost a comparison.
+    pub fn takes_from_queue(
+        &self,
+        text: &str,
+        resolve: impl FnOnce() -> String,
+        queue: impl FnOnce() -> Option<String>,
+    ) -> bool {
+        let last = last_segment(text);
+        if !self.queue_functions.iter().any(|f| last_segment(f) == last) {
+            return false;
+        }
+        let function = resolve();
+        self.queue_functions.contains(&function)
+            && queue().is_some_and(|q| {
+                self.sets()
+                    .queue_receivers
+                    .is_match(&last_segment(&q).to_ascii_lowercase())
+            })
     }
 
     pub fn is_offload(&self, target: &str) -> bool {
