@@ -86,24 +86,27 @@ impl<'a> Inputs<'a> {
 pub fn unusable(settings: &Settings) -> Option<(std::path::PathBuf, String)> {
     let (path, origin) = match &settings.python {
         PythonEnv::Off => return None,
-        PythonEnv::At(p) => (p.clone(), "--python"),
+        PythonEnv::At(p) => (p.clone(), env::Origin::Flag),
         PythonEnv::Discover => (
             std::env::var_os("VIRTUAL_ENV")
                 .filter(|v| !v.is_empty())
                 .map(std::path::PathBuf::from)?,
-            "VIRTUAL_ENV",
+            env::Origin::VirtualEnv,
         ),
     };
-    let flag = (origin == "--python").then_some(path.as_path());
-    let virtual_env = (origin == "VIRTUAL_ENV").then_some(path.as_path());
+    let (flag, virtual_env) = match origin {
+        env::Origin::Flag => (Some(path.as_path()), None),
+        _ => (None, Some(path.as_path())),
+    };
     if Environment::discover(flag, virtual_env, Path::new(".")).is_some() {
         return None;
     }
     Some((
         path,
         format!(
-            "{origin} names no Python environment (an interpreter or a venv folder with a \
-             site-packages): calls into installed libraries are not followed"
+            "{} names no Python environment (an interpreter or a venv folder with a \
+             site-packages): calls into installed libraries are not followed",
+            origin.as_str()
         ),
     ))
 }
