@@ -449,7 +449,7 @@ fn the_configuration_file_names_the_environment() {
         .lines()
         .find(|l| l.starts_with("Environment:"))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(env_line.contains("env"), "{env_line}");
+    assert!(env_line.contains("/env (--python)"), "{env_line}");
     assert!(out.contains("(lib/core.py:17, library)"), "{out}");
     let missing = ws.path().join("none");
     let (_, err) = perfaudit(
