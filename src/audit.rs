@@ -22,11 +22,11 @@ use crate::module::discover::{
 use crate::project::Project;
 use crate::project::services::{Ownership, Resolved, ServiceConflict, attribute, resolve_services};
 use crate::rules::{RULES, Rule, RuleContext};
-use crate::services::{ServiceDef, parse_config, read_config};
 use crate::settings::Settings;
 use rustc_hash::FxHashMap as HashMap;
 
 mod findings;
+mod manifests;
 use findings::{
     LiveRule, attribute_findings, dedupe_same_line, fold_missing_timeouts, group_copies,
     number_occurrences,
@@ -462,7 +462,8 @@ fn link(
     let mut project =
         pool.install(|| Project::new(modules, patterns, frameworks, package.as_deref()));
     timings.project_done();
-    let defs = service_definitions(settings, configs, memory, diagnostics);
+    let (defs, configured) = manifests::service_definitions(settings, configs, memory, diagnostics);
+    project.configured = configured;
     let Resolved {
         services,
         unmatched,
@@ -755,42 +756,4 @@ fn resident_mib() -> String {
             .map_or_else(|| "?".to_owned(), |kb| (kb / 1024).to_string())
     };
     format!("{}/{}", field("VmRSS:"), field("VmHWM:"))
-}
-
-/// Service definitions from `--agents FILE`, or from every configuration file found.
-fn service_definitions(
-    settings: &Settings,
-    configs: &[SourcePath],
-    memory: Option<&HashMap<String, Vec<u8>>>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<ServiceDef> {
-    let mut defs = Vec::new();
-    let sources: Vec<(PathBuf, String)> = match &settings.agents_file {
-        Some(f) => vec![(f.clone(), f.display().to_string())],
-        None => configs
-            .iter()
-            .map(|c| (c.abs.clone(), c.rel.clone()))
-            .collect(),
-    };
-    for (abs, rel) in sources {
-        let text = memory
-            .filter(|_| settings.agents_file.is_none())
-            .and_then(|m| m.get(&rel));
-        let read = match text {
-            Some(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => parse_config(rel.rsplit('/').next().unwrap_or(&rel), text, &rel),
-                Err(e) => Err(e.into()),
-            },
-            None => read_config(&abs, &rel),
-        };
-        match read {
-            Ok(found) => defs.extend(found),
-            Err(e) if settings.agents_file.is_some() => diagnostics.push(Diagnostic {
-                path: rel,
-                message: format!("cannot read services: {e}"),
-            }),
-            Err(_) => {}
-        }
-    }
-    defs
 }

@@ -272,6 +272,67 @@ pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>
     Ok(out)
 }
 
+/// Most values one manifest gives to configuration keys (a manifest is small; a data file is
+/// not one).
+const MAX_VALUES: usize = 10_000;
+
+/// The string values a manifest (a YAML or JSON file that declares services) gives to
+/// configuration keys, at any depth: `alert_webhook: http://localhost:9000/hooks`, `host:
+/// gpu-box`, and compose-style `environment:` lists (`- API_URL=http://api:8000`). The cost
+/// model reads them for code that reads the same key (`options.get("alert_webhook")`,
+/// `os.getenv("API_URL")`). Empty for other files and for a text that does not parse.
+pub fn configured_values(name: &str, text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return out;
+    }
+    if name.ends_with(".json") {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+            collect_values(&from_json(&v), &mut out, 0);
+        }
+    } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && check_alias_expansion(text).is_ok()
+        && let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(text)
+    {
+        for d in &docs {
+            collect_values(&from_yaml(d), &mut out, 0);
+        }
+    }
+    out.truncate(MAX_VALUES);
+    out
+}
+
+fn collect_values(node: &Node, out: &mut Vec<(String, String)>, depth: u32) {
+    if depth > 64 || out.len() >= MAX_VALUES {
+        return;
+    }
+    match node {
+        Node::Map(entries) => {
+            for (k, v) in entries {
+                match v {
+                    Node::Str(s) => out.push((k.clone(), s.clone())),
+                    Node::List(items) if k == "environment" => {
+                        for i in items {
+                            if let Node::Str(s) = i
+                                && let Some((k, v)) = s.split_once('=')
+                            {
+                                out.push((k.trim().to_owned(), v.trim().to_owned()));
+                            }
+                        }
+                    }
+                    _ => collect_values(v, out, depth + 1),
+                }
+            }
+        }
+        Node::List(items) => {
+            for i in items {
+                collect_values(i, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Nodes that YAML aliases may add to a file when they are expanded. The YAML loader copies
 /// the anchored node for every alias, so aliases of aliases grow exponentially ("billion
 /// laughs": a few hundred bytes expand to billions of nodes); real manifests reuse a few blocks.
@@ -387,6 +448,25 @@ mod tests {
         let text = "base: &base {command: python app.py}\nweb: *base\nworker: *base\n";
         let found = parse_config("compose.yaml", text, "compose.yaml").unwrap();
         assert_eq!(found.len(), 3);
+    }
+
+    #[test]
+    fn configured_values_of_a_manifest() {
+        let text = "agents:\n  - name: monitor\n    script_path: a.py\n    options:\n      alert_webhook: http://localhost:9000/h\n      port: 5559\nservices:\n  api:\n    environment:\n      - API_URL=http://api:8000\n";
+        let v = configured_values("startup.yaml", text);
+        assert!(v.contains(&(
+            "alert_webhook".to_owned(),
+            "http://localhost:9000/h".to_owned()
+        )));
+        assert!(v.contains(&("API_URL".to_owned(), "http://api:8000".to_owned())));
+        assert!(v.contains(&("name".to_owned(), "monitor".to_owned())));
+        // Numbers are not strings; a file that does not parse gives nothing.
+        assert!(!v.iter().any(|(k, _)| k == "port"));
+        assert!(configured_values("x.yaml", "a: [").is_empty());
+        assert!(
+            configured_values("x.json", r#"{"a": {"url": "http://h/"}}"#)
+                .contains(&("url".to_owned(), "http://h/".to_owned()))
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ EFFECTS = {
     "config-parse", "import", "deepcopy", "wait", "local",
 }
 REQUIRED = {"name", "effect", "low_ms", "high_ms", "source"}
-OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "timeout_kw", "url_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "async_alternative",
+OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "timeout_kw", "url_arg", "peer_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "async_alternative",
             "note", "implemented_by"}
 SEGMENT = re.compile(r"^(\*|[A-Za-z_][A-Za-z0-9_]*)$")
 MEASURED = re.compile(r"measured: (\S+?\.py)\b")
@@ -148,6 +148,8 @@ def check(path: Path) -> list[str]:
             errors.append(f"{where}: timeout_kw must be a boolean")
         if "url_arg" in e and not isinstance(e["url_arg"], bool):
             errors.append(f"{where}: url_arg must be a boolean")
+        if "peer_arg" in e and not isinstance(e["peer_arg"], bool):
+            errors.append(f"{where}: peer_arg must be a boolean")
 
     dups = sorted(n for n, c in Counter(names).items() if c > 1)
     if dups:

@@ -376,6 +376,11 @@ impl Checker<'_> {
                             self.error(span, format!("`{what}` must be true or false"))
                         })?
                     }
+                    "peer_arg" => {
+                        entry.peer_arg = v.as_bool().ok_or_else(|| {
+                            self.error(span, format!("`{what}` must be true or false"))
+                        })?
+                    }
                     _ => {
                         return Err(self.error(
                             field.span(),

@@ -201,6 +201,7 @@ const API_KEYS: &[&str] = &[
     "source",
     "timeout_kw",
     "url_arg",
+    "peer_arg",
     "lazy",
 ];
 

@@ -287,6 +287,7 @@ impl<'a> Collector<'a> {
             .boxed(),
             text,
         });
+        self.note_dest_arg(call, self.facts.calls.len() as u32 - 1);
         self.note_setsockopt(call, &callee.text, line);
         self.note_append(call);
         self.note_dispatch(call);

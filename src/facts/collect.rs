@@ -85,6 +85,8 @@ pub(super) struct Collector<'a> {
     pub(super) class_body_func: Option<FuncId>,
     /// Implicit calls seen by the walk, resolved at its end (`implicit.rs`).
     pub(super) implicit: super::implicit::Pending,
+    /// What names, attributes and returns hold as destinations (`destinations.rs`).
+    pub(super) dest: super::destinations::Pending,
     /// The module's functions whose body receives work (`facts/receive_helpers.rs`).
     pub(super) receive_helpers: rustc_hash::FxHashSet<String>,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
@@ -142,6 +144,7 @@ pub fn collect(
         optional_params: Vec::new(),
         class_body_func: None,
         implicit: Default::default(),
+        dest: Default::default(),
         receive_helpers: super::receive_helpers::receive_helpers(body, patterns),
         depth: 0,
         max_depth: 0,
@@ -175,6 +178,7 @@ pub fn collect(
     c.resolve_all();
     c.resolve_implicit();
     c.resolve_waits();
+    c.finish_destinations();
     for rule in rules {
         rule.finish(
             body,
@@ -583,6 +587,7 @@ impl<'a> Collector<'a> {
                     self.note_option_assign(t, &a.value);
                     self.note_assign(t, &a.value, lambdas);
                     self.bind_operator_type(t, &a.value);
+                    self.note_dest_assign(t, &a.value);
                 }
                 self.note_class_number(&a.targets, &a.value);
                 if self.func == 0
@@ -622,6 +627,9 @@ impl<'a> Collector<'a> {
                     }
                     _ => self.bind_target(&a.target, vc),
                 }
+                if let Some(v) = &a.value {
+                    self.note_dest_assign(&a.target, v);
+                }
                 let kind = match a.value.as_deref().map(kind_of_expr) {
                     Some(k) if k != ValueKind::Other => k,
                     _ => kind_of_annotation(&a.annotation),
@@ -642,6 +650,10 @@ impl<'a> Collector<'a> {
                 }
             }
             Stmt::If(i) => self.visit_if(i),
+            Stmt::Return(r) => {
+                visitor::walk_stmt(self, stmt);
+                self.note_dest_return(r.value.as_deref());
+            }
             Stmt::Expr(e) => {
                 let before = self.facts.calls.len();
                 if let Expr::Call(c) = &*e.value {

@@ -8,6 +8,7 @@ mod bindings;
 mod branches;
 mod calls;
 pub mod collect;
+mod destinations;
 pub mod hooks;
 mod implicit;
 pub mod kinds;
@@ -58,11 +59,80 @@ pub struct ModuleFacts {
     /// that may be properties, calls through dispatch tables), resolved like call targets.
     #[serde(default)]
     pub implicit: Vec<Implicit>,
+    /// What a call's positional arguments (the first one also as `url=`) hold where they may
+    /// name a destination (`facts/destinations.rs`), by call index and position, sorted: only
+    /// arguments that are an address, a configuration read or another call's result, or a
+    /// parameter passed on to a callable the call is given (`to_thread(f, url)`).
+    #[serde(default)]
+    pub arg_values: Vec<(u32, u8, Value)>,
+    /// The positional arguments given by name before such an argument (`f` in
+    /// `to_thread(f, url)`), by call index and position, sorted: which callable the arguments
+    /// after it are passed on to.
+    #[serde(default)]
+    pub arg_names: Vec<(u32, u8, Name)>,
+    /// What functions return where it may name a destination, by function, sorted; a function
+    /// with one return the collector cannot read has none.
+    #[serde(default)]
+    pub return_values: Vec<(FuncId, Value)>,
     /// Findings raised by AST-level rules, before the project decides their context.
     pub candidates: Vec<Candidate>,
     /// `# perfaudit: ignore[...]` and `# noqa` comments, applied after the rules run.
     #[serde(default)]
     pub suppressions: Vec<suppressions::Suppression>,
+}
+
+/// What a value holds as far as a destination goes (`facts/destinations.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Value {
+    /// Its text: a literal, or an f-string with each interpolation filled with the default of
+    /// the configuration read it is (`{cfg.get('host', 'localhost')}`), `{}` where unknown.
+    pub text: Option<Name>,
+    /// The configuration key it is read from: of the whole value (`options.get("webhook")`,
+    /// a URL), or of the interpolation in its host (`f"http://{cfg['host']}:80"`, a host).
+    pub key: Option<Name>,
+    /// The call (index in the module's calls) whose result it is.
+    pub from_call: Option<u32>,
+    /// The enclosing function's parameter (index in its `params`) it is: what its callers
+    /// pass there. Kept only for an argument passed on to a callable (`to_thread(f, url)`).
+    pub param: Option<u8>,
+}
+
+impl ModuleFacts {
+    /// The index of `call` in this module's calls, `None` when it is not one of them.
+    pub fn call_index(&self, call: &Call) -> Option<u32> {
+        let offset = (call as *const Call as usize).wrapping_sub(self.calls.as_ptr() as usize);
+        let i = offset / std::mem::size_of::<Call>();
+        (offset.is_multiple_of(std::mem::size_of::<Call>())
+            && self.calls.get(i).is_some_and(|c| std::ptr::eq(c, call)))
+        .then_some(i as u32)
+    }
+
+    /// What call `index`'s argument at `position` holds, where it may name a destination.
+    pub fn arg_value(&self, index: u32, position: u8) -> Option<&Value> {
+        let i = self
+            .arg_values
+            .binary_search_by_key(&(index, position), |(c, p, _)| (*c, *p))
+            .ok()?;
+        Some(&self.arg_values[i].2)
+    }
+
+    /// The positional arguments of call `index` given by name, with their positions.
+    pub fn arg_names(&self, index: u32) -> impl Iterator<Item = (u8, &Name)> {
+        let start = self.arg_names.partition_point(|(c, ..)| *c < index);
+        self.arg_names[start..]
+            .iter()
+            .take_while(move |(c, ..)| *c == index)
+            .map(|(_, p, n)| (*p, n))
+    }
+
+    /// What `func` returns, where it may name a destination (one value per return).
+    pub fn return_values(&self, func: FuncId) -> impl Iterator<Item = &Value> {
+        let start = self.return_values.partition_point(|(f, _)| *f < func);
+        self.return_values[start..]
+            .iter()
+            .take_while(move |(f, _)| *f == func)
+            .map(|(_, v)| v)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

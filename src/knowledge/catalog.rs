@@ -112,6 +112,12 @@ pub struct ApiEntry {
     /// host (`data/endpoints.toml`).
     #[serde(default)]
     pub url_arg: bool,
+    /// The call's first argument is the address of the peer that later receives on the same
+    /// object wait for (`zmq.Socket.connect`): a receive on a socket connected to a local
+    /// peer waits at most the local figure of `data/endpoints.toml` (the peer's own work is
+    /// reported in the peer's service).
+    #[serde(default)]
+    pub peer_arg: bool,
     /// The call returns a lazy iterator: the work happens as it is iterated, wherever that is
     /// (`Path.rglob`, `os.walk`, `os.scandir`).
     #[serde(default)]
@@ -179,6 +185,7 @@ impl ApiEntry {
             returns_for: None,
             timeout_kw: false,
             url_arg: false,
+            peer_arg: false,
             lazy: false,
             exit: None,
             rcvtimeo: false,

@@ -18,6 +18,10 @@ pub struct ContextPatterns {
     pub reply_methods: Vec<String>,
     pub poll_methods: Vec<String>,
     pub queue_receivers: Vec<String>,
+    /// What a configuration object is called (`config`, `self.options`, `settings`): a read
+    /// of a literal key on one (`options.get("alert_webhook")`) is looked up in the values the
+    /// system's manifests give that key.
+    pub config_receivers: Vec<String>,
     pub queue_functions: Vec<String>,
     pub offload_functions: Vec<String>,
     pub offload_methods: Vec<String>,
@@ -57,6 +61,7 @@ struct Sets {
     tooling_files: Patterns,
     tooling_dirs: Patterns,
     queue_receivers: Patterns,
+    config_receivers: Patterns,
     handler_names: Patterns,
     handler_exclude: Patterns,
     startup_names: Patterns,
@@ -89,11 +94,12 @@ impl ContextPatterns {
         toml::from_str(BUILTIN).expect("data/contexts.toml is validated by the test suite")
     }
 
-    fn wildcard_lists(&self) -> [&Vec<String>; 9] {
+    fn wildcard_lists(&self) -> [&Vec<String>; 10] {
         [
             &self.tooling_files,
             &self.tooling_dirs,
             &self.queue_receivers,
+            &self.config_receivers,
             &self.handler_names,
             &self.handler_exclude,
             &self.startup_names,
@@ -109,6 +115,7 @@ impl ContextPatterns {
                 tooling_files,
                 tooling_dirs,
                 queue_receivers,
+                config_receivers,
                 handler_names,
                 handler_exclude,
                 startup_names,
@@ -122,6 +129,7 @@ impl ContextPatterns {
                 tooling_files,
                 tooling_dirs,
                 queue_receivers,
+                config_receivers,
                 handler_names,
                 handler_exclude,
                 startup_names,
@@ -150,6 +158,14 @@ impl ContextPatterns {
         let file = parts.pop().unwrap_or("");
         let sets = self.sets();
         sets.tooling_files.is_match(file) || parts.iter().any(|d| sets.tooling_dirs.is_match(d))
+    }
+
+    /// Whether an object so named holds configuration (`config`, `self.options`): the last
+    /// segment of its dotted text, lower-cased, against `config_receivers`.
+    pub fn is_config_receiver(&self, text: &str) -> bool {
+        self.sets()
+            .config_receivers
+            .is_match(&last_segment(text).to_ascii_lowercase())
     }
 
     /// Whether a call with this target answers the sender (`sock.send_json(...)`).

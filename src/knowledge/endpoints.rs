@@ -78,12 +78,13 @@ impl Endpoints {
 }
 
 /// The host of `scheme://[user@]host[:port]/...`, lower-cased, without brackets or port;
-/// `None` without a scheme or when any of it is interpolated.
+/// `None` without a scheme or when the host is interpolated (an interpolated port or path
+/// leaves the host known: `tcp://localhost:{}`).
 fn host_of(url: &str) -> Option<String> {
     let (_, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit('@').next()?;
-    if authority.is_empty() || authority.contains("{}") {
+    if authority.is_empty() {
         return None;
     }
     let host = if let Some(v6) = authority.strip_prefix('[') {
@@ -113,6 +114,9 @@ mod tests {
             Some(Place::Local)
         );
         assert_eq!(place("http://127.0.0.1/x"), Some(Place::Local));
+        assert_eq!(place("tcp://localhost:{}"), Some(Place::Local));
+        assert_eq!(place("http://{}:8000/x"), None);
+        assert_eq!(place("http://api-{}.example.com/x"), None);
         assert_eq!(place("http://[::1]:80/"), Some(Place::Local));
         assert_eq!(place("http://search:9200/_search"), Some(Place::Local));
         assert_eq!(place("http://192.168.1.20:8123/api"), Some(Place::Local));

@@ -1,14 +1,19 @@
 //! What a function's callers pass it: the first argument of every call into it, read from the
 //! callers' call records (`fetch_json(KNOWLEDGE_URL)` passes the constant's text). The cost
 //! model reads it for a parameter that a catalog call uses as its URL.
+//!
+//! `destinations` is the whole question for one call: the addresses its first argument may
+//! hold, from a literal, an f-string, a configuration read (the default the code gives, and the
+//! values the system's manifests give the key), a parameter (its callers' arguments), or a
+//! project function's result (what it returns).
 
 use std::sync::OnceLock;
 
-use crate::facts::{Call, FnKind};
+use crate::facts::{Call, FnKind, FuncId, Value};
 
 use super::Project;
 use super::graph::Graph;
-use super::resolve::FnRef;
+use super::resolve::{FnRef, Target};
 
 /// How many helpers a value is followed back through (`get(url)` → `fetch(url)` → a caller).
 const DEPTH: u8 = 3;
@@ -36,27 +41,141 @@ impl Callers {
 }
 
 impl Project {
-    /// The literal texts that reach parameter `param` of `f` as a call's first argument, from
-    /// every call into `f` (following callers that pass on a parameter of their own, up to
-    /// `DEPTH` helpers). `None` when any caller passes something else, or nothing calls it:
-    /// the value is then not known.
-    pub fn first_arg_values(&self, f: FnRef, param: u8) -> Option<Vec<String>> {
+    /// The addresses the first argument (or `url=`) of `call`, in `module`, may hold; `None`
+    /// when any of them is not known.
+    pub fn destinations(&self, module: usize, call: &Call) -> Option<Vec<String>> {
         let mut out = Vec::new();
-        self.collect_first_args(f, param, DEPTH, &mut out)
+        self.arg_destinations(module, call, 0, DEPTH, &mut out)
             .then_some(out)
             .filter(|v| !v.is_empty())
     }
 
-    fn collect_first_args(&self, f: FnRef, param: u8, depth: u8, out: &mut Vec<String>) -> bool {
+    /// The addresses positional argument `position` of `call` may hold; `false` when any is
+    /// not known.
+    fn arg_destinations(
+        &self,
+        module: usize,
+        call: &Call,
+        position: u8,
+        depth: u8,
+        out: &mut Vec<String>,
+    ) -> bool {
+        let m = &self.modules[module];
+        if let Some(v) = m.call_index(call).and_then(|i| m.arg_value(i, position)) {
+            return self.value_destinations(module, call.func, v, depth, out);
+        }
+        if position != 0 {
+            return false;
+        }
+        match (&call.str_arg, call.url_param()) {
+            (Some(text), _) => {
+                out.push(text.to_string());
+                true
+            }
+            (None, Some(p)) => {
+                let f = FnRef {
+                    module: module as u32,
+                    func: call.func,
+                };
+                self.collect_args(f, p, depth, out)
+            }
+            (None, None) => false,
+        }
+    }
+
+    /// The addresses a value in function `func` of `module` may hold (see `facts::Value`).
+    fn value_destinations(
+        &self,
+        module: usize,
+        func: FuncId,
+        v: &Value,
+        depth: u8,
+        out: &mut Vec<String>,
+    ) -> bool {
+        if let Some(p) = v.param {
+            let f = FnRef {
+                module: module as u32,
+                func,
+            };
+            return self.collect_args(f, p, depth, out);
+        }
+        if let Some(i) = v.from_call {
+            let m = &self.modules[module];
+            let Some(call) = m.calls.get(i as usize) else {
+                return false;
+            };
+            let Some((Target::Function(f), _)) = self.resolver.resolve(&call.target) else {
+                return false;
+            };
+            let fm = &self.modules[f.module as usize];
+            let mut any = false;
+            for r in fm.return_values(f.func) {
+                any = true;
+                if depth == 0
+                    || !self.value_destinations(f.module as usize, f.func, r, depth - 1, out)
+                {
+                    return false;
+                }
+            }
+            return any;
+        }
+        let text = v.text.as_deref().filter(|t| !t.is_empty());
+        let Some(key) = v.key.as_deref() else {
+            return match text {
+                Some(t) => {
+                    out.push(t.to_owned());
+                    true
+                }
+                None => false,
+            };
+        };
+        let values = self.configured.get(key);
+        match text.and_then(|t| t.split_once("://")) {
+            // The key fills the host: each value the manifests give it is a host.
+            Some((scheme, rest)) => {
+                for h in values {
+                    if h.contains("://") {
+                        out.push(h.clone());
+                    } else {
+                        out.push(format!("{scheme}://{h}"));
+                    }
+                }
+                // The code's default, unless there is none (`cfg["host"]`) and the manifests
+                // give the key.
+                if !rest.starts_with("{}") || values.is_empty() {
+                    out.push(text.unwrap_or_default().to_owned());
+                }
+                true
+            }
+            // The key holds the whole address.
+            None => {
+                let before = out.len();
+                out.extend(values.iter().filter(|u| u.contains("://")).cloned());
+                // A default without a scheme (`""`, a path) is not an address of its own.
+                if let Some(t) = text.filter(|t| t.contains("://")) {
+                    out.push(t.to_owned());
+                }
+                out.len() > before
+            }
+        }
+    }
+
+    /// The addresses that reach parameter `param` of `f` from every call into it: the
+    /// argument at its position in a direct call, or the one passed on to it by a call that is
+    /// given `f` (`to_thread(f, url)`), following callers that pass on a parameter of their own
+    /// (up to `DEPTH` helpers). `false` when any caller passes something not known, or nothing
+    /// calls it.
+    fn collect_args(&self, f: FnRef, param: u8, depth: u8, out: &mut Vec<String>) -> bool {
         let func = &self.modules[f.module as usize].functions[f.func as usize];
         // A method's first parameter is its receiver: a caller's first argument is its second.
         let first = match func.kind {
             FnKind::Method => 1,
             _ => 0,
         };
-        if depth == 0 || param != first || func.params.len() <= param as usize {
+        if depth == 0 || param < first || func.params.len() <= param as usize {
             return false;
         }
+        let position = param - first;
         let id = self.graph.id(f);
         let edges = self.callers.get(&self.graph);
         let start = edges.partition_point(|e| e.0 < id);
@@ -65,22 +184,34 @@ impl Project {
             any = true;
             let caller = self.graph.node(from);
             let m = &self.modules[caller.module as usize];
-            let mut calls = m.calls.iter().filter(|c: &&Call| {
-                c.func == caller.func
-                    && c.line == line
-                    && c.target.rsplit('.').next() == Some(func.name.as_str())
-            });
-            let (Some(call), None) = (calls.next(), calls.next()) else {
-                return false;
-            };
-            match (&call.str_arg, call.url_param()) {
-                (Some(text), _) => out.push(text.to_string()),
-                (None, Some(p)) => {
-                    if !self.collect_first_args(caller, p, depth - 1, out) {
-                        return false;
+            let name = Some(func.name.as_str());
+            let at_line = |c: &&Call| c.func == caller.func && c.line == line;
+            let mut direct = m
+                .calls
+                .iter()
+                .filter(|c| at_line(c) && c.target.rsplit('.').next() == name);
+            let (call, position) = match (direct.next(), direct.next()) {
+                (Some(call), None) => (call, position),
+                (None, _) => {
+                    // `to_thread(f, url)`: the call given `f` passes it the arguments after it.
+                    let mut given = m.calls.iter().filter_map(|c| {
+                        if !at_line(&c) {
+                            return None;
+                        }
+                        let i = m.call_index(c)?;
+                        m.arg_names(i)
+                            .find(|(_, n)| n.rsplit('.').next() == name)
+                            .map(|(p, _)| (c, p + 1 + position))
+                    });
+                    match (given.next(), given.next()) {
+                        (Some(found), None) => found,
+                        _ => return false,
                     }
                 }
-                (None, None) => return false,
+                _ => return false,
+            };
+            if !self.arg_destinations(caller.module as usize, call, position, depth - 1, out) {
+                return false;
             }
         }
         any

@@ -61,6 +61,30 @@ pub struct Project {
     pub entries: context::EntryIndex,
     /// Every call edge by callee, built on first use (what callers pass a parameter).
     callers: arguments::Callers,
+    /// The values the system's manifests give to configuration keys.
+    pub configured: Configured,
+}
+
+/// The string values the files that declare services give to configuration keys
+/// (`alert_webhook: http://localhost:9000/hooks`), by key.
+#[derive(Debug, Default)]
+pub struct Configured(rustc_hash::FxHashMap<String, Vec<String>>);
+
+impl Configured {
+    /// Adds one file's `(key, value)` pairs.
+    pub fn add(&mut self, pairs: Vec<(String, String)>) {
+        for (k, v) in pairs {
+            let values = self.0.entry(k).or_default();
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+    }
+
+    /// The values given to `key`, in the order first seen.
+    pub fn get(&self, key: &str) -> &[String] {
+        self.0.get(key).map_or(&[], Vec::as_slice)
+    }
 }
 
 impl Project {
@@ -90,6 +114,7 @@ impl Project {
             service_modules: Default::default(),
             entries,
             callers: Default::default(),
+            configured: Configured::default(),
         }
     }
 

@@ -141,6 +141,19 @@ impl PerCall {
         }
     }
 
+    /// How a part of a larger cost names this call: `` `name` ``, with where it goes when
+    /// that narrowed its range (`` `requests.get` to `localhost` (a local host, ...) ``).
+    pub fn label(&self, name: &str) -> String {
+        let rest = self.what.strip_prefix(name).unwrap_or("");
+        let range = fmt_range(self.low_ms, self.high_ms);
+        let rest = rest.strip_suffix(range.as_str()).unwrap_or(rest).trim_end();
+        if rest.starts_with(" to ") {
+            format!("`{name}`{rest}")
+        } else {
+            format!("`{name}`")
+        }
+    }
+
     /// This cost followed by what the code then does with its result (`conn.commit()` after
     /// `sqlite3.connect`): the ranges add up, and so do the worst cases; one that can wait for
     /// ever makes the whole unbounded.

@@ -166,6 +166,15 @@ pub fn explain(code: &str, meta: &CostMeta, catalog: &Catalog) -> String {
              `pool.submit(fn, ...)`): the catalog calls of that function or lambda, following \
              project calls three deep.",
         );
+        let e = crate::knowledge::endpoints::Endpoints::shipped();
+        out.push_str(&format!(
+            " A request or a receive among them is narrowed by where it goes when the address \
+             is known (a request's URL; for a receive, the address its socket's `connect` was \
+             given), read as for a request (`perfaudit rule PA102`): at most {} to a local peer, \
+             the peer's own work not counted; at least {} to a public host.",
+            super::cost::fmt_ms(e.local.high_ms.unwrap_or(0.0)),
+            super::cost::fmt_ms(e.remote.low_ms.unwrap_or(0.0)),
+        ));
     }
     out.push_str("\n2. ");
     out.push_str(match meta.scaling {
@@ -235,24 +244,44 @@ fn examples(entries: &[&ApiEntry]) -> String {
     format!(", e.g. {}{tail}", shown.join("; "))
 }
 
-/// How the URL's host narrows the range of the entries that take one (`data/endpoints.toml`).
+/// How the destination narrows the range of the entries that take a URL, and of the receives
+/// on a socket whose peer is known (`data/endpoints.toml`, `Project::destinations`).
 fn destination_note(entries: &[&ApiEntry]) -> String {
     let urls: Vec<&str> = entries
         .iter()
         .filter(|e| e.url_arg)
         .map(|e| e.name.as_str())
         .collect();
-    let Some(first) = urls.first() else {
-        return String::new();
+    let receives: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.rcvtimeo)
+        .map(|e| e.name.as_str())
+        .collect();
+    let which = match (urls.first(), receives.first()) {
+        (Some(u), Some(r)) => format!(
+            "for {} of these entries (e.g. `{u}`, by its URL, and `{r}`, by the address its \
+             socket connected to)",
+            urls.len() + receives.len()
+        ),
+        (Some(u), None) => format!("for {} of these entries (e.g. `{u}`)", urls.len()),
+        (None, Some(r)) => format!(
+            "for {} of these entries (e.g. `{r}`, by the address its socket connected to)",
+            receives.len()
+        ),
+        (None, None) => return String::new(),
     };
     let e = crate::knowledge::endpoints::Endpoints::shipped();
     format!(
-        " Where the request goes narrows the range for {} of these entries (e.g. `{first}`), \
-         when its URL is a literal or a constant, or a parameter that every caller fills with \
-         one: to a local host (loopback, a private address, a service name without a dot) at \
-         most {}, the peer's own work not counted; to a public host at least {}; an \
-         interpolated host keeps the whole range.",
-        urls.len(),
+        " Where the call goes narrows the range {which}, when the address is known: a literal \
+         or a constant; an f-string whose host is known; a configuration read, by the default \
+         the code gives and the values the system's manifests give its key \
+         (`options.get(\"alert_webhook\")`, `os.getenv(\"API_URL\", \"http://localhost:8080\")`, \
+         `entry.get(\"host\", \"localhost\")`); what a project function returns; or a \
+         parameter that every caller fills with one of these (directly or through \
+         `to_thread(f, address)`). To a local host (loopback, a private address, a service \
+         name without a dot) at most {}, the peer's own work not counted (it is reported in \
+         the peer's service); to a public host at least {}; an unknown host, or one that is \
+         local for some callers and public for others, keeps the whole range.",
         super::cost::fmt_ms(e.local.high_ms.unwrap_or(0.0)),
         super::cost::fmt_ms(e.remote.low_ms.unwrap_or(0.0)),
     )

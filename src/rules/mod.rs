@@ -25,7 +25,6 @@ use crate::knowledge::catalog::{ApiEntry, Catalog};
 use crate::knowledge::endpoints::Endpoints;
 use crate::project::Project;
 use crate::project::context::{Execution, Site};
-use crate::project::resolve::FnRef;
 use crate::rules::cost::PerCall;
 use emit::{Costed, Hotspot};
 
@@ -155,28 +154,22 @@ pub fn catalog_calls<'a>(
 }
 
 /// What one catalog call costs where it is made: its entry's range for its arguments
-/// (`PerCall::of`), narrowed by where a request goes when the entry takes a URL and the call's
-/// URL is a literal or constant, or is a parameter that every caller fills with one.
+/// (`PerCall::of`), narrowed by where it goes when that is known (`Project::destinations`): the
+/// URL of a request (catalog `url_arg`), or the peer a receive's socket connected to (`peer_arg`).
 pub fn call_cost(cx: &RuleContext, module: usize, call: &Call, entry: &ApiEntry) -> PerCall {
     let per = PerCall::of(entry, call);
-    if !entry.url_arg {
-        return per;
-    }
-    let endpoints = Endpoints::shipped();
-    let urls = match (&call.str_arg, call.url_param()) {
-        (Some(url), _) => vec![url.to_string()],
-        (None, Some(p)) => {
-            let f = FnRef {
-                module: module as u32,
-                func: call.func,
-            };
-            match cx.project.first_arg_values(f, p) {
-                Some(urls) => urls,
-                None => return per,
-            }
-        }
-        (None, None) => return per,
+    let urls = if entry.url_arg {
+        cx.project.destinations(module, call)
+    } else if entry.rcvtimeo {
+        // A receive waits for the peer its socket connects to.
+        peer_of(cx, module, call).and_then(|c| cx.project.destinations(module, c))
+    } else {
+        None
     };
+    let Some(urls) = urls else {
+        return per;
+    };
+    let endpoints = Endpoints::shipped();
     let Some(places) = urls
         .iter()
         .map(|u| endpoints.place(u))
@@ -197,6 +190,18 @@ pub fn call_cost(cx: &RuleContext, module: usize, call: &Call, entry: &ApiEntry)
         n => format!("`{}` and {} more hosts", hosts[0], n - 1),
     };
     per.to(&entry.name, place, &host, endpoints)
+}
+
+/// The call that connects the socket `recv` receives on to its peer (catalog `peer_arg`,
+/// `sock.connect(address)`), earlier in the same function.
+fn peer_of<'a>(cx: &RuleContext<'a>, module: usize, recv: &Call) -> Option<&'a Call> {
+    let (socket, _) = recv.text.rsplit_once('.')?;
+    cx.project.modules[module].calls.iter().find(|c| {
+        c.func == recv.func
+            && (c.line, c.column) < (recv.line, recv.column)
+            && c.text.strip_suffix(".connect") == Some(socket)
+            && c.api.is_some_and(|a| cx.catalog.get(a).peer_arg)
+    })
 }
 
 /// What a rule says about a catalog call on a request path: the message and help, given the

@@ -152,11 +152,11 @@ pub fn follow_on(
                     _ => (DEFAULT_LOOP_REPETITIONS, "n (unknown, ×10)".to_owned()),
                 };
                 return Some((
-                    format!("`{}` × {shown} in a loop", entry.name),
+                    format!("{} × {shown} in a loop", per.label(&entry.name)),
                     per.times(n),
                 ));
             }
-            Some((format!("`{}`", entry.name), per))
+            Some((per.label(&entry.name), per))
         })
         .collect();
     let exit = creation
@@ -249,11 +249,9 @@ pub fn submitted_work(
             if entry.effect == Effect::Local {
                 continue;
             }
-            names.push(format!("`{}`", entry.name));
-            parts.push((
-                String::new(),
-                crate::rules::call_cost(cx, fr.module as usize, c, entry),
-            ));
+            let per = crate::rules::call_cost(cx, fr.module as usize, c, entry);
+            names.push(per.label(&entry.name));
+            parts.push((String::new(), per));
         }
         if depth < TASK_DEPTH {
             for e in graph.edges_from(node) {
