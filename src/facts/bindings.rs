@@ -172,7 +172,7 @@ impl Collector<'_> {
             if args.is_empty() {
                 continue;
             }
-            self.facts.calls[i].extra_mut().callable_args = args
+            let args = args
                 .into_iter()
                 .map(|(text, res)| match super::lambda_id(&text) {
                     // A lambda is already known: its own function in this module.
@@ -183,6 +183,7 @@ impl Collector<'_> {
                     }
                 })
                 .collect();
+            self.facts.calls[i].set_callable_args(args);
         }
         let mut refs = std::mem::take(&mut self.raw_refs);
         refs.sort();

@@ -206,7 +206,6 @@ impl<'a> Collector<'a> {
                     .find(|r| r.func == func && (r.line, r.column) == (l, c))
                 {
                     callable_args.append(&mut rec.take_callable_args());
-                    rec.tidy_extra();
                 }
             }
         }
@@ -277,11 +276,11 @@ impl<'a> Collector<'a> {
             dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
             assigned_to: None,
             receiver_call: inner,
+            callable_args: callable_args.into_boxed_slice(),
             extra: CallExtra {
                 url_param,
                 receiver_hint,
                 timeout_s,
-                callable_args,
                 ..CallExtra::default()
             }
             .boxed(),

@@ -187,6 +187,10 @@ pub struct Call {
     /// The call whose result is this method call's receiver (`conn.execute(...)` for
     /// `conn.execute(...).fetchall()`), as an index into the module's calls.
     pub receiver_call: Option<u32>,
+    /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`, and any name or
+    /// attribute passed positionally), resolved like targets. Nearly half of all calls pass
+    /// one, so they are kept here, exact-size, rather than in `extra`.
+    callable_args: Box<[(Name, Resolution)]>,
     /// What few calls have (read through the accessors below), boxed apart so that the
     /// record every call site pays for stays small; `None` when all of it is empty.
     extra: Option<Box<CallExtra>>,
@@ -208,8 +212,6 @@ pub struct CallExtra {
     /// The literal `timeout=` in seconds (a `(connect, read)` pair summed): how long the call
     /// can wait at worst.
     pub timeout_s: Option<f64>,
-    /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`), resolved like targets.
-    pub callable_args: Vec<(Name, Resolution)>,
     /// The name a `with` statement binds the call's result to (`with connect() as conn`).
     pub with_as: Option<Name>,
     /// A blocking receive's socket timeout, set by the code before it (`RCVTIMEO`), in
@@ -226,7 +228,6 @@ impl CallExtra {
             && self.receiver_hint.is_none()
             && self.seconds.is_none()
             && self.timeout_s.is_none()
-            && self.callable_args.is_empty()
             && self.with_as.is_none()
             && self.recv_timeout_s.is_none()
             && self.retry.is_none()
@@ -256,7 +257,7 @@ impl Call {
     }
 
     pub fn callable_args(&self) -> &[(Name, Resolution)] {
-        self.extra.as_ref().map_or(&[], |e| &e.callable_args)
+        &self.callable_args
     }
 
     pub fn with_as(&self) -> Option<&Name> {
@@ -279,17 +280,12 @@ impl Call {
     /// Takes the callables passed by reference (the `partial(...)` a call is handed moves
     /// them to the call).
     pub(crate) fn take_callable_args(&mut self) -> Vec<(Name, Resolution)> {
-        self.extra
-            .as_mut()
-            .map(|e| std::mem::take(&mut e.callable_args))
-            .unwrap_or_default()
+        std::mem::take(&mut self.callable_args).into_vec()
     }
 
-    /// Drops the box when what it held was taken away.
-    pub(crate) fn tidy_extra(&mut self) {
-        if self.extra.as_ref().is_some_and(|e| e.is_empty()) {
-            self.extra = None;
-        }
+    /// Sets the callables passed by reference (exact-size).
+    pub(crate) fn set_callable_args(&mut self, args: Vec<(Name, Resolution)>) {
+        self.callable_args = args.into_boxed_slice();
     }
 }
 
@@ -341,6 +337,6 @@ mod tests {
     #[test]
     fn call_record_stays_compact() {
         let size = std::mem::size_of::<Call>();
-        assert!(size <= 136, "Call is {size} bytes");
+        assert!(size <= 120, "Call is {size} bytes");
     }
 }
