@@ -25,7 +25,7 @@ use super::bindings::{Binding, BindingLog};
 use super::calls::RawCall;
 use super::kinds::{KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr};
 use super::names::{dot_join, dotted_name, number_literal, str_literal, truncate};
-use super::{Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
+use super::{Class, FnKind, FuncId, Function, Import, ModuleFacts, Name, Resolution};
 use crate::knowledge::catalog::{ApiId, Catalog};
 use crate::knowledge::contexts::ContextPatterns;
 
@@ -148,7 +148,7 @@ pub fn collect(
     };
     let end_line = line_index.line_count() as u32;
     c.facts.functions.push(Function {
-        name: "<module>".to_owned(),
+        name: Name::from("<module>"),
         qualname: "<module>".to_owned(),
         kind: FnKind::Module,
         class: None,
@@ -236,7 +236,7 @@ impl<'a> Collector<'a> {
         };
         let id = self.facts.functions.len() as FuncId;
         self.facts.functions.push(Function {
-            name: name.to_owned(),
+            name: Name::from(name),
             qualname,
             kind,
             class: if kind == FnKind::Method {
@@ -316,7 +316,7 @@ impl<'a> Collector<'a> {
         self.facts.functions[id as usize].params = f
             .parameters
             .iter()
-            .map(|p| p.name().id.to_string())
+            .map(|p| Name::from(p.name().id.as_str()))
             .collect();
         self.optional_params = f
             .parameters

@@ -94,7 +94,8 @@ pub enum FnKind {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Function {
-    pub name: String,
+    /// Interned: `__init__`, `run`, `get`, ... repeat across a project.
+    pub name: Name,
     /// `Class.method`, `outer.inner`, `<module>`, `<lambda>` (with its line).
     pub qualname: String,
     pub kind: FnKind,
@@ -103,8 +104,9 @@ pub struct Function {
     pub is_async: bool,
     /// Decorators as resolved dotted names (`fastapi.FastAPI.get` style when resolvable, else text).
     pub decorators: Vec<String>,
-    /// Parameter names in order (`self` included), for callables passed through them.
-    pub params: Vec<String>,
+    /// Parameter names in order (`self` included), for callables passed through them; interned
+    /// (`self` alone is a third of them).
+    pub params: Vec<Name>,
     pub line: u32,
     pub end_line: u32,
 }

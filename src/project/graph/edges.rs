@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 mod implicit;
 
 use super::{Edge, EdgeKind, NO_LABEL, Receiver, Seed};
-use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
+use crate::facts::{Call, FnKind, ModuleFacts, Name, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::{EntryCandidate, Frameworks, On, ProfileSet, RoleId, Runs};
@@ -181,7 +181,7 @@ fn entry_seeds(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut ModuleEdg
                     name: &f.name,
                     is_method: method,
                     decorators: &f.decorators,
-                    first_param: f.params.first().map(String::as_str),
+                    first_param: f.params.first().map(Name::as_str),
                 },
                 ancestors,
                 profiles,
