@@ -415,7 +415,8 @@ pub fn lambda_id(text: &str) -> Option<FuncId> {
 /// A finding raised by an AST-level rule, in its local context only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {
-    pub code: String,
+    /// The hook's code (interned: a handful of codes over every candidate).
+    pub code: Name,
     pub func: FuncId,
     pub line: u32,
     pub column: u32,
@@ -444,7 +445,7 @@ impl Candidate {
         api: Option<ApiId>,
     ) -> Candidate {
         Candidate {
-            code: code.to_owned(),
+            code: Name::from(code),
             func,
             line,
             column,
