@@ -505,6 +505,6 @@ mod tests {
     #[test]
     fn call_record_stays_compact() {
         let size = std::mem::size_of::<Call>();
-        assert!(size <= 96, "Call is {size} bytes");
+        assert!(size <= 88, "Call is {size} bytes");
     }
 }
