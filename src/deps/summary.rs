@@ -281,7 +281,7 @@ impl<'a> Library<'a> {
                 .find(|i| i.local == first)
                 .map(|i| i.target.clone())?;
             let next = if tail.is_empty() {
-                target
+                target.to_string()
             } else {
                 format!("{target}.{tail}")
             };

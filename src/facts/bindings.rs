@@ -191,7 +191,7 @@ impl Collector<'_> {
         for (func, text) in refs {
             let (target, res) = self.resolve_text(func, &text, usize::MAX);
             if res != Resolution::Unresolved {
-                self.facts.refs.push((func, target, res));
+                self.facts.refs.push((func, target.into(), res));
             }
         }
         for f in 1..self.facts.functions.len() {

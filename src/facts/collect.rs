@@ -395,8 +395,8 @@ impl<'a> Collector<'a> {
         let line = self.line(range);
         self.imports.insert(local.clone(), target.clone());
         self.facts.imports.push(Import {
-            local,
-            target,
+            local: local.into(),
+            target: target.into(),
             line,
         });
     }

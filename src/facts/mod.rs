@@ -53,7 +53,7 @@ pub struct ModuleFacts {
     pub has_main: bool,
     /// Functions and methods used as values (`HANDLERS = {"a": on_a}`, `cb=self.on_msg`),
     /// resolved like call targets: they are live even when nothing calls them directly.
-    pub refs: Vec<(FuncId, String, Resolution)>,
+    pub refs: Vec<(FuncId, Name, Resolution)>,
     /// Calls Python makes without `f()` at the site (`for` over an object, attribute reads
     /// that may be properties, calls through dispatch tables), resolved like call targets.
     #[serde(default)]
@@ -76,8 +76,8 @@ pub struct SyntaxErrorInfo {
 /// `import a.b as c` binds `c` -> `a.b`; `from a import b` binds `b` -> `a.b`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Import {
-    pub local: String,
-    pub target: String,
+    pub local: Name,
+    pub target: Name,
     pub line: u32,
 }
 

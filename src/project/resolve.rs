@@ -45,7 +45,7 @@ pub struct Resolver {
     /// Per class: method name -> function id.
     methods: HashMap<ClassRef, HashMap<Name, FuncId>>,
     /// Per module: imported local name -> qualified target (for re-exports).
-    imports: Vec<HashMap<String, String>>,
+    imports: Vec<HashMap<Name, Name>>,
     /// Resolved bases and the linearised MRO of each class (itself first).
     pub bases: HashMap<ClassRef, Vec<ClassRef>>,
     pub mro: HashMap<ClassRef, Vec<ClassRef>>,
@@ -322,12 +322,10 @@ impl Resolver {
         }
         // A re-export: the name is imported into this module from elsewhere.
         if let Some(target) = self.imports[m].get(head) {
-            let q = if tail.is_empty() {
-                target.clone()
-            } else {
-                format!("{target}.{tail}")
-            };
-            return self.resolve_depth(&q, depth + 1);
+            if tail.is_empty() {
+                return self.resolve_depth(target, depth + 1);
+            }
+            return self.resolve_depth(&format!("{target}.{tail}"), depth + 1);
         }
         None
     }
