@@ -502,6 +502,34 @@ mod tests {
     /// Every call site of the project keeps one record for the whole run: what few calls have
     /// stays in `CallExtra`, behind one pointer; names are one pointer each, yes/no facts one
     /// bit each.
+    /// Each yes/no fact has a bit of its own: setting one never reads as another.
+    #[test]
+    fn call_flags_are_distinct_bits() {
+        let all = [
+            CallFlags::IN_RECV_LOOP,
+            CallFlags::RECV_REPLIES,
+            CallFlags::IN_WHILE,
+            CallFlags::IN_EXCEPT,
+            CallFlags::IN_SKIP_BRANCH,
+            CallFlags::IN_FALLBACK,
+            CallFlags::AWAITED,
+            CallFlags::BARE,
+            CallFlags::IN_WITH,
+            CallFlags::HAS_TIMEOUT,
+            CallFlags::NONBLOCKING,
+            CallFlags::DYNAMIC_FIRST_ARG,
+        ];
+        for (i, &set) in all.iter().enumerate() {
+            let mut flags = CallFlags::default();
+            flags.insert_if(set, false);
+            assert_eq!(flags, CallFlags::default());
+            flags.insert_if(set, true);
+            for (j, &other) in all.iter().enumerate() {
+                assert_eq!(flags.contains(other), i == j, "flag {i} reads as flag {j}");
+            }
+        }
+    }
+
     #[test]
     fn call_record_stays_compact() {
         let size = std::mem::size_of::<Call>();
