@@ -2,7 +2,7 @@
 //! code (and why not), one finding per call and line, numbered equals, and one finding for the
 //! same code in near-identical copies of a module.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::ModuleFacts;
 use crate::finding::{CopyPlace, Finding, NotRun};
@@ -77,6 +77,36 @@ fn is_public(m: &ModuleFacts, func: crate::facts::FuncId) -> bool {
             .is_none_or(|c| !private(&m.classes[c as usize].name))
 }
 
+/// The function each finding is in (the first of its module with that qualified name). Only
+/// the findings' functions are indexed: a table of every function of the project would be the
+/// largest one alive at the end of the run.
+fn finding_functions(project: &Project, findings: &[Finding]) -> Vec<Option<FnRef>> {
+    let wanted: HashSet<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f.path.as_str(), f.function.as_str()))
+        .collect();
+    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::default();
+    for (mi, m) in project.modules.iter().enumerate() {
+        for (fi, f) in m.functions.iter().enumerate() {
+            let key = (m.path.as_str(), f.qualname.as_str());
+            if wanted.contains(&key) {
+                by_name.entry(key).or_insert(FnRef {
+                    module: mi as u32,
+                    func: fi as u32,
+                });
+            }
+        }
+    }
+    findings
+        .iter()
+        .map(|f| {
+            by_name
+                .get(&(f.path.as_str(), f.function.as_str()))
+                .copied()
+        })
+        .collect()
+}
+
 /// Sets each finding's services, reachability and liveness from the function it is in.
 pub(super) fn attribute_findings(
     project: &Project,
@@ -84,19 +114,9 @@ pub(super) fn attribute_findings(
     rule: LiveRule,
     findings: &mut [Finding],
 ) {
-    let mut by_name: HashMap<(&str, &str), FnRef> = HashMap::default();
-    for (mi, m) in project.modules.iter().enumerate() {
-        for (fi, f) in m.functions.iter().enumerate() {
-            by_name
-                .entry((m.path.as_str(), f.qualname.as_str()))
-                .or_insert(FnRef {
-                    module: mi as u32,
-                    func: fi as u32,
-                });
-        }
-    }
-    for f in findings.iter_mut() {
-        if let Some(&fr) = by_name.get(&(f.path.as_str(), f.function.as_str())) {
+    let functions = finding_functions(project, findings);
+    for (f, fr) in findings.iter_mut().zip(functions) {
+        if let Some(fr) = fr {
             f.reachable = project.graph.is_live(fr);
             f.agents = ownership
                 .owners(project, fr)

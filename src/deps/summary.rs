@@ -281,7 +281,7 @@ impl<'a> Library<'a> {
                 .find(|i| i.local == first)
                 .map(|i| i.target.clone())?;
             let next = if tail.is_empty() {
-                target
+                target.to_string()
             } else {
                 format!("{target}.{tail}")
             };
@@ -385,7 +385,7 @@ impl<'a> Library<'a> {
             facts
                 .calls
                 .iter()
-                .filter(|c| c.func == func && c.awaited)
+                .filter(|c| c.func == func && c.awaited())
                 .map(|c| c.line)
                 .min()
                 .unwrap_or(u32::MAX)
@@ -397,14 +397,14 @@ impl<'a> Library<'a> {
             .calls
             .iter()
             .filter(|c| c.func == func && ordinary(c))
-            .filter(|c| c.line < until || (c.line == until && c.awaited && c.api.is_none()))
+            .filter(|c| c.line < until || (c.line == until && c.awaited() && c.api.is_none()))
             .cloned()
             .collect();
         let mut edges = Edges::default();
         for call in calls {
             match call.api {
                 // An awaited catalog call is an async API: it does not block.
-                Some(_) if call.awaited => {}
+                Some(_) if call.awaited() => {}
                 Some(id) => {
                     if self.catalog.get(id).effect.is_blocking_io() {
                         edges
@@ -436,7 +436,7 @@ impl<'a> Library<'a> {
         }
         // Calling an `async def` without awaiting it only makes a coroutine: nothing runs.
         let is_async = self.modules.get(&m)?.as_ref()?.functions[f as usize].is_async;
-        if is_async && !call.awaited {
+        if is_async && !call.awaited() {
             return None;
         }
         Some((m, f))
@@ -495,7 +495,7 @@ fn through(s: &Summary, top: &str, dists: &Distributions) -> Vec<(String, String
 /// Whether a call runs whenever its function runs, and waits when it does: not only after a
 /// failure or for callers that leave an argument out, not made non-blocking.
 fn ordinary(c: &Call) -> bool {
-    !(c.in_except || c.in_fallback || c.in_skip_branch || c.nonblocking)
+    !(c.in_except() || c.in_fallback() || c.in_skip_branch() || c.nonblocking())
 }
 
 fn find_function(m: &ModuleFacts, qualname: &str) -> Option<FuncId> {

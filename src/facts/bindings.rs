@@ -172,7 +172,7 @@ impl Collector<'_> {
             if args.is_empty() {
                 continue;
             }
-            self.facts.calls[i].extra_mut().callable_args = args
+            let args = args
                 .into_iter()
                 .map(|(text, res)| match super::lambda_id(&text) {
                     // A lambda is already known: its own function in this module.
@@ -183,6 +183,7 @@ impl Collector<'_> {
                     }
                 })
                 .collect();
+            self.facts.calls[i].set_callable_args(args);
         }
         let mut refs = std::mem::take(&mut self.raw_refs);
         refs.sort();
@@ -190,7 +191,7 @@ impl Collector<'_> {
         for (func, text) in refs {
             let (target, res) = self.resolve_text(func, &text, usize::MAX);
             if res != Resolution::Unresolved {
-                self.facts.refs.push((func, target, res));
+                self.facts.refs.push((func, target.into(), res));
             }
         }
         for f in 1..self.facts.functions.len() {

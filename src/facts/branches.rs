@@ -5,19 +5,22 @@ use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
+use super::CallFlags;
 use super::collect::Collector;
 use super::names::number_literal;
 
 /// Sets a flag on the calls and candidates of the current function recorded since `start`
 /// (a `(calls, candidates)` pair of lengths).
 macro_rules! mark_since {
-    ($self:ident, $start:expr, $field:ident) => {{
+    ($self:ident, $start:expr, $flag:expr) => {{
         let func = $self.func;
         for c in &mut $self.facts.calls[$start.0..] {
-            c.$field |= c.func == func;
+            let here = c.func == func;
+            c.flag_if($flag, here);
         }
         for c in &mut $self.facts.candidates[$start.1..] {
-            c.$field |= c.func == func;
+            let here = c.func == func;
+            c.flag_if($flag, here);
         }
     }};
 }
@@ -31,12 +34,12 @@ impl<'a> Collector<'a> {
         let start = (self.facts.calls.len(), self.facts.candidates.len());
         self.visit_branch(&i.body);
         if tests_left_out(&i.test, &self.optional_params) {
-            mark_since!(self, start, in_fallback);
+            mark_since!(self, start, CallFlags::IN_FALLBACK);
         }
         // `if response.status_code == 429: time.sleep(1); retry`: the branch runs after a
         // failed request, like an `except` handler.
         if tests_error_status(&i.test) {
-            mark_since!(self, start, in_except);
+            mark_since!(self, start, CallFlags::IN_EXCEPT);
         }
         self.guards.pop();
         for clause in &i.elif_else_clauses {
@@ -62,7 +65,7 @@ impl<'a> Collector<'a> {
                 .iter()
                 .all(|s| matches!(s, Stmt::Expr(_) | Stmt::Pass(_)));
         if skips {
-            mark_since!(self, start, in_skip_branch);
+            mark_since!(self, start, CallFlags::IN_SKIP_BRANCH);
         }
     }
 }

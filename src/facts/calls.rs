@@ -12,7 +12,7 @@ use super::collect::Collector;
 use super::names::{
     Base, Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
 };
-use super::{Call, CallExtra, FuncId, Name, Resolution};
+use super::{Call, CallExtra, CallFlags, FuncId, Name, Resolution};
 
 pub(super) struct RawCall {
     pub callee: Dotted,
@@ -43,15 +43,15 @@ impl<'a> Collector<'a> {
             let outer = u8::from(iter_receives);
             for c in &mut self.facts.calls[start..] {
                 if c.func == func {
-                    c.in_recv_loop = true;
-                    c.recv_replies |= replies;
+                    c.flag_if(CallFlags::IN_RECV_LOOP, true);
+                    c.flag_if(CallFlags::RECV_REPLIES, replies);
                     c.loop_depth = c.loop_depth.saturating_sub(outer);
                 }
             }
             for c in &mut self.facts.candidates[cand_start..] {
                 if c.func == func {
-                    c.in_recv_loop = true;
-                    c.recv_replies |= replies;
+                    c.flag_if(CallFlags::IN_RECV_LOOP, true);
+                    c.flag_if(CallFlags::RECV_REPLIES, replies);
                     c.loop_depth = c.loop_depth.saturating_sub(outer);
                 }
             }
@@ -206,7 +206,6 @@ impl<'a> Collector<'a> {
                     .find(|r| r.func == func && (r.line, r.column) == (l, c))
                 {
                     callable_args.append(&mut rec.take_callable_args());
-                    rec.tidy_extra();
                 }
             }
         }
@@ -251,6 +250,13 @@ impl<'a> Collector<'a> {
         }
         .map(|h| Name::from(truncate(&h, 120)));
         let text = Name::from(callee.text.as_str());
+        let mut flags = CallFlags::default();
+        flags.insert_if(CallFlags::HAS_TIMEOUT, has_timeout);
+        flags.insert_if(CallFlags::NONBLOCKING, nonblocking);
+        flags.insert_if(
+            CallFlags::DYNAMIC_FIRST_ARG,
+            first.is_some_and(|a| !is_literal(a)),
+        );
         self.facts.calls.push(Call {
             func: self.func,
             target: text.clone(),
@@ -261,27 +267,16 @@ impl<'a> Collector<'a> {
             end_column,
             api: None,
             loop_depth: self.loop_depth,
-            in_recv_loop: false,
-            recv_replies: false,
-            in_while: false,
-            in_except: false,
-            in_skip_branch: false,
-            in_fallback: false,
-            loop_bound: self.loop_bound(),
-            awaited: false,
-            bare: false,
-            in_with: false,
+            flags,
             str_arg,
-            has_timeout,
-            nonblocking,
-            dynamic_first_arg: first.is_some_and(|a| !is_literal(a)),
             assigned_to: None,
-            receiver_call: inner,
+            receiver_call: inner.unwrap_or(super::NO_CALL),
+            callable_args: callable_args.into_boxed_slice(),
             extra: CallExtra {
                 url_param,
                 receiver_hint,
                 timeout_s,
-                callable_args,
+                loop_bound: self.loop_bound(),
                 ..CallExtra::default()
             }
             .boxed(),

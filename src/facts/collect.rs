@@ -25,7 +25,7 @@ use super::bindings::{Binding, BindingLog};
 use super::calls::RawCall;
 use super::kinds::{KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr};
 use super::names::{dot_join, dotted_name, number_literal, str_literal, truncate};
-use super::{Class, FnKind, FuncId, Function, Import, ModuleFacts, Resolution};
+use super::{CallFlags, Class, FnKind, FuncId, Function, Import, ModuleFacts, Name, Resolution};
 use crate::knowledge::catalog::{ApiId, Catalog};
 use crate::knowledge::contexts::ContextPatterns;
 
@@ -151,7 +151,7 @@ pub fn collect(
     };
     let end_line = line_index.line_count() as u32;
     c.facts.functions.push(Function {
-        name: "<module>".to_owned(),
+        name: Name::from("<module>"),
         qualname: "<module>".to_owned(),
         kind: FnKind::Module,
         class: None,
@@ -240,7 +240,7 @@ impl<'a> Collector<'a> {
         };
         let id = self.facts.functions.len() as FuncId;
         self.facts.functions.push(Function {
-            name: name.to_owned(),
+            name: Name::from(name),
             qualname,
             kind,
             class: if kind == FnKind::Method {
@@ -320,7 +320,7 @@ impl<'a> Collector<'a> {
         self.facts.functions[id as usize].params = f
             .parameters
             .iter()
-            .map(|p| p.name().id.to_string())
+            .map(|p| Name::from(p.name().id.as_str()))
             .collect();
         self.optional_params = f
             .parameters
@@ -399,8 +399,8 @@ impl<'a> Collector<'a> {
         let line = self.line(range);
         self.imports.insert(local.clone(), target.clone());
         self.facts.imports.push(Import {
-            local,
-            target,
+            local: local.into(),
+            target: target.into(),
             line,
         });
     }
@@ -505,10 +505,12 @@ impl<'a> Collector<'a> {
                     // Code in a handler runs only after an exception.
                     let func = self.func;
                     for c in &mut self.facts.calls[start.0..] {
-                        c.in_except |= c.func == func;
+                        let here = c.func == func;
+                        c.flag_if(CallFlags::IN_EXCEPT, here);
                     }
                     for c in &mut self.facts.candidates[start.1..] {
-                        c.in_except |= c.func == func;
+                        let here = c.func == func;
+                        c.flag_if(CallFlags::IN_EXCEPT, here);
                     }
                 }
                 self.visit_body(&t.orelse);
@@ -525,10 +527,12 @@ impl<'a> Collector<'a> {
                 self.close_loop(start, cand_start, false);
                 let func = self.func;
                 for c in &mut self.facts.calls[start..] {
-                    c.in_while |= c.func == func;
+                    let here = c.func == func;
+                    c.flag_if(CallFlags::IN_WHILE, here);
                 }
                 for c in &mut self.facts.candidates[cand_start..] {
-                    c.in_while |= c.func == func;
+                    let here = c.func == func;
+                    c.flag_if(CallFlags::IN_WHILE, here);
                 }
                 self.visit_body(&w.orelse);
             }
@@ -561,7 +565,7 @@ impl<'a> Collector<'a> {
                     self.visit_expr(&item.context_expr);
                     let vc = self.value_call(&item.context_expr, before);
                     if let Some(i) = vc {
-                        self.facts.calls[i as usize].in_with = true;
+                        self.facts.calls[i as usize].flag_if(CallFlags::IN_WITH, true);
                     }
                     if let Some(vars) = &item.optional_vars {
                         self.bind_target(vars, vc);
@@ -669,7 +673,7 @@ impl<'a> Collector<'a> {
                         .rev()
                         .find(|r| r.func == func && (r.line, r.column) == (line, column))
                     {
-                        rec.bare = true;
+                        rec.flag_if(CallFlags::BARE, true);
                     }
                 }
             }
@@ -685,7 +689,7 @@ impl<'a> Collector<'a> {
                 let before = self.facts.calls.len();
                 self.visit_expr(&a.value);
                 if let Some(i) = self.value_call(&a.value, before) {
-                    self.facts.calls[i as usize].awaited = true;
+                    self.facts.calls[i as usize].flag_if(CallFlags::AWAITED, true);
                 }
             }
             Expr::Named(n) => {

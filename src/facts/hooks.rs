@@ -230,24 +230,16 @@ fn candidate(
 ) -> Candidate {
     let start = line_index.line_column(range.start(), source);
     let end = line_index.line_column(range.end(), source);
-    Candidate {
-        code: code.to_owned(),
+    Candidate::new(
+        code,
         func,
-        line: start.line.get() as u32,
-        column: start.column.get() as u32,
-        end_line: end.line.get() as u32,
-        end_column: end.column.get() as u32,
-        loop_depth: depth,
-        in_recv_loop: false,
-        recv_replies: false,
-        in_while: false,
-        in_except: false,
-        in_skip_branch: false,
-        in_fallback: false,
+        (start.line.get() as u32, start.column.get() as u32),
+        (end.line.get() as u32, end.column.get() as u32),
+        depth,
         mark,
-        text: truncate(source[range].lines().next().unwrap_or(""), 80),
+        truncate(source[range].lines().next().unwrap_or(""), 80),
         api,
-    }
+    )
 }
 
 impl Collector<'_> {

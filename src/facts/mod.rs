@@ -54,7 +54,7 @@ pub struct ModuleFacts {
     pub has_main: bool,
     /// Functions and methods used as values (`HANDLERS = {"a": on_a}`, `cb=self.on_msg`),
     /// resolved like call targets: they are live even when nothing calls them directly.
-    pub refs: Vec<(FuncId, String, Resolution)>,
+    pub refs: Vec<(FuncId, Name, Resolution)>,
     /// Calls Python makes without `f()` at the site (`for` over an object, attribute reads
     /// that may be properties, calls through dispatch tables), resolved like call targets.
     #[serde(default)]
@@ -146,8 +146,8 @@ pub struct SyntaxErrorInfo {
 /// `import a.b as c` binds `c` -> `a.b`; `from a import b` binds `b` -> `a.b`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Import {
-    pub local: String,
-    pub target: String,
+    pub local: Name,
+    pub target: Name,
     pub line: u32,
 }
 
@@ -164,7 +164,8 @@ pub enum FnKind {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Function {
-    pub name: String,
+    /// Interned: `__init__`, `run`, `get`, ... repeat across a project.
+    pub name: Name,
     /// `Class.method`, `outer.inner`, `<module>`, `<lambda>` (with its line).
     pub qualname: String,
     pub kind: FnKind,
@@ -173,8 +174,9 @@ pub struct Function {
     pub is_async: bool,
     /// Decorators as resolved dotted names (`fastapi.FastAPI.get` style when resolvable, else text).
     pub decorators: Vec<String>,
-    /// Parameter names in order (`self` included), for callables passed through them.
-    pub params: Vec<String>,
+    /// Parameter names in order (`self` included), for callables passed through them; interned
+    /// (`self` alone is a third of them).
+    pub params: Vec<Name>,
     pub line: u32,
     pub end_line: u32,
 }
@@ -219,49 +221,76 @@ pub struct Call {
     /// Enclosing `for` loops and comprehensions within one execution of the function (a
     /// `while` loop, or a `for` loop over received messages, is not a bounded repetition).
     pub loop_depth: u8,
-    /// Inside a `while` loop that receives work (`recv*`, `queue.get`, `accept`, ...).
-    pub in_recv_loop: bool,
-    /// That receive loop also answers the sender (`send*`, `reply`, `put`, ...): it serves
-    /// requests, rather than consuming events.
-    pub recv_replies: bool,
-    /// Inside a `while` loop of its function: repeated for as long as the loop runs (a polling
-    /// or serving loop), not a bounded number of times per execution.
-    pub in_while: bool,
-    /// Inside an `except` handler of its function, or an `if` branch taken on an HTTP error
-    /// status (`if r.status_code == 429:`): runs only after a failure.
-    pub in_except: bool,
-    /// Inside an `if` branch that only calls things and then `continue`s: it runs when the
-    /// condition holds (back-pressure, an idle wait), not on every iteration.
-    pub in_skip_branch: bool,
-    /// Inside an `if p is None:` branch for a parameter `p` whose default is `None`: it runs
-    /// only for callers that leave `p` out (a CLI prompt behind an optional argument).
-    pub in_fallback: bool,
-    /// How many times the `for` loops around it repeat it, when every one of them iterates a
-    /// literal `range(...)`; `None` when any bound is unknown (or there is no loop).
-    pub loop_bound: Option<u32>,
-    pub awaited: bool,
-    /// The call is a whole expression statement: whatever it returns is dropped.
-    pub bare: bool,
-    /// The call is the context expression of a `with` statement (it will be closed).
-    pub in_with: bool,
+    /// The yes/no facts of the call, one bit each (read through the accessors below).
+    flags: CallFlags,
     /// First positional string literal, truncated (model names, patterns, paths).
     pub str_arg: Option<Name>,
-    /// Whether `timeout=` was passed.
-    pub has_timeout: bool,
-    /// An argument makes the call return at once (`os.WNOHANG`, `zmq.NOBLOCK`, `block=False`).
-    pub nonblocking: bool,
-    /// Whether the first argument is not a literal (a dynamic pattern, path, ...).
-    pub dynamic_first_arg: bool,
     /// The name the result is bound to (`x = ...`, `self.x = ...`), as source text.
     pub assigned_to: Option<Name>,
     /// The call whose result is this method call's receiver (`conn.execute(...)` for
-    /// `conn.execute(...).fetchall()`), as an index into the module's calls.
-    pub receiver_call: Option<u32>,
+    /// `conn.execute(...).fetchall()`), as an index into the module's calls; [`NO_CALL`] when
+    /// there is none (read through `receiver_call()`).
+    receiver_call: u32,
+    /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`, and any name or
+    /// attribute passed positionally), resolved like targets. Nearly half of all calls pass
+    /// one, so they are kept here, exact-size, rather than in `extra`.
+    callable_args: Box<[(Name, Resolution)]>,
     /// What few calls have (read through the accessors below), boxed apart so that the
     /// record every call site pays for stays small; `None` when all of it is empty.
     extra: Option<Box<CallExtra>>,
     /// Normalised source text of the call's callee, for messages and fingerprints.
     pub text: Name,
+}
+
+/// `Call::receiver_call` when the receiver is not a call.
+const NO_CALL: u32 = u32::MAX;
+
+/// The yes/no facts of a call as bits of one `u16` (twelve `bool`s took 12 bytes of every call
+/// record, and their alignment padding more).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallFlags(u16);
+
+impl CallFlags {
+    /// Inside a `while` loop that receives work (`recv*`, `queue.get`, `accept`, ...).
+    pub const IN_RECV_LOOP: CallFlags = CallFlags(1);
+    /// That receive loop also answers the sender (`send*`, `reply`, `put`, ...): it serves
+    /// requests, rather than consuming events.
+    pub const RECV_REPLIES: CallFlags = CallFlags(1 << 1);
+    /// Inside a `while` loop of its function: repeated for as long as the loop runs (a polling
+    /// or serving loop), not a bounded number of times per execution.
+    pub const IN_WHILE: CallFlags = CallFlags(1 << 2);
+    /// Inside an `except` handler of its function, or an `if` branch taken on an HTTP error
+    /// status (`if r.status_code == 429:`): runs only after a failure.
+    pub const IN_EXCEPT: CallFlags = CallFlags(1 << 3);
+    /// Inside an `if` branch that only calls things and then `continue`s: it runs when the
+    /// condition holds (back-pressure, an idle wait), not on every iteration.
+    pub const IN_SKIP_BRANCH: CallFlags = CallFlags(1 << 4);
+    /// Inside an `if p is None:` branch for a parameter `p` whose default is `None`: it runs
+    /// only for callers that leave `p` out (a CLI prompt behind an optional argument).
+    pub const IN_FALLBACK: CallFlags = CallFlags(1 << 5);
+    /// The call is awaited.
+    pub const AWAITED: CallFlags = CallFlags(1 << 6);
+    /// The call is a whole expression statement: whatever it returns is dropped.
+    pub const BARE: CallFlags = CallFlags(1 << 7);
+    /// The call is the context expression of a `with` statement (it will be closed).
+    pub const IN_WITH: CallFlags = CallFlags(1 << 8);
+    /// Whether `timeout=` was passed.
+    pub const HAS_TIMEOUT: CallFlags = CallFlags(1 << 9);
+    /// An argument makes the call return at once (`os.WNOHANG`, `zmq.NOBLOCK`, `block=False`).
+    pub const NONBLOCKING: CallFlags = CallFlags(1 << 10);
+    /// Whether the first argument is not a literal (a dynamic pattern, path, ...).
+    pub const DYNAMIC_FIRST_ARG: CallFlags = CallFlags(1 << 11);
+
+    pub fn contains(self, flag: CallFlags) -> bool {
+        self.0 & flag.0 == flag.0
+    }
+
+    /// Sets `flag` when `on` (never clears it: facts only accumulate).
+    pub fn insert_if(&mut self, flag: CallFlags, on: bool) {
+        if on {
+            self.0 |= flag.0;
+        }
+    }
 }
 
 /// The facts of a call that few calls have: a sleep's seconds, a literal timeout, callables
@@ -278,8 +307,6 @@ pub struct CallExtra {
     /// The literal `timeout=` in seconds (a `(connect, read)` pair summed): how long the call
     /// can wait at worst.
     pub timeout_s: Option<f64>,
-    /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`), resolved like targets.
-    pub callable_args: Vec<(Name, Resolution)>,
     /// The name a `with` statement binds the call's result to (`with connect() as conn`).
     pub with_as: Option<Name>,
     /// A blocking receive's socket timeout, set by the code before it (`RCVTIMEO`), in
@@ -288,6 +315,9 @@ pub struct CallExtra {
     /// The retry loop around the call: a `for` loop over a literal `range(n)` that exits on
     /// success and sleeps between attempts.
     pub retry: Option<Retry>,
+    /// How many times the `for` loops around it repeat it, when every one of them iterates a
+    /// literal `range(...)`; `None` when any bound is unknown (or there is no loop).
+    pub loop_bound: Option<u32>,
 }
 
 impl CallExtra {
@@ -296,10 +326,10 @@ impl CallExtra {
             && self.receiver_hint.is_none()
             && self.seconds.is_none()
             && self.timeout_s.is_none()
-            && self.callable_args.is_empty()
             && self.with_as.is_none()
             && self.recv_timeout_s.is_none()
             && self.retry.is_none()
+            && self.loop_bound.is_none()
     }
 
     /// Boxed, or `None` when there is nothing to keep.
@@ -309,6 +339,82 @@ impl CallExtra {
 }
 
 impl Call {
+    /// See [`CallFlags::IN_RECV_LOOP`].
+    pub fn in_recv_loop(&self) -> bool {
+        self.flags.contains(CallFlags::IN_RECV_LOOP)
+    }
+
+    /// See [`CallFlags::RECV_REPLIES`].
+    pub fn recv_replies(&self) -> bool {
+        self.flags.contains(CallFlags::RECV_REPLIES)
+    }
+
+    /// See [`CallFlags::IN_WHILE`].
+    pub fn in_while(&self) -> bool {
+        self.flags.contains(CallFlags::IN_WHILE)
+    }
+
+    /// See [`CallFlags::IN_EXCEPT`].
+    pub fn in_except(&self) -> bool {
+        self.flags.contains(CallFlags::IN_EXCEPT)
+    }
+
+    /// See [`CallFlags::IN_SKIP_BRANCH`].
+    pub fn in_skip_branch(&self) -> bool {
+        self.flags.contains(CallFlags::IN_SKIP_BRANCH)
+    }
+
+    /// See [`CallFlags::IN_FALLBACK`].
+    pub fn in_fallback(&self) -> bool {
+        self.flags.contains(CallFlags::IN_FALLBACK)
+    }
+
+    /// See [`CallFlags::AWAITED`].
+    pub fn awaited(&self) -> bool {
+        self.flags.contains(CallFlags::AWAITED)
+    }
+
+    /// See [`CallFlags::BARE`].
+    pub fn bare(&self) -> bool {
+        self.flags.contains(CallFlags::BARE)
+    }
+
+    /// See [`CallFlags::IN_WITH`].
+    pub fn in_with(&self) -> bool {
+        self.flags.contains(CallFlags::IN_WITH)
+    }
+
+    /// See [`CallFlags::HAS_TIMEOUT`].
+    pub fn has_timeout(&self) -> bool {
+        self.flags.contains(CallFlags::HAS_TIMEOUT)
+    }
+
+    /// See [`CallFlags::NONBLOCKING`].
+    pub fn nonblocking(&self) -> bool {
+        self.flags.contains(CallFlags::NONBLOCKING)
+    }
+
+    /// See [`CallFlags::DYNAMIC_FIRST_ARG`].
+    pub fn dynamic_first_arg(&self) -> bool {
+        self.flags.contains(CallFlags::DYNAMIC_FIRST_ARG)
+    }
+
+    /// Sets `flag` when `on`, while the module is collected.
+    pub(crate) fn flag_if(&mut self, flag: CallFlags, on: bool) {
+        self.flags.insert_if(flag, on);
+    }
+
+    /// The call whose result is this method call's receiver, as an index into the module's
+    /// calls.
+    pub fn receiver_call(&self) -> Option<u32> {
+        (self.receiver_call != NO_CALL).then_some(self.receiver_call)
+    }
+
+    /// See [`CallExtra::loop_bound`]: few calls sit in loops over literal ranges only.
+    pub fn loop_bound(&self) -> Option<u32> {
+        self.extra.as_ref().and_then(|e| e.loop_bound)
+    }
+
     pub fn url_param(&self) -> Option<u8> {
         self.extra.as_ref().and_then(|e| e.url_param)
     }
@@ -326,7 +432,7 @@ impl Call {
     }
 
     pub fn callable_args(&self) -> &[(Name, Resolution)] {
-        self.extra.as_ref().map_or(&[], |e| &e.callable_args)
+        &self.callable_args
     }
 
     pub fn with_as(&self) -> Option<&Name> {
@@ -349,17 +455,12 @@ impl Call {
     /// Takes the callables passed by reference (the `partial(...)` a call is handed moves
     /// them to the call).
     pub(crate) fn take_callable_args(&mut self) -> Vec<(Name, Resolution)> {
-        self.extra
-            .as_mut()
-            .map(|e| std::mem::take(&mut e.callable_args))
-            .unwrap_or_default()
+        std::mem::take(&mut self.callable_args).into_vec()
     }
 
-    /// Drops the box when what it held was taken away.
-    pub(crate) fn tidy_extra(&mut self) {
-        if self.extra.as_ref().is_some_and(|e| e.is_empty()) {
-            self.extra = None;
-        }
+    /// Sets the callables passed by reference (exact-size).
+    pub(crate) fn set_callable_args(&mut self, args: Vec<(Name, Resolution)>) {
+        self.callable_args = args.into_boxed_slice();
     }
 }
 
@@ -384,22 +485,84 @@ pub fn lambda_id(text: &str) -> Option<FuncId> {
 /// A finding raised by an AST-level rule, in its local context only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {
-    pub code: String,
+    /// The hook's code (interned: a handful of codes over every candidate).
+    pub code: Name,
     pub func: FuncId,
     pub line: u32,
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
     pub loop_depth: u8,
-    pub in_recv_loop: bool,
-    pub recv_replies: bool,
-    pub in_while: bool,
-    pub in_except: bool,
-    pub in_skip_branch: bool,
-    pub in_fallback: bool,
+    /// The local context it was raised in, as a call's: the loop, branch and handler bits of
+    /// [`CallFlags`] (read through the accessors below).
+    flags: CallFlags,
     pub mark: marks::Mark,
     pub text: String,
     pub api: Option<ApiId>,
+}
+
+impl Candidate {
+    /// A candidate raised outside any loop, branch or handler (the walk marks those after).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        code: &str,
+        func: FuncId,
+        (line, column): (u32, u32),
+        (end_line, end_column): (u32, u32),
+        loop_depth: u8,
+        mark: marks::Mark,
+        text: String,
+        api: Option<ApiId>,
+    ) -> Candidate {
+        Candidate {
+            code: Name::from(code),
+            func,
+            line,
+            column,
+            end_line,
+            end_column,
+            loop_depth,
+            flags: CallFlags::default(),
+            mark,
+            text,
+            api,
+        }
+    }
+
+    /// See [`CallFlags::IN_RECV_LOOP`].
+    pub fn in_recv_loop(&self) -> bool {
+        self.flags.contains(CallFlags::IN_RECV_LOOP)
+    }
+
+    /// See [`CallFlags::RECV_REPLIES`].
+    pub fn recv_replies(&self) -> bool {
+        self.flags.contains(CallFlags::RECV_REPLIES)
+    }
+
+    /// See [`CallFlags::IN_WHILE`].
+    pub fn in_while(&self) -> bool {
+        self.flags.contains(CallFlags::IN_WHILE)
+    }
+
+    /// See [`CallFlags::IN_EXCEPT`].
+    pub fn in_except(&self) -> bool {
+        self.flags.contains(CallFlags::IN_EXCEPT)
+    }
+
+    /// See [`CallFlags::IN_SKIP_BRANCH`].
+    pub fn in_skip_branch(&self) -> bool {
+        self.flags.contains(CallFlags::IN_SKIP_BRANCH)
+    }
+
+    /// See [`CallFlags::IN_FALLBACK`].
+    pub fn in_fallback(&self) -> bool {
+        self.flags.contains(CallFlags::IN_FALLBACK)
+    }
+
+    /// Sets `flag` when `on`, while the module is collected.
+    pub(crate) fn flag_if(&mut self, flag: CallFlags, on: bool) {
+        self.flags.insert_if(flag, on);
+    }
 }
 
 #[cfg(test)]
@@ -407,10 +570,39 @@ mod tests {
     use super::*;
 
     /// Every call site of the project keeps one record for the whole run: what few calls have
-    /// stays in `CallExtra`, behind one pointer.
+    /// stays in `CallExtra`, behind one pointer; names are one pointer each, yes/no facts one
+    /// bit each.
+    /// Each yes/no fact has a bit of its own: setting one never reads as another.
+    #[test]
+    fn call_flags_are_distinct_bits() {
+        let all = [
+            CallFlags::IN_RECV_LOOP,
+            CallFlags::RECV_REPLIES,
+            CallFlags::IN_WHILE,
+            CallFlags::IN_EXCEPT,
+            CallFlags::IN_SKIP_BRANCH,
+            CallFlags::IN_FALLBACK,
+            CallFlags::AWAITED,
+            CallFlags::BARE,
+            CallFlags::IN_WITH,
+            CallFlags::HAS_TIMEOUT,
+            CallFlags::NONBLOCKING,
+            CallFlags::DYNAMIC_FIRST_ARG,
+        ];
+        for (i, &set) in all.iter().enumerate() {
+            let mut flags = CallFlags::default();
+            flags.insert_if(set, false);
+            assert_eq!(flags, CallFlags::default());
+            flags.insert_if(set, true);
+            for (j, &other) in all.iter().enumerate() {
+                assert_eq!(flags.contains(other), i == j, "flag {i} reads as flag {j}");
+            }
+        }
+    }
+
     #[test]
     fn call_record_stays_compact() {
         let size = std::mem::size_of::<Call>();
-        assert!(size <= 136, "Call is {size} bytes");
+        assert!(size <= 88, "Call is {size} bytes");
     }
 }

@@ -20,12 +20,11 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Name(Arc<str>);
+pub struct Name(Arc<Box<str>>);
 
 const SHARDS: usize = 16;
 
-static INTERNER: [Mutex<Option<FxHashSet<Arc<str>>>>; SHARDS] =
-    [const { Mutex::new(None) }; SHARDS];
+static INTERNER: [Mutex<Option<FxHashSet<Name>>>; SHARDS] = [const { Mutex::new(None) }; SHARDS];
 
 impl Name {
     /// The interned name for `text`.
@@ -36,15 +35,15 @@ impl Name {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let set = guard.get_or_insert_with(FxHashSet::default);
         if let Some(found) = set.get(text) {
-            return Name(found.clone());
+            return found.clone();
         }
-        let arc: Arc<str> = Arc::from(text);
-        set.insert(arc.clone());
-        Name(arc)
+        let name = Name(Arc::new(Box::from(text)));
+        set.insert(name.clone());
+        name
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.0[..]
     }
 
     /// Drops the interner's references to texts that no fact uses any more (after a run's
@@ -53,7 +52,7 @@ impl Name {
         for shard in &INTERNER {
             let mut guard = shard.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(set) = guard.as_mut() {
-                set.retain(|s| Arc::strong_count(s) > 1);
+                set.retain(|s| Arc::strong_count(&s.0) > 1);
                 set.shrink_to_fit();
             }
         }
@@ -63,31 +62,31 @@ impl Name {
 impl Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.0, f)
+        fmt::Display::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -111,49 +110,49 @@ impl From<&String> for Name {
 
 impl From<Name> for String {
     fn from(n: Name) -> String {
-        n.0.to_string()
+        n.as_str().to_owned()
     }
 }
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        &*self.0 == other.as_str()
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Name> for str {
     fn eq(&self, other: &Name) -> bool {
-        self == &*other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for &str {
     fn eq(&self, other: &Name) -> bool {
-        *self == &*other.0
+        *self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for String {
     fn eq(&self, other: &Name) -> bool {
-        self.as_str() == &*other.0
+        self.as_str() == other.as_str()
     }
 }
 
 impl Serialize for Name {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -185,6 +184,13 @@ mod tests {
         assert_eq!(a, "os.path.join");
         assert_eq!(a.as_str(), "os.path.join");
         assert!(a.starts_with("os."));
+    }
+
+    /// Call records hold four names each: a name stays one pointer, and so does an absent one.
+    #[test]
+    fn a_name_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Name>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Name>>(), 8);
     }
 
     #[test]

@@ -178,7 +178,7 @@ impl Collector<'_> {
         for i in 0..self.facts.calls.len() {
             let c = &self.facts.calls[i];
             let Some(api) = c.api else { continue };
-            if !self.catalog.get(api).rcvtimeo || c.nonblocking {
+            if !self.catalog.get(api).rcvtimeo || c.nonblocking() {
                 continue;
             }
             let text = &self.raw[i].callee.text;

@@ -3,6 +3,7 @@
 //! looks it up. Rules ask the catalog, they never match API names themselves.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
@@ -265,7 +266,19 @@ pub struct Catalog {
 /// indexes the catalog that rules are given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ApiId(u32);
+pub struct ApiId(NonZeroU32);
+
+impl ApiId {
+    /// The id of the entry at `index`, stored plus one so that an absent id (`Option<ApiId>`,
+    /// in every call record) takes no room of its own.
+    fn new(index: u32) -> ApiId {
+        ApiId(NonZeroU32::MIN.saturating_add(index))
+    }
+
+    fn index(self) -> usize {
+        (self.0.get() - 1) as usize
+    }
+}
 
 static SHIPPED: &str = include_str!("../../data/apis.toml");
 
@@ -356,7 +369,7 @@ impl Catalog {
     }
 
     pub fn get(&self, id: ApiId) -> &ApiEntry {
-        &self.entries[id.0 as usize]
+        &self.entries[id.index()]
     }
 
     /// Whether a name whose first segment is `first` and last is `last` can match an entry: a
@@ -368,11 +381,11 @@ impl Catalog {
     /// Looks a fully qualified name up: exact first, then `*` patterns (one segment each).
     pub fn lookup(&self, qualified: &str) -> Option<ApiId> {
         if let Some(&i) = self.exact.get(qualified) {
-            return Some(ApiId(i));
+            return Some(ApiId::new(i));
         }
         self.patterns
             .first_match(qualified)
-            .map(|i| ApiId(self.pattern_ids[i]))
+            .map(|i| ApiId::new(self.pattern_ids[i]))
     }
 }
 
@@ -497,7 +510,7 @@ mod tests {
         entries.push(shipped.get(first).clone());
         let last = entries.len() - 1;
         let extended = Catalog::from_entries(entries);
-        assert_eq!(extended.lookup(name), Some(ApiId(last as u32)));
+        assert_eq!(extended.lookup(name), Some(ApiId::new(last as u32)));
     }
 
     #[test]

@@ -49,12 +49,12 @@ macro_rules! site_of {
             func: $c.func,
             line: $c.line,
             loop_depth: $c.loop_depth,
-            in_recv_loop: $c.in_recv_loop,
-            recv_replies: $c.recv_replies,
-            in_while: $c.in_while,
-            in_except: $c.in_except,
-            in_skip_branch: $c.in_skip_branch,
-            in_fallback: $c.in_fallback,
+            in_recv_loop: $c.in_recv_loop(),
+            recv_replies: $c.recv_replies(),
+            in_while: $c.in_while(),
+            in_except: $c.in_except(),
+            in_skip_branch: $c.in_skip_branch(),
+            in_fallback: $c.in_fallback(),
             loop_bound: $loop_bound,
         }
     };
@@ -62,7 +62,7 @@ macro_rules! site_of {
 
 impl Site {
     pub fn call(module: usize, c: &Call) -> Site {
-        site_of!(module, c, c.loop_bound)
+        site_of!(module, c, c.loop_bound())
     }
 
     /// Hooks do not record loop bounds: a candidate in a loop takes the default repetition.
@@ -529,15 +529,15 @@ impl EntryIndex {
             for c in &m.calls {
                 // Most calls sit in no loop or handler: only the others are kept (a missing
                 // line reads as all-false).
-                if c.in_recv_loop || c.in_while || c.in_except || c.loop_depth > 0 {
+                if c.in_recv_loop() || c.in_while() || c.in_except() || c.loop_depth > 0 {
                     let flags = index.call_lines.entry((mi, c.func, c.line)).or_default();
-                    flags.in_recv_loop |= c.in_recv_loop;
-                    flags.recv_replies |= c.recv_replies;
-                    flags.in_while |= c.in_while;
-                    flags.in_except |= c.in_except;
+                    flags.in_recv_loop |= c.in_recv_loop();
+                    flags.recv_replies |= c.recv_replies();
+                    flags.in_while |= c.in_while();
+                    flags.in_except |= c.in_except();
                     if c.loop_depth > flags.loop_depth {
                         flags.loop_depth = c.loop_depth;
-                        flags.loop_bound = c.loop_bound;
+                        flags.loop_bound = c.loop_bound();
                     }
                 }
                 let at_module_level = matches!(

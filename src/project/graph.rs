@@ -615,7 +615,8 @@ fn number_nodes(modules: &[ModuleFacts]) -> (Vec<u32>, Vec<FnRef>) {
 /// (stably) by line and target.
 fn flatten(adjacency: Vec<Vec<Edge>>) -> (Vec<u32>, Vec<Edge>) {
     let mut edge_start = Vec::with_capacity(adjacency.len() + 1);
-    let mut edges = Vec::new();
+    // Exact size: grown by doubling, the array kept up to half again its length unused.
+    let mut edges = Vec::with_capacity(adjacency.iter().map(Vec::len).sum());
     for mut adj in adjacency {
         edge_start.push(edges.len() as u32);
         adj.sort_by_key(|e| (e.line, e.to));

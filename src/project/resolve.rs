@@ -4,7 +4,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{FnKind, FuncId, ModuleFacts};
+use crate::facts::{FnKind, FuncId, ModuleFacts, Name};
 use crate::finding::Confidence;
 
 /// A class anywhere in the project.
@@ -38,20 +38,20 @@ pub struct Resolver {
     /// First segments of every module name and import root, to reject external names early.
     heads: HashSet<String>,
     /// Per module: top-level name -> function id / class index.
-    top_funcs: Vec<HashMap<String, FuncId>>,
+    top_funcs: Vec<HashMap<Name, FuncId>>,
     top_classes: Vec<HashMap<String, u32>>,
     /// Per module: class qualname -> class index.
     class_by_qualname: Vec<HashMap<String, u32>>,
     /// Per class: method name -> function id.
-    methods: HashMap<ClassRef, HashMap<String, FuncId>>,
+    methods: HashMap<ClassRef, HashMap<Name, FuncId>>,
     /// Per module: imported local name -> qualified target (for re-exports).
-    imports: Vec<HashMap<String, String>>,
+    imports: Vec<HashMap<Name, Name>>,
     /// Resolved bases and the linearised MRO of each class (itself first).
     pub bases: HashMap<ClassRef, Vec<ClassRef>>,
     pub mro: HashMap<ClassRef, Vec<ClassRef>>,
     pub subclasses: HashMap<ClassRef, Vec<ClassRef>>,
     /// Method name -> every project method with that name (for the unique-name fallback).
-    pub methods_by_name: HashMap<String, Vec<FnRef>>,
+    pub methods_by_name: HashMap<Name, Vec<FnRef>>,
 }
 
 impl Resolver {
@@ -126,8 +126,8 @@ impl Resolver {
         let mut top_classes = Vec::with_capacity(modules.len());
         let mut class_by_qualname = Vec::with_capacity(modules.len());
         let mut imports = Vec::with_capacity(modules.len());
-        let mut methods: HashMap<ClassRef, HashMap<String, FuncId>> = HashMap::default();
-        let mut methods_by_name: HashMap<String, Vec<FnRef>> = HashMap::default();
+        let mut methods: HashMap<ClassRef, HashMap<Name, FuncId>> = HashMap::default();
+        let mut methods_by_name: HashMap<Name, Vec<FnRef>> = HashMap::default();
         for (mi, m) in modules.iter().enumerate() {
             let mut tf = HashMap::default();
             for (fi, f) in m.functions.iter().enumerate() {
@@ -322,12 +322,10 @@ impl Resolver {
         }
         // A re-export: the name is imported into this module from elsewhere.
         if let Some(target) = self.imports[m].get(head) {
-            let q = if tail.is_empty() {
-                target.clone()
-            } else {
-                format!("{target}.{tail}")
-            };
-            return self.resolve_depth(&q, depth + 1);
+            if tail.is_empty() {
+                return self.resolve_depth(target, depth + 1);
+            }
+            return self.resolve_depth(&format!("{target}.{tail}"), depth + 1);
         }
         None
     }

@@ -77,7 +77,7 @@ impl PerCall {
                 retry: call.retry(),
             };
         }
-        let worst = if call.nonblocking {
+        let worst = if call.nonblocking() {
             Worst::Unstated
         } else if entry.timeout_kw {
             match call.timeout_s() {
@@ -86,7 +86,7 @@ impl PerCall {
                     why: "its `timeout=`".to_owned(),
                 },
                 // `**kwargs` may carry one.
-                None if call.has_timeout => Worst::Unstated,
+                None if call.has_timeout() => Worst::Unstated,
                 None => Worst::Unbounded("no `timeout=`".to_owned()),
             }
         } else if entry.rcvtimeo {

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 mod implicit;
 
 use super::{Edge, EdgeKind, NO_LABEL, Receiver, Seed};
-use crate::facts::{Call, FnKind, ModuleFacts, Resolution};
+use crate::facts::{Call, FnKind, ModuleFacts, Name, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::{EntryCandidate, Frameworks, On, ProfileSet, RoleId, Runs};
@@ -181,7 +181,7 @@ fn entry_seeds(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut ModuleEdg
                     name: &f.name,
                     is_method: method,
                     decorators: &f.decorators,
-                    first_param: f.params.first().map(String::as_str),
+                    first_param: f.params.first().map(Name::as_str),
                 },
                 ancestors,
                 profiles,
@@ -425,7 +425,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
             }
             Target::Class(c) => {
                 // `with Resource() as r:` also runs its `__enter__` and `__exit__`.
-                if call.in_with {
+                if call.in_with() {
                     implicit_dunders(cx, from, call, c, confidence, out);
                 }
                 match constructor_edge(cx, from, c, out) {
@@ -446,7 +446,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
                 label,
             },
         ));
-        if call.in_recv_loop {
+        if call.in_recv_loop() {
             // An async receive loop's callees run on the event loop, once per request: a
             // request context, not a thread's request loop.
             let kind = if cx.facts().functions[call.func as usize].is_async {
@@ -465,7 +465,7 @@ fn constructor_label(m: &ModuleFacts, call: &Call) -> Option<String> {
     if &*call.text == "cls" {
         return Some("cls(...)".to_owned());
     }
-    let inner = &m.calls[call.receiver_call? as usize];
+    let inner = &m.calls[call.receiver_call()? as usize];
     let method = call.text.strip_prefix("<call>.")?;
     (&*inner.text == "super").then(|| format!("super().{method}(...)"))
 }

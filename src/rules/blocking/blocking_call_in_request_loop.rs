@@ -89,7 +89,7 @@ impl Rule for BlockingCallInRequestLoop {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m, call, entry) in catalog_calls(cx, |_| true) {
-            if call.awaited || call.nonblocking {
+            if call.awaited() || call.nonblocking() {
                 continue;
             }
             let per = match entry.effect {
@@ -179,7 +179,7 @@ fn background_walk(
         return None;
     }
     let exec = all.into_iter().find(|e| e.kind == CtxKind::Background)?;
-    let every_round = call.in_while || call.loop_depth > 0;
+    let every_round = call.in_while() || call.loop_depth > 0;
     let band = background_band(per, every_round);
     let m = &cx.project.modules[mi];
     let func = &m.functions[call.func as usize].qualname;

@@ -71,7 +71,7 @@ fn query_chains_on_the_loop(cx: &RuleContext, out: &mut Vec<Finding>) {
             continue;
         }
         for call in &m.calls {
-            if call.awaited || call.api.is_some() {
+            if call.awaited() || call.api.is_some() {
                 continue;
             }
             let Some((receiver, method)) = call.text.rsplit_once('.') else {

@@ -115,7 +115,7 @@ impl Rule for BlockingIoInSerialServer {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         let patterns = &cx.project.patterns;
         for (mi, m, call, entry) in catalog_calls(cx, |e| EFFECTS.contains(&e.effect)) {
-            if call.awaited || call.nonblocking {
+            if call.awaited() || call.nonblocking() {
                 continue;
             }
             // The loop's own receive, reply and poll are what make it a server.

@@ -70,7 +70,7 @@ impl Rule for CoroutineNeverAwaited {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            for call in m.calls.iter().filter(|c| c.bare && !c.awaited) {
+            for call in m.calls.iter().filter(|c| c.bare() && !c.awaited()) {
                 if !matches!(
                     call.resolution,
                     Resolution::Local | Resolution::Import | Resolution::SelfMethod

@@ -73,7 +73,7 @@ impl Rule for HttpWithoutTimeout {
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
             for call in &m.calls {
-                if call.has_timeout {
+                if call.has_timeout() {
                     continue;
                 }
                 let Some((entry, offloaded)) = timeout_api(cx, call) else {

@@ -77,7 +77,7 @@ fn blocking_in_async(rule: &BlockingInAsync, cx: &RuleContext, out: &mut Vec<Fin
         // Awaited, or told not to wait (`os.WNOHANG`, `block=False`): it does not block. An
         // awaited library coroutine still blocks with the work it does before its first `await`
         // (the only work its summary, `entry.through`, counts).
-        if (call.awaited && entry.through.is_empty()) || call.nonblocking {
+        if (call.awaited() && entry.through.is_empty()) || call.nonblocking() {
             continue;
         }
         let Some(exec) = cx.project.loop_execution(&Site::call(mi, call)) else {

@@ -92,7 +92,7 @@ impl Rule for ConfigParsedPerRequest {
 /// call's arguments, a name bound to a disk read earlier in the function, or a file opened in a
 /// `with` block of the function.
 fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String> {
-    if let (Some(lit), false) = (&call.str_arg, call.dynamic_first_arg) {
+    if let (Some(lit), false) = (&call.str_arg, call.dynamic_first_arg()) {
         return Some(format!("`{lit}`"));
     }
     let disk = |c: &Call| {
@@ -125,7 +125,7 @@ fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String>
         .rev()
         .find(|c| {
             // A disk call used as a `with` context manager opens a file.
-            disk(c) && before(c) && c.in_with
+            disk(c) && before(c) && c.in_with()
         })
         .map(|c| match &c.str_arg {
             Some(path) => format!("`{path}` (opened by `{}`)", c.target),

@@ -122,7 +122,7 @@ impl Rule for LogFileWithoutRotation {
                         && c.column == call.column
                         && matches!(&c.mark, Mark::LogFileKeyword { param: p } if p == param)
                 });
-                if (!named && !call.dynamic_first_arg && call.str_arg.is_none())
+                if (!named && !call.dynamic_first_arg() && call.str_arg.is_none())
                     || in_test(&cx.project.patterns, m, call.func)
                 {
                     continue;
@@ -169,7 +169,7 @@ impl Rule for LogFileWithoutRotation {
 /// of its own, or a `__main__` block that loops.
 fn long_running(cx: &RuleContext, mi: usize) -> Option<String> {
     let m = &cx.project.modules[mi];
-    if let Some(c) = m.calls.iter().find(|c| c.in_recv_loop) {
+    if let Some(c) = m.calls.iter().find(|c| c.in_recv_loop()) {
         let f = &m.functions[c.func as usize].qualname;
         return Some(format!("`{f}` receives requests in a loop"));
     }

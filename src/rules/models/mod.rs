@@ -296,7 +296,7 @@ pub fn request_path_loads(
 pub fn background_round_loads(meta: &'static RuleMeta, cx: &RuleContext, out: &mut Vec<Finding>) {
     for site in model_loads(cx) {
         let call = site.call;
-        if !(call.in_while || call.loop_depth > 0) {
+        if !(call.in_while() || call.loop_depth > 0) {
             continue;
         }
         let at = Site::call(site.module, call);

@@ -106,7 +106,7 @@ impl AstRule for Hook {
             .calls
             .iter()
             .filter(|c| {
-                !c.in_with
+                !c.in_with()
                     && c.api.is_some_and(|id| catalog.get(id).release.is_some())
                     && c.assigned_to.as_deref().is_some_and(is_identifier)
             })
@@ -277,7 +277,7 @@ impl Rule for ResourceNeverReleased {
             for call in &m.calls {
                 let Some(api) = call.api else { continue };
                 let entry = cx.catalog.get(api);
-                let (Some(release), false) = (entry.release.as_deref(), call.in_with) else {
+                let (Some(release), false) = (entry.release.as_deref(), call.in_with()) else {
                     continue;
                 };
                 if calls_instance(entry, call) {

@@ -129,7 +129,7 @@ pub fn follow_on(
         }
         let on_name = c.text.starts_with(&prefix);
         let on_result = c
-            .receiver_call
+            .receiver_call()
             .is_some_and(|r| on_it.contains(&(r as usize)));
         if on_name || on_result {
             on_it.push(i);
@@ -147,7 +147,7 @@ pub fn follow_on(
             // In a loop that the creation is not in (`for url in urls: session.get(url)`): the
             // loop rule, its literal bound or the default repetition.
             if c.loop_depth > creation.loop_depth {
-                let (n, shown) = match (c.loop_bound, creation.loop_depth) {
+                let (n, shown) = match (c.loop_bound(), creation.loop_depth) {
                     (Some(b), 0) => (f64::from(b), b.to_string()),
                     _ => (DEFAULT_LOOP_REPETITIONS, "n (unknown, ×10)".to_owned()),
                 };
@@ -168,7 +168,7 @@ pub fn follow_on(
     let reads_only = !statements.is_empty()
         && on_it
             .iter()
-            .all(|c| c.str_arg.is_some() || c.receiver_call.is_some())
+            .all(|c| c.str_arg.is_some() || c.receiver_call().is_some())
         && statements
             .iter()
             .all(|q| q.trim_start().to_ascii_uppercase().starts_with("SELECT"));
@@ -242,7 +242,7 @@ pub fn submitted_work(
         for c in fm
             .calls
             .iter()
-            .filter(|c| c.func == fr.func && !c.in_except)
+            .filter(|c| c.func == fr.func && !c.in_except())
         {
             let Some(api) = c.api else { continue };
             let entry = cx.catalog.get(api);
