@@ -90,12 +90,6 @@ impl Collector<'_> {
                 text: text(s.value.to_str()),
                 ..Value::default()
             }),
-            Expr::Name(n) if self.constants.contains_key(n.id.as_str()) && self.func == 0 => {
-                self.constants.get(n.id.as_str()).map(|t| Value {
-                    text: text(t),
-                    ..Value::default()
-                })
-            }
             Expr::FString(f) => Some(self.fstring_value(f, depth)),
             Expr::Name(n) => {
                 let name = n.id.as_str();
@@ -199,6 +193,15 @@ impl Collector<'_> {
     /// `x.get("key", "default")`, `os.getenv("KEY", "default")`, `os.environ.get(...)`: the
     /// key, and the default when it is a string.
     fn config_read(&self, c: &ast::ExprCall) -> Option<Value> {
+        // Most calls are not reads: look at the method's name before building any text.
+        let method = match &*c.func {
+            Expr::Attribute(a) => a.attr.id.as_str(),
+            Expr::Name(n) => n.id.as_str(),
+            _ => return None,
+        };
+        if !matches!(method, "get" | "getenv") {
+            return None;
+        }
         let callee = dotted_name(&c.func)?;
         let resolved = self.resolve_head(&callee);
         let env = matches!(resolved.as_str(), "os.getenv" | "os.environ.get");
