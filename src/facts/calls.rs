@@ -130,13 +130,7 @@ impl<'a> Collector<'a> {
         // The parameter of the enclosing function passed on as the first argument (or `url=`):
         // its callers' arguments say what the call receives (`fetch(url)` in `def get(url)`).
         let url_param = first
-            .or_else(|| {
-                call.arguments
-                    .keywords
-                    .iter()
-                    .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "url"))
-                    .map(|k| &k.value)
-            })
+            .or_else(|| super::names::keyword(call, "url"))
             .and_then(|a| match a {
                 Expr::Name(n) => self.facts.functions[self.func as usize]
                     .params

@@ -14,7 +14,7 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::collect::Collector;
-use super::names::{dotted_name, str_literal, truncate};
+use super::names::{dotted_name, keyword, str_literal, truncate};
 use super::{FuncId, Name, Resolution, Value};
 
 /// Longest text kept for a value.
@@ -217,13 +217,7 @@ impl Collector<'_> {
             .arguments
             .args
             .get(1)
-            .or_else(|| {
-                c.arguments
-                    .keywords
-                    .iter()
-                    .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "default"))
-                    .map(|k| &k.value)
-            })
+            .or_else(|| keyword(c, "default"))
             .and_then(str_literal)
             .filter(|d| !d.is_empty());
         if !config && default.is_none() {
@@ -336,12 +330,8 @@ impl Collector<'_> {
             }
         }
         if args.is_empty()
-            && let Some(v) = call
-                .arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "url"))
-                .and_then(|k| self.dest_value(&k.value, 0))
+            && let Some(v) = keyword(call, "url")
+                .and_then(|a| self.dest_value(a, 0))
                 .filter(Value::may_point)
         {
             found.push((0, v));

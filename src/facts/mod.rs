@@ -338,67 +338,49 @@ impl CallExtra {
     }
 }
 
+/// The accessors of a record's yes/no facts (`CallFlags`).
+macro_rules! flag_accessors {
+    ($ty:ty: $($name:ident => $flag:ident),* $(,)?) => {
+        impl $ty {
+            $(
+                #[doc = concat!("See [`CallFlags::", stringify!($flag), "`].")]
+                pub fn $name(&self) -> bool {
+                    self.flags.contains(CallFlags::$flag)
+                }
+            )*
+        }
+    };
+}
+
+/// The facts a candidate shares with a call: where it sits (a receive loop, a `while`, an
+/// `except` handler, a skip or fallback branch).
+macro_rules! placement_accessors {
+    ($($ty:ty),+) => {
+        $(
+            flag_accessors!($ty:
+                in_recv_loop => IN_RECV_LOOP,
+                recv_replies => RECV_REPLIES,
+                in_while => IN_WHILE,
+                in_except => IN_EXCEPT,
+                in_skip_branch => IN_SKIP_BRANCH,
+                in_fallback => IN_FALLBACK,
+            );
+        )+
+    };
+}
+
+placement_accessors!(Call, Candidate);
+
+flag_accessors!(Call:
+    awaited => AWAITED,
+    bare => BARE,
+    in_with => IN_WITH,
+    has_timeout => HAS_TIMEOUT,
+    nonblocking => NONBLOCKING,
+    dynamic_first_arg => DYNAMIC_FIRST_ARG,
+);
+
 impl Call {
-    /// See [`CallFlags::IN_RECV_LOOP`].
-    pub fn in_recv_loop(&self) -> bool {
-        self.flags.contains(CallFlags::IN_RECV_LOOP)
-    }
-
-    /// See [`CallFlags::RECV_REPLIES`].
-    pub fn recv_replies(&self) -> bool {
-        self.flags.contains(CallFlags::RECV_REPLIES)
-    }
-
-    /// See [`CallFlags::IN_WHILE`].
-    pub fn in_while(&self) -> bool {
-        self.flags.contains(CallFlags::IN_WHILE)
-    }
-
-    /// See [`CallFlags::IN_EXCEPT`].
-    pub fn in_except(&self) -> bool {
-        self.flags.contains(CallFlags::IN_EXCEPT)
-    }
-
-    /// See [`CallFlags::IN_SKIP_BRANCH`].
-    pub fn in_skip_branch(&self) -> bool {
-        self.flags.contains(CallFlags::IN_SKIP_BRANCH)
-    }
-
-    /// See [`CallFlags::IN_FALLBACK`].
-    pub fn in_fallback(&self) -> bool {
-        self.flags.contains(CallFlags::IN_FALLBACK)
-    }
-
-    /// See [`CallFlags::AWAITED`].
-    pub fn awaited(&self) -> bool {
-        self.flags.contains(CallFlags::AWAITED)
-    }
-
-    /// See [`CallFlags::BARE`].
-    pub fn bare(&self) -> bool {
-        self.flags.contains(CallFlags::BARE)
-    }
-
-    /// See [`CallFlags::IN_WITH`].
-    pub fn in_with(&self) -> bool {
-        self.flags.contains(CallFlags::IN_WITH)
-    }
-
-    /// See [`CallFlags::HAS_TIMEOUT`].
-    pub fn has_timeout(&self) -> bool {
-        self.flags.contains(CallFlags::HAS_TIMEOUT)
-    }
-
-    /// See [`CallFlags::NONBLOCKING`].
-    pub fn nonblocking(&self) -> bool {
-        self.flags.contains(CallFlags::NONBLOCKING)
-    }
-
-    /// See [`CallFlags::DYNAMIC_FIRST_ARG`].
-    pub fn dynamic_first_arg(&self) -> bool {
-        self.flags.contains(CallFlags::DYNAMIC_FIRST_ARG)
-    }
-
     /// Sets `flag` when `on`, while the module is collected.
     pub(crate) fn flag_if(&mut self, flag: CallFlags, on: bool) {
         self.flags.insert_if(flag, on);
@@ -502,6 +484,11 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// Sets `flag` when `on`, while the module is collected.
+    pub(crate) fn flag_if(&mut self, flag: CallFlags, on: bool) {
+        self.flags.insert_if(flag, on);
+    }
+
     /// A candidate raised outside any loop, branch or handler (the walk marks those after).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
@@ -527,41 +514,6 @@ impl Candidate {
             text,
             api,
         }
-    }
-
-    /// See [`CallFlags::IN_RECV_LOOP`].
-    pub fn in_recv_loop(&self) -> bool {
-        self.flags.contains(CallFlags::IN_RECV_LOOP)
-    }
-
-    /// See [`CallFlags::RECV_REPLIES`].
-    pub fn recv_replies(&self) -> bool {
-        self.flags.contains(CallFlags::RECV_REPLIES)
-    }
-
-    /// See [`CallFlags::IN_WHILE`].
-    pub fn in_while(&self) -> bool {
-        self.flags.contains(CallFlags::IN_WHILE)
-    }
-
-    /// See [`CallFlags::IN_EXCEPT`].
-    pub fn in_except(&self) -> bool {
-        self.flags.contains(CallFlags::IN_EXCEPT)
-    }
-
-    /// See [`CallFlags::IN_SKIP_BRANCH`].
-    pub fn in_skip_branch(&self) -> bool {
-        self.flags.contains(CallFlags::IN_SKIP_BRANCH)
-    }
-
-    /// See [`CallFlags::IN_FALLBACK`].
-    pub fn in_fallback(&self) -> bool {
-        self.flags.contains(CallFlags::IN_FALLBACK)
-    }
-
-    /// Sets `flag` when `on`, while the module is collected.
-    pub(crate) fn flag_if(&mut self, flag: CallFlags, on: bool) {
-        self.flags.insert_if(flag, on);
     }
 }
 

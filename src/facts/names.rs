@@ -93,6 +93,15 @@ pub fn dotted_name(expr: &Expr) -> Option<String> {
     Some(dotted(expr, None).text)
 }
 
+/// The value of a call's keyword argument `name` (`timeout=5`).
+pub fn keyword<'a>(call: &'a ruff_python_ast::ExprCall, name: &str) -> Option<&'a Expr> {
+    call.arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == name))
+        .map(|k| &k.value)
+}
+
 pub fn str_literal(expr: &Expr) -> Option<&str> {
     match expr {
         Expr::StringLiteral(s) => Some(s.value.to_str()),
