@@ -273,10 +273,11 @@ fn destination_note(entries: &[&ApiEntry]) -> String {
     let e = crate::knowledge::endpoints::Endpoints::shipped();
     format!(
         " Where the call goes narrows the range {which}, when the address is known: a literal \
-         or a constant; an f-string whose host is known; a configuration read, by the default \
-         the code gives and the values the system's manifests give its key \
-         (`options.get(\"alert_webhook\")`, `os.getenv(\"API_URL\", \"http://localhost:8080\")`, \
-         `entry.get(\"host\", \"localhost\")`); what a project function returns; or a \
+         or a constant; an f-string whose host is known; a read of a key \
+         (`entry.get(\"host\", \"localhost\")`), by the default the code gives and, on \
+         configuration (`self.options.get(\"alert_webhook\")`, `os.getenv(\"API_URL\")`; \
+         `config_receivers` in `data/contexts.toml`), by every value the system's manifests \
+         give the key; what a project function returns; or a \
          parameter that every caller fills with one of these (directly or through \
          `to_thread(f, address)`). To a local host (loopback, a private address, a service \
          name without a dot) at most {}, the peer's own work not counted (it is reported in \
