@@ -312,9 +312,15 @@ fn audit(
             copies,
         },
     );
-    // A file that changed while the run read it leaves a result of no one state of the tree.
+    // A file that changed while the run read it leaves a result of no one state of the tree;
+    // an internal error may not happen again.
+    let internal_error = outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.message.starts_with(INTERNAL_ERROR));
     if let (Some(c), Some(key)) = (&cache, &run_key)
         && !c.moved()
+        && !internal_error
     {
         key.store(c, &outcome);
     }

@@ -106,6 +106,13 @@ impl RunKey {
         for c in &found.configs {
             let _ = write!(text, "\u{1e}config {} {}", c.rel, file_hash(&c.abs));
         }
+        // Debug builds make a file's analysis panic on request (`audit::fault`).
+        #[cfg(debug_assertions)]
+        let _ = write!(
+            text,
+            "\u{1e}panic {:?}",
+            std::env::var_os("PERFAUDIT_DEBUG_PANIC_ON")
+        );
         if let Some(agents) = &settings.agents_file {
             let _ = write!(text, "\u{1e}agents {}", file_hash(agents));
         }
