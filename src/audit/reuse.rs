@@ -8,10 +8,12 @@
 //! `--show-suppressed`, the baseline), the audited root and the package it is, the files found
 //! and each one's fingerprint (the hash of its bytes, or why it cannot be read), what the walk
 //! reported, the manifests' and `--agents` file's bytes, and the Python environment libraries
-//! are followed into (its folders and the names and times of what is installed there). What is
-//! kept is the data the reporters read, never text: the findings before the baseline splits
-//! them, the suppressed ones, diagnostics, counts, services, frameworks and the environment's
-//! note. Any doubt is a miss: a stale, damaged or unreadable entry is ignored and rewritten.
+//! are followed into (its folders and the names and times of what is installed there; like the
+//! summary cache, it does not see a library file edited in place under the same version).
+//! What is kept is the data the reporters read, never text: the findings before the baseline
+//! splits them, the suppressed ones, diagnostics, counts, services, frameworks and the
+//! environment's note. Any doubt is a miss: a stale, damaged or unreadable entry is ignored
+//! and rewritten.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -22,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::ServiceInfo;
-use crate::finding::Severity;
-use crate::finding::{ChainStep, Confidence, CopyPlace, Estimate, Finding, Frequency, NotRun};
+use crate::finding::{
+    ChainStep, Confidence, CopyPlace, Estimate, Finding, Frequency, NotRun, Severity,
+};
 use crate::module::analyze::Diagnostic;
 use crate::module::cache::{Cache, Fingerprint, fingerprint};
 use crate::module::discover::Discovered;
