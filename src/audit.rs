@@ -6,7 +6,7 @@
 //! drives the stages; it does not format output (that is `report`).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -27,10 +27,14 @@ use rustc_hash::FxHashMap as HashMap;
 
 mod findings;
 mod manifests;
+mod reuse;
+mod timings;
 use findings::{
     LiveRule, attribute_findings, dedupe_same_line, fold_missing_timeouts, group_copies,
     number_occurrences,
 };
+pub use reuse::ENTRY as RUN_CACHE_ENTRY;
+use timings::Timings;
 
 /// Worker stack size: generous, because our walk and the AST drop recurse (they also grow the
 /// stack on demand).
@@ -67,7 +71,7 @@ pub struct AuditReport {
     pub baselined: Option<Vec<Finding>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceInfo {
     pub name: String,
     pub entry: String,
@@ -209,6 +213,17 @@ fn audit(
         .stack_size(WORKER_STACK)
         .build()?;
     let mut timings = Timings::new(start);
+    // With a cache, the whole last result when nothing it read has changed.
+    let run_key = cache.as_ref().map(|c| {
+        let package = package_of(&found.root, memory);
+        reuse::RunKey::new(&pool, c, settings, &found, package.as_deref())
+    });
+    if let (Some(c), Some(key)) = (&cache, &run_key)
+        && let Some(outcome) = key.load(c)
+    {
+        timings.print_reused(outcome.files_scanned);
+        return finish(settings, start, found.root, outcome);
+    }
 
     let inputs = ModuleInputs {
         settings,
@@ -217,6 +232,7 @@ fn audit(
         ast_rules: &ast_rules,
         memory,
         cache: cache.as_ref(),
+        prints: run_key.as_ref().map(|k| k.prints.as_slice()),
     };
     let Discovered {
         root,
@@ -281,10 +297,7 @@ fn audit(
         &mut timings,
     );
     timings.print(cache.as_ref());
-    summary(
-        settings,
-        start,
-        root,
+    let outcome = outcome(
         followed.map(|f| f.note()),
         counts,
         diagnostics,
@@ -298,7 +311,20 @@ fn audit(
             services,
             copies,
         },
-    )
+    );
+    // A file that changed while the run read it leaves a result of no one state of the tree;
+    // an internal error may not happen again.
+    let internal_error = outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.message.starts_with(INTERNAL_ERROR));
+    if let (Some(c), Some(key)) = (&cache, &run_key)
+        && !c.moved()
+        && !internal_error
+    {
+        key.store(c, &outcome);
+    }
+    finish(settings, start, root, outcome)
 }
 
 /// What the module stage reads besides the files: settings, catalog, context patterns, AST
@@ -310,6 +336,8 @@ struct ModuleInputs<'a> {
     ast_rules: &'a [&'a dyn AstRule],
     memory: Option<&'a HashMap<String, Vec<u8>>>,
     cache: Option<&'a crate::module::cache::Cache>,
+    /// Each file's fingerprint, in `files` order, when the run key has taken them.
+    prints: Option<&'a [crate::module::cache::Fingerprint]>,
 }
 
 /// The module stage's output: every module's facts (in discovery order), the file-level
@@ -341,12 +369,14 @@ fn summarise_modules(
         ast_rules,
         memory,
         cache,
+        prints,
     } = *inputs;
     let progress = crate::progress::Progress::new(settings, files.len());
     let results: Vec<_> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| {
+            .enumerate()
+            .map(|(i, f)| {
                 #[cfg(debug_assertions)]
                 if let Some(r) = fault::inject(f, settings, catalog, patterns) {
                     progress.tick();
@@ -357,7 +387,10 @@ fn summarise_modules(
                         let bytes = m.get(&f.rel).cloned().unwrap_or_default();
                         analyze_bytes(f, bytes, settings, catalog, patterns, ast_rules)
                     }
-                    (None, Some(c)) => c.analyze(f, settings, catalog, patterns, ast_rules),
+                    (None, Some(c)) => {
+                        let print = prints.map(|p| &p[i]);
+                        c.analyze(f, print, settings, catalog, patterns, ast_rules)
+                    }
                     (None, None) => analyze_file(f, settings, catalog, patterns, ast_rules),
                 };
                 progress.tick();
@@ -565,19 +598,15 @@ fn judge(
     }
 }
 
-/// Stage 5: the report: findings sorted and split against the baseline, services listed, and
-/// the project freed off the critical path.
-#[allow(clippy::too_many_arguments)]
-fn summary(
-    settings: &Settings,
-    start: Instant,
-    root: PathBuf,
+/// Stage 5: the report's data: findings sorted and numbered, copies grouped, services listed,
+/// and the project freed off the critical path. The run cache keeps this, before the baseline.
+fn outcome(
     environment: Option<String>,
     counts: Counts,
     diagnostics: Vec<Diagnostic>,
     judged: Judged,
     linked: Linked,
-) -> Result<AuditReport, AuditError> {
+) -> reuse::Outcome {
     let Judged {
         mut findings,
         mut suppressed,
@@ -595,15 +624,6 @@ fn summary(
     number_occurrences(&mut findings);
     group_copies(&project, &copies, &mut findings);
     suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let baselined = match &settings.baseline {
-        Some(path) => {
-            let known = crate::baseline::load(path).map_err(AuditError::Baseline)?;
-            let (new, old) = crate::baseline::split(findings, &known);
-            findings = new;
-            Some(old)
-        }
-        None => None,
-    };
     let frameworks = project.frameworks.detected();
     let services = ownership
         .services
@@ -623,6 +643,50 @@ fn summary(
             // The interner lets go of the names only those facts used.
             crate::facts::Name::release_unused();
         });
+    reuse::Outcome {
+        files_scanned: counts.files_scanned,
+        files_unparsable: counts.files_unparsable,
+        lines: counts.lines,
+        diagnostics,
+        findings,
+        suppressed,
+        services,
+        frameworks,
+        conflicts: service_facts.conflicts,
+        services_note: service_facts.note,
+        environment,
+    }
+}
+
+/// The report: the outcome split against the baseline, with what the output settings ask for.
+fn finish(
+    settings: &Settings,
+    start: Instant,
+    root: PathBuf,
+    outcome: reuse::Outcome,
+) -> Result<AuditReport, AuditError> {
+    let reuse::Outcome {
+        files_scanned,
+        files_unparsable,
+        lines,
+        diagnostics,
+        mut findings,
+        suppressed,
+        services,
+        frameworks,
+        conflicts,
+        services_note,
+        environment,
+    } = outcome;
+    let baselined = match &settings.baseline {
+        Some(path) => {
+            let known = crate::baseline::load(path).map_err(AuditError::Baseline)?;
+            let (new, old) = crate::baseline::split(findings, &known);
+            findings = new;
+            Some(old)
+        }
+        None => None,
+    };
     let failed: Vec<String> = diagnostics
         .iter()
         .filter(|d| d.message.starts_with(INTERNAL_ERROR))
@@ -630,76 +694,21 @@ fn summary(
         .collect();
     Ok(AuditReport {
         root,
-        files_scanned: counts.files_scanned,
-        files_unparsable: counts.files_unparsable,
-        lines: counts.lines,
+        files_scanned,
+        files_unparsable,
+        lines,
         diagnostics,
         failed,
         findings,
         services,
         frameworks,
-        conflicts: service_facts.conflicts,
-        services_note: service_facts.note,
+        conflicts,
+        services_note,
         environment,
         elapsed_ms: start.elapsed().as_millis() as u64,
         suppressed: settings.show_suppressed.then_some(suppressed),
         baselined,
     })
-}
-
-/// Stage boundaries for `PERFAUDIT_TIMINGS`: elapsed time and resident memory.
-struct Timings {
-    start: Instant,
-    modules: (Duration, String),
-    project: (Duration, String),
-    rules: Duration,
-}
-
-impl Timings {
-    fn new(start: Instant) -> Timings {
-        Timings {
-            start,
-            modules: (Duration::ZERO, String::new()),
-            project: (Duration::ZERO, String::new()),
-            rules: Duration::ZERO,
-        }
-    }
-
-    fn modules_done(&mut self) {
-        self.modules = (self.start.elapsed(), resident_mib());
-    }
-
-    fn project_done(&mut self) {
-        self.project = (self.start.elapsed(), resident_mib());
-    }
-
-    fn rules_done(&mut self) {
-        self.rules = self.start.elapsed();
-    }
-
-    /// Prints the stage timings to stderr when `PERFAUDIT_TIMINGS` is set.
-    fn print(&self, cache: Option<&crate::module::cache::Cache>) {
-        if std::env::var_os("PERFAUDIT_TIMINGS").is_none() {
-            return;
-        }
-        let ((t_modules, rss_modules), (t_project, rss_project)) = (&self.modules, &self.project);
-        eprintln!(
-            "timings: modules {:?}, project {:?}, services+rules {:?}, total {:?}",
-            t_modules,
-            *t_project - *t_modules,
-            self.rules - *t_project,
-            self.start.elapsed()
-        );
-        eprintln!(
-            "resident MiB (current/peak): after modules {rss_modules}, after project {rss_project}, \
-             after rules {}",
-            resident_mib()
-        );
-        if let Some(c) = cache {
-            let (reused, parsed) = c.stats();
-            eprintln!("cache: {reused} modules reused, {parsed} parsed");
-        }
-    }
 }
 
 /// Debug builds only: `PERFAUDIT_DEBUG_PANIC_ON=<path relative to the root>` makes the
@@ -743,17 +752,4 @@ mod fault {
             &[&Panics],
         ))
     }
-}
-
-/// Current and peak resident memory in MiB, for `PERFAUDIT_TIMINGS` (Linux; `?` elsewhere).
-fn resident_mib() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or_else(|| "?".to_owned(), |kb| (kb / 1024).to_string())
-    };
-    format!("{}/{}", field("VmRSS:"), field("VmHWM:"))
 }

@@ -3,10 +3,10 @@
 //! Rules never format output; emitters never decide what is a hotspot. Everything a report says
 //! about a hotspot (where, why, how sure, how costly, which services) lives here.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Severity bands. Ordered from least to most severe so that `>=` means "at least as bad".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -62,7 +62,7 @@ impl Severity {
 }
 
 /// How sure perfaudit is that the finding is real.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Possible,
@@ -71,7 +71,7 @@ pub enum Confidence {
 }
 
 /// How often code runs, from the point of view of one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Frequency {
     /// Once per request a service receives: a request handler, a receive loop, what they call.
@@ -130,7 +130,7 @@ pub fn typical_ms(low_ms: f64, high_ms: f64) -> f64 {
 }
 
 /// A latency estimate for one execution of the finding's path, with where the numbers come from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub low_ms: f64,
     pub high_ms: f64,
@@ -155,7 +155,7 @@ impl Estimate {
 
 /// Why a finding is in code that no service runs: reported in its own section, never among the
 /// hotspots, in the totals or in the exit code (unless `--include-not-run` is given).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NotRun {
     /// Tests, scripts, examples, docs, benchmarks, backup or retired copies: code that a
@@ -190,7 +190,7 @@ impl NotRun {
 
 /// Another place of the same finding in a near-identical copy of its module (a service copied
 /// under `backups/`, `old/` or another folder): listed with the finding, not a row of its own.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopyPlace {
     pub path: String,
     pub line: u32,
@@ -200,7 +200,7 @@ pub struct CopyPlace {
 }
 
 /// One step of the call chain from an entry point to the costly call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainStep {
     pub path: String,
     pub line: u32,
@@ -215,7 +215,7 @@ pub struct ChainStep {
     pub via: Option<String>,
     /// A frame inside an installed library (`path` is then relative to its site-packages):
     /// the chain continues there from the project's call to the blocking call inside.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub library: bool,
 }
 

@@ -190,6 +190,37 @@ fn an_internal_error_is_never_silent() {
             .unwrap();
     let invocation = &sarif["runs"][0]["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], false, "{invocation}");
+
+    // The run cache: a run without the fault analyses both files, and a result kept from it
+    // does not hide the fault in the run after.
+    let cached = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(dir.path())
+            .args([
+                "audit",
+                ".",
+                "--quiet",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ])
+            .env_remove("PERFAUDIT_DEBUG_PANIC_ON");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    assert_eq!(cached(&panic_on).status.code(), Some(2));
+    let clean = cached(&[]);
+    assert_eq!(
+        json(&clean)["summary"]["files_scanned"],
+        2,
+        "{}",
+        stderr(&clean)
+    );
+    let again = cached(&panic_on);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
 }
 
 #[test]

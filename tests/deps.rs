@@ -173,6 +173,17 @@ fn perfaudit(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> (String, Strin
     )
 }
 
+/// Removes the last run's result (the run cache), so that the next run follows library calls
+/// again, through the summary cache.
+fn forget_run(project: &Path) {
+    std::fs::remove_file(project.join(format!(
+        ".perfaudit_cache/v{}/{}",
+        perfaudit::module::cache::CACHE_FORMAT,
+        perfaudit::audit::RUN_CACHE_ENTRY
+    )))
+    .unwrap();
+}
+
 /// `deps: P library modules parsed, F functions summarised, R summaries reused`.
 fn deps_counts(stderr: &str) -> (usize, usize, usize) {
     let line = stderr
@@ -210,6 +221,7 @@ fn a_second_run_reuses_the_cached_summaries_and_no_cache_bypasses_them() {
         "summaries are stored by package and version"
     );
 
+    forget_run(&project);
     let (second_out, second) = perfaudit(&project, &[".", "--python", venv], &[]);
     let (parsed, summarised, reused) = deps_counts(&second);
     assert_eq!((parsed, summarised), (0, 0), "{second}");
@@ -387,8 +399,10 @@ fn a_summary_through_another_package_is_redone_when_that_package_changes() {
     assert!(out.contains("(inner/__init__.py:"), "{out}");
     let (_, summarised, _) = deps_counts(&first);
     assert!(summarised >= 1, "{first}");
+    forget_run(&project);
     let (_, second) = perfaudit(&project, &[".", "--python", venv], &[]);
     assert_eq!(deps_counts(&second).1, 0, "unchanged: reused\n{second}");
+    // The run's result is kept again; a package upgraded below must not reuse it.
 
     std::fs::rename(
         site.join("inner-1.0.dist-info"),

@@ -539,7 +539,7 @@ fn a_file_that_vanishes_after_discovery_is_a_diagnostic() {
             .iter()
             .map(|f| {
                 if cached {
-                    cache.analyze(f, &settings, catalog, &patterns, &ast_rules)
+                    cache.analyze(f, None, &settings, catalog, &patterns, &ast_rules)
                 } else {
                     analyze_file(f, &settings, catalog, &patterns, &ast_rules)
                 }

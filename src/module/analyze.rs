@@ -15,7 +15,7 @@ use crate::module::discover::SourcePath;
 use crate::settings::Settings;
 
 /// A file-level problem that is not a finding: skipped, unreadable, decoded lossily.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub path: String,
     pub message: String,

@@ -1,6 +1,7 @@
 //! The incremental cache: per-module facts kept under `.perfaudit_cache/` in the audited root,
-//! so that a second audit re-parses only the files that changed. Linking and the rules always
-//! run again; they need the whole program and are cheap next to parsing.
+//! so that a second audit re-parses only the files that changed. Linking and the rules run
+//! again unless nothing changed at all (the run cache, `audit/reuse.rs`, keeps the whole
+//! result in this folder).
 //!
 //! One file per module, named by a hash of its relative path: a magic tag, a checksum of the
 //! payload, and the payload in postcard (a compact binary serde format; JSON entries were four
@@ -40,6 +41,22 @@ pub struct Cache {
     key: String,
     reused: AtomicUsize,
     parsed: AtomicUsize,
+    /// Files whose bytes, read to be parsed, no longer had the fingerprint taken before the
+    /// run: the run's result then describes no single state of the tree and is not kept.
+    moved: AtomicUsize,
+}
+
+/// What a file is before it is analysed: the hash of its bytes (as a cache entry stores it), or
+/// why it cannot be read (the diagnostic the module stage reports for it).
+pub type Fingerprint = Result<String, Diagnostic>;
+
+/// Reads a file and takes its fingerprint.
+pub fn fingerprint(file: &SourcePath, settings: &Settings) -> Fingerprint {
+    read_file(file, settings).map(|bytes| content_hash(&bytes))
+}
+
+fn content_hash(bytes: &[u8]) -> String {
+    format!("{:032x}", xxh3_128(bytes))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,40 +104,60 @@ impl Cache {
             key: settings_key(settings, catalog, patterns, rules)?,
             reused: AtomicUsize::new(0),
             parsed: AtomicUsize::new(0),
+            moved: AtomicUsize::new(0),
         })
     }
 
-    /// Analyses one file, through the cache.
+    /// The key every entry of this run carries (tool build, settings that shape facts, catalog,
+    /// context patterns, AST hooks), hashed.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The folder this run's entries are kept in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Analyses one file, through the cache. With the file's fingerprint taken earlier in the
+    /// run, a file whose entry matches it is not read again.
     pub fn analyze(
         &self,
         file: &SourcePath,
+        print: Option<&Fingerprint>,
         settings: &Settings,
         catalog: &Catalog,
         patterns: &ContextPatterns,
         rules: &[&dyn AstRule],
     ) -> FileResult {
+        let entry_path = self
+            .dir
+            .join(format!("{:016x}.bin", xxh3_64(file.rel.as_bytes())));
+        if let Some(Ok(content)) = print
+            && let Some(facts) = self.load(&entry_path, &file.rel, content)
+        {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return reused(file, facts);
+        }
         let bytes = match read_file(file, settings) {
             Ok(b) => b,
             Err(skipped) => {
+                if print.is_some_and(|p| p.as_ref().err() != Some(&skipped)) {
+                    self.moved.fetch_add(1, Ordering::Relaxed);
+                }
                 return FileResult {
                     facts: None,
                     diagnostic: Some(skipped),
                 };
             }
         };
-        let content = format!("{:032x}", xxh3_128(&bytes));
-        let entry_path = self
-            .dir
-            .join(format!("{:016x}.bin", xxh3_64(file.rel.as_bytes())));
+        let content = content_hash(&bytes);
+        if print.is_some_and(|p| p.as_ref().ok() != Some(&content)) {
+            self.moved.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(facts) = self.load(&entry_path, &file.rel, &content) {
             self.reused.fetch_add(1, Ordering::Relaxed);
-            return FileResult {
-                diagnostic: facts.decode_note.clone().map(|message| Diagnostic {
-                    path: file.rel.clone(),
-                    message,
-                }),
-                facts: Some(facts),
-            };
+            return reused(file, facts);
         }
         self.parsed.fetch_add(1, Ordering::Relaxed);
         let result = analyze_bytes(file, bytes, settings, catalog, patterns, rules);
@@ -129,6 +166,11 @@ impl Cache {
             let _ = self.store(&entry_path, &file.rel, &content, facts);
         }
         result
+    }
+
+    /// Whether some file changed between its fingerprint and its analysis in this run.
+    pub fn moved(&self) -> bool {
+        self.moved.load(Ordering::Relaxed) > 0
     }
 
     /// Modules taken from the cache and modules parsed, so far.
@@ -179,6 +221,17 @@ impl Cache {
         tmp.flush()?;
         tmp.persist(entry_path).map_err(|e| e.error)?;
         Ok(())
+    }
+}
+
+/// A module's facts taken from the cache, with the diagnostic its decoding left.
+fn reused(file: &SourcePath, facts: ModuleFacts) -> FileResult {
+    FileResult {
+        diagnostic: facts.decode_note.clone().map(|message| Diagnostic {
+            path: file.rel.clone(),
+            message,
+        }),
+        facts: Some(facts),
     }
 }
 

@@ -51,7 +51,7 @@ impl Ownership {
 pub const MAIN_BLOCK: &str = "__main__ block";
 
 /// Several manifests name different modules for one service: the one used and the others.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceConflict {
     pub name: String,
     /// The entry module used (its path) and the manifest that names it.
@@ -60,7 +60,7 @@ pub struct ServiceConflict {
     pub others: Vec<ConflictEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConflictEntry {
     pub entry: String,
     pub declared_in: String,
