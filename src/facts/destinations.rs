@@ -260,7 +260,10 @@ impl Collector<'_> {
                 let Some(class) = self.method_class(self.func) else {
                     return;
                 };
-                let v = self.dest_value(value, 0).filter(Value::may_point);
+                // A parameter is the storing method's own: read elsewhere it means nothing.
+                let v = self
+                    .dest_value(value, 0)
+                    .filter(|v| v.may_point() && v.param.is_none());
                 let slot = self
                     .dest
                     .attrs
