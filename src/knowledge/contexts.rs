@@ -268,7 +268,7 @@ impl ContextPatterns {
             .zero_timeouts
             .iter()
             .filter_map(|entry| entry.rsplit_once(':'))
-            .find(|(name, _)| last_segment(name) == last)?;
+            .find(|(name, _)| last_segment_is(name, last))?;
         let hit = !name.contains('.') || resolve() == name;
         hit.then(|| index.parse().ok()).flatten()
     }
@@ -284,7 +284,11 @@ impl ContextPatterns {
         queue: impl FnOnce() -> Option<String>,
     ) -> bool {
         let last = last_segment(text);
-        if !self.queue_functions.iter().any(|f| last_segment(f) == last) {
+        if !self
+            .queue_functions
+            .iter()
+            .any(|f| last_segment_is(f, last))
+        {
             return false;
         }
         let function = resolve();
@@ -394,6 +398,14 @@ pub fn last_segment(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
 }
 
+/// `last_segment(dotted) == last` for a `last` without dots, without searching `dotted` for
+/// its last dot: called per call site and list entry.
+fn last_segment_is(dotted: &str, last: &str) -> bool {
+    dotted
+        .strip_suffix(last)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+}
+
 /// `self.jobs.get` -> `jobs`; `q.get` -> `q`.
 fn receiver_name(text: &str) -> &str {
     let mut parts = text.rsplit('.');
@@ -493,6 +505,27 @@ mod tests {
         let roles = q.call_roles("pool.submit_blocking");
         assert!(roles.offload() && roles.loop_callback() && !roles.background());
         assert!(!p.is_offload("pool.submit_blocking"));
+    }
+
+    #[test]
+    fn last_segment_is_last_segment() {
+        for dotted in [
+            "heapq.heappop",
+            "heappop",
+            "x.heappop",
+            "xheappop",
+            "heappop.x",
+            "a.",
+            "",
+        ] {
+            for last in ["heappop", "x", ""] {
+                assert_eq!(
+                    last_segment_is(dotted, last),
+                    last_segment(dotted) == last,
+                    "{dotted} {last}"
+                );
+            }
+        }
     }
 
     #[test]
