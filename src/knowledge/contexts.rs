@@ -2,7 +2,6 @@
 //! mark handlers and startup code. Defaults come from `data/contexts.toml`; configuration may
 //! extend them.
 
-use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
@@ -47,13 +46,15 @@ pub struct ContextPatterns {
     pub subscriptions: Vec<String>,
     pub division_types: Vec<String>,
     pub same_type_attributes: Vec<String>,
-    /// The wildcard lists above compiled, on first use: the lists are complete by then
-    /// (configuration extends them right after loading).
+    /// The wildcard lists above compiled, and the lists of call names gathered into two maps,
+    /// on first use: the lists are complete by then (configuration extends them right after
+    /// loading).
     #[serde(skip)]
     compiled: Compiled,
 }
 
-/// The lists matched with `*` wildcards (`*` = any run of characters), compiled once.
+/// The lists matched with `*` wildcards (`*` = any run of characters) and the call-name
+/// lists, compiled once.
 #[derive(Default)]
 struct Compiled(OnceLock<Sets>);
 
@@ -68,6 +69,11 @@ struct Sets {
     lifespan_names: Patterns,
     startup_decorators: Patterns,
     route_decorators: Patterns,
+    subscriptions: Patterns,
+    /// What a call does by its whole target (`asyncio.to_thread`) and by its method
+    /// (`run_in_executor`): one lookup each instead of a scan of every list per call.
+    by_target: FxHashMap<Box<str>, CallRoles>,
+    by_method: FxHashMap<Box<str>, CallRoles>,
     /// The lists as compiled, to catch a list changed after its first use.
     #[cfg(debug_assertions)]
     sources: Vec<Vec<String>>,
@@ -94,7 +100,7 @@ impl ContextPatterns {
         toml::from_str(BUILTIN).expect("data/contexts.toml is validated by the test suite")
     }
 
-    fn wildcard_lists(&self) -> [&Vec<String>; 10] {
+    fn wildcard_lists(&self) -> [&Vec<String>; 11] {
         [
             &self.tooling_files,
             &self.tooling_dirs,
@@ -106,6 +112,26 @@ impl ContextPatterns {
             &self.lifespan_names,
             &self.startup_decorators,
             &self.route_decorators,
+            &self.subscriptions,
+        ]
+    }
+
+    /// The call-name lists, with the role each gives and whether it names a call's whole
+    /// target or its method (the last segment).
+    fn role_lists(&self) -> [(&Vec<String>, CallRoles, bool); 7] {
+        const METHOD: bool = true;
+        [
+            (&self.offload_functions, CallRoles::OFFLOAD, !METHOD),
+            (&self.background_functions, CallRoles::BACKGROUND, !METHOD),
+            (&self.exit_callbacks, CallRoles::EXIT_CALLBACK, !METHOD),
+            (&self.offload_methods, CallRoles::OFFLOAD, METHOD),
+            (&self.background_methods, CallRoles::BACKGROUND, METHOD),
+            (&self.loop_callbacks, CallRoles::LOOP_CALLBACK, METHOD),
+            (
+                &self.route_registrations,
+                CallRoles::ROUTE_REGISTRATION,
+                METHOD,
+            ),
         ]
     }
 
@@ -122,9 +148,22 @@ impl ContextPatterns {
                 lifespan_names,
                 startup_decorators,
                 route_decorators,
+                subscriptions,
             ] = self
                 .wildcard_lists()
                 .map(|l| Patterns::new(l.iter().map(String::as_str), Star::Any));
+            let mut by_target: FxHashMap<Box<str>, CallRoles> = FxHashMap::default();
+            let mut by_method: FxHashMap<Box<str>, CallRoles> = FxHashMap::default();
+            for (list, role, method) in self.role_lists() {
+                let map = if method {
+                    &mut by_method
+                } else {
+                    &mut by_target
+                };
+                for name in list {
+                    map.entry(name.as_str().into()).or_default().0 |= role.0;
+                }
+            }
             Sets {
                 tooling_files,
                 tooling_dirs,
@@ -136,19 +175,38 @@ impl ContextPatterns {
                 lifespan_names,
                 startup_decorators,
                 route_decorators,
+                subscriptions,
+                by_target,
+                by_method,
                 #[cfg(debug_assertions)]
-                sources: self.wildcard_lists().map(Vec::clone).to_vec(),
+                sources: self.compiled_lists(),
             }
         });
         #[cfg(debug_assertions)]
         assert!(
-            sets.sources
-                .iter()
-                .zip(self.wildcard_lists())
-                .all(|(a, b)| a == b),
+            sets.sources == self.compiled_lists(),
             "a wildcard list of ContextPatterns changed after its first use"
         );
         sets
+    }
+
+    #[cfg(debug_assertions)]
+    fn compiled_lists(&self) -> Vec<Vec<String>> {
+        let wildcards = self.wildcard_lists().into_iter();
+        let roles = self.role_lists().into_iter().map(|(l, _, _)| l);
+        wildcards.chain(roles).cloned().collect()
+    }
+
+    /// What a call with this target does with its callable arguments, by the call-name lists.
+    pub fn call_roles(&self, target: &str) -> CallRoles {
+        let sets = self.sets();
+        let whole = sets.by_target.get(target).copied().unwrap_or_default();
+        let method = sets
+            .by_method
+            .get(last_segment(target))
+            .copied()
+            .unwrap_or_default();
+        CallRoles(whole.0 | method.0)
     }
 
     /// Whether a module at this path (relative to the audited root, `/`-separated) is code that
@@ -210,7 +268,7 @@ impl ContextPatterns {
             .zero_timeouts
             .iter()
             .filter_map(|entry| entry.rsplit_once(':'))
-            .find(|(name, _)| last_segment(name) == last)?;
+            .find(|(name, _)| last_segment_is(name, last))?;
         let hit = !name.contains('.') || resolve() == name;
         hit.then(|| index.parse().ok()).flatten()
     }
@@ -226,7 +284,11 @@ impl ContextPatterns {
         queue: impl FnOnce() -> Option<String>,
     ) -> bool {
         let last = last_segment(text);
-        if !self.queue_functions.iter().any(|f| last_segment(f) == last) {
+        if !self
+            .queue_functions
+            .iter()
+            .any(|f| last_segment_is(f, last))
+        {
             return false;
         }
         let function = resolve();
@@ -239,19 +301,11 @@ impl ContextPatterns {
     }
 
     pub fn is_offload(&self, target: &str) -> bool {
-        self.offload_functions.iter().any(|f| f == target)
-            || self
-                .offload_methods
-                .iter()
-                .any(|m| m == last_segment(target))
+        self.call_roles(target).offload()
     }
 
     pub fn is_background(&self, target: &str) -> bool {
-        self.background_functions.iter().any(|f| f == target)
-            || self
-                .background_methods
-                .iter()
-                .any(|m| m == last_segment(target))
+        self.call_roles(target).background()
     }
 
     /// A decorator that makes a method a property getter (`property`, `cached_property`).
@@ -262,27 +316,23 @@ impl ContextPatterns {
     /// A call that runs its callable argument on the event loop later (`loop.call_soon(cb)`,
     /// `fut.add_done_callback(cb)`), by method name.
     pub fn is_loop_callback(&self, target: &str) -> bool {
-        self.loop_callbacks
-            .iter()
-            .any(|m| m == last_segment(target))
+        self.call_roles(target).loop_callback()
     }
 
     /// A call that runs its callable argument once, at exit or on a signal
     /// (`atexit.register(fn)`, `signal.signal(sig, handler)`).
     pub fn is_exit_callback(&self, target: &str) -> bool {
-        self.exit_callbacks.iter().any(|f| f == target)
+        self.call_roles(target).exit_callback()
     }
 
     /// A call that subscribes its callable argument to messages (`bus.subscribe("t", fn)`),
     /// matched on the call's source text: it runs once per message.
     pub fn is_subscription(&self, text: &str) -> bool {
-        self.subscriptions.iter().any(|p| wildcard_match(p, text))
+        self.sets().subscriptions.is_match(text)
     }
 
     pub fn is_route_registration(&self, target: &str) -> bool {
-        self.route_registrations
-            .iter()
-            .any(|m| m == last_segment(target))
+        self.call_roles(target).route_registration()
     }
 
     pub fn is_handler_name(&self, name: &str) -> bool {
@@ -308,8 +358,52 @@ impl ContextPatterns {
     }
 }
 
+/// The roles a call's name gives it (`ContextPatterns::call_roles`), as bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallRoles(u8);
+
+impl CallRoles {
+    const OFFLOAD: CallRoles = CallRoles(1);
+    const BACKGROUND: CallRoles = CallRoles(2);
+    const EXIT_CALLBACK: CallRoles = CallRoles(4);
+    const LOOP_CALLBACK: CallRoles = CallRoles(8);
+    const ROUTE_REGISTRATION: CallRoles = CallRoles(16);
+
+    fn has(self, role: CallRoles) -> bool {
+        self.0 & role.0 != 0
+    }
+    /// Runs its callable arguments on a worker thread.
+    pub fn offload(self) -> bool {
+        self.has(CallRoles::OFFLOAD)
+    }
+    /// Starts its callable arguments as a background job.
+    pub fn background(self) -> bool {
+        self.has(CallRoles::BACKGROUND)
+    }
+    /// Runs its callable argument once, at exit or on a signal.
+    pub fn exit_callback(self) -> bool {
+        self.has(CallRoles::EXIT_CALLBACK)
+    }
+    /// Runs its callable argument on the event loop later.
+    pub fn loop_callback(self) -> bool {
+        self.has(CallRoles::LOOP_CALLBACK)
+    }
+    /// Registers its callable argument as a request handler.
+    pub fn route_registration(self) -> bool {
+        self.has(CallRoles::ROUTE_REGISTRATION)
+    }
+}
+
 pub fn last_segment(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
+}
+
+/// `last_segment(dotted) == last` for a `last` without dots, without searching `dotted` for
+/// its last dot: called per call site and list entry.
+fn last_segment_is(dotted: &str, last: &str) -> bool {
+    dotted
+        .strip_suffix(last)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
 }
 
 /// `self.jobs.get` -> `jobs`; `q.get` -> `q`.
@@ -317,24 +411,6 @@ fn receiver_name(text: &str) -> &str {
     let mut parts = text.rsplit('.');
     parts.next();
     parts.next().unwrap_or("")
-}
-
-/// `*` matches any run of characters (including dots); everything else is literal. A list
-/// matched often is better compiled once as a `wildcard::Patterns` set, as `ContextPatterns`
-/// does with its own; this compiles each pattern once per thread.
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    thread_local! {
-        static COMPILED: RefCell<FxHashMap<String, Patterns>> = RefCell::default();
-    }
-    COMPILED.with_borrow_mut(|compiled| {
-        if let Some(p) = compiled.get(pattern) {
-            return p.is_match(name);
-        }
-        let p = Patterns::new([pattern], Star::Any);
-        let hit = p.is_match(name);
-        compiled.insert(pattern.to_owned(), p);
-        hit
-    })
 }
 
 #[cfg(test)]
@@ -369,6 +445,10 @@ mod tests {
         }
     }
 
+    fn wildcard_match(pattern: &str, name: &str) -> bool {
+        Patterns::new([pattern], Star::Any).is_match(name)
+    }
+
     #[test]
     fn wildcards() {
         assert!(wildcard_match("handle_*", "handle_request"));
@@ -377,7 +457,6 @@ mod tests {
         assert!(!wildcard_match("*.get", "get"));
         assert!(wildcard_match("load*", "load"));
         assert!(!wildcard_match("handle_*", "handler"));
-        // Once compiled, a pattern still answers for other names.
         assert!(wildcard_match("handle_*", "handle_x"));
         assert!(!wildcard_match("handle_*", "on_message"));
         let p = ContextPatterns::builtin();
@@ -406,6 +485,47 @@ mod tests {
         q.handler_names.push("serve_*".to_owned());
         assert!(q.is_handler_name("serve_rpc"));
         assert!(!p.is_handler_name("serve_rpc"));
+    }
+
+    /// A call's roles come from its whole target and from its method; a configured name counts.
+    #[test]
+    fn call_roles() {
+        let p = ContextPatterns::builtin();
+        assert!(p.is_offload("asyncio.to_thread"));
+        assert!(p.is_offload("loop.run_in_executor"));
+        assert!(!p.is_offload("to_thread"));
+        assert!(!p.is_offload("run_in_executor.x"));
+        assert!(p.is_exit_callback("atexit.register"));
+        assert!(!p.is_exit_callback("x.atexit.register"));
+        assert!(p.is_loop_callback("fut.add_done_callback"));
+        assert!(!p.call_roles("requests.get").offload());
+        let mut q = p.clone();
+        q.offload_methods.push("submit_blocking".to_owned());
+        q.loop_callbacks.push("submit_blocking".to_owned());
+        let roles = q.call_roles("pool.submit_blocking");
+        assert!(roles.offload() && roles.loop_callback() && !roles.background());
+        assert!(!p.is_offload("pool.submit_blocking"));
+    }
+
+    #[test]
+    fn last_segment_is_last_segment() {
+        for dotted in [
+            "heapq.heappop",
+            "heappop",
+            "x.heappop",
+            "xheappop",
+            "heappop.x",
+            "a.",
+            "",
+        ] {
+            for last in ["heappop", "x", ""] {
+                assert_eq!(
+                    last_segment_is(dotted, last),
+                    last_segment(dotted) == last,
+                    "{dotted} {last}"
+                );
+            }
+        }
     }
 
     #[test]

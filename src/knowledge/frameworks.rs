@@ -12,6 +12,7 @@
 //!
 //! Configuration adds profiles of its own (`[[tool.perfaudit.frameworks]]`, the same shape).
 
+use rustc_hash::FxHashSet;
 use serde::Deserialize;
 
 use super::wildcard::{Patterns, Star};
@@ -223,6 +224,9 @@ pub struct Frameworks {
     /// Each profile's patterns, compiled once: its entry shapes, registrations and offload
     /// decorators.
     compiled: Vec<CompiledProfile>,
+    /// Every profile's offload functions and methods, for one lookup each per call.
+    offload_functions: FxHashSet<String>,
+    offload_methods: FxHashSet<String>,
     active: Vec<bool>,
 }
 
@@ -284,9 +288,19 @@ impl Frameworks {
         profiles.extend(extra.iter().cloned());
         let active = vec![false; profiles.len()];
         let compiled = profiles.iter().map(CompiledProfile::new).collect();
+        let offload_functions = profiles
+            .iter()
+            .flat_map(|p| p.offload_functions.iter().cloned())
+            .collect();
+        let offload_methods = profiles
+            .iter()
+            .flat_map(|p| p.offload_methods.iter().cloned())
+            .collect();
         Frameworks {
             profiles,
             compiled,
+            offload_functions,
+            offload_methods,
             active,
         }
     }
@@ -467,11 +481,10 @@ impl Frameworks {
     /// Whether a call runs its callable arguments on a worker thread, by any profile (offload
     /// APIs are specific names: they apply whether or not the profile was detected).
     pub fn is_offload(&self, target: &str) -> bool {
-        let method = super::contexts::last_segment(target);
-        self.profiles.iter().any(|p| {
-            p.offload_functions.iter().any(|f| f == target)
-                || p.offload_methods.iter().any(|m| m == method)
-        })
+        self.offload_functions.contains(target)
+            || self
+                .offload_methods
+                .contains(super::contexts::last_segment(target))
     }
 
     /// The query chains of the profiles in `set`.

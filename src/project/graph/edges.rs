@@ -288,21 +288,22 @@ fn callable_arg_edges<'m>(
         return;
     }
     let from = cx.node(call.func);
-    let offload = cx.patterns.is_offload(&call.target)
+    let roles = cx.patterns.call_roles(&call.target);
+    let offload = roles.offload()
         || cx.frameworks.is_offload(&call.target)
         || (!cx.wrappers.is_empty()
             && cx
                 .targets(call.func, &call.target, call.resolution, &call.text)
                 .iter()
                 .any(|(t, _, _)| matches!(t, Target::Function(f) if cx.wrappers.contains(f))));
-    let background = cx.patterns.is_background(&call.target);
+    let background = roles.background();
     let role = cx
         .frameworks
         .registration(&call.target, &call.text, profiles);
-    let registration = cx.patterns.is_route_registration(&call.target);
-    let at_exit = cx.patterns.is_exit_callback(&call.target);
+    let registration = roles.route_registration();
+    let at_exit = roles.exit_callback();
     let subscription = cx.patterns.is_subscription(&call.text);
-    let on_loop = cx.patterns.is_loop_callback(&call.target);
+    let on_loop = roles.loop_callback();
     for (text, res) in call.callable_args() {
         let targets = cx.callable_targets(call.func, text, *res);
         for (t, conf, _) in targets {
