@@ -177,6 +177,11 @@ impl Checker<'_> {
         })
     }
 
+    fn boolean(&self, key: &str, v: &DeValue<'_>, span: Span) -> Result<bool, ConfigError> {
+        v.as_bool()
+            .ok_or_else(|| self.error(span, format!("`{key}` must be true or false")))
+    }
+
     fn strings(&self, key: &str, v: &DeValue<'_>, span: Span) -> Result<Vec<String>, ConfigError> {
         Ok(self
             .spanned_strings(key, v, span)?
@@ -361,26 +366,10 @@ impl Checker<'_> {
                     "release" => entry.release = Some(self.string(&what, v, span)?),
                     "log_file" => entry.log_file = Some(self.string(&what, v, span)?),
                     "note" => entry.note = Some(self.string(&what, v, span)?),
-                    "timeout_kw" => {
-                        entry.timeout_kw = v.as_bool().ok_or_else(|| {
-                            self.error(span, format!("`{what}` must be true or false"))
-                        })?
-                    }
-                    "lazy" => {
-                        entry.lazy = v.as_bool().ok_or_else(|| {
-                            self.error(span, format!("`{what}` must be true or false"))
-                        })?
-                    }
-                    "url_arg" => {
-                        entry.url_arg = v.as_bool().ok_or_else(|| {
-                            self.error(span, format!("`{what}` must be true or false"))
-                        })?
-                    }
-                    "peer_arg" => {
-                        entry.peer_arg = v.as_bool().ok_or_else(|| {
-                            self.error(span, format!("`{what}` must be true or false"))
-                        })?
-                    }
+                    "timeout_kw" => entry.timeout_kw = self.boolean(&what, v, span)?,
+                    "lazy" => entry.lazy = self.boolean(&what, v, span)?,
+                    "url_arg" => entry.url_arg = self.boolean(&what, v, span)?,
+                    "peer_arg" => entry.peer_arg = self.boolean(&what, v, span)?,
                     _ => {
                         return Err(self.error(
                             field.span(),
