@@ -203,11 +203,23 @@ pub enum ManifestError {
     AliasBomb,
 }
 
+/// What one configuration file declares: its services and, when it declares any (a YAML or
+/// JSON manifest), the string values it gives to configuration keys at any depth
+/// (`alert_webhook: http://localhost:9000/hooks`, `host: gpu-box`, compose-style
+/// `environment:` lists, `- API_URL=http://api:8000`). The cost model reads the values for code
+/// that reads the same key on configuration (`options.get("alert_webhook")`,
+/// `os.getenv("API_URL")`).
+#[derive(Debug, Default)]
+pub struct Manifest {
+    pub services: Vec<ServiceDef>,
+    pub values: Vec<(String, String)>,
+}
+
 /// Reads one configuration file; errors are reported, never fatal.
-pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, ManifestError> {
+pub fn read_config(path: &Path, rel: &str) -> Result<Manifest, ManifestError> {
     let meta = std::fs::metadata(path)?;
     if meta.len() > MAX_CONFIG_BYTES {
-        return Ok(Vec::new());
+        return Ok(Manifest::default());
     }
     let text = std::fs::read_to_string(path)?;
     let name = path
@@ -217,13 +229,22 @@ pub fn read_config(path: &Path, rel: &str) -> Result<Vec<ServiceDef>, ManifestEr
     parse_config(&name, &text, rel)
 }
 
-/// The services that one configuration file's text declares; `name` is its file name, which
-/// says how to read it.
-pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>, ManifestError> {
+/// What one configuration file's text declares; `name` is its file name, which says how to
+/// read it.
+pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Manifest, ManifestError> {
     if text.len() as u64 > MAX_CONFIG_BYTES {
-        return Ok(Vec::new());
+        return Ok(Manifest::default());
     }
     let mut out = Vec::new();
+    let mut values = Vec::new();
+    // A document's values count only when the file declares services (a manifest).
+    let mut manifest = |node: &Node, out: &mut Vec<ServiceDef>| {
+        let before = out.len();
+        collect_entries(node, None, rel, out, 0);
+        if out.len() > before {
+            collect_values(node, &mut values, 0);
+        }
+    };
     if name == "Procfile" {
         for line in text.lines() {
             if let Some((proc_name, cmd)) = line.split_once(':')
@@ -258,49 +279,27 @@ pub fn parse_config(name: &str, text: &str, rel: &str) -> Result<Vec<ServiceDef>
         || text.contains("command")
         || text.contains("entry"))
     {
-        return Ok(Vec::new());
+        return Ok(Manifest::default());
     } else if name.ends_with(".json") {
         let v: serde_json::Value = serde_json::from_str(text)?;
-        collect_entries(&from_json(&v), None, rel, &mut out, 0);
+        manifest(&from_json(&v), &mut out);
     } else {
         check_alias_expansion(text)?;
         let docs = yaml_rust2::YamlLoader::load_from_str(text)?;
         for d in &docs {
-            collect_entries(&from_yaml(d), None, rel, &mut out, 0);
+            manifest(&from_yaml(d), &mut out);
         }
     }
-    Ok(out)
+    values.truncate(MAX_VALUES);
+    Ok(Manifest {
+        services: out,
+        values,
+    })
 }
 
 /// Most values one manifest gives to configuration keys (a manifest is small; a data file is
 /// not one).
 const MAX_VALUES: usize = 10_000;
-
-/// The string values a manifest (a YAML or JSON file that declares services) gives to
-/// configuration keys, at any depth: `alert_webhook: http://localhost:9000/hooks`, `host:
-/// gpu-box`, and compose-style `environment:` lists (`- API_URL=http://api:8000`). The cost
-/// model reads them for code that reads the same key (`options.get("alert_webhook")`,
-/// `os.getenv("API_URL")`). Empty for other files and for a text that does not parse.
-pub fn configured_values(name: &str, text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if text.len() as u64 > MAX_CONFIG_BYTES {
-        return out;
-    }
-    if name.ends_with(".json") {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-            collect_values(&from_json(&v), &mut out, 0);
-        }
-    } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
-        && check_alias_expansion(text).is_ok()
-        && let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(text)
-    {
-        for d in &docs {
-            collect_values(&from_yaml(d), &mut out, 0);
-        }
-    }
-    out.truncate(MAX_VALUES);
-    out
-}
 
 fn collect_values(node: &Node, out: &mut Vec<(String, String)>, depth: u32) {
     if depth > 64 || out.len() >= MAX_VALUES {
@@ -447,24 +446,32 @@ mod tests {
         // A few reused blocks, as compose files have, are read as before.
         let text = "base: &base {command: python app.py}\nweb: *base\nworker: *base\n";
         let found = parse_config("compose.yaml", text, "compose.yaml").unwrap();
-        assert_eq!(found.len(), 3);
+        assert_eq!(found.services.len(), 3);
+    }
+
+    fn values(name: &str, text: &str) -> Vec<(String, String)> {
+        parse_config(name, text, name)
+            .map(|m| m.values)
+            .unwrap_or_default()
     }
 
     #[test]
     fn configured_values_of_a_manifest() {
         let text = "agents:\n  - name: monitor\n    script_path: a.py\n    options:\n      alert_webhook: http://localhost:9000/h\n      port: 5559\nservices:\n  api:\n    environment:\n      - API_URL=http://api:8000\n";
-        let v = configured_values("startup.yaml", text);
+        let v = values("startup.yaml", text);
         assert!(v.contains(&(
             "alert_webhook".to_owned(),
             "http://localhost:9000/h".to_owned()
         )));
         assert!(v.contains(&("API_URL".to_owned(), "http://api:8000".to_owned())));
         assert!(v.contains(&("name".to_owned(), "monitor".to_owned())));
-        // Numbers are not strings; a file that does not parse gives nothing.
+        // Numbers are not strings; a file that does not parse, or declares no service, gives
+        // nothing.
         assert!(!v.iter().any(|(k, _)| k == "port"));
-        assert!(configured_values("x.yaml", "a: [").is_empty());
+        assert!(values("x.yaml", "script: [").is_empty());
+        assert!(values("x.json", r#"{"a": {"url": "http://h/"}}"#).is_empty());
         assert!(
-            configured_values("x.json", r#"{"a": {"url": "http://h/"}}"#)
+            values("x.json", r#"{"a": {"script": "a.py", "url": "http://h/"}}"#)
                 .contains(&("url".to_owned(), "http://h/".to_owned()))
         );
     }

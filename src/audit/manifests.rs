@@ -7,11 +7,11 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::module::analyze::Diagnostic;
 use crate::module::discover::SourcePath;
 use crate::project::Configured;
-use crate::services::{ServiceDef, configured_values, parse_config, read_config};
+use crate::services::{ServiceDef, parse_config, read_config};
 use crate::settings::Settings;
 
 /// Service definitions from `--agents FILE`, or from every configuration file found, and the
-/// values the files that declare services give to configuration keys (`services::configured_values`).
+/// values the files that declare services give to configuration keys (`services::Manifest`).
 pub(super) fn service_definitions(
     settings: &Settings,
     configs: &[SourcePath],
@@ -41,15 +41,8 @@ pub(super) fn service_definitions(
         };
         match read {
             Ok(found) => {
-                if !found.is_empty() {
-                    // A second read of a small file that declares services: its values.
-                    let text = match text {
-                        Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-                        None => std::fs::read_to_string(&abs).unwrap_or_default(),
-                    };
-                    configured.add(configured_values(&name, &text));
-                }
-                defs.extend(found)
+                configured.add(found.values);
+                defs.extend(found.services)
             }
             Err(e) if settings.agents_file.is_some() => diagnostics.push(Diagnostic {
                 path: rel,
