@@ -422,6 +422,60 @@ fn a_summary_through_another_package_is_redone_when_that_package_changes() {
     assert!(out.contains("(inner/__init__.py:"), "{out}");
 }
 
+/// A library edited in place under the same version (an editable install, a patched file) is
+/// summarised again, in the package the project calls and in one its frames run through.
+#[test]
+fn a_library_module_edited_in_place_is_summarised_again() {
+    let ws = workspace();
+    let site = ws.path().join("env/lib/python3.12/site-packages");
+    install(
+        &site,
+        "outer",
+        "1.0",
+        "from inner import get\n\n\ndef fetch(url):\n    return get(url)\n",
+    );
+    let blocking = "import requests\n\n\ndef get(url):\n    return requests.get(url, timeout=5)\n";
+    install(&site, "inner", "1.0", blocking);
+    let project = ws.path().join("p3");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("app.py"),
+        "import outer\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n\
+         @app.get(\"/x\")\nasync def x(u: str):\n    return outer.fetch(u)\n",
+    )
+    .unwrap();
+    let venv = ws.path().join("env");
+    let venv = venv.to_str().unwrap();
+    let (out, _) = perfaudit(&project, &[".", "--python", venv], &[]);
+    assert!(out.contains("(inner/__init__.py:5, library)"), "{out}");
+
+    // The module reached through another package no longer blocks.
+    std::fs::write(
+        site.join("inner/__init__.py"),
+        "def get(url):\n    return url.upper()\n",
+    )
+    .unwrap();
+    forget_run(&project);
+    let (out, err) = perfaudit(&project, &[".", "--python", venv], &[]);
+    assert!(deps_counts(&err).0 >= 1, "parsed again\n{err}");
+    assert!(!out.contains("inner/__init__.py"), "{out}");
+
+    // The called package's own module now blocks itself.
+    std::fs::write(
+        site.join("outer/__init__.py"),
+        "import requests\n\n\ndef fetch(url):\n    return requests.get(url, timeout=9)\n",
+    )
+    .unwrap();
+    forget_run(&project);
+    let (out, _) = perfaudit(&project, &[".", "--python", venv], &[]);
+    assert!(out.contains("(outer/__init__.py:5, library)"), "{out}");
+
+    // Unchanged since: reused.
+    forget_run(&project);
+    let (_, err) = perfaudit(&project, &[".", "--python", venv], &[]);
+    assert_eq!(deps_counts(&err).0, 0, "unchanged: reused\n{err}");
+}
+
 /// An environment named by `--python` or `VIRTUAL_ENV` that is none gets a note, and the audit
 /// goes on without following libraries.
 #[test]

@@ -4,20 +4,23 @@
 //! names it installs from `top_level.txt`, else from its `RECORD`. Library summaries are kept
 //! under the audit's cache folder (`.perfaudit_cache/deps-v{FORMAT}/`), one JSON file per
 //! top-level package, named by distribution, version and the key of this build and catalog:
-//! a package upgraded, a rebuilt perfaudit or another catalog never reuses an entry. Nothing
-//! here reads Python source.
+//! a package upgraded, a rebuilt perfaudit or another catalog never reuses an entry. An entry
+//! also records the size and modification time of every library module its summaries were made
+//! from, so that a library edited in place under the same version (an editable install, a
+//! patched file) is summarised again. Nothing here reads Python source.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::summary::Summary;
 
 /// Bump when `Summary` or the way summaries are computed changes meaning.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// What the `.dist-info` folders of an environment say: top-level import name -> (distribution,
 /// version).
@@ -98,8 +101,36 @@ fn top_levels(info: &Path, name: &str) -> Vec<String> {
     tops
 }
 
-/// The summaries of one top-level package, as stored.
-pub type Stored = BTreeMap<String, Option<Summary>>;
+/// The summaries of one top-level package, as stored, with the library modules they were made
+/// from.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Stored {
+    /// Every library module read while making them (its path and [`Stamp`]): resolving names
+    /// through it or reading its functions' calls.
+    pub files: BTreeMap<PathBuf, Stamp>,
+    pub summaries: BTreeMap<String, Option<Summary>>,
+}
+
+/// A file's size and modification time (nanoseconds since the epoch), or `None` when it cannot
+/// be read: what says that a library module changed since it was summarised.
+pub type Stamp = Option<(u64, u128)>;
+
+/// The [`Stamp`] of the file at `path` now.
+pub fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?;
+    let nanos = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    Some((meta.len(), nanos))
+}
+
+impl Stored {
+    /// Whether every module the summaries were made from is as it was then.
+    pub fn fresh(&self) -> bool {
+        self.files.iter().all(|(path, was)| stamp(path) == *was)
+    }
+}
 
 /// Where summaries are kept for this run, and the key they must carry.
 pub struct SummaryCache {
@@ -132,9 +163,12 @@ impl SummaryCache {
         self.dir.join(format!("{top}-{version}-{key:016x}.json"))
     }
 
+    /// The stored summaries of `top`; `None` when there are none, or when a module they were
+    /// made from changed since.
     pub fn load(&self, top: &str, dist: &(String, String)) -> Option<Stored> {
         let text = std::fs::read(self.file(top, dist)).ok()?;
-        serde_json::from_slice(&text).ok()
+        let stored: Stored = serde_json::from_slice(&text).ok()?;
+        stored.fresh().then_some(stored)
     }
 
     /// Writes through a temporary file and a rename: a concurrent audit never reads half a file.

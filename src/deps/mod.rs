@@ -34,6 +34,9 @@ pub struct Followed {
     /// Project call sites pointed at a library summary.
     pub calls: usize,
     pub stats: Stats,
+    /// The library modules the summaries used were made from, with their stamps then: a kept
+    /// run result is reused only while they are unchanged.
+    pub sources: Vec<(std::path::PathBuf, dist::Stamp)>,
 }
 
 impl Followed {
@@ -190,6 +193,7 @@ pub fn follow(root: &Path, inputs: &Inputs, modules: &mut [ModuleFacts]) -> Opti
     }
     library.store();
     let stats = library.stats;
+    let sources: Vec<_> = std::mem::take(&mut library.sources).into_iter().collect();
     if std::env::var_os("PERFAUDIT_TIMINGS").is_some() {
         eprintln!("{}", stats_line(&stats));
     }
@@ -199,6 +203,7 @@ pub fn follow(root: &Path, inputs: &Inputs, modules: &mut [ModuleFacts]) -> Opti
             catalog: None,
             calls: 0,
             stats,
+            sources,
         });
     }
     let extended = catalog.extended(entries);
@@ -221,6 +226,7 @@ pub fn follow(root: &Path, inputs: &Inputs, modules: &mut [ModuleFacts]) -> Opti
         catalog: Some(extended),
         calls,
         stats,
+        sources,
     })
 }
 

@@ -27,7 +27,7 @@ use crate::module::analyze::analyze_bytes;
 use crate::module::discover::SourcePath;
 use crate::settings::Settings;
 
-use super::dist::{Distributions, Stored, SummaryCache};
+use super::dist::{Distributions, Stamp, Stored, SummaryCache, stamp};
 
 /// Calls followed below a library function the project calls: deeper chains are not searched.
 pub const MAX_DEPTH: usize = 4;
@@ -99,6 +99,17 @@ pub struct Library<'a> {
     /// Summaries by the name a project call gave (from the cache, or computed this run).
     summaries: HashMap<String, Option<Summary>>,
     edges: HashMap<LibFn, Option<std::rc::Rc<Edges>>>,
+    /// The modules read while computing each function's edges (resolving its callees).
+    edges_read: HashMap<LibFn, Vec<String>>,
+    /// Each parsed module's file and its stamp when it was read.
+    files: HashMap<String, (PathBuf, Stamp)>,
+    /// The modules read since the current summary began.
+    read: HashSet<String>,
+    /// Every library module this run's summaries were made from, read now or when a stored
+    /// summary was made (what a kept run result must check before it is reused).
+    pub sources: std::collections::BTreeMap<PathBuf, Stamp>,
+    /// The modules the summaries computed this run were made from, by top-level package.
+    made_from: HashMap<String, HashSet<String>>,
     /// Top-level packages whose stored summaries were loaded (or found absent).
     loaded: HashSet<String>,
     /// The names whose summaries came from the cache (what `summaries_reused` counts).
@@ -129,6 +140,11 @@ impl<'a> Library<'a> {
             from_cache: HashSet::default(),
             dirty: HashSet::default(),
             edges: HashMap::default(),
+            edges_read: HashMap::default(),
+            files: HashMap::default(),
+            read: HashSet::default(),
+            made_from: HashMap::default(),
+            sources: Default::default(),
             stats: Stats::default(),
         }
     }
@@ -153,11 +169,14 @@ impl<'a> Library<'a> {
             }
             return known.clone();
         }
+        self.read.clear();
         let found = self
             .resolve(qualified, 0)
             .and_then(|(module, func)| self.summarise(&module, func));
         self.summaries.insert(qualified.to_owned(), found.clone());
         if self.dists().of(&top).is_some() {
+            let read = std::mem::take(&mut self.read);
+            self.made_from.entry(top.clone()).or_default().extend(read);
             self.dirty.insert(top);
         }
         found
@@ -189,7 +208,12 @@ impl<'a> Library<'a> {
                     if let Some(s) = &mut s {
                         s.through = through(s, top, dists);
                     }
-                    stored.insert(name.clone(), s);
+                    stored.summaries.insert(name.clone(), s);
+                }
+            }
+            for module in self.made_from.get(top).into_iter().flatten() {
+                if let Some((path, stamp)) = self.files.get(module) {
+                    stored.files.insert(path.clone(), *stamp);
                 }
             }
             // A failed write only costs the next run the analysis.
@@ -200,6 +224,9 @@ impl<'a> Library<'a> {
     /// The facts of a library module, parsed on first use; `None` when no source file has that
     /// name (a compiled module, a namespace, a stdlib module) or the module budget is spent.
     fn module(&mut self, name: &str) -> Option<&ModuleFacts> {
+        if !self.read.contains(name) {
+            self.read.insert(name.to_owned());
+        }
         if !self.modules.contains_key(name) {
             let facts = self.parse(name);
             self.modules.insert(name.to_owned(), facts);
@@ -222,7 +249,12 @@ impl<'a> Library<'a> {
             abs: site.join(&rel),
             rel,
         };
+        // Stamped before it is read: a change made while it is read shows next run.
+        let stamped = stamp(&file.abs);
         let bytes = std::fs::read(&file.abs).ok()?;
+        self.files
+            .insert(name.to_owned(), (file.abs.clone(), stamped));
+        self.sources.insert(file.abs.clone(), stamped);
         self.stats.modules_parsed += 1;
         let result = analyze_bytes(
             &file,
@@ -369,10 +401,22 @@ impl<'a> Library<'a> {
     /// computed once per run.
     fn edges(&mut self, f: &LibFn) -> Option<std::rc::Rc<Edges>> {
         if let Some(known) = self.edges.get(f) {
+            // What they were computed from counts for this summary too.
+            for m in self.edges_read.get(f).into_iter().flatten() {
+                if !self.read.contains(m) {
+                    self.read.insert(m.clone());
+                }
+            }
             return known.clone();
         }
         self.stats.functions_summarised += 1;
+        let outer = std::mem::take(&mut self.read);
+        self.read.insert(f.0.clone());
         let found = self.compute(&f.0, f.1).map(std::rc::Rc::new);
+        let read = std::mem::replace(&mut self.read, outer);
+        self.edges_read
+            .insert(f.clone(), read.iter().cloned().collect());
+        self.read.extend(read);
         self.edges.insert(f.clone(), found.clone());
         found
     }
@@ -453,7 +497,8 @@ impl<'a> Library<'a> {
         };
         if let Some(stored) = cache.load(top, dist) {
             let dists = self.dists.as_ref().expect("read above");
-            for (name, summary) in stored {
+            self.sources.extend(stored.files);
+            for (name, summary) in stored.summaries {
                 // Summarised against another version of a package it runs through: again.
                 if let Some(s) = &summary
                     && s.through != through(s, top, dists)
