@@ -297,8 +297,9 @@ fn audit(
         &mut timings,
     );
     timings.print(cache.as_ref());
+    let (note, libraries) = followed.map_or((None, Vec::new()), |f| (Some(f.note()), f.sources));
     let outcome = outcome(
-        followed.map(|f| f.note()),
+        note,
         counts,
         diagnostics,
         Judged {
@@ -322,7 +323,7 @@ fn audit(
         && !c.moved()
         && !internal_error
     {
-        key.store(c, &outcome);
+        key.store(c, &libraries, &outcome);
     }
     finish(settings, start, root, outcome)
 }

@@ -8,8 +8,9 @@
 //! `--show-suppressed`, the baseline), the audited root and the package it is, the files found
 //! and each one's fingerprint (the hash of its bytes, or why it cannot be read), what the walk
 //! reported, the manifests' and `--agents` file's bytes, and the Python environment libraries
-//! are followed into (its folders and the names and times of what is installed there; like the
-//! summary cache, it does not see a library file edited in place under the same version).
+//! are followed into (its folders and the names and times of what is installed there), and the
+//! library modules the run's summaries were made from (each one's size and modification time,
+//! checked before the result is reused: a library edited in place under the same version).
 //! What is kept is the data the reporters read, never text: the findings before the baseline
 //! splits them, the suppressed ones, diagnostics, counts, services, frameworks and the
 //! environment's note. Any doubt is a miss: a stale, damaged or unreadable entry is ignored
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::ServiceInfo;
+use crate::deps::dist::{Stamp, stamp};
 use crate::finding::{
     ChainStep, Confidence, CopyPlace, Estimate, Finding, Frequency, NotRun, Severity,
 };
@@ -35,7 +37,7 @@ use crate::rules::RULES;
 use crate::settings::{PythonEnv, Settings};
 
 /// Bump when `Outcome` or what the key covers changes meaning.
-const RUN_FORMAT: u32 = 1;
+const RUN_FORMAT: u32 = 2;
 
 /// The entry's file name in the module cache's folder (one entry: the last run's).
 pub const ENTRY: &str = "run.json";
@@ -63,6 +65,7 @@ pub(super) struct Outcome {
 struct EntryRef<'a> {
     format: u32,
     key: &'a str,
+    libraries: &'a [(PathBuf, Stamp)],
     outcome: &'a Outcome,
 }
 
@@ -70,6 +73,8 @@ struct EntryRef<'a> {
 struct Entry {
     format: u32,
     key: String,
+    /// The library modules the run's summaries were made from, as they were then.
+    libraries: Vec<(PathBuf, Stamp)>,
     outcome: Outcome,
 }
 
@@ -135,14 +140,19 @@ impl RunKey {
     pub fn load(&self, cache: &Cache) -> Option<Outcome> {
         let bytes = std::fs::read(cache.dir().join(ENTRY)).ok()?;
         let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-        (entry.format == RUN_FORMAT && entry.key == self.key).then_some(entry.outcome)
+        let unchanged = |(path, was): &(PathBuf, Stamp)| stamp(path) == *was;
+        (entry.format == RUN_FORMAT
+            && entry.key == self.key
+            && entry.libraries.iter().all(unchanged))
+        .then_some(entry.outcome)
     }
 
     /// Keeps this run's result for the next run (a failed write only costs that run the work).
-    pub fn store(&self, cache: &Cache, outcome: &Outcome) {
+    pub fn store(&self, cache: &Cache, libraries: &[(PathBuf, Stamp)], outcome: &Outcome) {
         let entry = EntryRef {
             format: RUN_FORMAT,
             key: &self.key,
+            libraries,
             outcome,
         };
         let write = || -> std::io::Result<()> {
