@@ -21,6 +21,9 @@ pub struct ContextPatterns {
     /// of a literal key on one (`options.get("alert_webhook")`) is looked up in the values the
     /// system's manifests give that key.
     pub config_receivers: Vec<String>,
+    /// Where a service keeps what its requests share (`request.app.state.model`): a model
+    /// load stored there on a request path is a swap, paid by the request that changes it.
+    pub shared_state: Vec<String>,
     pub queue_functions: Vec<String>,
     pub offload_functions: Vec<String>,
     pub offload_methods: Vec<String>,
@@ -63,6 +66,7 @@ struct Sets {
     tooling_dirs: Patterns,
     queue_receivers: Patterns,
     config_receivers: Patterns,
+    shared_state: Patterns,
     handler_names: Patterns,
     handler_exclude: Patterns,
     startup_names: Patterns,
@@ -100,12 +104,13 @@ impl ContextPatterns {
         toml::from_str(BUILTIN).expect("data/contexts.toml is validated by the test suite")
     }
 
-    fn wildcard_lists(&self) -> [&Vec<String>; 11] {
+    fn wildcard_lists(&self) -> [&Vec<String>; 12] {
         [
             &self.tooling_files,
             &self.tooling_dirs,
             &self.queue_receivers,
             &self.config_receivers,
+            &self.shared_state,
             &self.handler_names,
             &self.handler_exclude,
             &self.startup_names,
@@ -142,6 +147,7 @@ impl ContextPatterns {
                 tooling_dirs,
                 queue_receivers,
                 config_receivers,
+                shared_state,
                 handler_names,
                 handler_exclude,
                 startup_names,
@@ -169,6 +175,7 @@ impl ContextPatterns {
                 tooling_dirs,
                 queue_receivers,
                 config_receivers,
+                shared_state,
                 handler_names,
                 handler_exclude,
                 startup_names,
@@ -224,6 +231,12 @@ impl ContextPatterns {
         self.sets()
             .config_receivers
             .is_match(&last_segment(text).to_ascii_lowercase())
+    }
+
+    /// Whether a value assigned to this target (its source text) is kept where every later
+    /// request shares it (`request.app.state.embedder`).
+    pub fn is_shared_state(&self, target: &str) -> bool {
+        self.sets().shared_state.is_match(target)
     }
 
     /// Whether a call with this target answers the sender (`sock.send_json(...)`).

@@ -43,8 +43,15 @@ impl Costed {
     /// import: the loops around it do not repeat it), banded as that request's wait but never
     /// above medium; `how` says who pays it.
     pub fn first_request(per: &PerCall, exec: &Execution, how: &str) -> Costed {
+        Costed::paid_by(per, exec, Frequency::FirstRequest, how)
+    }
+
+    /// `per` paid once by the request that does it on a request path, at `frequency` instead
+    /// of every request's (the first request's lazy load, the request that swaps a shared
+    /// model): the loops around it do not repeat it; `how` says who pays it.
+    pub fn paid_by(per: &PerCall, exec: &Execution, frequency: Frequency, how: &str) -> Costed {
         let frequency = if exec.per_request() {
-            Frequency::FirstRequest
+            frequency
         } else {
             exec.frequency
         };

@@ -21,10 +21,11 @@ use lazy::{Laziness, LazySites};
 
 use crate::facts::marks::Mark;
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Frequency, Severity};
 use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::project::CtxKind;
 use crate::project::context::{Execution, Site};
+use crate::project::resolve::{FnRef, Target};
 use crate::rules::cost::{PerCall, fmt_range};
 use crate::rules::emit::{Costed, Hotspot};
 use crate::rules::{RuleContext, RuleMeta};
@@ -233,10 +234,39 @@ pub fn request_path_loads(
             .memory_mb
             .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
             .unwrap_or_default();
-        let (cost, message) = match &laziness {
+        let swap = (laziness == Laziness::Every)
+            .then(|| swapped_into(cx, &exec, site.module, call))
+            .flatten();
+        let (cost, message) = match (&laziness, &swap) {
+            // The path keeps what it loaded where every later request shares it: a swap of the
+            // shared model (a reconfiguration), paid by the request that changes it.
+            (_, Some((into, by))) => (
+                Costed::paid_by(
+                    &PerCall {
+                        what: format!("{} per load", per.what),
+                        ..per.clone()
+                    },
+                    &exec,
+                    // After a failure only, it stays so (a retry of the swap).
+                    match exec.frequency {
+                        Frequency::PerFailure => Frequency::PerFailure,
+                        _ => Frequency::Conditional,
+                    },
+                    &format!(
+                        "paid by the request that swaps the model kept in `{into}`, not by the \
+                         requests that use it"
+                    ),
+                ),
+                format!(
+                    "`{label}` loads a model in `{func}` that `{by}` keeps in `{into}` for the \
+                     requests after it: the request that changes it waits for the load (~{} per \
+                     load{memory})",
+                    per.range()
+                ),
+            ),
             // One execution of this path — the first request's — pays the whole load, so the
             // band is that request's cost; the message and basis say it is paid once.
-            Laziness::Once { how } => (
+            (Laziness::Once { how }, None) => (
                 Costed::first_request(
                     &PerCall {
                         what: format!("{} per load", per.what),
@@ -251,8 +281,8 @@ pub fn request_path_loads(
                     per.range()
                 ),
             ),
-            Laziness::Every | Laziness::Reloaded { .. } => {
-                let session = exec.frequency == crate::finding::Frequency::PerSession;
+            (Laziness::Every | Laziness::Reloaded { .. }, None) => {
+                let session = exec.frequency == Frequency::PerSession;
                 let place = match (in_loop, session) {
                     (true, false) => "inside a loop, once per iteration of every request",
                     (false, false) => "on every request",
@@ -287,6 +317,73 @@ pub fn request_path_loads(
         f.memory_mb = site.memory_mb;
         out.push(f);
     }
+}
+
+/// Where the chain to a load keeps what it loaded for every later request, as (the assigned
+/// text, the function that assigns it): the load itself assigned to shared state
+/// (`contexts.toml` `shared_state`: `request.app.state.model = Model(name)`), or the chain's
+/// call of the loading function when every use of that function in the project keeps its
+/// result there (`request.app.state.model = await asyncio.to_thread(load, name)`). A loading
+/// function that some other code calls for its own use is not a swap on any chain.
+fn swapped_into(
+    cx: &RuleContext,
+    exec: &Execution,
+    module: usize,
+    call: &Call,
+) -> Option<(String, String)> {
+    let project = cx.project;
+    let shared = |c: &Call| {
+        c.assigned_to
+            .as_ref()
+            .filter(|t| project.patterns.is_shared_state(t.as_str()))
+            .map(|t| t.as_str().to_owned())
+    };
+    let m = &project.modules[module];
+    let loader = &m.functions[call.func as usize];
+    if let Some(into) = shared(call) {
+        return Some((into, loader.qualname.clone()));
+    }
+    let [.., caller, _] = exec.chain.as_slice() else {
+        return None;
+    };
+    let cm = project.modules.iter().find(|m| m.path == caller.path)?;
+    let into = cm
+        .calls
+        .iter()
+        .filter(|c| c.line == caller.line)
+        .filter(|c| cm.functions[c.func as usize].qualname == caller.function)
+        .find_map(shared)?;
+    // Every use of the loading function keeps its result in shared state.
+    let this = FnRef {
+        module: module as u32,
+        func: call.func,
+    };
+    let is_loader = |name: &str| {
+        name.rsplit('.').next() == Some(loader.name.as_str())
+            && matches!(project.resolver.resolve(name), Some((Target::Function(f), _)) if f == this)
+    };
+    for m in &project.modules {
+        // A reference that no call passes on (`HANDLERS = {"a": load}`) is a use of its own.
+        let passed = |g: FuncId| {
+            m.calls.iter().any(|c| {
+                c.func == g && c.callable_args().iter().any(|(n, _)| is_loader(n.as_str()))
+            })
+        };
+        if m.refs
+            .iter()
+            .any(|(g, name, _)| is_loader(name.as_str()) && !passed(*g))
+        {
+            return None;
+        }
+        for c in &m.calls {
+            let uses = is_loader(c.target.as_str())
+                || c.callable_args().iter().any(|(n, _)| is_loader(n.as_str()));
+            if uses && shared(c).is_none() {
+                return None;
+            }
+        }
+    }
+    Some((into, caller.function.clone()))
 }
 
 /// Model loads repeated on every round of a background thread's loop (a daemon that reloads its

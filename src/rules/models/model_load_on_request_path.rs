@@ -28,10 +28,15 @@ made inside a memoised function (`functools.lru_cache`, `functools.cache`,
 `functools.cached_property`) is paid by the first request that needs it: that request's latency
 is the full load, so it is banded like any other, and the message says it is paid once — unless
 other code resets what it loaded (`self.model = None`, `del`, `.clear()`), in which case the
-message says the next request pays again. Loads that only run at startup (module level,
-`__init__` of an object built at startup, `__main__`) are reported as information with their
-load time and resident memory, for the audit's footprint; PA203 reports several large ones
-resident together.
+message says the next request pays again. A load whose result the request path keeps where
+every later request shares it (`contexts.toml` `shared_state`: `request.app.state.model`,
+`hass.data`) swaps the shared model — an admin's reconfiguration route — and is paid by the
+request that changes it, medium at most (`conditional`): assigned there directly, or by the
+chain's call of a loading helper (`request.app.state.model = await asyncio.to_thread(load,
+name)`) when every use of that helper in the project keeps its result there. Loads that only
+run at startup (module level, `__init__` of an object built at startup, `__main__`) are
+reported as information with their load time and resident memory, for the audit's footprint;
+PA203 reports several large ones resident together.
 
 ## Why is this slow?
 Loading a model reads hundreds of megabytes to gigabytes of weights from disk (or the network),
