@@ -23,8 +23,8 @@ use crate::project::CtxKind;
 use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
 
 /// What one module contributes to the graph: its edges (by source node), seeds, live roots,
-/// live classes and constructions.
-#[derive(Default)]
+/// live classes and constructions (kept between runs by `links.rs`).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct ModuleEdges {
     pub edges: Vec<(u32, Edge)>,
     pub seeds: Vec<Seed>,
@@ -32,6 +32,7 @@ pub(super) struct ModuleEdges {
     pub live_classes: Vec<ClassRef>,
     pub constructs: Vec<(u32, ClassRef)>,
     /// Functions a framework profile names as entries, with the shape that named them.
+    #[serde(with = "super::links::roles")]
     pub roles: Vec<(u32, RoleId)>,
     /// How this module's implicit calls are written, indexed by their edges' `label`.
     pub labels: Vec<Box<str>>,
