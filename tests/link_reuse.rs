@@ -1,7 +1,8 @@
 //! Reusing the link stage's per-module results: an edit inside a function body relinks only
 //! the edited module, and any change to what other modules' links read (a function renamed, an
 //! import added, a file added, a base class edited, a function that starts handing its
-//! parameter to an offload API) relinks every module. Whatever is reused, the output is the
+//! parameter to an offload API, the settings that shape findings) relinks every module. Whatever
+//! is reused, the output is the
 //! output of an audit without a cache.
 
 use std::path::{Path, PathBuf};
@@ -211,4 +212,24 @@ fn damaged_link_results_are_not_trusted() {
         "self.sent = 1",
     );
     audit_reusing(&root, MODULES - 1, MODULES);
+}
+
+#[test]
+fn settings_that_shape_findings_relink_every_module() {
+    let (_tmp, root) = example_copy();
+    run(&root, &[]);
+    edit(
+        &root,
+        "agents/notifier.py",
+        "    def _push(self, msg: dict[str, Any]) -> dict[str, Any]:\n",
+        "    def _push(self, msg: dict[str, Any]) -> dict[str, Any]:\n        self.sent = 0\n",
+    );
+    let flag = ["--include-not-run"];
+    let (cached, links) = run(&root, &flag);
+    let (uncached, _) = run(&root, &["--include-not-run", "--no-cache"]);
+    assert!(cached == uncached, "a run with other settings differs");
+    assert_eq!(
+        links,
+        format!("links: 0 of {MODULES} modules' link results reused")
+    );
 }
