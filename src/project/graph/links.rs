@@ -19,6 +19,9 @@
 //! A module's own key is its path, the hash of its file's bytes (its facts are a function of
 //! them under the module cache's key) and which of its calls the library stage pointed at a
 //! catalog entry (`deps::follow` sets them after the facts are made, from the environment).
+//! The kept links are written again only when the interface changed or more than a few
+//! modules were linked again: after a one-file edit the next run links that file again
+//! instead of paying for writing (and this run for encoding) every module's results.
 //! This module decides what may be reused; it does no I/O (the audit driver reads and writes
 //! the kept links).
 
@@ -54,6 +57,8 @@ pub struct LinkReuse {
     pub next: Option<Links>,
     /// After the link: how many modules' results were reused.
     pub reused: usize,
+    /// Whether the last run's links were made under this run's interface.
+    matched: bool,
 }
 
 impl LinkReuse {
@@ -64,6 +69,7 @@ impl LinkReuse {
             previous,
             next: None,
             reused: 0,
+            matched: false,
         }
     }
 
@@ -80,6 +86,7 @@ impl LinkReuse {
         {
             return kept;
         }
+        self.matched = true;
         for (i, (key, edges)) in previous.modules.into_iter().enumerate() {
             if key.is_some() && key == self.modules[i] {
                 kept[i] = Some(edges);
@@ -89,9 +96,15 @@ impl LinkReuse {
         kept
     }
 
-    /// Keeps this run's results for the next run, unless every one was reused.
+    /// Keeps this run's results for the next run, unless the kept ones were made under the
+    /// same interface and only a few modules (at most one in 32, or 4) were linked again: the
+    /// next run links those again too (their keys do not match), which costs less than
+    /// writing every module's results after each edit.
     pub(super) fn keep(&mut self, interface: u128, results: Vec<ModuleEdges>) {
-        if self.reused == results.len() || self.modules.len() != results.len() {
+        let relinked = results.len() - self.reused;
+        if self.modules.len() != results.len()
+            || (self.matched && relinked <= (results.len() / 32).max(4))
+        {
             return;
         }
         self.next = Some(Links {
