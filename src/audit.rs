@@ -507,29 +507,23 @@ fn link(
     memory: Option<&HashMap<String, Vec<u8>>>,
     diagnostics: &mut Vec<Diagnostic>,
     timings: &mut Timings,
-    reuse: Option<&mut crate::project::LinkReuse>,
+    mut reuse: Option<&mut crate::project::LinkReuse>,
 ) -> Linked {
     // Linking fans out over modules on the run's own worker threads.
     let frameworks = settings.extensions.frameworks();
     let package = package_of(root, memory);
     let total = modules.len();
-    let mut reused = None;
-    let mut project = pool.install(|| match reuse {
-        Some(r) => {
-            let p = Project::link(
-                modules,
-                patterns,
-                frameworks,
-                package.as_deref(),
-                Some(&mut *r),
-            );
-            reused = Some(r.reused);
-            p
-        }
-        None => Project::new(modules, patterns, frameworks, package.as_deref()),
+    let mut project = pool.install(|| {
+        Project::link(
+            modules,
+            patterns,
+            frameworks,
+            package.as_deref(),
+            reuse.as_deref_mut(),
+        )
     });
     timings.project_done();
-    timings.links(reused, total);
+    timings.links(reuse.map(|r| r.reused), total);
     let (defs, configured) = manifests::service_definitions(settings, configs, memory, diagnostics);
     project.configured = configured;
     let Resolved {
