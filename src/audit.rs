@@ -26,6 +26,7 @@ use crate::settings::Settings;
 use rustc_hash::FxHashMap as HashMap;
 
 mod findings;
+mod links;
 mod manifests;
 mod reuse;
 mod timings;
@@ -33,6 +34,7 @@ use findings::{
     LiveRule, attribute_findings, dedupe_same_line, fold_missing_timeouts, group_copies,
     number_occurrences,
 };
+pub use links::ENTRY as LINKS_CACHE_ENTRY;
 pub use reuse::ENTRY as RUN_CACHE_ENTRY;
 use timings::Timings;
 
@@ -224,6 +226,8 @@ fn audit(
         timings.print_reused(outcome.files_scanned);
         return finish(settings, start, found.root, outcome);
     }
+    // The last run's link results, read while the modules are summarised.
+    let previous_links = cache.as_ref().and_then(links::load_in_background);
 
     let inputs = ModuleInputs {
         settings,
@@ -266,6 +270,12 @@ fn audit(
         .and_then(|f| f.catalog.as_ref())
         .unwrap_or(catalog);
     timings.modules_done();
+    let mut link_reuse = match (&cache, &run_key) {
+        (Some(c), Some(k)) => {
+            links::reuse(c, settings, &files, &k.prints, &modules, previous_links)
+        }
+        _ => None,
+    };
     let Linked {
         project,
         ownership,
@@ -281,7 +291,13 @@ fn audit(
         memory,
         &mut diagnostics,
         &mut timings,
+        link_reuse.as_mut(),
     );
+    // This run's link results, written while the rules run.
+    let links_stored = match (&cache, link_reuse.and_then(|r| r.next)) {
+        (Some(c), Some(next)) => links::store_in_background(c.dir().to_path_buf(), next),
+        _ => None,
+    };
     let Judged {
         findings,
         suppressed,
@@ -324,6 +340,9 @@ fn audit(
         && !internal_error
     {
         key.store(c, &libraries, &outcome);
+    }
+    if let Some(h) = links_stored {
+        let _ = h.join();
     }
     finish(settings, start, root, outcome)
 }
@@ -489,13 +508,23 @@ fn link(
     memory: Option<&HashMap<String, Vec<u8>>>,
     diagnostics: &mut Vec<Diagnostic>,
     timings: &mut Timings,
+    mut reuse: Option<&mut crate::project::LinkReuse>,
 ) -> Linked {
     // Linking fans out over modules on the run's own worker threads.
     let frameworks = settings.extensions.frameworks();
     let package = package_of(root, memory);
-    let mut project =
-        pool.install(|| Project::new(modules, patterns, frameworks, package.as_deref()));
+    let total = modules.len();
+    let mut project = pool.install(|| {
+        Project::link(
+            modules,
+            patterns,
+            frameworks,
+            package.as_deref(),
+            reuse.as_deref_mut(),
+        )
+    });
     timings.project_done();
+    timings.links(reuse.map(|r| r.reused), total);
     let (defs, configured) = manifests::service_definitions(settings, configs, memory, diagnostics);
     project.configured = configured;
     let Resolved {

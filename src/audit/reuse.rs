@@ -168,7 +168,7 @@ impl RunKey {
 }
 
 /// The settings, with those that only shape output (or are applied to a kept result) reset.
-fn shaping_settings(settings: &Settings) -> String {
+pub(super) fn shaping_settings(settings: &Settings) -> String {
     let neutral = Settings::default();
     let shaping = Settings {
         threads: 0,

@@ -9,6 +9,8 @@ pub(super) struct Timings {
     modules: (Duration, String),
     project: (Duration, String),
     rules: Duration,
+    /// Modules whose link results were reused (when the run could reuse any), of all.
+    links: Option<(usize, usize)>,
 }
 
 impl Timings {
@@ -18,6 +20,7 @@ impl Timings {
             modules: (Duration::ZERO, String::new()),
             project: (Duration::ZERO, String::new()),
             rules: Duration::ZERO,
+            links: None,
         }
     }
 
@@ -27,6 +30,10 @@ impl Timings {
 
     pub(super) fn project_done(&mut self) {
         self.project = (self.start.elapsed(), resident_mib());
+    }
+
+    pub(super) fn links(&mut self, reused: Option<usize>, modules: usize) {
+        self.links = reused.map(|r| (r, modules));
     }
 
     pub(super) fn rules_done(&mut self) {
@@ -62,6 +69,9 @@ impl Timings {
         if let Some(c) = cache {
             let (reused, parsed) = c.stats();
             eprintln!("cache: {reused} modules reused, {parsed} parsed");
+        }
+        if let Some((reused, modules)) = self.links {
+            eprintln!("links: {reused} of {modules} modules' link results reused");
         }
     }
 }

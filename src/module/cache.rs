@@ -1,7 +1,8 @@
 //! The incremental cache: per-module facts kept under `.perfaudit_cache/` in the audited root,
-//! so that a second audit re-parses only the files that changed. Linking and the rules run
-//! again unless nothing changed at all (the run cache, `audit/reuse.rs`, keeps the whole
-//! result in this folder).
+//! so that a second audit re-parses only the files that changed. The rules run again unless
+//! nothing changed at all (the run cache, `audit/reuse.rs`, keeps the whole result in this
+//! folder); linking reuses each unchanged module's results while the project's interface is
+//! unchanged (`audit/links.rs`, also in this folder).
 //!
 //! One file per module, named by a hash of its relative path: a magic tag, a checksum of the
 //! payload, and the payload in postcard (a compact binary serde format; JSON entries were four

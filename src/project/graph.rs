@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::CtxKind;
 use super::resolve::{ClassRef, FnRef, Resolver};
@@ -28,11 +29,13 @@ use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::{Frameworks, RoleId};
 use edges::{Memo, ModuleCx, ModuleEdges, NodeIds};
+use links::LinkReuse;
 
 mod edges;
+pub mod links;
 
 /// How a call transfers control.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum EdgeKind {
     /// The caller runs the callee on its own thread.
     Call,
@@ -46,7 +49,7 @@ enum EdgeKind {
     Import,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Edge {
     pub to: u32,
     pub line: u32,
@@ -68,7 +71,7 @@ pub struct Edge {
 const NO_LABEL: u32 = u32::MAX;
 
 /// What a call says about the callee's `self`, for following `self.m()` dispatch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Receiver {
     /// Nothing: the callee's `self` is any instance of its class (a plain call, a callback).
     Fresh,
@@ -271,37 +274,50 @@ impl Graph {
 
     /// The graph of a project: nodes for every function, edges collected per module in
     /// parallel (one function per edge kind, in `edges.rs`) and merged in module order, then
-    /// contexts spread from their seeds and liveness from its roots.
+    /// contexts spread from their seeds and liveness from its roots. With `reuse`, a module
+    /// whose own facts and the project's interface are those of the last run takes that run's
+    /// edges (`links.rs`).
     pub fn build(
         modules: &[ModuleFacts],
         resolver: &Resolver,
         patterns: &ContextPatterns,
         frameworks: &Frameworks,
+        mut reuse: Option<&mut LinkReuse>,
     ) -> Graph {
         let (offsets, nodes) = number_nodes(modules);
         let ids = NodeIds { offsets: &offsets };
         let wrappers = edges::offload_wrappers(modules, resolver, patterns, frameworks);
-        let per_module: Vec<ModuleEdges> = modules
-            .par_iter()
+        let interface = reuse
+            .as_deref()
+            .map(|r| links::interface(r.settings, modules, resolver.package.as_deref(), &wrappers));
+        let kept = match (reuse.as_deref_mut(), interface) {
+            (Some(r), Some(i)) => r.take(i, modules.len()),
+            _ => (0..modules.len()).map(|_| None).collect(),
+        };
+        let mut per_module: Vec<ModuleEdges> = kept
+            .into_par_iter()
             .enumerate()
             .map_init(
                 || Memo::new(resolver),
-                |memo, (mi, _)| {
-                    edges::module_edges(&mut ModuleCx {
-                        modules,
-                        resolver,
-                        patterns,
-                        frameworks,
-                        wrappers: &wrappers,
-                        ids: &ids,
-                        module: mi as u32,
-                        memo,
+                |memo, (mi, kept)| {
+                    kept.unwrap_or_else(|| {
+                        edges::module_edges(&mut ModuleCx {
+                            modules,
+                            resolver,
+                            patterns,
+                            frameworks,
+                            wrappers: &wrappers,
+                            ids: &ids,
+                            module: mi as u32,
+                            memo,
+                        })
                     })
                 },
             )
             .collect();
 
         // Merged in module order: the graph does not depend on how the work was split.
+        let keep = reuse.is_some();
         let mut adjacency: Vec<Vec<Edge>> = vec![Vec::new(); nodes.len()];
         let mut seeds: Vec<Seed> = Vec::new();
         let mut live_roots: Vec<u32> = Vec::new();
@@ -310,21 +326,28 @@ impl Graph {
         let mut roles: Vec<(u32, RoleId)> = Vec::new();
         let mut labels: Vec<Box<str>> = Vec::new();
         let mut registered: Vec<u32> = Vec::new();
-        for out in per_module {
-            roles.extend(out.roles);
-            registered.extend(out.registered);
+        for out in &mut per_module {
+            roles.extend_from_slice(&out.roles);
+            registered.extend_from_slice(&out.registered);
             let base = labels.len() as u32;
-            labels.extend(out.labels);
-            for (from, mut e) in out.edges {
+            if keep {
+                labels.extend(out.labels.iter().cloned());
+            } else {
+                labels.append(&mut out.labels);
+            }
+            for &(from, mut e) in &out.edges {
                 if e.label != NO_LABEL {
                     e.label += base;
                 }
                 adjacency[from as usize].push(e);
             }
-            seeds.extend(out.seeds);
-            live_roots.extend(out.live_roots);
-            live_classes.extend(out.live_classes);
-            constructs.extend(out.constructs);
+            seeds.extend_from_slice(&out.seeds);
+            live_roots.extend_from_slice(&out.live_roots);
+            live_classes.extend_from_slice(&out.live_classes);
+            constructs.extend_from_slice(&out.constructs);
+        }
+        if let (Some(r), Some(i)) = (reuse, interface) {
+            r.keep(i, per_module);
         }
         edges::class_method_roots(modules, resolver, &ids, live_classes, &mut live_roots);
         let (edge_start, edges) = flatten(adjacency);

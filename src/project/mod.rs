@@ -4,7 +4,7 @@
 //! often?" The answer carries the context kind (event loop, request loop, request handler,
 //! startup, background), the frequency, the chain from the entry point, and how sure it is.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::{Frameworks, ProfileSet};
@@ -17,10 +17,11 @@ pub mod services;
 
 use crate::facts::{FnKind, FuncId, ModuleFacts};
 use graph::Graph;
+pub use graph::links::{LinkReuse, Links, module_key, settings_key};
 use resolve::{FnRef, Resolver};
 
 /// Where a piece of code runs, from the point of view of request latency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CtxKind {
     /// Inside `async def` (or called synchronously from one): blocks every coroutine.
@@ -91,8 +92,20 @@ impl Project {
     pub fn new(
         modules: Vec<ModuleFacts>,
         patterns: ContextPatterns,
+        frameworks: Frameworks,
+        package: Option<&str>,
+    ) -> Project {
+        Project::link(modules, patterns, frameworks, package, None)
+    }
+
+    /// Links the modules into a project; with `reuse`, taking the last run's per-module link
+    /// results where they cannot have changed (`graph/links.rs`).
+    pub fn link(
+        modules: Vec<ModuleFacts>,
+        patterns: ContextPatterns,
         mut frameworks: Frameworks,
         package: Option<&str>,
+        reuse: Option<&mut LinkReuse>,
     ) -> Project {
         // A profile applies when the audited code imports its framework, or is the framework.
         frameworks.detect(
@@ -102,7 +115,7 @@ impl Project {
                 .chain(modules.iter().map(|m| m.module.as_str())),
         );
         let resolver = Resolver::new(&modules, package);
-        let graph = Graph::build(&modules, &resolver, &patterns, &frameworks);
+        let graph = Graph::build(&modules, &resolver, &patterns, &frameworks, reuse);
         let mut entries = context::EntryIndex::build(&modules);
         entries.serial_roles = context::serial_roles(&modules, &frameworks);
         Project {

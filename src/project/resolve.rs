@@ -8,14 +8,18 @@ use crate::facts::{FnKind, FuncId, ModuleFacts, Name};
 use crate::finding::Confidence;
 
 /// A class anywhere in the project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ClassRef {
     pub module: u32,
     pub class: u32,
 }
 
 /// A function anywhere in the project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct FnRef {
     pub module: u32,
     pub func: FuncId,

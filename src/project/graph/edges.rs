@@ -13,6 +13,9 @@
 use rustc_hash::FxHashMap;
 
 mod implicit;
+mod wrappers;
+
+pub(super) use wrappers::offload_wrappers;
 
 use super::{Edge, EdgeKind, NO_LABEL, Receiver, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Name, Resolution};
@@ -23,8 +26,8 @@ use crate::project::CtxKind;
 use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
 
 /// What one module contributes to the graph: its edges (by source node), seeds, live roots,
-/// live classes and constructions.
-#[derive(Default)]
+/// live classes and constructions (kept between runs by `links.rs`).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct ModuleEdges {
     pub edges: Vec<(u32, Edge)>,
     pub seeds: Vec<Seed>,
@@ -32,6 +35,7 @@ pub(super) struct ModuleEdges {
     pub live_classes: Vec<ClassRef>,
     pub constructs: Vec<(u32, ClassRef)>,
     /// Functions a framework profile names as entries, with the shape that named them.
+    #[serde(with = "super::links::roles")]
     pub roles: Vec<(u32, RoleId)>,
     /// How this module's implicit calls are written, indexed by their edges' `label`.
     pub labels: Vec<Box<str>>,
@@ -580,73 +584,6 @@ fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
             ));
         }
     }
-}
-
-/// Project functions that run a callable they are given on a worker thread: a function that
-/// passes one of its parameters to an offload API (`loop.run_in_executor(None, fn, *args)`,
-/// `asyncio.to_thread(fn)`, `hass.async_add_executor_job(fn)`), or to another such function.
-/// Calls of them offload their callable arguments like the API does.
-pub(super) fn offload_wrappers(
-    modules: &[ModuleFacts],
-    resolver: &Resolver,
-    patterns: &ContextPatterns,
-    frameworks: &Frameworks,
-) -> rustc_hash::FxHashSet<FnRef> {
-    // Only a call that passes one of its function's parameters as a callable can make a
-    // wrapper; they are few, so the rounds below walk them, not every call of the project.
-    let passing: Vec<(u32, &Call)> = modules
-        .iter()
-        .enumerate()
-        .flat_map(|(mi, m)| {
-            m.calls
-                .iter()
-                .filter(|call| !call.callable_args().is_empty())
-                .filter(|call| {
-                    let f = &m.functions[call.func as usize];
-                    call.callable_args()
-                        .iter()
-                        .any(|(text, _)| f.params.iter().any(|p| p == text))
-                })
-                .map(move |call| (mi as u32, call))
-        })
-        .collect();
-    let mut wrappers: rustc_hash::FxHashSet<FnRef> = Default::default();
-    let mut memo = Memo::new(resolver);
-    // Each round finds the wrappers of the previous round's; three cover the usual layering.
-    for _ in 0..3 {
-        let mut added = false;
-        for &(mi, call) in &passing {
-            let here = FnRef {
-                module: mi,
-                func: call.func,
-            };
-            if wrappers.contains(&here) {
-                continue;
-            }
-            let offloads = patterns.is_offload(&call.target)
-                || frameworks.is_offload(&call.target)
-                || (!wrappers.is_empty()
-                    && targets(
-                        modules,
-                        &mut memo,
-                        mi,
-                        call.func,
-                        &call.target,
-                        call.resolution,
-                        &call.text,
-                    )
-                    .iter()
-                    .any(|(t, _, _)| matches!(t, Target::Function(w) if wrappers.contains(w))));
-            if offloads {
-                wrappers.insert(here);
-                added = true;
-            }
-        }
-        if !added {
-            break;
-        }
-    }
-    wrappers
 }
 
 /// Liveness roots that need the whole project: every method of a class that is constructed,

@@ -1,0 +1,94 @@
+//! Keeping the link stage's per-module results between runs (`project/graph/links.rs` decides
+//! what may be reused): one entry in the module cache's folder, read on a worker thread while
+//! the modules are summarised and written on one while the rules run. The entry is a magic
+//! tag, a checksum of the payload and the payload in postcard; a damaged, foreign or stale
+//! entry is ignored (each module is then linked again) and rewritten.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::facts::ModuleFacts;
+use crate::module::cache::{Cache, Fingerprint};
+use crate::module::discover::SourcePath;
+use crate::project::{LinkReuse, Links, module_key, settings_key};
+use crate::settings::Settings;
+
+/// The entry's file name in the module cache's folder (one entry: the last run's).
+pub const ENTRY: &str = "links.bin";
+
+/// First bytes of the entry.
+const MAGIC: &[u8; 8] = b"PALINKS\0";
+
+/// Reads and decodes the last run's links on a thread of its own.
+pub(super) fn load_in_background(cache: &Cache) -> Option<JoinHandle<Option<Links>>> {
+    let path = cache.dir().join(ENTRY);
+    std::thread::Builder::new()
+        .name("perfaudit-links".to_owned())
+        .spawn(move || load(&path))
+        .ok()
+}
+
+fn load(path: &Path) -> Option<Links> {
+    let bytes = std::fs::read(path).ok()?;
+    let (head, payload) = bytes.split_at_checked(16)?;
+    let checksum = u64::from_le_bytes(head[8..16].try_into().ok()?);
+    if &head[..8] != MAGIC || checksum != xxh3_64(payload) {
+        return None;
+    }
+    postcard::from_bytes(payload).ok()
+}
+
+/// What the link stage may reuse: the settings that shape it, each module's own key (from the
+/// fingerprint its file had when the run began, in `files` order; `modules` holds the files
+/// that were analysed, in the same order) and the last run's links. `None` when a file changed
+/// while the run read it: its facts then match no fingerprint.
+pub(super) fn reuse(
+    cache: &Cache,
+    settings: &Settings,
+    files: &[SourcePath],
+    prints: &[Fingerprint],
+    modules: &[ModuleFacts],
+    previous: Option<JoinHandle<Option<Links>>>,
+) -> Option<LinkReuse> {
+    let previous = previous.and_then(|h| h.join().ok()).flatten();
+    if cache.moved() || prints.len() != files.len() {
+        return None;
+    }
+    let mut keys = Vec::with_capacity(modules.len());
+    let mut next = files.iter().zip(prints);
+    for m in modules {
+        let print = next.find(|(f, _)| f.rel == m.path).map(|(_, p)| p);
+        keys.push(match print {
+            Some(Ok(content)) => Some(module_key(content, m)),
+            _ => None,
+        });
+    }
+    let key = settings_key(&[cache.key(), &super::reuse::shaping_settings(settings)]);
+    Some(LinkReuse::new(key, keys, previous))
+}
+
+/// Writes this run's links, when they changed, on a thread of its own; the caller joins it
+/// before the run ends.
+pub(super) fn store_in_background(dir: PathBuf, links: Links) -> Option<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("perfaudit-links".to_owned())
+        .spawn(move || {
+            // A failed write only costs the next run its links.
+            let _ = store(&dir, &links);
+        })
+        .ok()
+}
+
+fn store(dir: &Path, links: &Links) -> std::io::Result<()> {
+    let payload = postcard::to_stdvec(links).map_err(std::io::Error::other)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(MAGIC)?;
+    tmp.write_all(&xxh3_64(&payload).to_le_bytes())?;
+    tmp.write_all(&payload)?;
+    tmp.flush()?;
+    tmp.persist(dir.join(ENTRY)).map_err(|e| e.error)?;
+    Ok(())
+}
