@@ -32,7 +32,7 @@ impl Dotted {
 
     /// The last attribute, or the name itself.
     pub fn last(&self) -> &str {
-        self.text.rsplit('.').next().unwrap_or(&self.text)
+        crate::knowledge::contexts::last_segment(&self.text)
     }
 }
 
@@ -83,14 +83,16 @@ pub fn dot_join(parts: &[&str]) -> String {
 /// Plain dotted text of a Name/Attribute chain (`a.b.c`), or `None` for anything else.
 pub fn dotted_name(expr: &Expr) -> Option<String> {
     // Reject anything that does not end in a name before allocating.
+    is_dotted(expr).then(|| dotted(expr, None).text)
+}
+
+/// Whether `expr` is a Name/Attribute chain, which [`dotted_name`] writes out.
+pub fn is_dotted(expr: &Expr) -> bool {
     let mut cur = expr;
     while let Expr::Attribute(a) = cur {
         cur = &a.value;
     }
-    if !matches!(cur, Expr::Name(_)) {
-        return None;
-    }
-    Some(dotted(expr, None).text)
+    matches!(cur, Expr::Name(_))
 }
 
 /// The value of a call's keyword argument `name` (`timeout=5`).
@@ -145,7 +147,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// `text` with its first segment replaced by what the module imported under that name
 /// (`np.array` -> `numpy.array`); unchanged when the name is not imported.
 pub fn through_imports(imports: &FxHashMap<String, String>, text: &str) -> String {
-    let (head, rest) = text.split_once('.').unwrap_or((text, ""));
+    let (head, rest) = crate::knowledge::contexts::split_first(text, b'.').unwrap_or((text, ""));
     match imports.get(head) {
         Some(t) if rest.is_empty() => t.clone(),
         Some(t) => dot_join(&[t, rest]),

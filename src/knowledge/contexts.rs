@@ -238,6 +238,14 @@ impl ContextPatterns {
         self.poll_methods.iter().any(|m| m == method)
     }
 
+    /// Whether a call whose last segment is `method` may receive work: `is_receive` can only
+    /// be true when this is.
+    pub fn may_receive(&self, method: &str) -> bool {
+        self.receive_methods.iter().any(|m| m == method)
+            || method == "get"
+            || method == "get_nowait"
+    }
+
     /// Whether a call with this target and callee text receives work.
     pub fn is_receive(&self, target: &str, text: &str) -> bool {
         let method = last_segment(target);
@@ -267,7 +275,7 @@ impl ContextPatterns {
         let (name, index) = self
             .zero_timeouts
             .iter()
-            .filter_map(|entry| entry.rsplit_once(':'))
+            .filter_map(|entry| split_last(entry, b':'))
             .find(|(name, _)| last_segment_is(name, last))?;
         let hit = !name.contains('.') || resolve() == name;
         hit.then(|| index.parse().ok()).flatten()
@@ -395,7 +403,24 @@ impl CallRoles {
 }
 
 pub fn last_segment(dotted: &str) -> &str {
-    dotted.rsplit('.').next().unwrap_or(dotted)
+    split_last(dotted, b'.').map_or(dotted, |(_, last)| last)
+}
+
+/// `text` split at its last `sep` (an ASCII byte), searching bytes from the end: these texts
+/// are short and split per call site, where `str::rsplit`'s generic searcher costs several
+/// times more.
+pub fn split_last(text: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    let i = text.as_bytes().iter().rposition(|&b| b == sep)?;
+    Some((&text[..i], &text[i + 1..]))
+}
+
+/// `text` split at its first `sep` (an ASCII byte): `str::split_once` without the generic
+/// searcher, for the same short texts.
+pub fn split_first(text: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    let i = text.as_bytes().iter().position(|&b| b == sep)?;
+    Some((&text[..i], &text[i + 1..]))
 }
 
 /// `last_segment(dotted) == last` for a `last` without dots, without searching `dotted` for
@@ -408,9 +433,7 @@ fn last_segment_is(dotted: &str, last: &str) -> bool {
 
 /// `self.jobs.get` -> `jobs`; `q.get` -> `q`.
 fn receiver_name(text: &str) -> &str {
-    let mut parts = text.rsplit('.');
-    parts.next();
-    parts.next().unwrap_or("")
+    split_last(text, b'.').map_or("", |(head, _)| last_segment(head))
 }
 
 #[cfg(test)]
@@ -505,6 +528,20 @@ mod tests {
         let roles = q.call_roles("pool.submit_blocking");
         assert!(roles.offload() && roles.loop_callback() && !roles.background());
         assert!(!p.is_offload("pool.submit_blocking"));
+    }
+
+    #[test]
+    fn split_last_is_rsplit_once() {
+        for text in ["a.b.c", "abc", ".a", "a.", "", "é.ü.x", "poll:0", "a.b:c:3"] {
+            assert_eq!(split_last(text, b'.'), text.rsplit_once('.'), "{text}");
+            assert_eq!(split_last(text, b':'), text.rsplit_once(':'), "{text}");
+            assert_eq!(split_first(text, b'.'), text.split_once('.'), "{text}");
+            let last = text.rsplit('.').next().unwrap_or(text);
+            assert_eq!(last_segment(text), last, "{text}");
+            let mut parts = text.rsplit('.');
+            parts.next();
+            assert_eq!(receiver_name(text), parts.next().unwrap_or(""), "{text}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::{marks, method_class};
-use crate::facts::collect::{LocalContext, SharedHook};
+use crate::facts::collect::{ExprKinds, LocalContext, SharedHook};
 use crate::facts::hooks::ModuleEnd;
 use crate::facts::marks::Mark;
 use crate::facts::names::{dotted_name, str_literal};
@@ -34,6 +34,7 @@ pub static HOOK: SharedHook = SharedHook {
     code: HOOK_CODE,
     stmt: hook_stmt,
     expr: hook_expr,
+    exprs: ExprKinds::CALL,
     finish: hook_finish,
 };
 

@@ -8,7 +8,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use super::{calls_instance, fmt_mb, function_at, method_class};
-use crate::facts::collect::{AstRule, ModuleEnd};
+use crate::facts::collect::{AstRule, ExprKinds, ModuleEnd};
 use crate::facts::marks::Mark;
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::{Finding, Severity};
@@ -94,6 +94,10 @@ struct Hook;
 impl AstRule for Hook {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::NONE
     }
 
     /// After the walk, for the functions that bind a releasable resource to a plain name:
