@@ -119,7 +119,7 @@ pub fn collect(
         },
         raw: Vec::new(),
         bindings: BindingLog::default(),
-        kinds: KindBindings::new(),
+        kinds: KindBindings::default(),
         guards: Vec::new(),
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),

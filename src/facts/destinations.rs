@@ -8,7 +8,7 @@
 //! A configuration read keeps its key: the project reads the values the system's manifests
 //! give that key. Nothing else is guessed: an expression outside this list is unknown.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};

@@ -312,7 +312,12 @@ pub(super) fn span(line_index: &LineIndex, source: &str, range: TextRange) -> (u
         && let Some(&next) = next
         && range.end() < next
     {
-        let chars = source[range].chars().count() as u32;
+        let text = &source[range];
+        let chars = if text.is_ascii() {
+            text.len()
+        } else {
+            text.chars().count()
+        } as u32;
         return (line, column, line, column + chars);
     }
     let e = line_index.line_column(range.end(), source);

@@ -74,6 +74,8 @@ struct Sets {
     /// (`run_in_executor`): one lookup each instead of a scan of every list per call.
     by_target: FxHashMap<Box<str>, CallRoles>,
     by_method: FxHashMap<Box<str>, CallRoles>,
+    /// `zero_timeouts` split into the name and the timeout's index, asked per call site.
+    zero_timeouts: Vec<(String, Option<usize>)>,
     /// The lists as compiled, to catch a list changed after its first use.
     #[cfg(debug_assertions)]
     sources: Vec<Vec<String>>,
@@ -178,6 +180,12 @@ impl ContextPatterns {
                 subscriptions,
                 by_target,
                 by_method,
+                zero_timeouts: self
+                    .zero_timeouts
+                    .iter()
+                    .filter_map(|entry| split_last(entry, b':'))
+                    .map(|(name, index)| (name.to_owned(), index.parse().ok()))
+                    .collect(),
                 #[cfg(debug_assertions)]
                 sources: self.compiled_lists(),
             }
@@ -194,7 +202,8 @@ impl ContextPatterns {
     fn compiled_lists(&self) -> Vec<Vec<String>> {
         let wildcards = self.wildcard_lists().into_iter();
         let roles = self.role_lists().into_iter().map(|(l, _, _)| l);
-        wildcards.chain(roles).cloned().collect()
+        let zero = std::iter::once(&self.zero_timeouts);
+        wildcards.chain(roles).chain(zero).cloned().collect()
     }
 
     /// What a call with this target does with its callable arguments, by the call-name lists.
@@ -273,12 +282,12 @@ impl ContextPatterns {
     ) -> Option<usize> {
         let last = last_segment(text);
         let (name, index) = self
+            .sets()
             .zero_timeouts
             .iter()
-            .filter_map(|entry| split_last(entry, b':'))
             .find(|(name, _)| last_segment_is(name, last))?;
-        let hit = !name.contains('.') || resolve() == name;
-        hit.then(|| index.parse().ok()).flatten()
+        let hit = !name.contains('.') || resolve() == *name;
+        hit.then_some(*index).flatten()
     }
 
     /// Whether a call written `text` takes the next item of work from the queue its first
