@@ -176,6 +176,7 @@ pub fn collect(
     c.resolve_implicit();
     c.resolve_waits();
     c.finish_destinations();
+    let defs = std::cell::OnceCell::new();
     for rule in rules {
         rule.finish(
             body,
@@ -185,6 +186,8 @@ pub fn collect(
                 line_index,
                 source,
                 code: rule.code(),
+                body,
+                defs: &defs,
             },
         );
     }

@@ -5,7 +5,7 @@
 //! This module only carries context to rules and their candidates back; it does not walk the
 //! AST (that is `collect.rs`) and it does not decide what a name holds (that is `bindings.rs`).
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -138,16 +138,19 @@ impl AstRule for SharedHook {
     }
 }
 
-/// What an AST-level rule sees when the module's walk is over.
-pub struct ModuleEnd<'c> {
+/// What an AST-level rule sees when the module's walk is over (`'b`: the module's body).
+pub struct ModuleEnd<'c, 'b> {
     pub facts: &'c mut ModuleFacts,
     pub catalog: &'c Catalog,
     pub(super) line_index: &'c LineIndex,
     pub(super) source: &'c str,
     pub(super) code: &'static str,
+    pub(super) body: &'b [Stmt],
+    /// The module's `def`s with their ids, found for the first hook that asks.
+    pub(super) defs: &'c OnceCell<Vec<(FuncId, &'b ast::StmtFunctionDef)>>,
 }
 
-impl ModuleEnd<'_> {
+impl<'c, 'b> ModuleEnd<'c, 'b> {
     /// Reports a candidate at `range`, raised from function `func`.
     pub fn report(&mut self, func: FuncId, range: TextRange, mark: Mark) {
         let cand = candidate(
@@ -166,8 +169,14 @@ impl ModuleEnd<'_> {
         &self.source[range]
     }
 
-    /// Every `def` of the module (nested ones included) with its function id.
-    pub fn function_defs<'b>(&self, body: &'b [Stmt]) -> Vec<(FuncId, &'b ast::StmtFunctionDef)> {
+    /// Every `def` of the module (nested ones included) with its function id: found once per
+    /// module, however many hooks ask.
+    pub fn function_defs(&self) -> &'c [(FuncId, &'b ast::StmtFunctionDef)] {
+        let defs = self.defs;
+        defs.get_or_init(|| self.find_defs())
+    }
+
+    fn find_defs(&self) -> Vec<(FuncId, &'b ast::StmtFunctionDef)> {
         struct Defs<'b>(Vec<&'b ast::StmtFunctionDef>);
         impl<'b> StatementVisitor<'b> for Defs<'b> {
             fn visit_stmt(&mut self, stmt: &'b Stmt) {
@@ -180,7 +189,7 @@ impl ModuleEnd<'_> {
             }
         }
         let mut defs = Defs(Vec::new());
-        defs.visit_body(body);
+        defs.visit_body(self.body);
         // A `def` starts a line of its own: its first line identifies it.
         let by_line: HashMap<u32, FuncId> = self
             .facts

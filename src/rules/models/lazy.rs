@@ -40,8 +40,8 @@ pub static HOOK: SharedHook = SharedHook {
 
 /// At the end of the module: keyed memos in every function body (`cached = getattr(app.state,
 /// "tok", None)`, `if cached ...: return cached`, then a load stored back into `app.state.tok`).
-fn hook_finish(body: &[Stmt], cx: &mut ModuleEnd) {
-    for (func, def) in cx.function_defs(body) {
+fn hook_finish(_body: &[Stmt], cx: &mut ModuleEnd) {
+    for &(func, def) in cx.function_defs() {
         let mut found = Vec::new();
         keyed_memos(&def.body, &mut found);
         for (range, key) in found {

@@ -103,7 +103,7 @@ impl AstRule for Hook {
     /// After the walk, for the functions that bind a releasable resource to a plain name:
     /// which of their names are handed on (`escapes\tNAME,...`), so that code elsewhere may
     /// release them.
-    fn finish(&self, body: &[Stmt], cx: &mut ModuleEnd) {
+    fn finish(&self, _body: &[Stmt], cx: &mut ModuleEnd) {
         let catalog = cx.catalog;
         let holders: HashSet<FuncId> = cx
             .facts
@@ -119,7 +119,7 @@ impl AstRule for Hook {
         if holders.is_empty() {
             return;
         }
-        for (id, f) in cx.function_defs(body) {
+        for &(id, f) in cx.function_defs() {
             let Some(parent) = cx.facts.functions[id as usize].parent else {
                 continue;
             };

@@ -296,7 +296,7 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
 /// body, which `Lifetimes` reads), then records the scope facts of each `def` for those
 /// containers: the names it binds locally (`locals`) and the `global` names it rebinds
 /// (`reset`). Most modules create no unbounded container, and skip the scope scans.
-fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
+fn finish(_body: &[Stmt], cx: &mut ModuleEnd) {
     let wanted: HashSet<String> = wanted_names(&cx.facts.candidates)
         .into_iter()
         .map(str::to_owned)
@@ -315,7 +315,7 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
     if wanted.is_empty() {
         return;
     }
-    for (id, f) in cx.function_defs(body) {
+    for &(id, f) in cx.function_defs() {
         let Some(parent) = cx.facts.functions[id as usize].parent else {
             continue;
         };
