@@ -183,7 +183,14 @@ impl<'a> Collector<'a> {
                     Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: false, .. })
                 )
             });
-        let mut callable_args = Vec::new();
+        // Sized for the arguments below that may be callables, so that the common case
+        // allocates once and the boxed slice needs no shrinking.
+        let maybe_callables = call
+            .arguments
+            .args
+            .iter()
+            .filter(|a| matches!(a, Expr::Name(_) | Expr::Attribute(_) | Expr::Lambda(_)));
+        let mut callable_args = Vec::with_capacity(maybe_callables.count());
         // `f(partial(g, x))` passes `g`: the callables of a `functools.partial(...)` argument
         // move to this call (so `run_in_executor(None, partial(g, x))` offloads `g`, and the
         // `partial` call itself makes no call of `g`).
