@@ -93,3 +93,84 @@ fn readme_lists_every_rule() {
         );
     }
 }
+
+/// A hook that reads every expression: the walk's choice of which hooks see which kinds of
+/// expression (`AstRule::exprs`) must not change what any hook reports.
+struct EveryExpr<'a>(&'a dyn perfaudit::facts::collect::AstRule);
+
+impl perfaudit::facts::collect::AstRule for EveryExpr<'_> {
+    fn code(&self) -> &'static str {
+        self.0.code()
+    }
+    fn check_stmt(
+        &self,
+        stmt: &ruff_python_ast::Stmt,
+        cx: &mut perfaudit::facts::collect::LocalContext,
+    ) {
+        self.0.check_stmt(stmt, cx);
+    }
+    fn check_expr(
+        &self,
+        expr: &ruff_python_ast::Expr,
+        cx: &mut perfaudit::facts::collect::LocalContext,
+    ) {
+        self.0.check_expr(expr, cx);
+    }
+    fn finish(
+        &self,
+        body: &[ruff_python_ast::Stmt],
+        cx: &mut perfaudit::facts::collect::ModuleEnd,
+    ) {
+        self.0.finish(body, cx);
+    }
+}
+
+#[test]
+fn hooks_declare_every_expression_kind_they_read() {
+    use perfaudit::knowledge::catalog::Catalog;
+    use perfaudit::knowledge::contexts::ContextPatterns;
+    use perfaudit::module::analyze::analyze_source;
+    let hooks = perfaudit::audit::ast_hooks(RULES);
+    let every: Vec<EveryExpr> = hooks.iter().map(|h| EveryExpr(*h)).collect();
+    let every: Vec<&dyn perfaudit::facts::collect::AstRule> = every
+        .iter()
+        .map(|h| h as &dyn perfaudit::facts::collect::AstRule)
+        .collect();
+    let settings = perfaudit::settings::Settings::default();
+    let catalog = Catalog::with_extensions(&[]);
+    let patterns = ContextPatterns::builtin();
+    let mut files = 0;
+    let mut candidates = 0;
+    for dir in ["tests/fixtures/rules", "examples/agent_system"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "py") {
+                    continue;
+                }
+                let Ok(source) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let run = |hooks: &[&dyn perfaudit::facts::collect::AstRule]| {
+                    let facts =
+                        analyze_source(&source, "m.py", &settings, &catalog, &patterns, hooks);
+                    format!("{:?}", facts.candidates)
+                };
+                let (chosen, all) = (run(&hooks), run(&every));
+                assert_eq!(chosen, all, "{}", path.display());
+                files += 1;
+                candidates += chosen.matches("Candidate {").count();
+            }
+        }
+    }
+    assert!(
+        files > 40 && candidates > 100,
+        "{files} files, {candidates} candidates"
+    );
+}

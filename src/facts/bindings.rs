@@ -14,6 +14,7 @@ use super::collect::{Collector, RED_ZONE, STACK_SEGMENT};
 use super::kinds::{KindBinding, ValueKind};
 use super::names::{Base, dot_join};
 use super::{FnKind, FuncId, Resolution};
+use crate::knowledge::contexts::{last_segment, split_first};
 
 /// The builtins whose bare names resolve to themselves when not shadowed.
 const BUILTIN_CALLABLES: &[&str] = &["__import__", "eval", "exec", "input", "open", "print"];
@@ -52,7 +53,14 @@ impl BindingLog {
     pub fn bind(&mut self, func: FuncId, name: String, binding: Binding) {
         let pos = self.bindings.len() as u32;
         let next = self.binding_names.len() as u32;
-        let id = *self.binding_names.entry(name.clone()).or_insert(next);
+        // Most names are bound more than once: copy the text only for a new one.
+        let id = match self.binding_names.get(name.as_str()) {
+            Some(&id) => id,
+            None => {
+                self.binding_names.insert(name.clone(), next);
+                next
+            }
+        };
         self.binding_index.entry((func, id)).or_default().push(pos);
         self.bindings.push((func, name, binding));
     }
@@ -79,11 +87,13 @@ impl BindingLog {
 impl Collector<'_> {
     /// Records the kind of value an assignment target now holds; unpacking targets get `Other`.
     pub(super) fn record_kind(&mut self, target: &Expr, kind: ValueKind) {
+        let joined;
         let name = match target {
-            Expr::Name(n) => n.id.to_string(),
+            Expr::Name(n) => n.id.as_str(),
             Expr::Attribute(a) => match &*a.value {
                 Expr::Name(base) if base.id.as_str() == "self" => {
-                    dot_join(&["self", a.attr.id.as_str()])
+                    joined = dot_join(&["self", a.attr.id.as_str()]);
+                    joined.as_str()
                 }
                 _ => return,
             },
@@ -102,13 +112,19 @@ impl Collector<'_> {
             Expr::Starred(st) => return self.record_kind(&st.value, ValueKind::Other),
             _ => return,
         };
-        let class = self.method_class(self.func);
-        self.kinds.entry(name).or_default().push(KindBinding {
+        let binding = KindBinding {
             func: self.func,
-            class,
+            class: self.method_class(self.func),
             kind,
             loop_depth: self.loop_depth,
-        });
+        };
+        // Most names are bound more than once: copy the text only for a new one.
+        match self.kinds.get_mut(name) {
+            Some(seen) => seen.push(binding),
+            None => {
+                self.kinds.insert(name.to_owned(), vec![binding]);
+            }
+        }
     }
 
     pub(super) fn bind_target(&mut self, target: &Expr, value_call: Option<u32>) {
@@ -158,7 +174,12 @@ impl Collector<'_> {
                 nums.get(idx).copied().flatten().or(*kw)
             });
             let call = &mut self.facts.calls[i];
-            call.target = target.into();
+            // An unresolved target is the text itself: no need to intern it again.
+            call.target = if *call.text == *target {
+                call.text.clone()
+            } else {
+                target.into()
+            };
             call.resolution = resolution;
             call.api = api;
             if seconds.is_some() || call.seconds().is_some() {
@@ -179,7 +200,11 @@ impl Collector<'_> {
                     Some(_) => (text, res),
                     None => {
                         let (t, r) = self.resolve_text(func, &text, mark);
-                        (t.into(), r)
+                        if *t == *text {
+                            (text, r)
+                        } else {
+                            (t.into(), r)
+                        }
                     }
                 })
                 .collect();
@@ -265,8 +290,9 @@ impl Collector<'_> {
                 Base::Other => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
                 Base::Typed => (self.raw[iu].callee.text.clone(), Resolution::Inferred),
                 Base::Name => {
+                    // The record's interned text is the callee's: a reference, not a copy.
                     let func = self.facts.calls[iu].func;
-                    let text = self.raw[iu].callee.text.clone();
+                    let text = self.facts.calls[iu].text.clone();
                     self.resolve_text(func, &text, self.raw[iu].binding_mark)
                 }
             }
@@ -293,7 +319,7 @@ impl Collector<'_> {
                 .returned_type_for(literal)
                 .map(str::to_owned);
         }
-        let last = target.rsplit('.').next().unwrap_or(&target);
+        let last = last_segment(&target);
         last.starts_with(|c: char| c.is_ascii_uppercase())
             .then_some(target)
     }
@@ -306,7 +332,7 @@ impl Collector<'_> {
         mark: usize,
     ) -> (String, Resolution) {
         // `head.rest`: `rest` holds the attributes, dot-separated (empty for a bare name).
-        let (head, rest) = text.split_once('.').unwrap_or((text, ""));
+        let (head, rest) = split_first(text, b'.').unwrap_or((text, ""));
         let limit = mark.min(self.bindings.len());
         let is_self = head == "self" || head == "cls";
         let local = if is_self {
@@ -328,13 +354,13 @@ impl Collector<'_> {
                 // calling the instance (its class's `__call__`), not a method. Library types
                 // stay out: a catalog constructor is not what calling its instance costs.
                 if !rest.is_empty()
-                    && !rest.contains('.')
+                    && !rest.as_bytes().contains(&b'.')
                     && let Some(t) = self.attr_type(class, rest)
                     && self.catalog.lookup(&t).is_none()
                 {
                     return (t, Resolution::Inferred);
                 }
-                if !rest.is_empty() && !rest.contains('.') {
+                if !rest.is_empty() && !rest.as_bytes().contains(&b'.') {
                     let cq = &self.facts.classes[class as usize].qualname;
                     return (
                         dot_join(&[&self.facts.module, cq, rest]),
@@ -342,7 +368,7 @@ impl Collector<'_> {
                     );
                 }
                 if !rest.is_empty() {
-                    let (first, after) = rest.split_once('.').unwrap_or((rest, ""));
+                    let (first, after) = split_first(rest, b'.').unwrap_or((rest, ""));
                     let found = self
                         .attr_bindings
                         .iter()

@@ -6,13 +6,15 @@
 
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextSize};
 
 use super::collect::Collector;
 use super::names::{
-    Base, Dotted, dotted, dotted_name, is_literal, number_literal, through_imports, truncate,
+    Base, Dotted, dotted, dotted_name, is_dotted, is_literal, number_literal, through_imports,
+    truncate,
 };
 use super::{Call, CallExtra, CallFlags, FuncId, Name, Resolution};
+use crate::knowledge::contexts::{last_segment, split_last};
 
 pub(super) struct RawCall {
     pub callee: Dotted,
@@ -21,6 +23,9 @@ pub(super) struct RawCall {
     pub takes_work: bool,
     /// Bindings visible at the call: (function, name) -> binding index at the time.
     pub binding_mark: usize,
+    /// Where the call starts in the source: the same place as its line and column, without
+    /// a line lookup.
+    pub start: TextSize,
 }
 
 impl<'a> Collector<'a> {
@@ -64,7 +69,7 @@ impl<'a> Collector<'a> {
         if self.patterns.is_receive(text, text) {
             return true;
         }
-        let (head, method) = text.rsplit_once('.').unwrap_or(("", text));
+        let (head, method) = split_last(text, b'.').unwrap_or(("", text));
         matches!(head, "" | "self" | "cls") && self.receive_helpers.contains(method)
     }
 
@@ -166,12 +171,7 @@ impl<'a> Collector<'a> {
                 k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") && zero(&k.value)
             });
         let nonblocking = zero_timeout
-            || call.arguments.args.iter().any(|a| {
-                dotted_name(a).is_some_and(|n| {
-                    let resolved = through_imports(&self.imports, &n);
-                    self.patterns.nonblocking_args.contains(&resolved)
-                })
-            })
+            || call.arguments.args.iter().any(|a| self.nonblocking_arg(a))
             || call.arguments.keywords.iter().any(|k| {
                 k.arg.as_ref().is_some_and(|a| {
                     self.patterns
@@ -183,24 +183,23 @@ impl<'a> Collector<'a> {
                     Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: false, .. })
                 )
             });
-        let mut callable_args = Vec::new();
+        // Sized for the arguments below that may be callables, so that the common case
+        // allocates once and the boxed slice needs no shrinking.
+        let maybe_callables = call
+            .arguments
+            .args
+            .iter()
+            .filter(|a| matches!(a, Expr::Name(_) | Expr::Attribute(_) | Expr::Lambda(_)));
+        let mut callable_args = Vec::with_capacity(maybe_callables.count());
         // `f(partial(g, x))` passes `g`: the callables of a `functools.partial(...)` argument
         // move to this call (so `run_in_executor(None, partial(g, x))` offloads `g`, and the
         // `partial` call itself makes no call of `g`).
         for arg in call.arguments.args.iter() {
             if let Expr::Call(inner) = arg
-                && dotted_name(&inner.func)
-                    .is_some_and(|n| n == "partial" || n.ends_with(".partial"))
+                && is_partial(&inner.func)
+                && let Some(i) = self.recorded_call(before, inner.start(), Last)
             {
-                let (l, c, ..) = self.loc(inner.range());
-                let func = self.func;
-                if let Some(rec) = self.facts.calls[before..]
-                    .iter_mut()
-                    .rev()
-                    .find(|r| r.func == func && (r.line, r.column) == (l, c))
-                {
-                    callable_args.append(&mut rec.take_callable_args());
-                }
+                callable_args.append(&mut self.facts.calls[i].take_callable_args());
             }
         }
         // Lambdas passed as arguments, in order: the `<lambda>` functions this call's
@@ -281,13 +280,10 @@ impl<'a> Collector<'a> {
         self.note_append(call);
         self.note_dispatch(call);
         // Keep the literal numeric arguments for sleep-like calls until resolution.
-        let nums: Vec<Option<f64>> = call
-            .arguments
-            .args
-            .iter()
-            .take(4)
-            .map(|a| self.stated_number(a))
-            .collect();
+        let mut nums = [None; 4];
+        for (n, a) in nums.iter_mut().zip(call.arguments.args.iter()) {
+            *n = self.stated_number(a);
+        }
         let kw_secs = call
             .arguments
             .keywords
@@ -308,7 +304,45 @@ impl<'a> Collector<'a> {
             takes_work,
             callee,
             binding_mark: self.bindings.len(),
+            start: call.start(),
         });
+    }
+
+    /// The index of a call recorded at or after `from` in the current function that starts
+    /// at `start`: the first such call or the last. A call and a call on its result start at
+    /// the same place (`a.b().c()`), as their line and column do. The call being recorded
+    /// (its record pushed, its raw part not yet) is not looked at: no argument of a call
+    /// starts where the call does.
+    pub(super) fn recorded_call(
+        &self,
+        from: usize,
+        start: TextSize,
+        which: Which,
+    ) -> Option<usize> {
+        let func = self.func;
+        let at = |i: &usize| self.facts.calls[*i].func == func && self.raw[*i].start == start;
+        let mut range = from..self.raw.len();
+        match which {
+            Which::First => range.find(at),
+            Which::Last => range.rfind(at),
+        }
+    }
+
+    /// Whether a positional argument names a flag that makes the call return at once
+    /// (`zmq.NOBLOCK`). The resolved name's last segment is compared first: most arguments
+    /// name no such flag, and building and resolving their text would be the whole cost.
+    fn nonblocking_arg(&self, arg: &Expr) -> bool {
+        let last = match arg {
+            Expr::Attribute(a) => a.attr.id.as_str(),
+            Expr::Name(n) => {
+                let id = n.id.as_str();
+                last_segment(self.imports.get(id).map_or(id, String::as_str))
+            }
+            _ => return false,
+        };
+        let flags = &self.patterns.nonblocking_args;
+        flags.iter().any(|f| last_segment(f) == last)
+            && dotted_name(arg).is_some_and(|n| flags.contains(&through_imports(&self.imports, &n)))
     }
 
     /// The index of the call that `value` is, if it is a call (recorded last, post-order).
@@ -319,6 +353,25 @@ impl<'a> Collector<'a> {
         };
         (matches!(v, Expr::Call(_)) && self.facts.calls.len() > before)
             .then(|| self.facts.calls.len() as u32 - 1)
+    }
+}
+
+/// Which of several recorded calls starting at the same place [`Collector::recorded_call`]
+/// gives.
+#[derive(Clone, Copy)]
+pub(super) enum Which {
+    First,
+    Last,
+}
+
+use Which::Last;
+
+/// `partial` or `x.partial` (`functools.partial`), without writing the name out.
+fn is_partial(func: &Expr) -> bool {
+    match func {
+        Expr::Name(n) => n.id.as_str() == "partial",
+        Expr::Attribute(a) => a.attr.id.as_str() == "partial" && is_dotted(func),
+        _ => false,
     }
 }
 

@@ -12,8 +12,6 @@
 //! walk), `calls.rs` (call records) and `values.rs` (literal strings and paths). It must not
 //! know about other modules or judge cost.
 
-use std::cell::RefCell;
-
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -26,10 +24,10 @@ use super::calls::RawCall;
 use super::kinds::{KindBinding, KindBindings, ValueKind, kind_of_annotation, kind_of_expr};
 use super::names::{dot_join, dotted_name, number_literal, str_literal, truncate};
 use super::{CallFlags, Class, FnKind, FuncId, Function, Import, ModuleFacts, Name, Resolution};
-use crate::knowledge::catalog::{ApiId, Catalog};
+use crate::knowledge::catalog::Catalog;
 use crate::knowledge::contexts::ContextPatterns;
 
-pub use super::hooks::{AstRule, LocalContext, ModuleEnd, SharedHook};
+pub use super::hooks::{AstRule, ExprKinds, LocalContext, ModuleEnd, SharedHook};
 pub use super::values::normalise_path;
 
 /// Stack red zone and segment size for our recursive walk.
@@ -41,7 +39,8 @@ pub(super) struct Collector<'a> {
     pub(super) line_index: &'a LineIndex,
     pub(super) catalog: &'a Catalog,
     pub(super) patterns: &'a ContextPatterns,
-    pub(super) rules: &'a [&'a dyn AstRule],
+    /// The AST rules, by what they read, with their codes.
+    pub(super) hooks: super::hooks::Hooks<'a>,
     pub(super) facts: ModuleFacts,
     pub(super) raw: Vec<RawCall>,
     /// What names are bound to, in source order.
@@ -53,7 +52,7 @@ pub(super) struct Collector<'a> {
     /// `self.attr = <call>` per class.
     pub(super) attr_bindings: Vec<(u32, String, u32)>,
     /// Literal numeric positional arguments (first four) and `secs=`/`seconds=`/`delay=` per call.
-    pub(super) numeric_args: Vec<(Vec<Option<f64>>, Option<f64>)>,
+    pub(super) numeric_args: Vec<([Option<f64>; 4], Option<f64>)>,
     /// Module-level names bound to a known string (`ROOT = os.path.expanduser("~")`).
     pub(super) constants: HashMap<String, String>,
     /// Module-level names bound to a number, and parameters with a numeric default.
@@ -70,7 +69,6 @@ pub(super) struct Collector<'a> {
     pub(super) resolved: Vec<Option<(String, Resolution)>>,
     pub(super) resolving: Vec<bool>,
     pub(super) imports: HashMap<String, String>,
-    pub(super) api_memo: RefCell<HashMap<TextRange, Option<ApiId>>>,
     pub(super) module_defs: HashMap<String, ()>,
     pub(super) func: FuncId,
     pub(super) class: Option<u32>,
@@ -112,7 +110,7 @@ pub fn collect(
         line_index,
         catalog,
         patterns,
-        rules,
+        hooks: super::hooks::Hooks::new(rules),
         facts: ModuleFacts {
             path: path.to_owned(),
             module: module.to_owned(),
@@ -121,7 +119,7 @@ pub fn collect(
         },
         raw: Vec::new(),
         bindings: BindingLog::default(),
-        kinds: KindBindings::new(),
+        kinds: KindBindings::default(),
         guards: Vec::new(),
         attr_bindings: Vec::new(),
         numeric_args: Vec::new(),
@@ -135,7 +133,6 @@ pub fn collect(
         resolved: Vec::new(),
         resolving: Vec::new(),
         imports: HashMap::default(),
-        api_memo: RefCell::default(),
         module_defs: HashMap::default(),
         func: 0,
         class: None,
@@ -179,6 +176,7 @@ pub fn collect(
     c.resolve_implicit();
     c.resolve_waits();
     c.finish_destinations();
+    let defs = std::cell::OnceCell::new();
     for rule in rules {
         rule.finish(
             body,
@@ -188,6 +186,8 @@ pub fn collect(
                 line_index,
                 source,
                 code: rule.code(),
+                body,
+                defs: &defs,
             },
         );
     }
@@ -206,14 +206,7 @@ pub fn collect(
 
 impl<'a> Collector<'a> {
     pub(super) fn loc(&self, range: TextRange) -> (u32, u32, u32, u32) {
-        let s = self.line_index.line_column(range.start(), self.source);
-        let e = self.line_index.line_column(range.end(), self.source);
-        (
-            s.line.get() as u32,
-            s.column.get() as u32,
-            e.line.get() as u32,
-            e.column.get() as u32,
-        )
+        super::hooks::span(self.line_index, self.source, range)
     }
 
     pub(super) fn line(&self, range: TextRange) -> u32 {
@@ -666,14 +659,9 @@ impl<'a> Collector<'a> {
                 visitor::walk_stmt(self, stmt);
                 if let Expr::Call(c) = &*e.value {
                     // The statement's own call is recorded after the calls inside it.
-                    let (line, column, ..) = self.loc(c.range());
-                    let func = self.func;
-                    if let Some(rec) = self.facts.calls[before..]
-                        .iter_mut()
-                        .rev()
-                        .find(|r| r.func == func && (r.line, r.column) == (line, column))
-                    {
-                        rec.flag_if(CallFlags::BARE, true);
+                    let last = super::calls::Which::Last;
+                    if let Some(i) = self.recorded_call(before, c.start(), last) {
+                        self.facts.calls[i].flag_if(CallFlags::BARE, true);
                     }
                 }
             }

@@ -8,13 +8,13 @@
 //! A configuration read keeps its key: the project reads the values the system's manifests
 //! give that key. Nothing else is guessed: an expression outside this list is unknown.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::collect::Collector;
-use super::names::{dotted_name, keyword, str_literal, truncate};
+use super::names::{dotted_name, is_dotted, keyword, str_literal, truncate};
 use super::{FuncId, Name, Resolution, Value};
 
 /// Longest text kept for a value.
@@ -234,12 +234,10 @@ impl Collector<'_> {
     /// The index of the call record made by the call expression at `range`, among the calls
     /// just recorded in this function.
     fn call_at(&self, range: TextRange) -> Option<u32> {
-        let (line, column, ..) = self.loc(range);
-        let n = self.facts.calls.len();
-        self.facts.calls[n.saturating_sub(RECENT_CALLS)..]
-            .iter()
-            .rposition(|r| r.func == self.func && (r.line, r.column) == (line, column))
-            .map(|i| (n.saturating_sub(RECENT_CALLS) + i) as u32)
+        let from = self.facts.calls.len().saturating_sub(RECENT_CALLS);
+        let last = super::calls::Which::Last;
+        self.recorded_call(from, range.start(), last)
+            .map(|i| i as u32)
     }
 
     /// An assignment: a name or `self.attr` now holds `value`'s destination, if any.
@@ -305,7 +303,9 @@ impl Collector<'_> {
     /// passed straight to the call is its record's `url_param`.
     pub(super) fn note_dest_arg(&mut self, call: &ast::ExprCall, index: u32) {
         let args = &call.arguments.args;
-        let mut names: Vec<(u8, Name)> = Vec::new();
+        // Positions of the arguments given by a (dotted) name; their text is built only when
+        // a later argument is passed on with them, which few calls do.
+        let mut names: Vec<u8> = Vec::new();
         let mut found: Vec<(u8, Value)> = Vec::new();
         for (pos, arg) in args.iter().take(8).enumerate() {
             let pos = pos as u8;
@@ -326,10 +326,8 @@ impl Collector<'_> {
             if !cheap_no && let Some(v) = self.dest_value(arg, 0).filter(Value::may_point) {
                 found.push((pos, v));
             }
-            if matches!(arg, Expr::Name(_) | Expr::Attribute(_))
-                && let Some(d) = dotted_name(arg)
-            {
-                names.push((pos, Name::from(d.as_str())));
+            if matches!(arg, Expr::Name(_) | Expr::Attribute(_)) && is_dotted(arg) {
+                names.push(pos);
             }
         }
         if args.is_empty()
@@ -339,7 +337,7 @@ impl Collector<'_> {
         {
             found.push((0, v));
         }
-        let first_name = names.first().map(|(p, _)| *p);
+        let first_name = names.first().copied();
         let passed_on = |pos: u8| first_name.is_some_and(|c| pos > c);
         found.retain(|(pos, v)| v.param.is_none() || passed_on(*pos));
         if let Some(last) = found
@@ -348,12 +346,12 @@ impl Collector<'_> {
             .filter(|p| passed_on(*p))
             .max()
         {
-            self.dest.names.extend(
-                names
-                    .into_iter()
-                    .filter(|(p, _)| *p < last)
-                    .map(|(p, n)| (index, p, n)),
-            );
+            self.dest
+                .names
+                .extend(names.into_iter().filter(|p| *p < last).filter_map(|p| {
+                    let name = dotted_name(&args[p as usize])?;
+                    Some((index, p, Name::from(name.as_str())))
+                }));
         }
         self.dest
             .args

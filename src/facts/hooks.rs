@@ -5,7 +5,7 @@
 //! This module only carries context to rules and their candidates back; it does not walk the
 //! AST (that is `collect.rs`) and it does not decide what a name holds (that is `bindings.rs`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell};
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -20,6 +20,7 @@ use super::marks::Mark;
 use super::names::{dotted_name, through_imports, truncate};
 use super::{Candidate, FnKind, FuncId, ModuleFacts};
 use crate::knowledge::catalog::{ApiId, Catalog};
+use crate::knowledge::contexts::{last_segment, split_first};
 
 /// An AST-level rule: looks at statements and expressions during the module pass and raises
 /// candidates; the project stage decides their context and cost.
@@ -27,9 +28,81 @@ pub trait AstRule: Sync {
     fn code(&self) -> &'static str;
     fn check_stmt(&self, _stmt: &Stmt, _cx: &mut LocalContext) {}
     fn check_expr(&self, _expr: &Expr, _cx: &mut LocalContext) {}
+    /// The kinds of expression `check_expr` reads; the walk does not call it at the others
+    /// (most expressions are names, attributes and literals, which most hooks ignore).
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::ALL
+    }
     /// Runs once after the walk, with the module's body and every candidate: a hook may drop
     /// candidates that nothing will read, or add ones that need the whole module first.
     fn finish(&self, _body: &[Stmt], _cx: &mut ModuleEnd) {}
+}
+
+/// A set of expression kinds, as a hook declares what its `check_expr` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExprKinds(u8);
+
+impl ExprKinds {
+    pub const NONE: ExprKinds = ExprKinds(0);
+    pub const CALL: ExprKinds = ExprKinds(1);
+    pub const COMPARE: ExprKinds = ExprKinds(2);
+    pub const ALL: ExprKinds = ExprKinds(0xff);
+    /// Each expression is of one of these kinds: a call, a comparison, anything else.
+    const OTHER: ExprKinds = ExprKinds(4);
+
+    pub const fn with(self, other: ExprKinds) -> ExprKinds {
+        ExprKinds(self.0 | other.0)
+    }
+
+    fn of(expr: &Expr) -> ExprKinds {
+        match expr {
+            Expr::Call(_) => ExprKinds::CALL,
+            Expr::Compare(_) => ExprKinds::COMPARE,
+            _ => ExprKinds::OTHER,
+        }
+    }
+
+    fn contains(self, other: ExprKinds) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+/// The enabled hooks with their codes, and the hooks that read each kind of expression:
+/// chosen once per module instead of asked at every node.
+pub(super) struct Hooks<'a> {
+    stmt: Vec<(&'a dyn AstRule, &'static str)>,
+    call: Vec<(&'a dyn AstRule, &'static str)>,
+    compare: Vec<(&'a dyn AstRule, &'static str)>,
+    other: Vec<(&'a dyn AstRule, &'static str)>,
+}
+
+impl<'a> Hooks<'a> {
+    pub(super) fn new(rules: &[&'a dyn AstRule]) -> Hooks<'a> {
+        let with = |kind: Option<ExprKinds>| {
+            rules
+                .iter()
+                .filter(|r| kind.is_none_or(|k| r.exprs().contains(k)))
+                .map(|r| (*r, r.code()))
+                .collect::<Vec<_>>()
+        };
+        Hooks {
+            stmt: with(None),
+            call: with(Some(ExprKinds::CALL)),
+            compare: with(Some(ExprKinds::COMPARE)),
+            other: with(Some(ExprKinds::OTHER)),
+        }
+    }
+
+    fn for_expr(&self, expr: &Expr) -> &[(&'a dyn AstRule, &'static str)] {
+        let kind = ExprKinds::of(expr);
+        if kind == ExprKinds::CALL {
+            &self.call
+        } else if kind == ExprKinds::COMPARE {
+            &self.compare
+        } else {
+            &self.other
+        }
+    }
 }
 
 /// A hook several rules share, made of plain functions: it runs once per module however many
@@ -38,6 +111,8 @@ pub struct SharedHook {
     pub code: &'static str,
     pub stmt: fn(&Stmt, &mut LocalContext),
     pub expr: fn(&Expr, &mut LocalContext),
+    /// The kinds of expression `expr` reads.
+    pub exprs: ExprKinds,
     pub finish: fn(&[Stmt], &mut ModuleEnd),
 }
 
@@ -54,21 +129,28 @@ impl AstRule for SharedHook {
         (self.expr)(expr, cx);
     }
 
+    fn exprs(&self) -> ExprKinds {
+        self.exprs
+    }
+
     fn finish(&self, body: &[Stmt], cx: &mut ModuleEnd) {
         (self.finish)(body, cx);
     }
 }
 
-/// What an AST-level rule sees when the module's walk is over.
-pub struct ModuleEnd<'c> {
+/// What an AST-level rule sees when the module's walk is over (`'b`: the module's body).
+pub struct ModuleEnd<'c, 'b> {
     pub facts: &'c mut ModuleFacts,
     pub catalog: &'c Catalog,
     pub(super) line_index: &'c LineIndex,
     pub(super) source: &'c str,
     pub(super) code: &'static str,
+    pub(super) body: &'b [Stmt],
+    /// The module's `def`s with their ids, found for the first hook that asks.
+    pub(super) defs: &'c OnceCell<Vec<(FuncId, &'b ast::StmtFunctionDef)>>,
 }
 
-impl ModuleEnd<'_> {
+impl<'c, 'b> ModuleEnd<'c, 'b> {
     /// Reports a candidate at `range`, raised from function `func`.
     pub fn report(&mut self, func: FuncId, range: TextRange, mark: Mark) {
         let cand = candidate(
@@ -87,8 +169,14 @@ impl ModuleEnd<'_> {
         &self.source[range]
     }
 
-    /// Every `def` of the module (nested ones included) with its function id.
-    pub fn function_defs<'b>(&self, body: &'b [Stmt]) -> Vec<(FuncId, &'b ast::StmtFunctionDef)> {
+    /// Every `def` of the module (nested ones included) with its function id: found once per
+    /// module, however many hooks ask.
+    pub fn function_defs(&self) -> &'c [(FuncId, &'b ast::StmtFunctionDef)] {
+        let defs = self.defs;
+        defs.get_or_init(|| self.find_defs())
+    }
+
+    fn find_defs(&self) -> Vec<(FuncId, &'b ast::StmtFunctionDef)> {
         struct Defs<'b>(Vec<&'b ast::StmtFunctionDef>);
         impl<'b> StatementVisitor<'b> for Defs<'b> {
             fn visit_stmt(&mut self, stmt: &'b Stmt) {
@@ -101,7 +189,7 @@ impl ModuleEnd<'_> {
             }
         }
         let mut defs = Defs(Vec::new());
-        defs.visit_body(body);
+        defs.visit_body(self.body);
         // A `def` starts a line of its own: its first line identifies it.
         let by_line: HashMap<u32, FuncId> = self
             .facts
@@ -134,9 +222,9 @@ pub struct LocalContext<'c> {
     kinds: &'c KindBindings,
     guards: &'c [TextRange],
     imports: &'c HashMap<String, String>,
-    /// Catalog entries of the callees seen so far, by the callee's range: several rules ask
-    /// about the same call.
-    api_memo: &'c RefCell<HashMap<TextRange, Option<ApiId>>>,
+    /// The catalog entry of the last callee asked about, by the callee's range: several rules
+    /// ask about the call at this node.
+    api_memo: Cell<Option<(TextRange, Option<ApiId>)>>,
     line_index: &'c LineIndex,
     source: &'c str,
     out: &'c mut Vec<Candidate>,
@@ -152,7 +240,9 @@ impl LocalContext<'_> {
     /// The catalog entry of a call's callee, resolved through the imports seen so far.
     pub fn callee_api(&self, call: &ast::ExprCall) -> Option<ApiId> {
         let key = call.func.range();
-        if let Some(&known) = self.api_memo.borrow().get(&key) {
+        if let Some((range, known)) = self.api_memo.get()
+            && range == key
+        {
             return known;
         }
         let api = self
@@ -160,7 +250,7 @@ impl LocalContext<'_> {
             .then(|| dotted_name(&call.func))
             .flatten()
             .and_then(|n| self.catalog.lookup(&self.resolve(&n)));
-        self.api_memo.borrow_mut().insert(key, api);
+        self.api_memo.set(Some((key, api)));
         api
     }
 
@@ -178,8 +268,8 @@ impl LocalContext<'_> {
         };
         let head = head.id.as_str();
         let resolved = self.imports.get(head).map_or(head, String::as_str);
-        let first = resolved.split('.').next().unwrap_or(resolved);
-        let last = last.unwrap_or_else(|| resolved.rsplit('.').next().unwrap_or(resolved));
+        let first = split_first(resolved, b'.').map_or(resolved, |(first, _)| first);
+        let last = last.unwrap_or_else(|| last_segment(resolved));
         self.catalog.could_match(first, last)
     }
 
@@ -218,6 +308,31 @@ impl LocalContext<'_> {
     }
 }
 
+/// Line and column (one-based, in characters) of a range's start and end. An end on the
+/// start's line is counted from the start instead of being looked up again: most ranges
+/// (calls, candidates) end on the line they start on.
+pub(super) fn span(line_index: &LineIndex, source: &str, range: TextRange) -> (u32, u32, u32, u32) {
+    let s = line_index.line_column(range.start(), source);
+    let (line, column) = (s.line.get() as u32, s.column.get() as u32);
+    // The line after the start's: `line_starts` is zero-based, `line` one-based. A byte order
+    // mark is not a column, on the first line only: that line takes the long way.
+    let next = line_index.line_starts().get(s.line.get());
+    if line > 1
+        && let Some(&next) = next
+        && range.end() < next
+    {
+        let text = &source[range];
+        let chars = if text.is_ascii() {
+            text.len()
+        } else {
+            text.chars().count()
+        } as u32;
+        return (line, column, line, column + chars);
+    }
+    let e = line_index.line_column(range.end(), source);
+    (line, column, e.line.get() as u32, e.column.get() as u32)
+}
+
 /// A candidate at `range`, raised from function `func` at loop depth `depth`.
 fn candidate(
     line_index: &LineIndex,
@@ -228,13 +343,12 @@ fn candidate(
     mark: Mark,
     api: Option<ApiId>,
 ) -> Candidate {
-    let start = line_index.line_column(range.start(), source);
-    let end = line_index.line_column(range.end(), source);
+    let (line, column, end_line, end_column) = span(line_index, source, range);
     Candidate::new(
         code,
         func,
-        (start.line.get() as u32, start.column.get() as u32),
-        (end.line.get() as u32, end.column.get() as u32),
+        (line, column),
+        (end_line, end_column),
         depth,
         mark,
         truncate(source[range].lines().next().unwrap_or(""), 80),
@@ -242,18 +356,22 @@ fn candidate(
     )
 }
 
-impl Collector<'_> {
+impl<'a> Collector<'a> {
     pub(super) fn run_rules_stmt(&mut self, stmt: &Stmt) {
-        self.run_rules(|rule, cx| rule.check_stmt(stmt, cx));
+        self.run_rules(|h| &h.stmt, |rule, cx| rule.check_stmt(stmt, cx));
     }
 
     pub(super) fn run_rules_expr(&mut self, expr: &Expr) {
-        self.run_rules(|rule, cx| rule.check_expr(expr, cx));
+        self.run_rules(|h| h.for_expr(expr), |rule, cx| rule.check_expr(expr, cx));
     }
 
-    pub(super) fn run_rules(&mut self, check: impl Fn(&dyn AstRule, &mut LocalContext)) {
-        let rules = self.rules;
-        if rules.is_empty() {
+    fn run_rules(
+        &mut self,
+        pick: impl for<'h> Fn(&'h Hooks<'a>) -> &'h [(&'a dyn AstRule, &'static str)],
+        check: impl Fn(&dyn AstRule, &mut LocalContext),
+    ) {
+        let hooks = pick(&self.hooks);
+        if hooks.is_empty() {
             return;
         }
         let in_async = self.facts.functions[self.func as usize].is_async;
@@ -269,15 +387,56 @@ impl Collector<'_> {
             kinds: &self.kinds,
             guards: &self.guards,
             imports: &self.imports,
-            api_memo: &self.api_memo,
+            api_memo: Cell::new(None),
             line_index: self.line_index,
             source: self.source,
             out: &mut self.facts.candidates,
             code: "",
         };
-        for rule in rules {
-            cx.code = rule.code();
-            check(*rule, &mut cx);
+        for &(rule, code) in hooks {
+            cx.code = code;
+            check(rule, &mut cx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruff_text_size::TextSize;
+
+    #[test]
+    fn span_is_the_line_index_of_both_ends() {
+        let texts = [
+            "x = f(1)\ny = g(a, b)\n",
+            "\u{feff}f(1)\n  é = g('ü', h(2))\n",
+            "a = 1\r\nb = f(\r\n  2)\r\n",
+            "s = '日本語' + f(x)\nt = g()",
+        ];
+        for text in texts {
+            let index = LineIndex::from_source_text(text);
+            let ends: Vec<usize> = text
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([text.len()])
+                .collect();
+            for (i, &a) in ends.iter().enumerate() {
+                for &b in &ends[i..] {
+                    let range = TextRange::new(
+                        TextSize::try_from(a).unwrap(),
+                        TextSize::try_from(b).unwrap(),
+                    );
+                    let s = index.line_column(range.start(), text);
+                    let e = index.line_column(range.end(), text);
+                    let want = (
+                        s.line.get() as u32,
+                        s.column.get() as u32,
+                        e.line.get() as u32,
+                        e.column.get() as u32,
+                    );
+                    assert_eq!(span(&index, text, range), want, "{text:?} {a}..{b}");
+                }
+            }
         }
     }
 }

@@ -222,15 +222,11 @@ impl Collector<'_> {
             );
             let what = match &g.iter {
                 Expr::Call(c) => {
-                    let (line, column, ..) = self.loc(c.range());
-                    let func = self.func;
-                    let Some(i) = self.facts.calls[before..]
-                        .iter()
-                        .position(|r| r.func == func && (r.line, r.column) == (line, column))
-                    else {
+                    let first = super::calls::Which::First;
+                    let Some(i) = self.recorded_call(before, c.start(), first) else {
                         continue;
                     };
-                    What::IterCall((before + i) as u32, g.is_async)
+                    What::IterCall(i as u32, g.is_async)
                 }
                 e => match dotted_name(e) {
                     Some(n) => What::IterName(n, g.is_async),

@@ -5,7 +5,7 @@
 //! the same scope: a literal, a comprehension, a call of a builtin constructor, an annotation.
 //! Everything else is `Other`, and rules stay silent on `Other`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr};
 
@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn latest_binding_per_scope() {
-        let mut all = KindBindings::new();
+        let mut all = KindBindings::default();
         let mut b = |func, class, name: &str, kind| {
             all.entry(name.to_owned()).or_default().push(KindBinding {
                 func,

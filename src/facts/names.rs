@@ -32,7 +32,7 @@ impl Dotted {
 
     /// The last attribute, or the name itself.
     pub fn last(&self) -> &str {
-        self.text.rsplit('.').next().unwrap_or(&self.text)
+        crate::knowledge::contexts::last_segment(&self.text)
     }
 }
 
@@ -40,12 +40,21 @@ impl Dotted {
 /// and writes the chain as text in one allocation. `inner_call` is the index of the call
 /// whose result the chain starts from, when it does.
 pub fn dotted(expr: &Expr, inner_call: Option<u32>) -> Dotted {
-    let mut attrs: Vec<&str> = Vec::new();
+    // The attributes come outermost first. The last few are kept on the stack (nearly every
+    // chain is that short: this runs per call site), any before them in `deeper`.
+    const NEAR: usize = 8;
+    let mut near = [""; NEAR];
+    let mut deeper: Vec<&str> = Vec::new();
+    let mut count = 0;
     let mut cur = expr;
     let (base, head) = loop {
         match cur {
             Expr::Attribute(a) => {
-                attrs.push(a.attr.id.as_str());
+                match near.get_mut(count) {
+                    Some(slot) => *slot = a.attr.id.as_str(),
+                    None => deeper.push(a.attr.id.as_str()),
+                }
+                count += 1;
                 cur = &a.value;
             }
             Expr::Name(n) => break (Base::Name, n.id.as_str()),
@@ -56,10 +65,12 @@ pub fn dotted(expr: &Expr, inner_call: Option<u32>) -> Dotted {
             _ => break (Base::Other, "<expr>"),
         }
     };
-    let len = head.len() + attrs.iter().map(|a| a.len() + 1).sum::<usize>();
+    let near = &near[..count.min(NEAR)];
+    let attrs = || deeper.iter().rev().chain(near.iter().rev());
+    let len = head.len() + attrs().map(|a| a.len() + 1).sum::<usize>();
     let mut text = String::with_capacity(len);
     text.push_str(head);
-    for a in attrs.iter().rev() {
+    for a in attrs() {
         text.push('.');
         text.push_str(a);
     }
@@ -83,14 +94,16 @@ pub fn dot_join(parts: &[&str]) -> String {
 /// Plain dotted text of a Name/Attribute chain (`a.b.c`), or `None` for anything else.
 pub fn dotted_name(expr: &Expr) -> Option<String> {
     // Reject anything that does not end in a name before allocating.
+    is_dotted(expr).then(|| dotted(expr, None).text)
+}
+
+/// Whether `expr` is a Name/Attribute chain, which [`dotted_name`] writes out.
+pub fn is_dotted(expr: &Expr) -> bool {
     let mut cur = expr;
     while let Expr::Attribute(a) = cur {
         cur = &a.value;
     }
-    if !matches!(cur, Expr::Name(_)) {
-        return None;
-    }
-    Some(dotted(expr, None).text)
+    matches!(cur, Expr::Name(_))
 }
 
 /// The value of a call's keyword argument `name` (`timeout=5`).
@@ -145,10 +158,34 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// `text` with its first segment replaced by what the module imported under that name
 /// (`np.array` -> `numpy.array`); unchanged when the name is not imported.
 pub fn through_imports(imports: &FxHashMap<String, String>, text: &str) -> String {
-    let (head, rest) = text.split_once('.').unwrap_or((text, ""));
+    let (head, rest) = crate::knowledge::contexts::split_first(text, b'.').unwrap_or((text, ""));
     match imports.get(head) {
         Some(t) if rest.is_empty() => t.clone(),
         Some(t) => dot_join(&[t, rest]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruff_python_parser::parse_expression;
+
+    #[test]
+    fn dotted_writes_chains_of_any_length_in_order() {
+        for n in 0..20 {
+            let mut text = "head".to_owned();
+            for i in 0..n {
+                text.push_str(&format!(".a{i}"));
+            }
+            let parsed = parse_expression(&text).unwrap();
+            let d = dotted(parsed.expr(), None);
+            assert_eq!(d.text, text);
+            assert_eq!(d.base, Base::Name);
+            let call = format!("f(){}", &text[4..]);
+            let parsed = parse_expression(&call).unwrap();
+            let d = dotted(parsed.expr(), Some(3));
+            assert_eq!(d.text, format!("<call>{}", &text[4..]));
+        }
     }
 }

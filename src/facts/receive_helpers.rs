@@ -104,7 +104,17 @@ impl<'a> Visitor<'a> for Probe<'_> {
         if self.hit || matches!(expr, Expr::Lambda(_)) {
             return;
         }
+        // The method's name rules most calls out before their text is written.
+        let method = match expr {
+            Expr::Call(c) => match &*c.func {
+                Expr::Attribute(a) => Some(a.attr.id.as_str()),
+                Expr::Name(n) => Some(n.id.as_str()),
+                _ => None,
+            },
+            _ => None,
+        };
         if let Expr::Call(c) = expr
+            && method.is_some_and(|m| self.patterns.may_receive(m))
             && let Some(text) = dotted_name(&c.func)
             && self.patterns.is_receive(&text, &text)
         {

@@ -9,7 +9,7 @@
 //! statement, so the comment can sit where the statement starts. Applying them to findings is
 //! the `suppress` module's job.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::token::{Token, TokenKind};
 use ruff_source_file::LineIndex;

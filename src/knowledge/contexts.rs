@@ -78,6 +78,8 @@ struct Sets {
     /// (`run_in_executor`): one lookup each instead of a scan of every list per call.
     by_target: FxHashMap<Box<str>, CallRoles>,
     by_method: FxHashMap<Box<str>, CallRoles>,
+    /// `zero_timeouts` split into the name and the timeout's index, asked per call site.
+    zero_timeouts: Vec<(String, Option<usize>)>,
     /// The lists as compiled, to catch a list changed after its first use.
     #[cfg(debug_assertions)]
     sources: Vec<Vec<String>>,
@@ -185,6 +187,12 @@ impl ContextPatterns {
                 subscriptions,
                 by_target,
                 by_method,
+                zero_timeouts: self
+                    .zero_timeouts
+                    .iter()
+                    .filter_map(|entry| split_last(entry, b':'))
+                    .map(|(name, index)| (name.to_owned(), index.parse().ok()))
+                    .collect(),
                 #[cfg(debug_assertions)]
                 sources: self.compiled_lists(),
             }
@@ -201,7 +209,8 @@ impl ContextPatterns {
     fn compiled_lists(&self) -> Vec<Vec<String>> {
         let wildcards = self.wildcard_lists().into_iter();
         let roles = self.role_lists().into_iter().map(|(l, _, _)| l);
-        wildcards.chain(roles).cloned().collect()
+        let zero = std::iter::once(&self.zero_timeouts);
+        wildcards.chain(roles).chain(zero).cloned().collect()
     }
 
     /// What a call with this target does with its callable arguments, by the call-name lists.
@@ -251,6 +260,14 @@ impl ContextPatterns {
         self.poll_methods.iter().any(|m| m == method)
     }
 
+    /// Whether a call whose last segment is `method` may receive work: `is_receive` can only
+    /// be true when this is.
+    pub fn may_receive(&self, method: &str) -> bool {
+        self.receive_methods.iter().any(|m| m == method)
+            || method == "get"
+            || method == "get_nowait"
+    }
+
     /// Whether a call with this target and callee text receives work.
     pub fn is_receive(&self, target: &str, text: &str) -> bool {
         let method = last_segment(target);
@@ -278,12 +295,12 @@ impl ContextPatterns {
     ) -> Option<usize> {
         let last = last_segment(text);
         let (name, index) = self
+            .sets()
             .zero_timeouts
             .iter()
-            .filter_map(|entry| entry.rsplit_once(':'))
             .find(|(name, _)| last_segment_is(name, last))?;
-        let hit = !name.contains('.') || resolve() == name;
-        hit.then(|| index.parse().ok()).flatten()
+        let hit = !name.contains('.') || resolve() == *name;
+        hit.then_some(*index).flatten()
     }
 
     /// Whether a call written `text` takes the next item of work from the queue its first
@@ -408,7 +425,24 @@ impl CallRoles {
 }
 
 pub fn last_segment(dotted: &str) -> &str {
-    dotted.rsplit('.').next().unwrap_or(dotted)
+    split_last(dotted, b'.').map_or(dotted, |(_, last)| last)
+}
+
+/// `text` split at its last `sep` (an ASCII byte), searching bytes from the end: these texts
+/// are short and split per call site, where `str::rsplit`'s generic searcher costs several
+/// times more.
+pub fn split_last(text: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    let i = text.as_bytes().iter().rposition(|&b| b == sep)?;
+    Some((&text[..i], &text[i + 1..]))
+}
+
+/// `text` split at its first `sep` (an ASCII byte): `str::split_once` without the generic
+/// searcher, for the same short texts.
+pub fn split_first(text: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    let i = text.as_bytes().iter().position(|&b| b == sep)?;
+    Some((&text[..i], &text[i + 1..]))
 }
 
 /// `last_segment(dotted) == last` for a `last` without dots, without searching `dotted` for
@@ -421,9 +455,7 @@ fn last_segment_is(dotted: &str, last: &str) -> bool {
 
 /// `self.jobs.get` -> `jobs`; `q.get` -> `q`.
 fn receiver_name(text: &str) -> &str {
-    let mut parts = text.rsplit('.');
-    parts.next();
-    parts.next().unwrap_or("")
+    split_last(text, b'.').map_or("", |(head, _)| last_segment(head))
 }
 
 #[cfg(test)]
@@ -518,6 +550,20 @@ mod tests {
         let roles = q.call_roles("pool.submit_blocking");
         assert!(roles.offload() && roles.loop_callback() && !roles.background());
         assert!(!p.is_offload("pool.submit_blocking"));
+    }
+
+    #[test]
+    fn split_last_is_rsplit_once() {
+        for text in ["a.b.c", "abc", ".a", "a.", "", "é.ü.x", "poll:0", "a.b:c:3"] {
+            assert_eq!(split_last(text, b'.'), text.rsplit_once('.'), "{text}");
+            assert_eq!(split_last(text, b':'), text.rsplit_once(':'), "{text}");
+            assert_eq!(split_first(text, b'.'), text.split_once('.'), "{text}");
+            let last = text.rsplit('.').next().unwrap_or(text);
+            assert_eq!(last_segment(text), last, "{text}");
+            let mut parts = text.rsplit('.');
+            parts.next();
+            assert_eq!(receiver_name(text), parts.next().unwrap_or(""), "{text}");
+        }
     }
 
     #[test]

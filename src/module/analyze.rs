@@ -94,7 +94,7 @@ pub fn analyze_bytes(
             message,
         }),
     };
-    let decoded = match crate::module::source::decode(&bytes) {
+    let decoded = match crate::module::source::decode_owned(bytes) {
         Ok(d) => d,
         Err(crate::module::source::DecodeError::Utf16) => {
             return diag(
@@ -109,7 +109,6 @@ pub fn analyze_bytes(
             ));
         }
     };
-    drop(bytes);
     // A bug in one rule's hook must not end the whole audit: the file is reported as not
     // analysed and the run goes on. Fuzzing builds let the panic through, to be found.
     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -209,7 +208,7 @@ pub fn analyze_source(
 /// Python refuses a source holding a NUL byte anywhere, even in a comment or a string, where
 /// the Ruff parser reads on: such a module cannot be imported, so it is a syntax error here too.
 fn nul_byte(text: &str, line_index: &LineIndex) -> Option<SyntaxErrorInfo> {
-    let offset = TextSize::try_from(text.find('\0')?).ok()?;
+    let offset = TextSize::try_from(memchr::memchr(0, text.as_bytes())?).ok()?;
     let lc = line_index.line_column(offset, text);
     Some(SyntaxErrorInfo {
         message: "source code cannot contain null bytes".to_owned(),

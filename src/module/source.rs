@@ -19,15 +19,20 @@ pub enum DecodeError {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_owned(bytes.to_vec())
+}
+
+/// [`decode`], taking the bytes: a UTF-8 file (nearly every one) becomes its text without a
+/// copy.
+pub fn decode_owned(bytes: Vec<u8>) -> Result<Decoded, DecodeError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(DecodeError::Utf16);
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(Decoded {
-            text: s.to_owned(),
-            note: None,
-        });
-    }
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(Decoded { text, note: None }),
+        Err(e) => e.into_bytes(),
+    };
+    let bytes = bytes.as_slice();
     let cookie = coding_cookie(bytes);
     if cookie.is_none()
         && let Some(share) = binary_share(bytes)

@@ -6,7 +6,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::finding::{Finding, Severity};
 use crate::project::context::Site;
@@ -66,6 +66,10 @@ struct Hook;
 impl AstRule for Hook {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::NONE
     }
 
     fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {

@@ -8,7 +8,7 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::{call_at, callee_effect, literal_args};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::truncate;
 use crate::finding::{Finding, Severity};
@@ -88,6 +88,10 @@ struct Hook;
 impl AstRule for Hook {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::CALL
     }
 
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {

@@ -5,7 +5,7 @@ use crate::rules::cost::{CostMeta, Scaling};
 use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -168,6 +168,10 @@ impl Rule for HeavyImportInFunction {
 impl AstRule for HeavyImportInFunction {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::NONE
     }
 
     fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {

@@ -8,7 +8,7 @@ use ruff_text_size::Ranged;
 
 use super::report_candidates;
 use crate::facts::FnKind;
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::finding::{Confidence, Finding, Severity};
@@ -174,6 +174,10 @@ fn per_record_overrides(cx: &RuleContext, out: &mut Vec<Finding>) {
 impl AstRule for JsonOnLoggingPath {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::CALL
     }
 
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {

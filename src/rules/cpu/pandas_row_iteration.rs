@@ -5,7 +5,7 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::report_candidates;
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::{number_literal, str_literal};
 use crate::finding::{Finding, Severity};
@@ -104,6 +104,10 @@ impl Rule for PandasRowIteration {
 impl AstRule for PandasRowIteration {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::CALL
     }
 
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {

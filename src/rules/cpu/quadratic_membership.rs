@@ -6,7 +6,7 @@ use ruff_python_ast::{CmpOp, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::{report_candidates, tracked_name};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::kinds::ValueKind;
 use crate::facts::marks::Mark;
 use crate::finding::{Finding, Severity};
@@ -129,6 +129,10 @@ impl Rule for QuadraticMembership {
 impl AstRule for QuadraticMembership {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::CALL.with(ExprKinds::COMPARE)
     }
 
     fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {

@@ -6,7 +6,7 @@ use ruff_python_ast::{Expr, InterpolatedStringElement};
 use ruff_text_size::Ranged;
 
 use super::report_candidates;
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::finding::{Finding, Severity};
@@ -105,6 +105,10 @@ impl Rule for RegexInHotPath {
 impl AstRule for RegexInHotPath {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::CALL
     }
 
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {

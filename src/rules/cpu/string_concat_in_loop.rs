@@ -6,7 +6,7 @@ use ruff_python_ast::{Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
 use super::{report_candidates, tracked_name};
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::kinds::ValueKind;
 use crate::facts::marks::Mark;
 use crate::finding::{Finding, Severity};
@@ -107,6 +107,10 @@ impl Rule for StringConcatInLoop {
 impl AstRule for StringConcatInLoop {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::NONE
     }
 
     fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {

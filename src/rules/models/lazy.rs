@@ -10,7 +10,7 @@ use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::{marks, method_class};
-use crate::facts::collect::{LocalContext, SharedHook};
+use crate::facts::collect::{ExprKinds, LocalContext, SharedHook};
 use crate::facts::hooks::ModuleEnd;
 use crate::facts::marks::Mark;
 use crate::facts::names::{dotted_name, str_literal};
@@ -34,13 +34,14 @@ pub static HOOK: SharedHook = SharedHook {
     code: HOOK_CODE,
     stmt: hook_stmt,
     expr: hook_expr,
+    exprs: ExprKinds::CALL,
     finish: hook_finish,
 };
 
 /// At the end of the module: keyed memos in every function body (`cached = getattr(app.state,
 /// "tok", None)`, `if cached ...: return cached`, then a load stored back into `app.state.tok`).
-fn hook_finish(body: &[Stmt], cx: &mut ModuleEnd) {
-    for (func, def) in cx.function_defs(body) {
+fn hook_finish(_body: &[Stmt], cx: &mut ModuleEnd) {
+    for &(func, def) in cx.function_defs() {
         let mut found = Vec::new();
         keyed_memos(&def.body, &mut found);
         for (range, key) in found {

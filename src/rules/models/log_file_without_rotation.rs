@@ -6,7 +6,7 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use super::in_test;
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::{FnKind, FuncId};
 use crate::finding::{Confidence, Finding, Severity};
@@ -78,6 +78,10 @@ struct Hook;
 impl AstRule for Hook {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::CALL
     }
 
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {

@@ -8,7 +8,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use super::{calls_instance, fmt_mb, function_at, method_class};
-use crate::facts::collect::{AstRule, ModuleEnd};
+use crate::facts::collect::{AstRule, ExprKinds, ModuleEnd};
 use crate::facts::marks::Mark;
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::{Finding, Severity};
@@ -96,10 +96,14 @@ impl AstRule for Hook {
         META.code
     }
 
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::NONE
+    }
+
     /// After the walk, for the functions that bind a releasable resource to a plain name:
     /// which of their names are handed on (`escapes\tNAME,...`), so that code elsewhere may
     /// release them.
-    fn finish(&self, body: &[Stmt], cx: &mut ModuleEnd) {
+    fn finish(&self, _body: &[Stmt], cx: &mut ModuleEnd) {
         let catalog = cx.catalog;
         let holders: HashSet<FuncId> = cx
             .facts
@@ -115,7 +119,7 @@ impl AstRule for Hook {
         if holders.is_empty() {
             return;
         }
-        for (id, f) in cx.function_defs(body) {
+        for &(id, f) in cx.function_defs() {
             let Some(parent) = cx.facts.functions[id as usize].parent else {
                 continue;
             };

@@ -5,7 +5,7 @@ use crate::rules::cost::CostMeta;
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::facts::collect::{AstRule, LocalContext};
+use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
 use crate::facts::{FnKind, FuncId, ModuleFacts, Resolution};
@@ -85,6 +85,10 @@ struct Hook;
 impl AstRule for Hook {
     fn code(&self) -> &'static str {
         META.code
+    }
+
+    fn exprs(&self) -> ExprKinds {
+        ExprKinds::NONE
     }
 
     fn check_stmt(&self, stmt: &Stmt, cx: &mut LocalContext) {

@@ -18,7 +18,7 @@ use ruff_text_size::Ranged;
 
 use super::emit::{Costed, Hotspot};
 use super::{RuleContext, RuleMeta, catalog_calls};
-use crate::facts::collect::{LocalContext, SharedHook};
+use crate::facts::collect::{ExprKinds, LocalContext, SharedHook};
 use crate::facts::marks::Mark;
 use crate::facts::{Call, FuncId, ModuleFacts};
 use crate::finding::Finding;
@@ -31,6 +31,7 @@ pub static LAZY_INIT_HOOK: SharedHook = SharedHook {
     code: HOOK_CODE,
     stmt: mark_lazy_init,
     expr: |_, _| {},
+    exprs: ExprKinds::NONE,
     finish: |_, _| {},
 };
 
@@ -45,6 +46,10 @@ fn mark_lazy_init(stmt: &Stmt, cx: &mut LocalContext) {
         Stmt::AnnAssign(a) if a.value.is_some() => &*a.target,
         _ => return,
     };
+    // Most assignments are guarded by no test at all.
+    if cx.guards().next().is_none() {
+        return;
+    }
     // `self._pools[key] = ...` is guarded by a test of `self._pools`.
     let base = match target {
         Expr::Subscript(s) => &*s.value,

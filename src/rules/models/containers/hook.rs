@@ -9,7 +9,7 @@ use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::{CONVERSIONS, EVICT_METHODS, GROW_METHODS, TENSOR_VIEWS, is_wanted, wanted_names};
-use crate::facts::collect::{LocalContext, ModuleEnd, SharedHook};
+use crate::facts::collect::{ExprKinds, LocalContext, ModuleEnd, SharedHook};
 use crate::facts::marks::{ContainerOp, Mark};
 use crate::facts::names::{dotted_name, is_literal, number_literal};
 
@@ -21,6 +21,7 @@ pub static HOOK: SharedHook = SharedHook {
     code: HOOK_CODE,
     stmt: hook_stmt,
     expr: hook_expr,
+    exprs: ExprKinds::CALL.with(ExprKinds::COMPARE),
     finish,
 };
 
@@ -242,6 +243,11 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
         Expr::Call(c) => {
             let Expr::Attribute(a) = &*c.func else { return };
             let method = a.attr.id.as_str();
+            // Most method calls neither grow nor evict: test that before naming the receiver.
+            let grows = GROW_METHODS.contains(&method);
+            if !grows && !EVICT_METHODS.contains(&method) {
+                return;
+            }
             let (key, nested) = match (receiver(&a.value), &*a.value) {
                 (Some(k), _) => (k, false),
                 (None, Expr::Subscript(s)) => match receiver(&s.value) {
@@ -255,7 +261,7 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
             } else {
                 format!(".{method}")
             };
-            if GROW_METHODS.contains(&method) {
+            if grows {
                 let args = &c.arguments.args;
                 let stored = match method {
                     "setdefault" => args.get(1),
@@ -264,13 +270,16 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
                 };
                 let op = grow(&key, &how, value_desc(stored, cx));
                 cx.report(c.range(), op);
-            } else if EVICT_METHODS.contains(&method) {
+            } else {
                 cx.report(c.range(), evict(&key, &how));
             }
         }
         Expr::Compare(c) => {
             for operand in std::iter::once(&*c.left).chain(c.comparators.iter()) {
+                // Only a bare name can resolve to `len` (through the imports, the head of a
+                // dotted callee keeps its dots).
                 if let Expr::Call(call) = operand
+                    && matches!(&*call.func, Expr::Name(_))
                     && dotted_name(&call.func).is_some_and(|n| cx.resolve(&n) == "len")
                     && let [arg] = &call.arguments.args[..]
                     && let Some(key) = receiver(arg)
@@ -287,7 +296,7 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
 /// body, which `Lifetimes` reads), then records the scope facts of each `def` for those
 /// containers: the names it binds locally (`locals`) and the `global` names it rebinds
 /// (`reset`). Most modules create no unbounded container, and skip the scope scans.
-fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
+fn finish(_body: &[Stmt], cx: &mut ModuleEnd) {
     let wanted: HashSet<String> = wanted_names(&cx.facts.candidates)
         .into_iter()
         .map(str::to_owned)
@@ -306,7 +315,7 @@ fn finish(body: &[Stmt], cx: &mut ModuleEnd) {
     if wanted.is_empty() {
         return;
     }
-    for (id, f) in cx.function_defs(body) {
+    for &(id, f) in cx.function_defs() {
         let Some(parent) = cx.facts.functions[id as usize].parent else {
             continue;
         };
