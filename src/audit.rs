@@ -541,7 +541,7 @@ fn link(
             .service_modules
             .extend(services.iter().map(|s| s.module));
     }
-    let copies = crate::project::copies::copy_groups(&project.modules);
+    let copies = std::mem::take(&mut project.copies);
     let ownership = attribute(&project, services, unmatched);
     for d in &ownership.unmatched {
         diagnostics.push(Diagnostic {

@@ -60,6 +60,8 @@ pub struct Project {
     pub service_modules: rustc_hash::FxHashSet<u32>,
     /// What the execution query looks up about chain entries.
     pub entries: context::EntryIndex,
+    /// Groups of near-identical modules (`copies.rs`), by module index.
+    pub copies: Vec<Vec<u32>>,
     /// Every call edge by callee, built on first use (what callers pass a parameter).
     callers: arguments::Callers,
     /// The values the system's manifests give to configuration keys.
@@ -115,9 +117,16 @@ impl Project {
                 .chain(modules.iter().map(|m| m.module.as_str())),
         );
         let resolver = Resolver::new(&modules, package);
-        let graph = Graph::build(&modules, &resolver, &patterns, &frameworks, reuse);
-        let mut entries = context::EntryIndex::build(&modules);
-        entries.serial_roles = context::serial_roles(&modules, &frameworks);
+        // The entry index and the copy groups read only the modules' facts: they are built
+        // beside the graph, on the caller's pool.
+        let (graph, (entries, copies)) = rayon::join(
+            || Graph::build(&modules, &resolver, &patterns, &frameworks, reuse),
+            || {
+                let mut entries = context::EntryIndex::build(&modules);
+                entries.serial_roles = context::serial_roles(&modules, &frameworks);
+                (entries, copies::copy_groups(&modules))
+            },
+        );
         Project {
             modules,
             patterns,
@@ -126,6 +135,7 @@ impl Project {
             graph,
             service_modules: Default::default(),
             entries,
+            copies,
             callers: Default::default(),
             configured: Configured::default(),
         }

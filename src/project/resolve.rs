@@ -268,13 +268,13 @@ impl Resolver {
             return None;
         }
         // Most call targets are external (`os.path.join`): reject them on their first segment.
-        let head = qualified.split('.').next().unwrap_or(qualified);
+        let head = first_segment(qualified);
         if !self.heads.contains(head) {
             return None;
         }
         // The longest prefix that names a module, without allocating.
         let mut end = qualified.len();
-        while let Some(dot) = qualified[..end].rfind('.') {
+        while let Some(dot) = memchr::memrchr(b'.', &qualified.as_bytes()[..end]) {
             let (module_name, rest) = (&qualified[..dot], &qualified[dot + 1..]);
             if let Some(&(mi, conf)) = self.modules.get(module_name) {
                 return self
@@ -289,7 +289,10 @@ impl Resolver {
     /// Resolves `rest` (`func`, `Class`, `Class.method`, `Nested.Class.method`) inside a module.
     fn resolve_in_module(&self, mi: u32, rest: &str, depth: u32) -> Option<(Target, Confidence)> {
         let m = mi as usize;
-        let (head, tail) = rest.split_once('.').map_or((rest, ""), |(h, t)| (h, t));
+        let (head, tail) = match memchr::memchr(b'.', rest.as_bytes()) {
+            Some(dot) => (&rest[..dot], &rest[dot + 1..]),
+            None => (rest, ""),
+        };
         if tail.is_empty()
             && let Some(&f) = self.top_funcs[m].get(head)
         {
@@ -319,7 +322,7 @@ impl Resolver {
                     _ => None,
                 };
             }
-            match qual.rfind('.') {
+            match memchr::memrchr(b'.', qual.as_bytes()) {
                 Some(dot) => end = dot,
                 None => break,
             }
@@ -407,5 +410,14 @@ impl Resolver {
             module: f.module,
             class: c,
         })
+    }
+}
+
+/// The text before the first dot (all of it without one). Resolution runs once per call site
+/// and per rule that asks: a byte search, not a `char` pattern.
+fn first_segment(qualified: &str) -> &str {
+    match memchr::memchr(b'.', qualified.as_bytes()) {
+        Some(dot) => &qualified[..dot],
+        None => qualified,
     }
 }

@@ -152,18 +152,24 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
 /// Entry points by shape: async functions (the event loop), handlers and routes (a request),
 /// module bodies and lifespans (startup); module bodies, handlers and decorated functions are
 /// live roots.
-fn entry_seeds(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut ModuleEdges) {
+fn entry_seeds(cx: &mut ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut ModuleEdges) {
     let patterns = cx.patterns;
     let ancestors = class_ancestors(cx, profiles);
     for (fi, f) in cx.facts().functions.iter().enumerate() {
         let g = cx.node(fi as u32);
-        let lifespan = patterns.is_lifespan(&f.name, &f.decorators);
+        let (lifespan, handler_name) = if f.decorators.is_empty() {
+            cx.memo.name_roles(patterns, &f.name)
+        } else {
+            (
+                patterns.is_lifespan(&f.name, &f.decorators),
+                patterns.is_handler_name(&f.name),
+            )
+        };
         if f.is_async && !lifespan {
             out.seeds.push((CtxKind::EventLoop, g, None));
         }
         let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
-            && (patterns.is_handler_name(&f.name)
-                || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
+            && (handler_name || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
         // A request handler serves one request per call, on a thread or (async) on the event
         // loop: what it calls runs per request.
         if handler {
@@ -397,21 +403,15 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
         }
         let to = match t {
             Target::Function(f) => {
+                let (offload, property) =
+                    cx.memo.decorated(cx.modules, cx.frameworks, cx.patterns, f);
                 // `@run_on_executor`: every call runs the function on a worker thread.
-                let decorators =
-                    &cx.modules[f.module as usize].functions[f.func as usize].decorators;
-                if decorators
-                    .iter()
-                    .any(|d| cx.frameworks.is_offload_decorator(d))
-                {
+                if offload {
                     kind = EdgeKind::Offload;
                 }
                 // `self.model(x)` where `model` is a property: the read runs its getter, and
                 // the call is made on what it returns.
-                if decorators
-                    .iter()
-                    .any(|d| cx.patterns.is_property_decorator(d))
-                {
+                if property {
                     label = out.label(call.text.to_string());
                 }
                 cx.ids.id(f)
@@ -621,6 +621,11 @@ pub(super) fn class_method_roots(
 pub(super) struct Memo<'m> {
     resolver: &'m Resolver,
     known: FxHashMap<&'m str, Option<(Target, Confidence)>>,
+    /// What an undecorated function's name says (a lifespan, a handler), by the address of
+    /// the interned name: `__init__`, `run`, `get` repeat across a project.
+    name_roles: FxHashMap<usize, (bool, bool)>,
+    /// [`Memo::decorated`], by function.
+    decorated: FxHashMap<FnRef, (bool, bool)>,
 }
 
 impl<'m> Memo<'m> {
@@ -628,7 +633,47 @@ impl<'m> Memo<'m> {
         Memo {
             resolver,
             known: FxHashMap::default(),
+            name_roles: FxHashMap::default(),
+            decorated: FxHashMap::default(),
         }
+    }
+
+    /// Whether a called function's decorators run it on a worker thread (`@run_on_executor`,
+    /// matched against every profile's patterns) and make it a property, once per function.
+    fn decorated(
+        &mut self,
+        modules: &[ModuleFacts],
+        frameworks: &Frameworks,
+        patterns: &ContextPatterns,
+        f: FnRef,
+    ) -> (bool, bool) {
+        let decorators = &modules[f.module as usize].functions[f.func as usize].decorators;
+        if decorators.is_empty() {
+            return (false, false);
+        }
+        *self.decorated.entry(f).or_insert_with(|| {
+            (
+                decorators
+                    .iter()
+                    .any(|d| frameworks.is_offload_decorator(d)),
+                decorators.iter().any(|d| patterns.is_property_decorator(d)),
+            )
+        })
+    }
+
+    /// Whether an undecorated function named `name` is a lifespan and has a handler's name.
+    /// Keyed by address, which only ever misses: equal texts share one interned `Name`, and
+    /// the facts that hold the names outlive the memo.
+    fn name_roles(&mut self, patterns: &ContextPatterns, name: &Name) -> (bool, bool) {
+        *self
+            .name_roles
+            .entry(name.as_ptr() as usize)
+            .or_insert_with(|| {
+                (
+                    patterns.is_lifespan(name, &[]),
+                    patterns.is_handler_name(name),
+                )
+            })
     }
 
     fn resolve(&mut self, name: &'m str) -> Option<(Target, Confidence)> {
@@ -691,7 +736,7 @@ fn targets<'m>(
                 .into_iter()
                 .collect();
             // `self.m()` written in a base class also dispatches to subclass overrides.
-            let (class_name, method) = target.rsplit_once('.').unwrap_or((target, ""));
+            let (class_name, method) = split_last_dot(target).unwrap_or((target, ""));
             let class = match memo.resolve(class_name) {
                 Some((Target::Class(c), _)) => Some(c),
                 _ => resolver.class_of(modules, FnRef { module, func }),
@@ -706,7 +751,7 @@ fn targets<'m>(
         }
         Resolution::Unresolved => {
             // A method name defined exactly once in the project, called on an untyped receiver.
-            let Some((_, method)) = text.rsplit_once('.') else {
+            let Some((_, method)) = split_last_dot(text) else {
                 return Vec::new();
             };
             if method.len() < 4 || method.starts_with("__") {
@@ -718,4 +763,9 @@ fn targets<'m>(
             }
         }
     }
+}
+
+/// `rsplit_once('.')` by byte search: it runs for most call sites of the project.
+fn split_last_dot(text: &str) -> Option<(&str, &str)> {
+    memchr::memrchr(b'.', text.as_bytes()).map(|dot| (&text[..dot], &text[dot + 1..]))
 }

@@ -1,10 +1,12 @@
 //! PA113 coroutine-never-awaited: a project coroutine called as a statement, never awaited,
 //! scheduled or stored: its work never happens.
 
+use rustc_hash::FxHashMap;
+
 use crate::facts::Resolution;
 use crate::finding::{Finding, Severity};
 use crate::project::context::Site;
-use crate::project::resolve::Target;
+use crate::project::resolve::{FnRef, Target};
 use crate::rules::cost::CostMeta;
 use crate::rules::cost::cap;
 use crate::rules::emit::{Costed, Hotspot};
@@ -69,6 +71,9 @@ impl Rule for CoroutineNeverAwaited {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
+        // The coroutine (an undecorated `async def`) each distinct target resolves to, or
+        // `None`: a project calls the same names from many places.
+        let mut coroutines: FxHashMap<&str, Option<FnRef>> = FxHashMap::default();
         for (mi, m) in cx.project.modules.iter().enumerate() {
             for call in m.calls.iter().filter(|c| c.bare() && !c.awaited()) {
                 if !matches!(
@@ -77,14 +82,14 @@ impl Rule for CoroutineNeverAwaited {
                 ) {
                     continue;
                 }
-                let Some((Target::Function(f), _)) = cx.project.resolver.resolve(&call.target)
-                else {
+                let target = call.target.as_str();
+                let coroutine = *coroutines
+                    .entry(target)
+                    .or_insert_with(|| coroutine(cx, target));
+                let Some(f) = coroutine else {
                     continue;
                 };
                 let callee = &cx.project.modules[f.module as usize].functions[f.func as usize];
-                if !callee.is_async || !callee.decorators.is_empty() {
-                    continue;
-                }
                 let site = Site::call(mi, call);
                 let Some(exec) = cx
                     .project
@@ -107,4 +112,13 @@ impl Rule for CoroutineNeverAwaited {
             }
         }
     }
+}
+
+/// The function a call target names when it is an undecorated `async def` of the project.
+fn coroutine(cx: &RuleContext, target: &str) -> Option<FnRef> {
+    let Some((Target::Function(f), _)) = cx.project.resolver.resolve(target) else {
+        return None;
+    };
+    let callee = &cx.project.modules[f.module as usize].functions[f.func as usize];
+    (callee.is_async && callee.decorators.is_empty()).then_some(f)
 }
