@@ -318,7 +318,22 @@ impl Graph {
 
         // Merged in module order: the graph does not depend on how the work was split.
         let keep = reuse.is_some();
-        let mut adjacency: Vec<Vec<Edge>> = vec![Vec::new(); nodes.len()];
+        // Edges placed straight into one array by a counting sort on their caller: no list per
+        // node (a header and spare capacity for each of tens of thousands of nodes).
+        let mut edge_start: Vec<u32> = vec![0; nodes.len() + 1];
+        for out in &per_module {
+            for &(from, _) in &out.edges {
+                edge_start[from as usize + 1] += 1;
+            }
+        }
+        for i in 1..edge_start.len() {
+            edge_start[i] += edge_start[i - 1];
+        }
+        let mut next: Vec<u32> = edge_start[..nodes.len()].to_vec();
+        let mut edges: Vec<Edge> = match per_module.iter().find_map(|o| o.edges.first()) {
+            Some(&(_, e)) => vec![e; edge_start[nodes.len()] as usize],
+            None => Vec::new(),
+        };
         let mut seeds: Vec<Seed> = Vec::new();
         let mut live_roots: Vec<u32> = Vec::new();
         let mut live_classes: Vec<ClassRef> = Vec::new();
@@ -339,18 +354,26 @@ impl Graph {
                 if e.label != NO_LABEL {
                     e.label += base;
                 }
-                adjacency[from as usize].push(e);
+                let at = &mut next[from as usize];
+                edges[*at as usize] = e;
+                *at += 1;
             }
             seeds.extend_from_slice(&out.seeds);
             live_roots.extend_from_slice(&out.live_roots);
             live_classes.extend_from_slice(&out.live_classes);
             constructs.extend_from_slice(&out.constructs);
         }
-        if let (Some(r), Some(i)) = (reuse, interface) {
-            r.keep(i, per_module);
+        drop(next);
+        // A caller's edges by line, then callee; equal ones in module order (a stable sort).
+        for w in edge_start.windows(2) {
+            edges[w[0] as usize..w[1] as usize].sort_by_key(|e| (e.line, e.to));
+        }
+        // Kept for the next run, or freed.
+        match (reuse, interface) {
+            (Some(r), Some(i)) => r.keep(i, per_module),
+            _ => drop(per_module),
         }
         edges::class_method_roots(modules, resolver, &ids, live_classes, &mut live_roots);
-        let (edge_start, edges) = flatten(adjacency);
         constructs.sort();
         constructs.dedup();
         // Stable: a node's first role (in module order, shapes before registrations) wins.
@@ -632,19 +655,4 @@ fn number_nodes(modules: &[ModuleFacts]) -> (Vec<u32>, Vec<FnRef>) {
         }
     }
     (offsets, nodes)
-}
-
-/// Adjacency lists as one edge array with a start index per node, each node's edges sorted
-/// (stably) by line and target.
-fn flatten(adjacency: Vec<Vec<Edge>>) -> (Vec<u32>, Vec<Edge>) {
-    let mut edge_start = Vec::with_capacity(adjacency.len() + 1);
-    // Exact size: grown by doubling, the array kept up to half again its length unused.
-    let mut edges = Vec::with_capacity(adjacency.iter().map(Vec::len).sum());
-    for mut adj in adjacency {
-        edge_start.push(edges.len() as u32);
-        adj.sort_by_key(|e| (e.line, e.to));
-        edges.extend(adj);
-    }
-    edge_start.push(edges.len() as u32);
-    (edge_start, edges)
 }
