@@ -6,7 +6,8 @@
 //! settings that shape facts, catalog, context patterns, AST hooks), the settings that shape
 //! findings (output-only ones left out: format, destination, exit threshold, threads, progress,
 //! `--show-suppressed`, the baseline), the audited root and the package it is, the files found
-//! and each one's fingerprint (the hash of its bytes, or why it cannot be read), what the walk
+//! and each one's fingerprint (the hash of its bytes, or why it cannot be read; taken by
+//! `module::prints`, which reads only files whose metadata changed), what the walk
 //! reported, the manifests' and `--agents` file's bytes, and the Python environment libraries
 //! are followed into (its folders and the names and times of what is installed there), and the
 //! library modules the run's summaries were made from (each one's size and modification time,
@@ -20,7 +21,6 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -30,7 +30,7 @@ use crate::finding::{
     ChainStep, Confidence, CopyPlace, Estimate, Finding, Frequency, NotRun, Severity,
 };
 use crate::module::analyze::Diagnostic;
-use crate::module::cache::{Cache, Fingerprint, fingerprint};
+use crate::module::cache::{Cache, Fingerprint};
 use crate::module::discover::Discovered;
 use crate::project::services::ServiceConflict;
 use crate::rules::RULES;
@@ -94,13 +94,8 @@ impl RunKey {
         found: &Discovered,
         package: Option<&str>,
     ) -> RunKey {
-        let prints: Vec<Fingerprint> = pool.install(|| {
-            found
-                .files
-                .par_iter()
-                .map(|f| fingerprint(f, settings))
-                .collect()
-        });
+        let prints: Vec<Fingerprint> =
+            pool.install(|| crate::module::prints::take(cache.dir(), &found.files, settings));
         let mut text = format!(
             "{RUN_FORMAT}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{package:?}\u{1f}{}",
             cache.key(),

@@ -6,7 +6,10 @@
 //!
 //! One file per module, named by a hash of its relative path: a magic tag, a checksum of the
 //! payload, and the payload in postcard (a compact binary serde format; JSON entries were four
-//! times larger and their parsing ate most of the gain). An entry is used only when its
+//! times larger and their parsing ate most of the gain): a head (format, key, path, content
+//! hash and the table of the facts' distinct name texts), then the facts, whose names are
+//! indices into that table (`facts::name::write_with_table`), so that a warm run validates and
+//! interns each text once per entry rather than once per use. An entry is used only when its
 //! checksum, format version, the tool build, the settings that shape facts (target version,
 //! AST rules, catalog, context patterns), the module path and the hash of the file's bytes all
 //! match; anything else (stale, corrupt, from another build) is ignored and rewritten. Writes
@@ -21,6 +24,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use crate::facts::ModuleFacts;
 use crate::facts::collect::AstRule;
+use crate::facts::name::{NameTable, read_with_table, write_with_table};
 use crate::knowledge::catalog::Catalog;
 use crate::knowledge::contexts::ContextPatterns;
 use crate::module::analyze::{Diagnostic, FileResult, analyze_bytes, read_file};
@@ -29,7 +33,7 @@ use crate::settings::Settings;
 
 /// Bump when `ModuleFacts` (the typed `Mark`s of its candidates included) or the way entries
 /// are written changes meaning.
-pub const CACHE_FORMAT: u32 = 28;
+pub const CACHE_FORMAT: u32 = 29;
 
 /// First bytes of every entry file.
 const MAGIC: &[u8; 8] = b"PAFACTS\0";
@@ -60,23 +64,18 @@ fn content_hash(bytes: &[u8]) -> String {
     format!("{:032x}", xxh3_128(bytes))
 }
 
+/// What an entry holds before its facts: what it must match, and the facts' name table.
+/// Borrowed from the entry's bytes, so a mismatch is found without building anything.
 #[derive(Serialize, Deserialize)]
-struct Entry {
-    format: u32,
-    key: String,
-    path: String,
-    content: String,
-    facts: ModuleFacts,
-}
-
-/// Borrowing twin of `Entry` for writing, so facts are not cloned.
-#[derive(Serialize)]
-struct EntryRef<'a> {
+struct Head<'a> {
     format: u32,
     key: &'a str,
     path: &'a str,
     content: &'a str,
-    facts: &'a ModuleFacts,
+    /// `NameTable::texts`.
+    texts: &'a str,
+    /// `NameTable::ends`.
+    ends: Vec<u32>,
 }
 
 impl Cache {
@@ -191,13 +190,17 @@ impl Cache {
         if &head[..8] != MAGIC || checksum != xxh3_64(payload) {
             return None;
         }
-        let entry: Entry = postcard::from_bytes(payload).ok()?;
-        (entry.format == CACHE_FORMAT
-            && entry.key == self.key
-            && entry.path == rel
-            && entry.content == content
-            && entry.facts.path == rel)
-            .then_some(entry.facts)
+        let (head, facts) = postcard::take_from_bytes::<Head>(payload).ok()?;
+        if head.format != CACHE_FORMAT
+            || head.key != self.key
+            || head.path != rel
+            || head.content != content
+        {
+            return None;
+        }
+        let names = NameTable::names(head.texts, &head.ends)?;
+        let facts: ModuleFacts = read_with_table(names, || postcard::from_bytes(facts)).ok()?;
+        (facts.path == rel).then_some(facts)
     }
 
     fn store(
@@ -207,14 +210,18 @@ impl Cache {
         content: &str,
         facts: &ModuleFacts,
     ) -> std::io::Result<()> {
-        let entry = EntryRef {
+        let (facts, table) = write_with_table(|| postcard::to_stdvec(facts));
+        let facts = facts.map_err(std::io::Error::other)?;
+        let head = Head {
             format: CACHE_FORMAT,
             key: &self.key,
             path: rel,
             content,
-            facts,
+            texts: &table.texts,
+            ends: table.ends,
         };
-        let payload = postcard::to_stdvec(&entry).map_err(std::io::Error::other)?;
+        let mut payload = postcard::to_stdvec(&head).map_err(std::io::Error::other)?;
+        payload.extend_from_slice(&facts);
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
         tmp.write_all(MAGIC)?;
         tmp.write_all(&xxh3_64(&payload).to_le_bytes())?;
@@ -269,4 +276,94 @@ fn build_identity() -> Option<String> {
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
     Some(format!("{}:{}", meta.len(), modified.as_nanos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOURCE: &str = "import os\n\ndef f(self, p):\n    os.path.join(p, 'x')\n    os.path.join(p, 'y')\n    self.g(p)\n";
+
+    fn setup(dir: &Path) -> (Cache, SourcePath, Settings, Catalog, ContextPatterns) {
+        let settings = Settings::default();
+        let catalog = Catalog::with_extensions(&[]);
+        let patterns = ContextPatterns::builtin();
+        std::fs::write(dir.join("m.py"), SOURCE).unwrap();
+        let file = SourcePath {
+            rel: "m.py".to_owned(),
+            abs: dir.join("m.py"),
+        };
+        let cache = Cache::open(dir, &settings, &catalog, &patterns, &[]).unwrap();
+        (cache, file, settings, catalog, patterns)
+    }
+
+    fn json(facts: &ModuleFacts) -> String {
+        serde_json::to_string(facts).unwrap()
+    }
+
+    /// An entry reads back the facts it was written from, names included; an entry whose
+    /// name table or name indices are damaged (with a checksum that still matches) is a miss.
+    #[test]
+    fn entries_round_trip_and_damaged_tables_are_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cache, file, settings, catalog, patterns) = setup(dir.path());
+        let print = fingerprint(&file, &settings);
+        let first = cache.analyze(&file, Some(&print), &settings, &catalog, &patterns, &[]);
+        let facts = first.facts.unwrap();
+        assert_eq!(cache.stats(), (0, 1));
+        let content = print.unwrap();
+        let entry = cache.dir().join(format!("{:016x}.bin", xxh3_64(b"m.py")));
+        let loaded = cache.load(&entry, "m.py", &content).expect("a hit");
+        assert_eq!(json(&loaded), json(&facts));
+        assert!(loaded.calls.iter().any(|c| c.target == "os.path.join"));
+
+        let bytes = std::fs::read(&entry).unwrap();
+        let payload = &bytes[16..];
+        let (head, rest) = postcard::take_from_bytes::<Head>(payload).unwrap();
+        assert!(head.texts.contains("os.path.join"));
+        assert_eq!(
+            head.texts.matches("os.path.join").count(),
+            1,
+            "{}",
+            head.texts
+        );
+        let rewrite = |head: &Head, rest: &[u8]| {
+            let mut payload = postcard::to_stdvec(head).unwrap();
+            payload.extend_from_slice(rest);
+            let mut out = MAGIC.to_vec();
+            out.extend_from_slice(&xxh3_64(&payload).to_le_bytes());
+            out.extend_from_slice(&payload);
+            std::fs::write(&entry, out).unwrap();
+        };
+        // One text fewer: some index points past the table.
+        let mut short = Head {
+            ends: head.ends[..head.ends.len() - 1].to_vec(),
+            ..head
+        };
+        short.texts = &short.texts[..*short.ends.last().unwrap() as usize];
+        rewrite(&short, rest);
+        assert!(cache.load(&entry, "m.py", &content).is_none());
+        // Ends that cut the table's text out of order.
+        let (head, _) = postcard::take_from_bytes::<Head>(payload).unwrap();
+        let mut reversed = Head { ..head };
+        reversed.ends.reverse();
+        rewrite(&reversed, rest);
+        assert!(cache.load(&entry, "m.py", &content).is_none());
+        // The facts cut short.
+        let (head, _) = postcard::take_from_bytes::<Head>(payload).unwrap();
+        rewrite(&head, &rest[..rest.len() / 2]);
+        assert!(cache.load(&entry, "m.py", &content).is_none());
+        // A miss is parsed again and rewritten.
+        let again = cache.analyze(
+            &file,
+            Some(&Ok(content.clone())),
+            &settings,
+            &catalog,
+            &patterns,
+            &[],
+        );
+        assert_eq!(json(&again.facts.unwrap()), json(&facts));
+        assert_eq!(cache.stats(), (0, 2));
+        assert!(cache.load(&entry, "m.py", &content).is_some());
+    }
 }
