@@ -4,14 +4,11 @@
 //! tag, a checksum of the payload and the payload in postcard; a damaged, foreign or stale
 //! entry is ignored (each module is then linked again) and rewritten.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-use xxhash_rust::xxh3::xxh3_64;
-
 use crate::facts::ModuleFacts;
-use crate::module::cache::{Cache, Fingerprint};
+use crate::module::cache::{Cache, Fingerprint, checked_payload, write_checked};
 use crate::module::discover::SourcePath;
 use crate::project::{LinkReuse, Links, module_key, settings_key};
 use crate::settings::Settings;
@@ -33,12 +30,7 @@ pub(super) fn load_in_background(cache: &Cache) -> Option<JoinHandle<Option<Link
 
 fn load(path: &Path) -> Option<Links> {
     let bytes = std::fs::read(path).ok()?;
-    let (head, payload) = bytes.split_at_checked(16)?;
-    let checksum = u64::from_le_bytes(head[8..16].try_into().ok()?);
-    if &head[..8] != MAGIC || checksum != xxh3_64(payload) {
-        return None;
-    }
-    postcard::from_bytes(payload).ok()
+    postcard::from_bytes(checked_payload(&bytes, MAGIC)?).ok()
 }
 
 /// What the link stage may reuse: the settings that shape it, each module's own key (from the
@@ -84,11 +76,5 @@ pub(super) fn store_in_background(dir: PathBuf, links: Links) -> Option<JoinHand
 
 fn store(dir: &Path, links: &Links) -> std::io::Result<()> {
     let payload = postcard::to_stdvec(links).map_err(std::io::Error::other)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(MAGIC)?;
-    tmp.write_all(&xxh3_64(&payload).to_le_bytes())?;
-    tmp.write_all(&payload)?;
-    tmp.flush()?;
-    tmp.persist(dir.join(ENTRY)).map_err(|e| e.error)?;
-    Ok(())
+    write_checked(dir, &dir.join(ENTRY), MAGIC, &payload)
 }

@@ -183,13 +183,7 @@ impl Cache {
 
     fn load(&self, entry_path: &Path, rel: &str, content: &str) -> Option<ModuleFacts> {
         let bytes = std::fs::read(entry_path).ok()?;
-        // The checksum comes first: postcard is not self-describing, so damaged bytes could
-        // otherwise decode into plausible but wrong facts.
-        let (head, payload) = bytes.split_at_checked(16)?;
-        let checksum = u64::from_le_bytes(head[8..16].try_into().ok()?);
-        if &head[..8] != MAGIC || checksum != xxh3_64(payload) {
-            return None;
-        }
+        let payload = checked_payload(&bytes, MAGIC)?;
         let (head, facts) = postcard::take_from_bytes::<Head>(payload).ok()?;
         if head.format != CACHE_FORMAT
             || head.key != self.key
@@ -222,14 +216,34 @@ impl Cache {
         };
         let mut payload = postcard::to_stdvec(&head).map_err(std::io::Error::other)?;
         payload.extend_from_slice(&facts);
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        tmp.write_all(MAGIC)?;
-        tmp.write_all(&xxh3_64(&payload).to_le_bytes())?;
-        tmp.write_all(&payload)?;
-        tmp.flush()?;
-        tmp.persist(entry_path).map_err(|e| e.error)?;
-        Ok(())
+        write_checked(&self.dir, entry_path, MAGIC, &payload)
     }
+}
+
+/// The payload of a file the cache wrote with [`write_checked`]: `None` unless it starts with
+/// `magic` and its checksum matches. The checksum comes first because postcard is not
+/// self-describing: damaged bytes could otherwise decode into plausible but wrong data.
+pub(crate) fn checked_payload<'a>(bytes: &'a [u8], magic: &[u8; 8]) -> Option<&'a [u8]> {
+    let (head, payload) = bytes.split_at_checked(16)?;
+    let checksum = u64::from_le_bytes(head[8..16].try_into().ok()?);
+    (&head[..8] == magic && checksum == xxh3_64(payload)).then_some(payload)
+}
+
+/// Writes `magic`, the payload's checksum and the payload to `path` through a temporary file in
+/// `dir` and a rename: a concurrent audit never reads half a file.
+pub(crate) fn write_checked(
+    dir: &Path,
+    path: &Path,
+    magic: &[u8; 8],
+    payload: &[u8],
+) -> std::io::Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(magic)?;
+    tmp.write_all(&xxh3_64(payload).to_le_bytes())?;
+    tmp.write_all(payload)?;
+    tmp.flush()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// A module's facts taken from the cache, with the diagnostic its decoding left.

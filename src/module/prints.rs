@@ -15,16 +15,14 @@
 //! old enough. Anything unusual (no row, a damaged table, a platform without these times, a
 //! file that cannot be read or is over the size cap) is read and hashed as before.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
 
-use crate::module::cache::{Fingerprint, fingerprint};
+use crate::module::cache::{Fingerprint, checked_payload, fingerprint, write_checked};
 use crate::module::discover::SourcePath;
 use crate::settings::Settings;
 
@@ -156,24 +154,13 @@ fn one(
 
 fn load(path: &Path) -> Option<FxHashMap<String, Row>> {
     let bytes = std::fs::read(path).ok()?;
-    let (head, payload) = bytes.split_at_checked(16)?;
-    let checksum = u64::from_le_bytes(head[8..16].try_into().ok()?);
-    if &head[..8] != MAGIC || checksum != xxh3_64(payload) {
-        return None;
-    }
-    let rows: Vec<(String, Row)> = postcard::from_bytes(payload).ok()?;
+    let rows: Vec<(String, Row)> = postcard::from_bytes(checked_payload(&bytes, MAGIC)?).ok()?;
     Some(rows.into_iter().collect())
 }
 
 fn store(dir: &Path, path: &Path, rows: &[(&str, &Row)]) -> std::io::Result<()> {
     let payload = postcard::to_stdvec(rows).map_err(std::io::Error::other)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(MAGIC)?;
-    tmp.write_all(&xxh3_64(&payload).to_le_bytes())?;
-    tmp.write_all(&payload)?;
-    tmp.flush()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    write_checked(dir, path, MAGIC, &payload)
 }
 
 #[cfg(all(test, unix))]
