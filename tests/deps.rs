@@ -367,10 +367,10 @@ fn install(site: &Path, name: &str, version: &str, source: &str) {
     std::fs::write(info.join("top_level.txt"), format!("{name}\n")).unwrap();
 }
 
-/// A cached summary whose frames run through another package is summarised again when that
-/// package alone is upgraded; the others are reused.
-#[test]
-fn a_summary_through_another_package_is_redone_when_that_package_changes() {
+/// A project whose FastAPI route calls `outer.fetch`, which calls `inner.get`, which calls
+/// `requests.get`: two packages installed in the workspace's environment, as (the workspace,
+/// its site-packages, the project).
+fn outer_through_inner() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let ws = workspace();
     let site = ws.path().join("env/lib/python3.12/site-packages");
     install(
@@ -393,6 +393,14 @@ fn a_summary_through_another_package_is_redone_when_that_package_changes() {
          @app.get(\"/x\")\nasync def x(u: str):\n    return outer.fetch(u)\n",
     )
     .unwrap();
+    (ws, site, project)
+}
+
+/// A cached summary whose frames run through another package is summarised again when that
+/// package alone is upgraded; the others are reused.
+#[test]
+fn a_summary_through_another_package_is_redone_when_that_package_changes() {
+    let (ws, site, project) = outer_through_inner();
     let venv = ws.path().join("env");
     let venv = venv.to_str().unwrap();
     let (out, first) = perfaudit(&project, &[".", "--python", venv], &[]);
@@ -427,24 +435,7 @@ fn a_summary_through_another_package_is_redone_when_that_package_changes() {
 /// last run's result, which the edit does not change the key of, is not reused.
 #[test]
 fn a_library_module_edited_in_place_is_summarised_again() {
-    let ws = workspace();
-    let site = ws.path().join("env/lib/python3.12/site-packages");
-    install(
-        &site,
-        "outer",
-        "1.0",
-        "from inner import get\n\n\ndef fetch(url):\n    return get(url)\n",
-    );
-    let blocking = "import requests\n\n\ndef get(url):\n    return requests.get(url, timeout=5)\n";
-    install(&site, "inner", "1.0", blocking);
-    let project = ws.path().join("p3");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(
-        project.join("app.py"),
-        "import outer\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n\
-         @app.get(\"/x\")\nasync def x(u: str):\n    return outer.fetch(u)\n",
-    )
-    .unwrap();
+    let (ws, site, project) = outer_through_inner();
     let venv = ws.path().join("env");
     let venv = venv.to_str().unwrap();
     let (out, _) = perfaudit(&project, &[".", "--python", venv], &[]);
