@@ -8,20 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            if e.file_name() != ".perfaudit_cache" {
-                copy_tree(&e.path(), &target);
-            }
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+use perfaudit::dev::testing::example_copy;
 
 /// JSON output and the cache statistics line of one run.
 fn run(dir: &Path, extra: &[&str]) -> (String, String) {
@@ -48,16 +35,6 @@ fn audit(dir: &Path, args: &[&str]) -> (String, String) {
         .unwrap_or("")
         .to_owned();
     (String::from_utf8(out.stdout).unwrap(), stats)
-}
-
-fn example_copy() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("agent_system");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system"),
-        &root,
-    );
-    (tmp, root)
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use perfaudit::audit::run;
+use perfaudit::dev::testing::copy_tree;
 use perfaudit::finding::{Finding, Frequency, Severity};
 use perfaudit::settings::{Format, PythonEnv, Settings};
 
@@ -16,23 +17,10 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deps")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 /// A venv at `venv` holding the fixture library `lib` 1.0, with an interpreter stub.
 fn make_venv(venv: &Path) {
     let site = venv.join("lib/python3.12/site-packages");
-    copy_dir(&fixtures().join("site"), &site);
+    copy_tree(&fixtures().join("site"), &site);
     let info = site.join("lib-1.0.dist-info");
     std::fs::create_dir_all(&info).unwrap();
     std::fs::write(
@@ -54,7 +42,7 @@ fn make_venv(venv: &Path) {
 /// that discovery does not look for).
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixtures().join("project"), &dir.path().join("project"));
+    copy_tree(&fixtures().join("project"), &dir.path().join("project"));
     make_venv(&dir.path().join("env"));
     dir
 }

@@ -6,20 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            if e.file_name() != ".perfaudit_cache" {
-                copy_tree(&e.path(), &target);
-            }
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+use perfaudit::dev::testing::example_copy;
 
 /// JSON output and the line saying how many modules' link results were reused ("" when none
 /// could be).
@@ -40,16 +27,6 @@ fn run(dir: &Path, extra: &[&str]) -> (String, String) {
         .unwrap_or("")
         .to_owned();
     (String::from_utf8(out.stdout).unwrap(), links)
-}
-
-fn example_copy() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("agent_system");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system"),
-        &root,
-    );
-    (tmp, root)
 }
 
 fn cache_dir(root: &Path) -> PathBuf {

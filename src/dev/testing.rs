@@ -1,11 +1,11 @@
-//! Helpers shared by the test suites: audit a snippet or a fixture with chosen rules, and read
-//! the expectations a fixture writes in its comments.
+//! Helpers shared by the test suites: audit a snippet or a fixture with chosen rules, read the
+//! expectations a fixture writes in its comments, and copy a tree to audit with a cache.
 //!
 //! A fixture line that must produce a finding ends with `# expect: CODE severity` (several may
 //! be separated by `;`). Every other line must stay silent; traps carry a `# ok: reason` comment
 //! for the reader.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditReport, run};
 use crate::settings::{Format, Settings};
@@ -86,4 +86,32 @@ pub fn actual(report: &AuditReport, path: &str) -> Vec<(u32, String, String)> {
         .collect();
     out.sort();
     out
+}
+
+/// Copies the tree at `from` to `to`, leaving out any `.perfaudit_cache` folder.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            if e.file_name() != ".perfaudit_cache" {
+                copy_tree(&e.path(), &target);
+            }
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of `examples/agent_system` in a temporary folder (removed with the returned guard),
+/// as (the guard, the copy's root).
+pub fn example_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("agent_system");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system"),
+        &root,
+    );
+    (tmp, root)
 }
