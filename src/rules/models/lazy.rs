@@ -1,5 +1,6 @@
 //! Lazy model loads: a load guarded by "not loaded yet" (`if self.model is None:`,
-//! `if name not in self.models:`) or made inside a memoised function runs once, for the first
+//! `if name not in self.models:`, or the `else:` of `if name in self.models:`), stored into the
+//! cache directly or through a local name, or made inside a memoised function runs once, for the first
 //! request that needs it, not on every request — unless other code resets what it loaded, in
 //! which case the next request pays the full load again.
 //!
@@ -169,11 +170,20 @@ fn keyed_memos(block: &[Stmt], out: &mut Vec<(TextRange, String)>) {
 pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
     match stmt {
         Stmt::If(i) => {
-            let Some(key) = guard_key(&i.test) else {
+            let mut sites = Vec::new();
+            let key = if let Some(key) = guard_key(&i.test) {
+                assignments_to(&i.body, &key, &mut sites);
+                key
+            } else if let Some(key) = loaded_key(&i.test) {
+                // `if k in cache: m = cache[k]` / `else: m = load(k); cache[k] = m`: the other
+                // branches run only while the key is not loaded yet.
+                for clause in &i.elif_else_clauses {
+                    assignments_to(&clause.body, &key, &mut sites);
+                }
+                key
+            } else {
                 return;
             };
-            let mut sites = Vec::new();
-            assignments_to(&i.body, &key, &mut sites);
             for range in sites {
                 cx.report(range, Mark::Lazy { key: key.clone() });
             }
@@ -246,12 +256,44 @@ fn guard_key(test: &Expr) -> Option<String> {
     }
 }
 
-/// Ranges of the calls assigned to `key` (or to `key[...]`) inside `body`, nested blocks
+/// What an `if` test checks is loaded already: `k in X`, `X is not None`, `hasattr(self, "x")`,
+/// or `X` itself (an attribute: a local name says nothing about a long-lived cache), alone or
+/// inside `and`; its other branches run only while `X` is not loaded.
+fn loaded_key(test: &Expr) -> Option<String> {
+    match test {
+        Expr::Compare(c) if c.ops.len() == 1 => match (&c.ops[0], &c.comparators[0]) {
+            (CmpOp::IsNot | CmpOp::NotEq, Expr::NoneLiteral(_)) => key_of(&c.left),
+            (CmpOp::In, container) => key_of(container),
+            _ => None,
+        },
+        Expr::Call(call) if dotted_name(&call.func).as_deref() == Some("hasattr") => {
+            let args = &call.arguments.args;
+            let obj = args.first().and_then(dotted_name)?;
+            let attr = args.get(1).and_then(str_literal)?;
+            Some(match obj.as_str() {
+                "self" | "cls" => format!("self.{attr}"),
+                _ => format!("{obj}.{attr}"),
+            })
+        }
+        Expr::Attribute(_) => key_of(test),
+        Expr::BoolOp(b) if matches!(b.op, ast::BoolOp::And) => b.values.iter().find_map(loaded_key),
+        _ => None,
+    }
+}
+
+/// Ranges of the calls assigned to `key` (or to `key[...]`) inside `body`, directly or through
+/// a local name the same block then stores there (`m = load(k)`, `cache[k] = m`), nested blocks
 /// included, nested definitions excluded.
 fn assignments_to(body: &[Stmt], key: &str, out: &mut Vec<TextRange>) {
-    for stmt in body {
+    for (i, stmt) in body.iter().enumerate() {
         match stmt {
             Stmt::Assign(a) if a.targets.iter().any(|t| targets_key(t, key)) => {
+                push_call(&a.value, out);
+            }
+            Stmt::Assign(a)
+                if matches!(a.targets.as_slice(), [Expr::Name(v)]
+                    if stored_later(&body[i + 1..], v.id.as_str(), key)) =>
+            {
                 push_call(&a.value, out);
             }
             Stmt::AnnAssign(ast::StmtAnnAssign {
@@ -277,6 +319,15 @@ fn assignments_to(body: &[Stmt], key: &str, out: &mut Vec<TextRange>) {
             _ => {}
         }
     }
+}
+
+/// Whether one of `rest` stores the local name `v` into `key` (`key[...] = v`, `key = v`).
+fn stored_later(rest: &[Stmt], v: &str, key: &str) -> bool {
+    rest.iter().any(|s| {
+        matches!(s, Stmt::Assign(a)
+            if matches!(&*a.value, Expr::Name(n) if n.id.as_str() == v)
+                && a.targets.iter().any(|t| targets_key(t, key)))
+    })
 }
 
 fn targets_key(target: &Expr, key: &str) -> bool {
