@@ -402,7 +402,27 @@ impl<'a> LazySites<'a> {
         }) else {
             return Laziness::Every;
         };
-        let class = method_class(m, call.func);
+        self.keyed(call.func, key)
+    }
+
+    /// How often the call `func` makes at `line` runs, for a call on the chain to a load (a
+    /// chain step names a line, not a column): once per key when a guarded store of its result
+    /// is on that line.
+    pub fn at_line(&self, func: FuncId, line: u32) -> Laziness {
+        match self
+            .guarded
+            .iter()
+            .find(|(f, l, _, _)| *f == func && *l == line)
+        {
+            Some(&(_, _, _, key)) => self.keyed(func, key),
+            None => Laziness::Every,
+        }
+    }
+
+    /// A guarded load in `func` of what `key` keeps: once, unless other code resets `key`.
+    fn keyed(&self, func: FuncId, key: &str) -> Laziness {
+        let m = self.m;
+        let class = method_class(m, func);
         let reset = self.resets.iter().find(|(func, k)| {
             let f = &m.functions[*func as usize];
             *k == key
