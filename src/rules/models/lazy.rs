@@ -357,6 +357,24 @@ pub enum Laziness {
     Reloaded { key: String, reset_in: String },
 }
 
+/// The memoising decorator on `func` or a function around it, with the function it decorates:
+/// what `func` makes runs once per distinct argument.
+pub fn memoised_by(m: &ModuleFacts, func: FuncId) -> Option<(&str, &crate::facts::Function)> {
+    let mut f = Some(func);
+    while let Some(id) = f {
+        let func = &m.functions[id as usize];
+        if let Some(d) = func
+            .decorators
+            .iter()
+            .find(|d| MEMOISING_DECORATORS.contains(&d.as_str()))
+        {
+            return Some((d.as_str(), func));
+        }
+        f = func.parent;
+    }
+    None
+}
+
 /// The guarded loads and resets a rule's AST hook recorded in one module.
 pub struct LazySites<'a> {
     m: &'a ModuleFacts,
@@ -383,19 +401,10 @@ impl<'a> LazySites<'a> {
 
     pub fn laziness(&self, call: &Call) -> Laziness {
         let m = self.m;
-        let mut f = Some(call.func);
-        while let Some(id) = f {
-            let func = &m.functions[id as usize];
-            if let Some(d) = func
-                .decorators
-                .iter()
-                .find(|d| MEMOISING_DECORATORS.contains(&d.as_str()))
-            {
-                return Laziness::Once {
-                    how: format!("memoised by `@{d}` on `{}`", func.qualname),
-                };
-            }
-            f = func.parent;
+        if let Some((d, func)) = memoised_by(m, call.func) {
+            return Laziness::Once {
+                how: format!("memoised by `@{d}` on `{}`", func.qualname),
+            };
         }
         let Some(&(_, _, _, key)) = self.guarded.iter().find(|(func, line, col, _)| {
             *func == call.func && *line == call.line && *col == call.column
@@ -407,13 +416,14 @@ impl<'a> LazySites<'a> {
 
     /// How often the call `func` makes at `line` runs, for a call on the chain to a load (a
     /// chain step names a line, not a column): once per key when a guarded store of its result
-    /// is on that line.
+    /// into something other than one of `func`'s parameters is on that line.
     pub fn at_line(&self, func: FuncId, line: u32) -> Laziness {
-        match self
-            .guarded
-            .iter()
-            .find(|(f, l, _, _)| *f == func && *l == line)
-        {
+        // A parameter tested for `None` (`def f(client=None): if client is None: client =
+        // Client()`) keeps nothing: the callers that leave it out build one on every call.
+        let params = &self.m.functions[func as usize].params;
+        match self.guarded.iter().find(|(f, l, _, key)| {
+            *f == func && *l == line && !params.iter().any(|p| p.as_str() == *key)
+        }) {
             Some(&(_, _, _, key)) => self.keyed(func, key),
             None => Laziness::Every,
         }

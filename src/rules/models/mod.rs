@@ -328,7 +328,7 @@ pub fn request_path_loads(
 /// `self._cache[key] = t`): what the called helper loads runs once per key, like a guarded
 /// load at the site — provided every call of that helper in the project is kept so (a helper
 /// some other code calls for its own use loads on that code's every call).
-fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> Laziness {
+pub fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> Laziness {
     let project = cx.project;
     let locate = |step: &crate::finding::ChainStep| {
         let mi = project.modules.iter().position(|m| m.path == step.path)?;
