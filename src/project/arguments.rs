@@ -18,25 +18,79 @@ use super::resolve::{FnRef, Target};
 /// How many helpers a value is followed back through (`get(url)` → `fetch(url)` → a caller).
 const DEPTH: u8 = 3;
 
-/// Every call edge, by callee: `(to, from, line)`, sorted.
+/// Every call edge, by callee: for each node, the `(from, line)` of the calls into it,
+/// sorted and without repeats.
 #[derive(Debug, Default)]
-pub(crate) struct Callers(OnceLock<Vec<(u32, u32, u32)>>);
+pub(crate) struct Callers(OnceLock<CallerIndex>);
+
+/// The calls into each node, in one array cut by node (`start[id]..start[id + 1]`): built
+/// by counting edges per callee, so that only each node's few callers are sorted, not every
+/// edge of the project.
+#[derive(Debug)]
+struct CallerIndex {
+    start: Vec<u32>,
+    calls: Vec<(u32, u32)>,
+}
 
 impl Callers {
-    fn get(&self, graph: &Graph) -> &[(u32, u32, u32)] {
-        self.0.get_or_init(|| {
-            let mut out = Vec::new();
-            for from in 0..graph.len() as u32 {
-                for e in graph.edges_from(from) {
-                    if Graph::is_call(e) && e.dispatch.is_none() {
-                        out.push((e.to, from, e.line));
-                    }
+    /// The `(from, line)` of every call edge into node `to`.
+    fn of(&self, graph: &Graph, to: u32) -> &[(u32, u32)] {
+        let index = self.0.get_or_init(|| CallerIndex::build(graph));
+        match (
+            index.start.get(to as usize),
+            index.start.get(to as usize + 1),
+        ) {
+            (Some(&a), Some(&b)) => &index.calls[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+impl CallerIndex {
+    fn build(graph: &Graph) -> CallerIndex {
+        let counted = |e: &super::graph::Edge| Graph::is_call(e) && e.dispatch.is_none();
+        let nodes = graph.len();
+        let mut start = vec![0u32; nodes + 1];
+        for from in 0..nodes as u32 {
+            for e in graph.edges_from(from).iter().filter(|e| counted(e)) {
+                start[e.to as usize + 1] += 1;
+            }
+        }
+        for i in 0..nodes {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut calls = vec![(0u32, 0u32); start[nodes] as usize];
+        for from in 0..nodes as u32 {
+            for e in graph.edges_from(from).iter().filter(|e| counted(e)) {
+                let slot = &mut next[e.to as usize];
+                calls[*slot as usize] = (from, e.line);
+                *slot += 1;
+            }
+        }
+        // Sort each callee's calls and drop repeats, closing the gaps they leave.
+        let mut kept = 0usize;
+        let mut bucket_start = 0usize;
+        for i in 0..nodes {
+            let end = start[i + 1] as usize;
+            let bucket = &mut calls[bucket_start..end];
+            bucket.sort_unstable();
+            let mut last = None;
+            let begin = kept;
+            for j in bucket_start..end {
+                let c = calls[j];
+                if last != Some(c) {
+                    calls[kept] = c;
+                    kept += 1;
+                    last = Some(c);
                 }
             }
-            out.sort_unstable();
-            out.dedup();
-            out
-        })
+            start[i] = begin as u32;
+            bucket_start = end;
+        }
+        start[nodes] = kept as u32;
+        calls.truncate(kept);
+        CallerIndex { start, calls }
     }
 }
 
@@ -177,10 +231,8 @@ impl Project {
         }
         let position = param - first;
         let id = self.graph.id(f);
-        let edges = self.callers.get(&self.graph);
-        let start = edges.partition_point(|e| e.0 < id);
         let mut any = false;
-        for &(_, from, line) in edges[start..].iter().take_while(|e| e.0 == id) {
+        for &(from, line) in self.callers.of(&self.graph, id) {
             any = true;
             let caller = self.graph.node(from);
             let m = &self.modules[caller.module as usize];
