@@ -269,3 +269,68 @@ impl Project {
         any
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::catalog::Catalog;
+    use crate::knowledge::contexts::ContextPatterns;
+    use crate::knowledge::frameworks::Frameworks;
+    use crate::module::analyze::analyze_source;
+    use crate::settings::Settings;
+
+    fn sources(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                sources(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+
+    /// The index by callee holds exactly what sorting every call edge by `(to, from, line)`
+    /// and dropping repeats gives, node by node.
+    #[test]
+    fn caller_index_is_the_sorted_edge_list() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system");
+        let mut files = Vec::new();
+        sources(&root, &root, &mut files);
+        let (settings, catalog) = (Settings::default(), Catalog::with_extensions(&[]));
+        let patterns = ContextPatterns::builtin();
+        let modules = files
+            .iter()
+            .map(|(rel, text)| analyze_source(text, rel, &settings, &catalog, &patterns, &[]))
+            .collect();
+        let project = Project::new(modules, patterns, Frameworks::builtin(), None);
+        let graph = &project.graph;
+        let mut sorted = Vec::new();
+        for from in 0..graph.len() as u32 {
+            for e in graph.edges_from(from) {
+                if Graph::is_call(e) && e.dispatch.is_none() {
+                    sorted.push((e.to, from, e.line));
+                }
+            }
+        }
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert!(sorted.len() > 50, "the example has call edges");
+        assert!(
+            sorted.windows(2).any(|w| w[0].0 == w[1].0),
+            "some node has two callers"
+        );
+        let callers = Callers::default();
+        let mut rebuilt = Vec::new();
+        for to in 0..graph.len() as u32 {
+            rebuilt.extend(callers.of(graph, to).iter().map(|&(f, l)| (to, f, l)));
+        }
+        assert_eq!(rebuilt, sorted);
+        assert!(callers.of(graph, graph.len() as u32).is_empty());
+    }
+}
