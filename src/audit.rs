@@ -586,7 +586,7 @@ fn judge(
     root: &Path,
     timings: &mut Timings,
 ) -> Judged {
-    let cx = RuleContext { project, catalog };
+    let cx = RuleContext::new(project, catalog);
     let mut findings: Vec<Finding> = pool.install(|| {
         rules
             .par_iter()

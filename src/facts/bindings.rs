@@ -73,7 +73,16 @@ impl BindingLog {
 
     /// The latest binding of `name` in `func` made before position `limit` of the log.
     pub fn before(&self, func: FuncId, name: &str, limit: usize) -> Option<Binding> {
-        let id = *self.binding_names.get(name)?;
+        self.before_id(func, self.name_id(name)?, limit)
+    }
+
+    /// The number of a name bound anywhere in the module, for [`Self::before_id`].
+    pub fn name_id(&self, name: &str) -> Option<u32> {
+        self.binding_names.get(name).copied()
+    }
+
+    /// [`Self::before`] by the name's number: one text lookup for several functions.
+    pub fn before_id(&self, func: FuncId, id: u32, limit: usize) -> Option<Binding> {
         let positions = self.binding_index.get(&(func, id))?;
         let i = positions.partition_point(|&p| (p as usize) < limit);
         (i > 0).then(|| self.bindings[positions[i - 1] as usize].2.clone())
@@ -162,10 +171,13 @@ impl Collector<'_> {
         let n = self.facts.calls.len();
         self.resolved = vec![None; n];
         self.resolving = vec![false; n];
+        self.returned = vec![None; n];
         for i in 0..n {
             let (target, resolution) = self.resolve_call(i as u32);
             let api = match resolution {
-                Resolution::Import | Resolution::Inferred => self.catalog.lookup(&target),
+                Resolution::Import | Resolution::Inferred => self
+                    .catalog
+                    .lookup(target.as_deref().unwrap_or(&self.facts.calls[i].text)),
                 _ => None,
             };
             let seconds = api.and_then(|id| {
@@ -175,10 +187,9 @@ impl Collector<'_> {
             });
             let call = &mut self.facts.calls[i];
             // An unresolved target is the text itself: no need to intern it again.
-            call.target = if *call.text == *target {
-                call.text.clone()
-            } else {
-                target.into()
+            call.target = match target {
+                Some(t) if *call.text != *t => t.into(),
+                _ => call.text.clone(),
             };
             call.resolution = resolution;
             call.api = api;
@@ -198,14 +209,10 @@ impl Collector<'_> {
                 .map(|(text, res)| match super::lambda_id(&text) {
                     // A lambda is already known: its own function in this module.
                     Some(_) => (text, res),
-                    None => {
-                        let (t, r) = self.resolve_text(func, &text, mark);
-                        if *t == *text {
-                            (text, r)
-                        } else {
-                            (t.into(), r)
-                        }
-                    }
+                    None => match self.resolve_same(func, &text, mark) {
+                        (Some(t), r) if *t != *text => (t.into(), r),
+                        (_, r) => (text, r),
+                    },
                 })
                 .collect();
             self.facts.calls[i].set_callable_args(args);
@@ -262,13 +269,14 @@ impl Collector<'_> {
         }
     }
 
-    fn resolve_call(&mut self, i: u32) -> (String, Resolution) {
+    /// The target of call `i`; `None` for the callee's own text.
+    fn resolve_call(&mut self, i: u32) -> (Same, Resolution) {
         let iu = i as usize;
         if let Some(r) = &self.resolved[iu] {
             return r.clone();
         }
         if self.resolving[iu] {
-            return (self.raw[iu].callee.text.clone(), Resolution::Unresolved);
+            return (None, Resolution::Unresolved);
         }
         self.resolving[iu] = true;
         let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
@@ -279,21 +287,24 @@ impl Collector<'_> {
                     let func = self.facts.calls[iu].func;
                     let attrs = self.raw[iu].callee.attrs().to_owned();
                     match self.first_base(func) {
-                        Some(b) => (join(&b, &attrs), Resolution::Local),
-                        None => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                        Some(b) => (Some(join(&b, &attrs)), Resolution::Local),
+                        None => (None, Resolution::Unresolved),
                     }
                 }
                 Base::CallResult(j) => match self.returned_type(j) {
-                    Some(t) => (join(&t, self.raw[iu].callee.attrs()), Resolution::Inferred),
-                    None => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
+                    Some(t) => (
+                        Some(join(&t, self.raw[iu].callee.attrs())),
+                        Resolution::Inferred,
+                    ),
+                    None => (None, Resolution::Unresolved),
                 },
-                Base::Other => (self.raw[iu].callee.text.clone(), Resolution::Unresolved),
-                Base::Typed => (self.raw[iu].callee.text.clone(), Resolution::Inferred),
+                Base::Other => (None, Resolution::Unresolved),
+                Base::Typed => (None, Resolution::Inferred),
                 Base::Name => {
                     // The record's interned text is the callee's: a reference, not a copy.
                     let func = self.facts.calls[iu].func;
                     let text = self.facts.calls[iu].text.clone();
-                    self.resolve_text(func, &text, self.raw[iu].binding_mark)
+                    self.resolve_same(func, &text, self.raw[iu].binding_mark)
                 }
             }
         });
@@ -305,10 +316,23 @@ impl Collector<'_> {
     /// The type of the value a call returns: the catalog's `returns`, or the class itself when
     /// the call instantiates a class (`Client()` -> `pkg.mod.Client`).
     pub(super) fn returned_type(&mut self, i: u32) -> Option<String> {
+        if let Some(Some(known)) = self.returned.get(i as usize) {
+            return known.clone();
+        }
+        let t = self.returned_type_uncached(i);
+        // Only a memoised resolution is final (one inside a cycle is not).
+        if self.resolved.get(i as usize).is_some_and(Option::is_some) {
+            self.returned[i as usize] = Some(t.clone());
+        }
+        t
+    }
+
+    fn returned_type_uncached(&mut self, i: u32) -> Option<String> {
         let (target, res) = self.resolve_call(i);
         if res == Resolution::Unresolved {
             return None;
         }
+        let target = target.unwrap_or_else(|| self.raw[i as usize].callee.text.clone());
         if res != Resolution::Local
             && let Some(id) = self.catalog.lookup(&target)
         {
@@ -331,24 +355,33 @@ impl Collector<'_> {
         text: &str,
         mark: usize,
     ) -> (String, Resolution) {
+        let (t, r) = self.resolve_same(func, text, mark);
+        (t.unwrap_or_else(|| text.to_owned()), r)
+    }
+
+    /// [`Self::resolve_text`] without copying `text` when it is the target (`None`): most
+    /// names resolve to nothing else.
+    fn resolve_same(&mut self, func: FuncId, text: &str, mark: usize) -> (Same, Resolution) {
         // `head.rest`: `rest` holds the attributes, dot-separated (empty for a bare name).
         let (head, rest) = split_first(text, b'.').unwrap_or((text, ""));
         let limit = mark.min(self.bindings.len());
         let is_self = head == "self" || head == "cls";
-        let local = if is_self {
+        // Not bound anywhere in the module: neither here nor at module level.
+        let id = if is_self {
             None
         } else {
-            self.bindings.before(func, head, limit)
+            self.bindings.name_id(head)
         };
+        let local = id.and_then(|id| self.bindings.before_id(func, id, limit));
         if let Some(b) = local {
-            return self.resolve_binding(b, rest, text);
+            return self.resolve_binding(b, rest);
         }
         if is_self {
             if let Some(class) = self.method_class(func) {
                 // `cls(...)` in a classmethod builds the class.
                 if head == "cls" && rest.is_empty() {
                     let cq = &self.facts.classes[class as usize].qualname;
-                    return (dot_join(&[&self.facts.module, cq]), Resolution::Local);
+                    return (Some(dot_join(&[&self.facts.module, cq])), Resolution::Local);
                 }
                 // `self.tokenizer(text)` where a method set `self.tokenizer = Tokenizer(...)`:
                 // calling the instance (its class's `__call__`), not a method. Library types
@@ -358,12 +391,12 @@ impl Collector<'_> {
                     && let Some(t) = self.attr_type(class, rest)
                     && self.catalog.lookup(&t).is_none()
                 {
-                    return (t, Resolution::Inferred);
+                    return (Some(t), Resolution::Inferred);
                 }
                 if !rest.is_empty() && !rest.as_bytes().contains(&b'.') {
                     let cq = &self.facts.classes[class as usize].qualname;
                     return (
-                        dot_join(&[&self.facts.module, cq, rest]),
+                        Some(dot_join(&[&self.facts.module, cq, rest])),
                         Resolution::SelfMethod,
                     );
                 }
@@ -377,37 +410,38 @@ impl Collector<'_> {
                     if let Some(call) = found
                         && let Some(t) = self.returned_type(call)
                     {
-                        return (join(&t, after), Resolution::Inferred);
+                        return (Some(join(&t, after)), Resolution::Inferred);
                     }
                 }
             }
-            return (text.to_owned(), Resolution::Unresolved);
+            return (None, Resolution::Unresolved);
         }
         if let Some(t) = self.imports.get(head) {
-            return (join(t, rest), Resolution::Import);
+            return (Some(join(t, rest)), Resolution::Import);
         }
         if self.module_defs.contains_key(head) {
             let target = if self.facts.module.is_empty() {
-                text.to_owned()
+                None
             } else {
-                dot_join(&[&self.facts.module, text])
+                Some(dot_join(&[&self.facts.module, text]))
             };
             return (target, Resolution::Local);
         }
         if func != 0 {
-            let global = self.bindings.before(0, head, usize::MAX);
+            let global = id.and_then(|id| self.bindings.before_id(0, id, usize::MAX));
             if let Some(b) = global {
-                return self.resolve_binding(b, rest, text);
+                return self.resolve_binding(b, rest);
             }
         }
         if rest.is_empty() && BUILTIN_CALLABLES.contains(&head) {
-            return (head.to_owned(), Resolution::Import);
+            let trimmed = (head.len() != text.len()).then(|| head.to_owned());
+            return (trimmed, Resolution::Import);
         }
-        (text.to_owned(), Resolution::Unresolved)
+        (None, Resolution::Unresolved)
     }
 
-    /// `rest` is the attribute path after the bound name, dot-separated.
-    fn resolve_binding(&mut self, b: Binding, rest: &str, text: &str) -> (String, Resolution) {
+    /// `rest` is the attribute path after the bound name, dot-separated; `None` is `text`.
+    fn resolve_binding(&mut self, b: Binding, rest: &str) -> (Same, Resolution) {
         let ty = match b {
             Binding::Call(i) => self.returned_type(i),
             Binding::Annotation(ann) => {
@@ -418,8 +452,8 @@ impl Collector<'_> {
             Binding::Unknown => None,
         };
         match ty {
-            Some(t) => (join(&t, rest), Resolution::Inferred),
-            None => (text.to_owned(), Resolution::Unresolved),
+            Some(t) => (Some(join(&t, rest)), Resolution::Inferred),
+            None => (None, Resolution::Unresolved),
         }
     }
 
@@ -452,6 +486,9 @@ impl Collector<'_> {
         }
     }
 }
+
+/// A resolved target, `None` when it is the text that was resolved.
+type Same = Option<String>;
 
 /// `base.rest`, or `base` when `rest` is empty.
 fn join(base: &str, rest: &str) -> String {

@@ -14,7 +14,7 @@ use super::names::{
     truncate,
 };
 use super::{Call, CallExtra, CallFlags, FuncId, Name, Resolution};
-use crate::knowledge::contexts::{last_segment, split_last};
+use crate::knowledge::contexts::{ContextPatterns, last_segment, split_last};
 
 pub(super) struct RawCall {
     pub callee: Dotted,
@@ -160,13 +160,17 @@ impl<'a> Collector<'a> {
             .filter(|s| *s > 0.0);
         // A literal zero timeout (`poller.poll(0)`, `timeout=0`) returns at once.
         let zero = |e: &Expr| number_literal(e) == Some(0.0);
-        let zero_timeout = self
-            .patterns
-            .zero_timeout_index(&callee.text, || {
-                through_imports(&self.imports, &callee.text)
-            })
-            .and_then(|i| call.arguments.args.get(i))
-            .is_some_and(zero)
+        // Both lists below are asked only for a call ending like one of their entries.
+        let last = callee.last();
+        let listed = self.listed_lasts.contains(&last);
+        let zero_timeout = listed
+            && self
+                .patterns
+                .zero_timeout_index(&callee.text, || {
+                    through_imports(&self.imports, &callee.text)
+                })
+                .and_then(|i| call.arguments.args.get(i))
+                .is_some_and(zero)
             || call.arguments.keywords.iter().any(|k| {
                 k.arg.as_ref().is_some_and(|a| a.id.as_str() == "timeout") && zero(&k.value)
             });
@@ -295,11 +299,12 @@ impl<'a> Collector<'a> {
             })
             .and_then(|k| self.stated_number(&k.value));
         self.numeric_args.push((nums, kw_secs));
-        let takes_work = self.patterns.takes_from_queue(
-            &callee.text,
-            || through_imports(&self.imports, &callee.text),
-            || first.and_then(dotted_name),
-        );
+        let takes_work = listed
+            && self.patterns.takes_from_queue(
+                &callee.text,
+                || through_imports(&self.imports, &callee.text),
+                || first.and_then(dotted_name),
+            );
         self.raw.push(RawCall {
             takes_work,
             callee,
@@ -383,5 +388,48 @@ fn has_call_base(expr: &Expr) -> bool {
             Expr::Call(_) => return true,
             _ => return false,
         }
+    }
+}
+
+/// How many times `byte` occurs in `bytes`, counted in blocks small enough for a byte-wide
+/// counter (which the compiler turns into vector compares).
+pub(super) fn count_byte(bytes: &[u8], byte: u8) -> usize {
+    let mut blocks = bytes.chunks_exact(255);
+    let mut n = 0;
+    for block in &mut blocks {
+        n += usize::from(
+            block
+                .iter()
+                .fold(0u8, |acc, &b| acc.wrapping_add(u8::from(b == byte))),
+        );
+    }
+    n + blocks.remainder().iter().filter(|&&b| b == byte).count()
+}
+
+/// The last segments of the names in `zero_timeouts` (`name:index`) and `queue_functions`.
+pub(super) fn listed_lasts(patterns: &ContextPatterns) -> Vec<&str> {
+    let zero = patterns
+        .zero_timeouts
+        .iter()
+        .map(|e| split_last(e, b':').map_or(e.as_str(), |(name, _)| name));
+    let queue = patterns.queue_functions.iter().map(String::as_str);
+    zero.chain(queue).map(last_segment).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_byte;
+
+    #[test]
+    fn count_byte_counts_across_blocks() {
+        for len in [0, 1, 254, 255, 256, 510, 1000] {
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { b'(' } else { b'x' })
+                .collect();
+            let want = bytes.iter().filter(|&&b| b == b'(').count();
+            assert_eq!(count_byte(&bytes, b'('), want, "{len}");
+        }
+        // A block of 255 matches does not wrap the byte-wide counter.
+        assert_eq!(count_byte(&[b'('; 255], b'('), 255);
     }
 }

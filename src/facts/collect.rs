@@ -65,9 +65,12 @@ pub(super) struct Collector<'a> {
     pub(super) retry_loops: Vec<super::waits::RetryLoop>,
     /// Value references to functions, resolved at the end.
     pub(super) raw_refs: Vec<(FuncId, String)>,
-    /// Memoised resolution per call; `None` while unresolved, guarded against cycles.
-    pub(super) resolved: Vec<Option<(String, Resolution)>>,
+    /// Memoised resolution per call; `None` while unresolved, guarded against cycles. A
+    /// target of `None` is the callee's own text (`bindings::Same`).
+    pub(super) resolved: Vec<Option<(Option<String>, Resolution)>>,
     pub(super) resolving: Vec<bool>,
+    /// Memoised `returned_type` per call, kept once the call's resolution is memoised.
+    pub(super) returned: Vec<Option<Option<String>>>,
     pub(super) imports: HashMap<String, String>,
     pub(super) module_defs: HashMap<String, ()>,
     pub(super) func: FuncId,
@@ -87,6 +90,11 @@ pub(super) struct Collector<'a> {
     pub(super) dest: super::destinations::Pending,
     /// The module's functions whose body receives work (`facts/receive_helpers.rs`).
     pub(super) receive_helpers: rustc_hash::FxHashSet<String>,
+    /// The last segments of the entries of `zero_timeouts` and `queue_functions`: a call
+    /// ending otherwise is in neither list.
+    pub(super) listed_lasts: Vec<&'a str>,
+    /// The zero-based line of the last line lookup, tried first by the next (`hooks::span_near`).
+    pub(super) row: std::cell::Cell<usize>,
     /// Depth of our own recursion, to decide whether dropping the AST needs a big stack.
     pub(super) depth: u32,
     pub(super) max_depth: u32,
@@ -132,6 +140,7 @@ pub fn collect(
         retry_loops: Vec::new(),
         resolved: Vec::new(),
         resolving: Vec::new(),
+        returned: Vec::new(),
         imports: HashMap::default(),
         module_defs: HashMap::default(),
         func: 0,
@@ -143,9 +152,16 @@ pub fn collect(
         implicit: Default::default(),
         dest: Default::default(),
         receive_helpers: super::receive_helpers::receive_helpers(body, patterns),
+        listed_lasts: super::calls::listed_lasts(patterns),
+        row: std::cell::Cell::new(0),
         depth: 0,
         max_depth: 0,
     };
+    // Every call has an opening parenthesis: the per-call vectors are sized once, not grown.
+    let parens = super::calls::count_byte(source.as_bytes(), b'(');
+    c.facts.calls.reserve_exact(parens);
+    c.raw.reserve_exact(parens);
+    c.numeric_args.reserve_exact(parens);
     let end_line = line_index.line_count() as u32;
     c.facts.functions.push(Function {
         name: Name::from("<module>"),
@@ -206,7 +222,7 @@ pub fn collect(
 
 impl<'a> Collector<'a> {
     pub(super) fn loc(&self, range: TextRange) -> (u32, u32, u32, u32) {
-        super::hooks::span(self.line_index, self.source, range)
+        super::hooks::span_near(self.line_index, self.source, range, &self.row)
     }
 
     pub(super) fn line(&self, range: TextRange) -> u32 {

@@ -248,11 +248,14 @@ impl Collector<'_> {
                 // point somewhere is filtered where it is used.
                 let v = self.dest_value(value, 0);
                 let func = self.func;
-                self.dest
-                    .locals
-                    .entry(func)
-                    .or_default()
-                    .insert(n.id.to_string(), v);
+                let locals = self.dest.locals.entry(func).or_default();
+                // A name bound again keeps its key: its text is copied once.
+                match locals.get_mut(n.id.as_str()) {
+                    Some(slot) => *slot = v,
+                    None => {
+                        locals.insert(n.id.to_string(), v);
+                    }
+                }
             }
             Expr::Attribute(a) if matches!(&*a.value, Expr::Name(b) if b.id.as_str() == "self") => {
                 let Some(class) = self.method_class(self.func) else {

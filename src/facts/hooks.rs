@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_source_file::LineIndex;
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::collect::{Collector, RED_ZONE, STACK_SEGMENT};
 use super::kinds::{KindBindings, ValueKind, latest};
@@ -156,6 +156,7 @@ impl<'c, 'b> ModuleEnd<'c, 'b> {
         let cand = candidate(
             self.line_index,
             self.source,
+            &Cell::new(0),
             self.code,
             (func, 0),
             range,
@@ -227,6 +228,8 @@ pub struct LocalContext<'c> {
     api_memo: Cell<Option<(TextRange, Option<ApiId>)>>,
     line_index: &'c LineIndex,
     source: &'c str,
+    /// The walk's last line lookup (`span_near`).
+    row: &'c Cell<usize>,
     out: &'c mut Vec<Candidate>,
     code: &'static str,
 }
@@ -298,6 +301,7 @@ impl LocalContext<'_> {
         let cand = candidate(
             self.line_index,
             self.source,
+            self.row,
             self.code,
             (self.func, self.loop_depth),
             range,
@@ -311,12 +315,23 @@ impl LocalContext<'_> {
 /// Line and column (one-based, in characters) of a range's start and end. An end on the
 /// start's line is counted from the start instead of being looked up again: most ranges
 /// (calls, candidates) end on the line they start on.
+#[cfg(test)]
 pub(super) fn span(line_index: &LineIndex, source: &str, range: TextRange) -> (u32, u32, u32, u32) {
-    let s = line_index.line_column(range.start(), source);
-    let (line, column) = (s.line.get() as u32, s.column.get() as u32);
+    span_near(line_index, source, range, &Cell::new(0))
+}
+
+/// [`span`], trying the line of the last lookup (`row`, zero-based, updated) and the one after
+/// it before searching: the walk asks in source order or close to it.
+pub(super) fn span_near(
+    line_index: &LineIndex,
+    source: &str,
+    range: TextRange,
+    row: &Cell<usize>,
+) -> (u32, u32, u32, u32) {
+    let (line, column) = line_column(line_index, source, range.start(), row);
     // The line after the start's: `line_starts` is zero-based, `line` one-based. A byte order
     // mark is not a column, on the first line only: that line takes the long way.
-    let next = line_index.line_starts().get(s.line.get());
+    let next = line_index.line_starts().get(line as usize);
     if line > 1
         && let Some(&next) = next
         && range.end() < next
@@ -329,21 +344,61 @@ pub(super) fn span(line_index: &LineIndex, source: &str, range: TextRange) -> (u
         } as u32;
         return (line, column, line, column + chars);
     }
-    let e = line_index.line_column(range.end(), source);
-    (line, column, e.line.get() as u32, e.column.get() as u32)
+    let (end_line, end_column) = line_column(line_index, source, range.end(), row);
+    (line, column, end_line, end_column)
+}
+
+/// One-based line and column (in characters) of `offset`, as `LineIndex::line_column` gives
+/// them; see [`span_near`] for `row`.
+fn line_column(
+    line_index: &LineIndex,
+    source: &str,
+    offset: TextSize,
+    row: &Cell<usize>,
+) -> (u32, u32) {
+    let starts = line_index.line_starts();
+    let holds = |r: usize| {
+        starts.get(r).is_some_and(|&start| start <= offset)
+            && starts.get(r + 1).is_none_or(|&next| offset < next)
+    };
+    let last = row.get();
+    let r = if holds(last) {
+        last
+    } else if holds(last + 1) {
+        last + 1
+    } else {
+        starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1)
+    };
+    row.set(r);
+    if r == 0 {
+        // A byte order mark is not a column, on the first line only: the long way.
+        let s = line_index.line_column(offset, source);
+        return (s.line.get() as u32, s.column.get() as u32);
+    }
+    let before = &source[TextRange::new(starts[r], offset)];
+    let chars = if before.is_ascii() {
+        before.len()
+    } else {
+        before.chars().count()
+    };
+    (r as u32 + 1, chars as u32 + 1)
 }
 
 /// A candidate at `range`, raised from function `func` at loop depth `depth`.
+#[allow(clippy::too_many_arguments)]
 fn candidate(
     line_index: &LineIndex,
     source: &str,
+    row: &Cell<usize>,
     code: &str,
     (func, depth): (FuncId, u8),
     range: TextRange,
     mark: Mark,
     api: Option<ApiId>,
 ) -> Candidate {
-    let (line, column, end_line, end_column) = span(line_index, source, range);
+    let (line, column, end_line, end_column) = span_near(line_index, source, range, row);
     Candidate::new(
         code,
         func,
@@ -390,6 +445,7 @@ impl<'a> Collector<'a> {
             api_memo: Cell::new(None),
             line_index: self.line_index,
             source: self.source,
+            row: &self.row,
             out: &mut self.facts.candidates,
             code: "",
         };
@@ -420,6 +476,9 @@ mod tests {
                 .map(|(i, _)| i)
                 .chain([text.len()])
                 .collect();
+            // One hint for every lookup, as the walk keeps it: the lookups go forwards,
+            // back to the start of the file and far ahead.
+            let hint = Cell::new(0);
             for (i, &a) in ends.iter().enumerate() {
                 for &b in &ends[i..] {
                     let range = TextRange::new(
@@ -435,6 +494,12 @@ mod tests {
                         e.column.get() as u32,
                     );
                     assert_eq!(span(&index, text, range), want, "{text:?} {a}..{b}");
+                    assert_eq!(
+                        span_near(&index, text, range, &hint),
+                        want,
+                        "{text:?} {a}..{b} after row {}",
+                        hint.get()
+                    );
                 }
             }
         }

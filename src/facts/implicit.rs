@@ -278,12 +278,22 @@ impl Collector<'_> {
     /// callables; `h = table.get(k)`, `h = table[k]`, `h = getattr(self, "on_" + x)`: an
     /// alias. `lambdas` are the functions the value defined, in order.
     pub(super) fn note_assign(&mut self, target: &Expr, value: &Expr, lambdas: usize) {
+        // Most assignments keep neither: the value is looked at before the target is written.
+        let alias = match target {
+            Expr::Name(_) => self.through(value),
+            _ => None,
+        };
+        let table = matches!(
+            value,
+            Expr::Dict(_) | Expr::List(_) | Expr::Tuple(_) | Expr::Attribute(_)
+        );
+        if alias.is_none() && !table {
+            return;
+        }
         let Some(name) = dotted_name(target) else {
             return;
         };
-        if let Expr::Name(_) = target
-            && let Some(source) = self.through(value)
-        {
+        if let Some(source) = alias {
             self.implicit.add_alias(Alias {
                 func: self.func,
                 name: name.clone(),
@@ -403,7 +413,7 @@ impl Collector<'_> {
                 {
                     return dotted_name(&a.value).map(Source::Table);
                 }
-                if dotted_name(&c.func).as_deref() != Some("getattr") {
+                if !matches!(&*c.func, Expr::Name(n) if n.id.as_str() == "getattr") {
                     return None;
                 }
                 let [recv, name, ..] = &c.arguments.args[..] else {

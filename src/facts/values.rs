@@ -11,6 +11,12 @@ use super::names::{Base, dotted, dotted_name, str_literal, through_imports};
 
 impl Collector<'_> {
     pub(super) fn record_sys_path(&mut self, call: &ast::ExprCall) {
+        // Only the head is resolved: a method call ends as written.
+        if let Expr::Attribute(a) = &*call.func
+            && !matches!(a.attr.id.as_str(), "insert" | "append")
+        {
+            return;
+        }
         let Some(text) = dotted_name(&call.func) else {
             return;
         };

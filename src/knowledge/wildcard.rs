@@ -49,22 +49,92 @@ fn glob(pattern: &str, star: Star) -> globset::Glob {
 pub(crate) struct Patterns {
     set: GlobSet,
     star: Star,
+    /// What a name must show for the set to be asked, `None` when every name is asked.
+    admits: Option<Admits>,
+}
+
+/// A test every name a pattern matches passes, cheaper than the set: most names asked (call
+/// targets, function names) match no pattern, and building globset's candidate for them
+/// and running its strategies was most of the cost.
+#[derive(Debug, Clone, Default)]
+struct Admits {
+    /// The patterns without `*`, whole (`Star::Any` only: a segment pattern compares `.` and
+    /// `/` alike, as its glob does).
+    whole: rustc_hash::FxHashSet<Box<str>>,
+    /// The text before the first `*` and after the last of the other patterns: a match
+    /// starts and ends with them.
+    ends: Vec<(Box<str>, Box<str>)>,
+}
+
+impl Admits {
+    /// `None` when a pattern holds `**`, which globset reads as any number of path
+    /// components (`**/x` matches `x`): the ends would not hold.
+    fn of<'a>(patterns: impl IntoIterator<Item = &'a str>, star: Star) -> Option<Admits> {
+        let mut admits = Admits::default();
+        for p in patterns {
+            if p.contains("**") {
+                return None;
+            }
+            match (p.find('*'), p.rfind('*')) {
+                (Some(first), Some(last)) => {
+                    admits.ends.push((p[..first].into(), p[last + 1..].into()))
+                }
+                _ if star == Star::Any => {
+                    admits.whole.insert(p.into());
+                }
+                _ => admits.ends.push((p.into(), "".into())),
+            }
+        }
+        Some(admits)
+    }
+
+    fn admit(&self, name: &str, star: Star) -> bool {
+        let same = |a: &[u8], b: &[u8]| match star {
+            Star::Any => a == b,
+            Star::Segment => a
+                .iter()
+                .zip(b)
+                .all(|(x, y)| x == y || (matches!(x, b'.' | b'/') && matches!(y, b'.' | b'/'))),
+        };
+        if self.whole.contains(name) {
+            return true;
+        }
+        let name = name.as_bytes();
+        self.ends.iter().any(|(head, tail)| {
+            let (head, tail) = (head.as_bytes(), tail.as_bytes());
+            name.len() >= head.len() + tail.len()
+                && same(&name[..head.len()], head)
+                && same(&name[name.len() - tail.len()..], tail)
+        })
+    }
 }
 
 impl Patterns {
     pub(crate) fn new<'a>(patterns: impl IntoIterator<Item = &'a str>, star: Star) -> Patterns {
+        let patterns: Vec<&str> = patterns.into_iter().collect();
         let mut builder = GlobSetBuilder::new();
-        for p in patterns {
+        for &p in &patterns {
             builder.add(glob(p, star));
         }
         Patterns {
             set: builder.build().expect("globs built one by one form a set"),
             star,
+            admits: Admits::of(patterns, star),
         }
+    }
+
+    /// Whether the set may match `name` (if not, it does not).
+    fn may_match(&self, name: &str) -> bool {
+        self.admits
+            .as_ref()
+            .is_none_or(|admits| admits.admit(name, self.star))
     }
 
     /// Whether any pattern matches `name`.
     pub(crate) fn is_match(&self, name: &str) -> bool {
+        if !self.may_match(name) {
+            return false;
+        }
         match self.star {
             Star::Any => self.set.is_match_candidate(&Candidate::from_bytes(name)),
             Star::Segment => self
@@ -75,6 +145,9 @@ impl Patterns {
 
     /// The index (in the order given to `new`) of the first pattern that matches `name`.
     pub(crate) fn first_match(&self, name: &str) -> Option<usize> {
+        if !self.may_match(name) {
+            return None;
+        }
         let mut hits = Vec::new();
         match self.star {
             Star::Any => self
@@ -144,6 +217,54 @@ mod tests {
             assert!(!one("a?b", star, "axb"));
             assert!(!one("a[bc]", star, "ab"));
             assert!(!one("a{b,c}", star, "ab"));
+        }
+    }
+
+    /// The cheap test in front of the set changes no answer: every name made of these pieces
+    /// (up to four) gets the answers of the set alone.
+    #[test]
+    fn admitting_first_changes_no_answer() {
+        let lists: [&[&str]; 4] = [
+            &[
+                "a.*.b",
+                "*.get",
+                "handle_*",
+                "x",
+                "a*b*c",
+                "conftest.py",
+                "a?b",
+                "a.b",
+            ],
+            &["*", "load*"],
+            &["**/foo", "a.*"],
+            &["a.b.*", "*.x.*", "x.*.get"],
+        ];
+        let pieces = [
+            "a", "b", ".", "/", "x", "get", "handle_", "c", "foo", "?", "é", "",
+        ];
+        let mut names = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = names
+                .iter()
+                .flat_map(|n| pieces.iter().map(move |p| format!("{n}{p}")))
+                .collect();
+            names.extend(longer);
+            names.sort();
+            names.dedup();
+        }
+        for list in lists {
+            for star in [Star::Any, Star::Segment] {
+                let p = Patterns::new(list.iter().copied(), star);
+                let bare = Patterns {
+                    admits: None,
+                    ..p.clone()
+                };
+                for name in &names {
+                    let ctx = format!("{list:?} {star:?} {name:?}");
+                    assert_eq!(p.is_match(name), bare.is_match(name), "{ctx}");
+                    assert_eq!(p.first_match(name), bare.first_match(name), "{ctx}");
+                }
+            }
         }
     }
 

@@ -18,25 +18,79 @@ use super::resolve::{FnRef, Target};
 /// How many helpers a value is followed back through (`get(url)` → `fetch(url)` → a caller).
 const DEPTH: u8 = 3;
 
-/// Every call edge, by callee: `(to, from, line)`, sorted.
+/// Every call edge, by callee: for each node, the `(from, line)` of the calls into it,
+/// sorted and without repeats.
 #[derive(Debug, Default)]
-pub(crate) struct Callers(OnceLock<Vec<(u32, u32, u32)>>);
+pub(crate) struct Callers(OnceLock<CallerIndex>);
+
+/// The calls into each node, in one array cut by node (`start[id]..start[id + 1]`): built
+/// by counting edges per callee, so that only each node's few callers are sorted, not every
+/// edge of the project.
+#[derive(Debug)]
+struct CallerIndex {
+    start: Vec<u32>,
+    calls: Vec<(u32, u32)>,
+}
 
 impl Callers {
-    fn get(&self, graph: &Graph) -> &[(u32, u32, u32)] {
-        self.0.get_or_init(|| {
-            let mut out = Vec::new();
-            for from in 0..graph.len() as u32 {
-                for e in graph.edges_from(from) {
-                    if Graph::is_call(e) && e.dispatch.is_none() {
-                        out.push((e.to, from, e.line));
-                    }
+    /// The `(from, line)` of every call edge into node `to`.
+    fn of(&self, graph: &Graph, to: u32) -> &[(u32, u32)] {
+        let index = self.0.get_or_init(|| CallerIndex::build(graph));
+        match (
+            index.start.get(to as usize),
+            index.start.get(to as usize + 1),
+        ) {
+            (Some(&a), Some(&b)) => &index.calls[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+impl CallerIndex {
+    fn build(graph: &Graph) -> CallerIndex {
+        let counted = |e: &super::graph::Edge| Graph::is_call(e) && e.dispatch.is_none();
+        let nodes = graph.len();
+        let mut start = vec![0u32; nodes + 1];
+        for from in 0..nodes as u32 {
+            for e in graph.edges_from(from).iter().filter(|e| counted(e)) {
+                start[e.to as usize + 1] += 1;
+            }
+        }
+        for i in 0..nodes {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut calls = vec![(0u32, 0u32); start[nodes] as usize];
+        for from in 0..nodes as u32 {
+            for e in graph.edges_from(from).iter().filter(|e| counted(e)) {
+                let slot = &mut next[e.to as usize];
+                calls[*slot as usize] = (from, e.line);
+                *slot += 1;
+            }
+        }
+        // Sort each callee's calls and drop repeats, closing the gaps they leave.
+        let mut kept = 0usize;
+        let mut bucket_start = 0usize;
+        for i in 0..nodes {
+            let end = start[i + 1] as usize;
+            let bucket = &mut calls[bucket_start..end];
+            bucket.sort_unstable();
+            let mut last = None;
+            let begin = kept;
+            for j in bucket_start..end {
+                let c = calls[j];
+                if last != Some(c) {
+                    calls[kept] = c;
+                    kept += 1;
+                    last = Some(c);
                 }
             }
-            out.sort_unstable();
-            out.dedup();
-            out
-        })
+            start[i] = begin as u32;
+            bucket_start = end;
+        }
+        start[nodes] = kept as u32;
+        calls.truncate(kept);
+        CallerIndex { start, calls }
     }
 }
 
@@ -177,10 +231,8 @@ impl Project {
         }
         let position = param - first;
         let id = self.graph.id(f);
-        let edges = self.callers.get(&self.graph);
-        let start = edges.partition_point(|e| e.0 < id);
         let mut any = false;
-        for &(_, from, line) in edges[start..].iter().take_while(|e| e.0 == id) {
+        for &(from, line) in self.callers.of(&self.graph, id) {
             any = true;
             let caller = self.graph.node(from);
             let m = &self.modules[caller.module as usize];
@@ -215,5 +267,70 @@ impl Project {
             }
         }
         any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::catalog::Catalog;
+    use crate::knowledge::contexts::ContextPatterns;
+    use crate::knowledge::frameworks::Frameworks;
+    use crate::module::analyze::analyze_source;
+    use crate::settings::Settings;
+
+    fn sources(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                sources(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+
+    /// The index by callee holds exactly what sorting every call edge by `(to, from, line)`
+    /// and dropping repeats gives, node by node.
+    #[test]
+    fn caller_index_is_the_sorted_edge_list() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system");
+        let mut files = Vec::new();
+        sources(&root, &root, &mut files);
+        let (settings, catalog) = (Settings::default(), Catalog::with_extensions(&[]));
+        let patterns = ContextPatterns::builtin();
+        let modules = files
+            .iter()
+            .map(|(rel, text)| analyze_source(text, rel, &settings, &catalog, &patterns, &[]))
+            .collect();
+        let project = Project::new(modules, patterns, Frameworks::builtin(), None);
+        let graph = &project.graph;
+        let mut sorted = Vec::new();
+        for from in 0..graph.len() as u32 {
+            for e in graph.edges_from(from) {
+                if Graph::is_call(e) && e.dispatch.is_none() {
+                    sorted.push((e.to, from, e.line));
+                }
+            }
+        }
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert!(sorted.len() > 50, "the example has call edges");
+        assert!(
+            sorted.windows(2).any(|w| w[0].0 == w[1].0),
+            "some node has two callers"
+        );
+        let callers = Callers::default();
+        let mut rebuilt = Vec::new();
+        for to in 0..graph.len() as u32 {
+            rebuilt.extend(callers.of(graph, to).iter().map(|&(f, l)| (to, f, l)));
+        }
+        assert_eq!(rebuilt, sorted);
+        assert!(callers.of(graph, graph.len() as u32).is_empty());
     }
 }

@@ -120,13 +120,14 @@ pub fn copy_groups(modules: &[ModuleFacts]) -> Vec<Vec<u32>> {
     let mut parent: Vec<u32> = (0..modules.len() as u32).collect();
     for (i, s) in shapes.iter().enumerate() {
         let Some(s) = s else { continue };
-        let mut order: Vec<&str> = s.defs.clone();
-        order.sort_by_key(|d| (freq[d], *d));
+        // Each name's count is looked up once, not at every comparison of the sort.
+        let mut order: Vec<(u32, &str)> = s.defs.iter().map(|d| (freq[d], *d)).collect();
+        order.sort_unstable();
         // Sets with Jaccard >= t share one of the first |A| - ceil(t |A|) + 1 rarest names.
         let keep = (MIN_DEFS_SIMILARITY * order.len() as f64).ceil() as usize;
         let prefix = order.len() - keep.min(order.len()) + 1;
         let mut candidates: Vec<u32> = Vec::new();
-        for d in &order[..prefix.min(order.len())] {
+        for (_, d) in &order[..prefix.min(order.len())] {
             let seen = index.entry(d).or_default();
             candidates.extend(seen.iter().copied());
             seen.push(i as u32);

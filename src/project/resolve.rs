@@ -2,6 +2,7 @@
 //! (under every plausible import root), which function or class it names, following re-exports
 //! through `__init__.py` and inheritance through resolved base classes.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{FnKind, FuncId, ModuleFacts, Name};
@@ -58,6 +59,142 @@ pub struct Resolver {
     pub methods_by_name: HashMap<Name, Vec<FnRef>>,
 }
 
+/// Dotted module name -> module index, under every import root, the audited package's name
+/// and every unambiguous suffix (see `Resolver::modules`).
+fn module_names(
+    modules: &[ModuleFacts],
+    roots: &[String],
+    package: Option<&str>,
+) -> HashMap<String, (u32, Confidence)> {
+    let mut names: HashMap<String, (u32, Confidence)> = HashMap::default();
+    for (i, m) in modules.iter().enumerate() {
+        let stem = m.module.replace('.', "/");
+        for root in roots {
+            let rel = if root.is_empty() {
+                Some(stem.as_str())
+            } else {
+                stem.strip_prefix(root.as_str())
+                    .and_then(|s| s.strip_prefix('/'))
+            };
+            if let Some(rel) = rel
+                && !rel.is_empty()
+            {
+                names
+                    .entry(rel.replace('/', "."))
+                    .or_insert((i as u32, Confidence::Definite));
+            }
+        }
+    }
+    if let Some(p) = package.filter(|p| !p.is_empty()) {
+        for (i, m) in modules.iter().enumerate() {
+            let full = if m.module.is_empty() {
+                p.to_owned()
+            } else {
+                format!("{p}.{}", m.module)
+            };
+            names
+                .entry(full)
+                .or_insert((i as u32, Confidence::Definite));
+        }
+    }
+    // Suffixes of every module name, when unambiguous: a project audited from above its
+    // import root (`examples/app/common/utils.py` imported as `common.utils`).
+    let mut suffixes: HashMap<String, Option<u32>> = HashMap::default();
+    for (i, m) in modules.iter().enumerate() {
+        let parts: Vec<&str> = m.module.split('.').collect();
+        for k in 1..parts.len() {
+            let suffix = parts[k..].join(".");
+            suffixes
+                .entry(suffix)
+                .and_modify(|e| {
+                    if *e != Some(i as u32) {
+                        *e = None;
+                    }
+                })
+                .or_insert(Some(i as u32));
+        }
+    }
+    for (suffix, idx) in suffixes {
+        if let Some(i) = idx {
+            names.entry(suffix).or_insert((i, Confidence::Probable));
+        }
+    }
+    names
+}
+
+/// One module's own lookup tables.
+struct ModuleMaps {
+    top_funcs: HashMap<Name, FuncId>,
+    top_classes: HashMap<String, u32>,
+    class_by_qualname: HashMap<String, u32>,
+    imports: HashMap<Name, Name>,
+}
+
+impl ModuleMaps {
+    fn of(m: &ModuleFacts) -> ModuleMaps {
+        let mut top_funcs = HashMap::default();
+        for (fi, f) in m.functions.iter().enumerate() {
+            if matches!(f.kind, FnKind::Function) && f.parent == Some(0) {
+                top_funcs.insert(f.name.clone(), fi as FuncId);
+            }
+        }
+        let mut top_classes = HashMap::default();
+        let mut class_by_qualname = HashMap::default();
+        for (ci, c) in m.classes.iter().enumerate() {
+            if c.qualname == c.name {
+                top_classes.insert(c.name.clone(), ci as u32);
+            }
+            class_by_qualname.insert(c.qualname.clone(), ci as u32);
+        }
+        let imports = m
+            .imports
+            .iter()
+            .map(|i| (i.local.clone(), i.target.clone()))
+            .collect();
+        ModuleMaps {
+            top_funcs,
+            top_classes,
+            class_by_qualname,
+            imports,
+        }
+    }
+}
+
+/// Per class, method name -> function id; per method name, every method so named (in module
+/// and function order).
+#[allow(clippy::type_complexity)]
+fn methods_of(
+    modules: &[ModuleFacts],
+) -> (
+    HashMap<ClassRef, HashMap<Name, FuncId>>,
+    HashMap<Name, Vec<FnRef>>,
+) {
+    let mut methods: HashMap<ClassRef, HashMap<Name, FuncId>> = HashMap::default();
+    let mut methods_by_name: HashMap<Name, Vec<FnRef>> = HashMap::default();
+    for (mi, m) in modules.iter().enumerate() {
+        for (fi, f) in m.functions.iter().enumerate() {
+            if let (FnKind::Method, Some(c)) = (f.kind, f.class) {
+                let key = ClassRef {
+                    module: mi as u32,
+                    class: c,
+                };
+                methods
+                    .entry(key)
+                    .or_default()
+                    .insert(f.name.clone(), fi as FuncId);
+                methods_by_name
+                    .entry(f.name.clone())
+                    .or_default()
+                    .push(FnRef {
+                        module: mi as u32,
+                        func: fi as FuncId,
+                    });
+            }
+        }
+    }
+    (methods, methods_by_name)
+}
+
 impl Resolver {
     /// `package` is the dotted package the audited folder itself is (`homeassistant` when the
     /// folder holds an `__init__.py`): its modules are importable under it too
@@ -72,112 +209,26 @@ impl Resolver {
                 }
             }
         }
-        let mut names: HashMap<String, (u32, Confidence)> = HashMap::default();
-        for (i, m) in modules.iter().enumerate() {
-            let stem = m.module.replace('.', "/");
-            for root in &roots {
-                let rel = if root.is_empty() {
-                    Some(stem.as_str())
-                } else {
-                    stem.strip_prefix(root.as_str())
-                        .and_then(|s| s.strip_prefix('/'))
-                };
-                if let Some(rel) = rel
-                    && !rel.is_empty()
-                {
-                    names
-                        .entry(rel.replace('/', "."))
-                        .or_insert((i as u32, Confidence::Definite));
-                }
-            }
-        }
-        if let Some(p) = package.filter(|p| !p.is_empty()) {
-            for (i, m) in modules.iter().enumerate() {
-                let full = if m.module.is_empty() {
-                    p.to_owned()
-                } else {
-                    format!("{p}.{}", m.module)
-                };
-                names
-                    .entry(full)
-                    .or_insert((i as u32, Confidence::Definite));
-            }
-        }
-        // Suffixes of every module name, when unambiguous: a project audited from above its
-        // import root (`examples/app/common/utils.py` imported as `common.utils`).
-        let mut suffixes: HashMap<String, Option<u32>> = HashMap::default();
-        for (i, m) in modules.iter().enumerate() {
-            let parts: Vec<&str> = m.module.split('.').collect();
-            for k in 1..parts.len() {
-                let suffix = parts[k..].join(".");
-                suffixes
-                    .entry(suffix)
-                    .and_modify(|e| {
-                        if *e != Some(i as u32) {
-                            *e = None;
-                        }
-                    })
-                    .or_insert(Some(i as u32));
-            }
-        }
-        for (suffix, idx) in suffixes {
-            if let Some(i) = idx {
-                names.entry(suffix).or_insert((i, Confidence::Probable));
-            }
-        }
-
+        // The module names and the per-module maps read nothing of each other: built side by
+        // side on the caller's pool, each module's maps on their own.
+        let (names, (maps, (methods, methods_by_name))) = rayon::join(
+            || module_names(modules, &roots, package),
+            || {
+                rayon::join(
+                    || modules.par_iter().map(ModuleMaps::of).collect::<Vec<_>>(),
+                    || methods_of(modules),
+                )
+            },
+        );
         let mut top_funcs = Vec::with_capacity(modules.len());
         let mut top_classes = Vec::with_capacity(modules.len());
         let mut class_by_qualname = Vec::with_capacity(modules.len());
         let mut imports = Vec::with_capacity(modules.len());
-        let mut methods: HashMap<ClassRef, HashMap<Name, FuncId>> = HashMap::default();
-        let mut methods_by_name: HashMap<Name, Vec<FnRef>> = HashMap::default();
-        for (mi, m) in modules.iter().enumerate() {
-            let mut tf = HashMap::default();
-            for (fi, f) in m.functions.iter().enumerate() {
-                match f.kind {
-                    FnKind::Function if f.parent == Some(0) => {
-                        tf.insert(f.name.clone(), fi as FuncId);
-                    }
-                    FnKind::Method => {
-                        if let Some(c) = f.class {
-                            let key = ClassRef {
-                                module: mi as u32,
-                                class: c,
-                            };
-                            methods
-                                .entry(key)
-                                .or_default()
-                                .insert(f.name.clone(), fi as FuncId);
-                            methods_by_name
-                                .entry(f.name.clone())
-                                .or_default()
-                                .push(FnRef {
-                                    module: mi as u32,
-                                    func: fi as FuncId,
-                                });
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            top_funcs.push(tf);
-            let mut tc = HashMap::default();
-            let mut cq = HashMap::default();
-            for (ci, c) in m.classes.iter().enumerate() {
-                if c.qualname == c.name {
-                    tc.insert(c.name.clone(), ci as u32);
-                }
-                cq.insert(c.qualname.clone(), ci as u32);
-            }
-            top_classes.push(tc);
-            class_by_qualname.push(cq);
-            imports.push(
-                m.imports
-                    .iter()
-                    .map(|i| (i.local.clone(), i.target.clone()))
-                    .collect(),
-            );
+        for m in maps {
+            top_funcs.push(m.top_funcs);
+            top_classes.push(m.top_classes);
+            class_by_qualname.push(m.class_by_qualname);
+            imports.push(m.imports);
         }
         let heads = names
             .keys()

@@ -72,6 +72,24 @@ pub struct RuleMeta {
 pub struct RuleContext<'a> {
     pub project: &'a Project,
     pub catalog: &'a Catalog,
+    /// What several rules read alike, made once per run by the first that asks.
+    containers: std::sync::OnceLock<models::containers::Unbounded<'a>>,
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn new(project: &'a Project, catalog: &'a Catalog) -> RuleContext<'a> {
+        RuleContext {
+            project,
+            catalog,
+            containers: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Every module's unbounded containers, with the project's lifetimes.
+    pub fn containers(&self) -> &models::containers::Unbounded<'a> {
+        self.containers
+            .get_or_init(|| models::containers::Unbounded::new(self.project))
+    }
 }
 
 pub trait Rule: Sync {

@@ -605,15 +605,25 @@ pub(super) fn class_method_roots(
     live_classes.extend(resolver.subclasses.keys().copied());
     live_classes.sort();
     live_classes.dedup();
+    // Walked module by module beside the sorted classes: a module's live classes are a flag
+    // each, not a search among every live class of the project per method.
+    let mut next = 0;
+    let mut live: Vec<bool> = Vec::new();
     for (mi, m) in modules.iter().enumerate() {
+        let end = next + live_classes[next..].partition_point(|c| c.module <= mi as u32);
+        if next == end {
+            continue;
+        }
+        // Sorted by class within the module: the last is the largest index.
+        live.clear();
+        live.resize(live_classes[end - 1].class as usize + 1, false);
+        for c in &live_classes[next..end] {
+            live[c.class as usize] = true;
+        }
+        next = end;
         for (fi, f) in m.functions.iter().enumerate() {
             if let (FnKind::Method, Some(c)) = (f.kind, f.class)
-                && live_classes
-                    .binary_search(&ClassRef {
-                        module: mi as u32,
-                        class: c,
-                    })
-                    .is_ok()
+                && live.get(c as usize).copied().unwrap_or(false)
             {
                 live_roots.push(ids.id(FnRef {
                     module: mi as u32,

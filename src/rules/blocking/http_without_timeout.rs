@@ -113,7 +113,8 @@ fn timeout_api<'a>(cx: &'a RuleContext, call: &Call) -> Option<(&'a ApiEntry, bo
         let entry = cx.catalog.get(api);
         return entry.timeout_kw.then_some((entry, false));
     }
-    if !cx.project.patterns.is_offload(&call.target) {
+    // Most calls pass no callable: that is known before the offload names are looked up.
+    if call.callable_args().is_empty() || !cx.project.patterns.is_offload(&call.target) {
         return None;
     }
     call.callable_args().iter().find_map(|(name, res)| {

@@ -14,7 +14,7 @@ use super::{marks, method_class};
 use crate::facts::collect::{ExprKinds, LocalContext, SharedHook};
 use crate::facts::hooks::ModuleEnd;
 use crate::facts::marks::Mark;
-use crate::facts::names::{dotted_name, str_literal};
+use crate::facts::names::{dotted_name, is_dotted, str_literal};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
 
 /// Decorators that memoise a function's result (Python standard library): a load inside runs
@@ -51,15 +51,34 @@ fn hook_finish(_body: &[Stmt], cx: &mut ModuleEnd) {
     }
 }
 
-/// The memo read at the head of `v = getattr(K, "a", None)`, `v = K.a` or `v = K.get(...)`:
-/// the variable and the key it reads (`K.a`, or `K` for a dict's `get`).
-fn memo_read(stmt: &Stmt) -> Option<(&str, String)> {
+/// The shape of a memo read at the head of `v = getattr(K, "a", None)`, `v = K.a` or
+/// `v = K.get(...)`: the variable and the value, before its key is written ([`memo_key`]).
+fn memo_read(stmt: &Stmt) -> Option<(&str, &Expr)> {
     let Stmt::Assign(a) = stmt else { return None };
     let [Expr::Name(v)] = a.targets.as_slice() else {
         return None;
     };
-    let key = match &*a.value {
-        Expr::Call(c) if dotted_name(&c.func).as_deref() == Some("getattr") => {
+    // The tests `memo_key` makes, without writing the key: it is dotted, so it has a dot.
+    let read = match &*a.value {
+        Expr::Call(c) => match (&*c.func, &c.arguments.args[..]) {
+            (Expr::Name(f), [obj, attr, ..]) if f.id.as_str() == "getattr" => {
+                is_dotted(obj) && str_literal(attr).is_some()
+            }
+            (Expr::Attribute(at), _) if at.attr.id.as_str() == "get" => {
+                matches!(&*at.value, Expr::Attribute(_)) && is_dotted(&at.value)
+            }
+            _ => false,
+        },
+        value @ Expr::Attribute(_) => is_dotted(value),
+        _ => false,
+    };
+    read.then_some((v.id.as_str(), &*a.value))
+}
+
+/// The key a memo read reads (`K.a`, or `K` for a dict's `get`).
+fn memo_key(value: &Expr) -> Option<String> {
+    let key = match value {
+        Expr::Call(c) if matches!(&*c.func, Expr::Name(f) if f.id.as_str() == "getattr") => {
             let args = &c.arguments.args;
             let obj = args.first().and_then(key_of)?;
             let attr = args.get(1).and_then(str_literal)?;
@@ -69,12 +88,12 @@ fn memo_read(stmt: &Stmt) -> Option<(&str, String)> {
             Expr::Attribute(at) if at.attr.id.as_str() == "get" => key_of(&at.value)?,
             _ => return None,
         },
-        Expr::Attribute(_) => key_of(&a.value)?,
+        Expr::Attribute(_) => key_of(value)?,
         _ => return None,
     };
     // A memo lives on something long-lived: an attribute (`self.x`, `app.state.x`), not a
     // local name.
-    key.contains('.').then_some((v.id.as_str(), key))
+    key.contains('.').then_some(key)
 }
 
 /// Whether `expr` mentions the name `v`.
@@ -128,11 +147,12 @@ fn stores(stmt: &Stmt, key: &str) -> bool {
 /// (the store included) run once per key, not on every call.
 fn keyed_memos(block: &[Stmt], out: &mut Vec<(TextRange, String)>) {
     for (i, stmt) in block.iter().enumerate() {
-        if let Some((v, key)) = memo_read(stmt)
+        if let Some((v, value)) = memo_read(stmt)
             && let Some(j) = block[i + 1..].iter().position(|s| {
                 matches!(s, Stmt::If(t) if mentions(&t.test, v)
                     && matches!(t.body.last(), Some(Stmt::Return(_))))
             })
+            && let Some(key) = memo_key(value)
         {
             let after = i + 1 + j + 1;
             if let Some(k) = block[after..].iter().position(|s| stores(s, &key)) {

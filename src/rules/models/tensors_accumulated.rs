@@ -1,7 +1,7 @@
 //! PA207 tensors-accumulated: model outputs or tensors kept in a long-lived container on every
 //! request.
 
-use super::containers::{self, Lifetimes, model_objects, tensor_source};
+use super::containers::{self, model_objects, tensor_source};
 use crate::facts::collect::AstRule;
 use crate::finding::{Finding, Severity};
 use crate::project::context::Site;
@@ -88,9 +88,10 @@ impl Rule for TensorsAccumulated {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        let lifetimes = Lifetimes::new(cx.project);
+        let shared = cx.containers();
+        let lifetimes = &shared.lifetimes;
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            let containers = containers::unbounded(m);
+            let containers = &shared.by_module[mi];
             if containers.is_empty() {
                 continue;
             }
@@ -106,7 +107,7 @@ impl Rule for TensorsAccumulated {
                             .request_execution(&Site::candidate(mi, g.cand))
                             .filter(|e| e.serves_requests())?;
                         lifetimes
-                            .outlives_request(cx.project, mi, &c, g, &exec)
+                            .outlives_request(cx.project, mi, c, g, &exec)
                             .then_some((g, why, exec))
                     })
                     .collect();

@@ -1,7 +1,7 @@
 //! PA204 unbounded-cache: a long-lived dict, list or set that grows on every request and that
 //! nothing ever removes from.
 
-use super::containers::{self, Lifetimes, model_objects, tensor_source};
+use super::containers::{self, model_objects, tensor_source};
 use crate::facts::collect::AstRule;
 use crate::finding::{Confidence, Finding, Severity};
 use crate::project::context::Site;
@@ -87,9 +87,10 @@ impl Rule for UnboundedCache {
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
-        let lifetimes = Lifetimes::new(cx.project);
+        let shared = cx.containers();
+        let lifetimes = &shared.lifetimes;
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            let containers = containers::unbounded(m);
+            let containers = &shared.by_module[mi];
             if containers.is_empty() {
                 continue;
             }
@@ -105,7 +106,7 @@ impl Rule for UnboundedCache {
                             .request_execution(&Site::candidate(mi, g.cand))
                             .filter(|e| e.serves_requests())?;
                         lifetimes
-                            .outlives_request(cx.project, mi, &c, g, &exec)
+                            .outlives_request(cx.project, mi, c, g, &exec)
                             .then_some((g, exec))
                     })
                     .collect();

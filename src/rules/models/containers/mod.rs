@@ -168,6 +168,23 @@ struct Agg<'a> {
     grows: Vec<Growth<'a>>,
 }
 
+/// Every module's unbounded containers (`unbounded`, by module index) and the project's
+/// lifetimes: what `UnboundedCache` and `TensorsAccumulated` both read, made once per run by
+/// the first of them (`RuleContext::containers`).
+pub struct Unbounded<'a> {
+    pub lifetimes: Lifetimes<'a>,
+    pub by_module: Vec<Vec<Container<'a>>>,
+}
+
+impl<'a> Unbounded<'a> {
+    pub fn new(project: &'a Project) -> Unbounded<'a> {
+        Unbounded {
+            lifetimes: Lifetimes::new(project),
+            by_module: project.modules.iter().map(unbounded).collect(),
+        }
+    }
+}
+
 /// The containers of a module, from the candidates the shared hook recorded, that are
 /// created once as an unbounded built-in container, grow, and are never evicted from.
 pub fn unbounded(m: &ModuleFacts) -> Vec<Container<'_>> {
