@@ -391,18 +391,38 @@ fn check_alias_expansion(text: &str) -> Result<(), ManifestError> {
     Ok(())
 }
 
-/// Whether a file name is one that may declare services.
+/// Whether a file name is one that may declare services. The JavaScript tool configurations
+/// (`package.json`, `tsconfig.json`, `jsconfig.json`) never declare Python services, and their
+/// `"module": "esnext"` reads like an entry.
 pub fn is_config_file(name: &str) -> bool {
     name == "Procfile"
         || name == "pyproject.toml"
         || name.ends_with(".yaml")
         || name.ends_with(".yml")
-        || (name.ends_with(".json") && !name.starts_with("package"))
+        || (name.ends_with(".json")
+            && !["package", "tsconfig", "jsconfig"]
+                .iter()
+                .any(|p| name.starts_with(p)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn javascript_tool_configs_are_not_manifests() {
+        for name in [
+            "tsconfig.json",
+            "tsconfig.build.json",
+            "jsconfig.json",
+            "package.json",
+        ] {
+            assert!(!is_config_file(name), "{name}");
+        }
+        for name in ["services.json", "agents.yaml", "Procfile", "pyproject.toml"] {
+            assert!(is_config_file(name), "{name}");
+        }
+    }
 
     fn yaml(text: &str) -> Vec<ServiceDef> {
         let docs = yaml_rust2::YamlLoader::load_from_str(text).unwrap();

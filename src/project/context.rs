@@ -402,7 +402,7 @@ impl Project {
                 .decorators
                 .iter()
                 .any(|d| self.patterns.is_route_decorator(d));
-            let startup = f.name == "main" || self.patterns.is_startup_name(&f.name);
+            let startup = self.patterns.is_startup_name(&f.name);
             return if startup && !routed {
                 Frequency::Once
             } else {

@@ -168,8 +168,30 @@ fn entry_seeds(cx: &mut ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut Modul
         if f.is_async && !lifespan {
             out.seeds.push((CtxKind::EventLoop, g, None));
         }
+        // A framework entry the profile says how often runs: its role seeds it, and a name
+        // that usually handles requests (`handle`) says nothing more (a Django management
+        // command's `handle()` runs once per command line).
+        let role = if matches!(f.kind, FnKind::Function | FnKind::Method) {
+            let ancestors = f
+                .class
+                .map_or(&[][..], |c| ancestors[c as usize].as_slice());
+            cx.frameworks.entry_role(
+                EntryCandidate {
+                    name: &f.name,
+                    is_method: f.kind == FnKind::Method,
+                    decorators: &f.decorators,
+                    first_param: f.params.first().map(Name::as_str),
+                },
+                ancestors,
+                profiles,
+            )
+        } else {
+            None
+        };
+        let profiled = role.is_some_and(|r| cx.frameworks.role(r).runs != Runs::AsCalled);
         let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
-            && (handler_name || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
+            && ((handler_name && !profiled)
+                || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
         // A request handler serves one request per call, on a thread or (async) on the event
         // loop: what it calls runs per request.
         if handler {
@@ -181,23 +203,8 @@ fn entry_seeds(cx: &mut ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut Modul
         if matches!(f.kind, FnKind::Module | FnKind::Main) || handler || !f.decorators.is_empty() {
             out.live_roots.push(g);
         }
-        if matches!(f.kind, FnKind::Function | FnKind::Method) {
-            let ancestors = f
-                .class
-                .map_or(&[][..], |c| ancestors[c as usize].as_slice());
-            let method = f.kind == FnKind::Method;
-            if let Some(role) = cx.frameworks.entry_role(
-                EntryCandidate {
-                    name: &f.name,
-                    is_method: method,
-                    decorators: &f.decorators,
-                    first_param: f.params.first().map(Name::as_str),
-                },
-                ancestors,
-                profiles,
-            ) {
-                framework_entry(cx.frameworks, role, g, f.is_async, None, out);
-            }
+        if let Some(role) = role {
+            framework_entry(cx.frameworks, role, g, f.is_async, None, out);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Lazy model loads: a load guarded by "not loaded yet" (`if self.model is None:`,
-//! `if name not in self.models:`) or made inside a memoised function runs once, for the first
+//! `if name not in self.models:`, or the `else:` of `if name in self.models:`), stored into the
+//! cache directly or through a local name, or made inside a memoised function runs once, for the first
 //! request that needs it, not on every request — unless other code resets what it loaded, in
 //! which case the next request pays the full load again.
 //!
@@ -189,11 +190,20 @@ fn keyed_memos(block: &[Stmt], out: &mut Vec<(TextRange, String)>) {
 pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
     match stmt {
         Stmt::If(i) => {
-            let Some(key) = guard_key(&i.test) else {
+            let mut sites = Vec::new();
+            let key = if let Some(key) = guard_key(&i.test) {
+                assignments_to(&i.body, &key, &mut sites);
+                key
+            } else if let Some(key) = loaded_key(&i.test) {
+                // `if k in cache: m = cache[k]` / `else: m = load(k); cache[k] = m`: the other
+                // branches run only while the key is not loaded yet.
+                for clause in &i.elif_else_clauses {
+                    assignments_to(&clause.body, &key, &mut sites);
+                }
+                key
+            } else {
                 return;
             };
-            let mut sites = Vec::new();
-            assignments_to(&i.body, &key, &mut sites);
             for range in sites {
                 cx.report(range, Mark::Lazy { key: key.clone() });
             }
@@ -266,12 +276,44 @@ fn guard_key(test: &Expr) -> Option<String> {
     }
 }
 
-/// Ranges of the calls assigned to `key` (or to `key[...]`) inside `body`, nested blocks
+/// What an `if` test checks is loaded already: `k in X`, `X is not None`, `hasattr(self, "x")`,
+/// or `X` itself (an attribute: a local name says nothing about a long-lived cache), alone or
+/// inside `and`; its other branches run only while `X` is not loaded.
+fn loaded_key(test: &Expr) -> Option<String> {
+    match test {
+        Expr::Compare(c) if c.ops.len() == 1 => match (&c.ops[0], &c.comparators[0]) {
+            (CmpOp::IsNot | CmpOp::NotEq, Expr::NoneLiteral(_)) => key_of(&c.left),
+            (CmpOp::In, container) => key_of(container),
+            _ => None,
+        },
+        Expr::Call(call) if dotted_name(&call.func).as_deref() == Some("hasattr") => {
+            let args = &call.arguments.args;
+            let obj = args.first().and_then(dotted_name)?;
+            let attr = args.get(1).and_then(str_literal)?;
+            Some(match obj.as_str() {
+                "self" | "cls" => format!("self.{attr}"),
+                _ => format!("{obj}.{attr}"),
+            })
+        }
+        Expr::Attribute(_) => key_of(test),
+        Expr::BoolOp(b) if matches!(b.op, ast::BoolOp::And) => b.values.iter().find_map(loaded_key),
+        _ => None,
+    }
+}
+
+/// Ranges of the calls assigned to `key` (or to `key[...]`) inside `body`, directly or through
+/// a local name the same block then stores there (`m = load(k)`, `cache[k] = m`), nested blocks
 /// included, nested definitions excluded.
 fn assignments_to(body: &[Stmt], key: &str, out: &mut Vec<TextRange>) {
-    for stmt in body {
+    for (i, stmt) in body.iter().enumerate() {
         match stmt {
             Stmt::Assign(a) if a.targets.iter().any(|t| targets_key(t, key)) => {
+                push_call(&a.value, out);
+            }
+            Stmt::Assign(a)
+                if matches!(a.targets.as_slice(), [Expr::Name(v)]
+                    if stored_later(&body[i + 1..], v.id.as_str(), key)) =>
+            {
                 push_call(&a.value, out);
             }
             Stmt::AnnAssign(ast::StmtAnnAssign {
@@ -297,6 +339,15 @@ fn assignments_to(body: &[Stmt], key: &str, out: &mut Vec<TextRange>) {
             _ => {}
         }
     }
+}
+
+/// Whether one of `rest` stores the local name `v` into `key` (`key[...] = v`, `key = v`).
+fn stored_later(rest: &[Stmt], v: &str, key: &str) -> bool {
+    rest.iter().any(|s| {
+        matches!(s, Stmt::Assign(a)
+            if matches!(&*a.value, Expr::Name(n) if n.id.as_str() == v)
+                && a.targets.iter().any(|t| targets_key(t, key)))
+    })
 }
 
 fn targets_key(target: &Expr, key: &str) -> bool {
@@ -326,6 +377,24 @@ pub enum Laziness {
     Reloaded { key: String, reset_in: String },
 }
 
+/// The memoising decorator on `func` or a function around it, with the function it decorates:
+/// what `func` makes runs once per distinct argument.
+pub fn memoised_by(m: &ModuleFacts, func: FuncId) -> Option<(&str, &crate::facts::Function)> {
+    let mut f = Some(func);
+    while let Some(id) = f {
+        let func = &m.functions[id as usize];
+        if let Some(d) = func
+            .decorators
+            .iter()
+            .find(|d| MEMOISING_DECORATORS.contains(&d.as_str()))
+        {
+            return Some((d.as_str(), func));
+        }
+        f = func.parent;
+    }
+    None
+}
+
 /// The guarded loads and resets a rule's AST hook recorded in one module.
 pub struct LazySites<'a> {
     m: &'a ModuleFacts,
@@ -352,26 +421,38 @@ impl<'a> LazySites<'a> {
 
     pub fn laziness(&self, call: &Call) -> Laziness {
         let m = self.m;
-        let mut f = Some(call.func);
-        while let Some(id) = f {
-            let func = &m.functions[id as usize];
-            if let Some(d) = func
-                .decorators
-                .iter()
-                .find(|d| MEMOISING_DECORATORS.contains(&d.as_str()))
-            {
-                return Laziness::Once {
-                    how: format!("memoised by `@{d}` on `{}`", func.qualname),
-                };
-            }
-            f = func.parent;
+        if let Some((d, func)) = memoised_by(m, call.func) {
+            return Laziness::Once {
+                how: format!("memoised by `@{d}` on `{}`", func.qualname),
+            };
         }
         let Some(&(_, _, _, key)) = self.guarded.iter().find(|(func, line, col, _)| {
             *func == call.func && *line == call.line && *col == call.column
         }) else {
             return Laziness::Every;
         };
-        let class = method_class(m, call.func);
+        self.keyed(call.func, key)
+    }
+
+    /// How often the call `func` makes at `line` runs, for a call on the chain to a load (a
+    /// chain step names a line, not a column): once per key when a guarded store of its result
+    /// into something other than one of `func`'s parameters is on that line.
+    pub fn at_line(&self, func: FuncId, line: u32) -> Laziness {
+        // A parameter tested for `None` (`def f(client=None): if client is None: client =
+        // Client()`) keeps nothing: the callers that leave it out build one on every call.
+        let params = &self.m.functions[func as usize].params;
+        match self.guarded.iter().find(|(f, l, _, key)| {
+            *f == func && *l == line && !params.iter().any(|p| p.as_str() == *key)
+        }) {
+            Some(&(_, _, _, key)) => self.keyed(func, key),
+            None => Laziness::Every,
+        }
+    }
+
+    /// A guarded load in `func` of what `key` keeps: once, unless other code resets `key`.
+    fn keyed(&self, func: FuncId, key: &str) -> Laziness {
+        let m = self.m;
+        let class = method_class(m, func);
         let reset = self.resets.iter().find(|(func, k)| {
             let f = &m.functions[*func as usize];
             *k == key

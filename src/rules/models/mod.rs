@@ -223,9 +223,13 @@ pub fn request_path_loads(
         if lazy.as_ref().is_none_or(|(mi, _)| *mi != site.module) {
             lazy = Some((site.module, LazySites::of(m, lazy::HOOK_CODE)));
         }
-        let laziness = lazy
+        let laziness = match lazy
             .as_ref()
-            .map_or(Laziness::Every, |(_, l)| l.laziness(call));
+            .map_or(Laziness::Every, |(_, l)| l.laziness(call))
+        {
+            Laziness::Every => memoised_on_chain(cx, &exec),
+            other => other,
+        };
         let entry = site.entry;
         let per = PerCall::entry(entry);
         let func = &m.functions[call.func as usize].qualname;
@@ -317,6 +321,61 @@ pub fn request_path_loads(
         f.memory_mb = site.memory_mb;
         out.push(f);
     }
+}
+
+/// A call on the chain to a load whose result the caller keeps under a "not loaded yet" check
+/// (`t = self._cache.get(key)`, `if t is not None: return t`, `t = self._build(key)`,
+/// `self._cache[key] = t`): what the called helper loads runs once per key, like a guarded
+/// load at the site — provided every call of that helper in the project is kept so (a helper
+/// some other code calls for its own use loads on that code's every call).
+pub fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> Laziness {
+    let project = cx.project;
+    let locate = |step: &crate::finding::ChainStep| {
+        let mi = project.modules.iter().position(|m| m.path == step.path)?;
+        let fi = project.modules[mi]
+            .functions
+            .iter()
+            .position(|f| f.qualname == step.function)?;
+        Some(FnRef {
+            module: mi as u32,
+            func: fi as FuncId,
+        })
+    };
+    let mut sites: Vec<(u32, LazySites)> = Vec::new();
+    let mut at_line = |f: FnRef, line: u32| -> Laziness {
+        let i = match sites.iter().position(|(mi, _)| *mi == f.module) {
+            Some(i) => i,
+            None => {
+                let m = &project.modules[f.module as usize];
+                sites.push((f.module, LazySites::of(m, lazy::HOOK_CODE)));
+                sites.len() - 1
+            }
+        };
+        sites[i].1.at_line(f.func, line)
+    };
+    for pair in exec.chain.windows(2) {
+        let (Some(caller), Some(callee)) = (locate(&pair[0]), locate(&pair[1])) else {
+            continue;
+        };
+        let Laziness::Once { how } = at_line(caller, pair[0].line) else {
+            continue;
+        };
+        let graph = &project.graph;
+        let target = graph.id(callee);
+        let every_call_kept = (0..graph.len() as u32).all(|from| {
+            graph
+                .edges_from(from)
+                .iter()
+                .filter(|e| e.to == target && crate::project::graph::Graph::is_call(e))
+                .all(|e| matches!(at_line(graph.node(from), e.line), Laziness::Once { .. }))
+        });
+        if every_call_kept {
+            return Laziness::Once {
+                how: format!("built by `{}`, {how}", pair[0].function),
+            };
+        }
+    }
+    Laziness::Every
 }
 
 /// Where the chain to a load keeps what it loaded for every later request, as (the assigned

@@ -29,7 +29,9 @@ also closes its pool.
 
 Clients created in `__init__`, at module level, in a startup hook or FastAPI `lifespan`, stored
 on an attribute (`self.client = ...`, `app.state.http = ...`) or created lazily under a test
-of the name they are assigned to (`if _session is None: _session = ...`) are not reported.
+of the name they are assigned to (`if _session is None: _session = ...`) are not reported; nor
+are those made in a memoised function (`@functools.cache`), or in a constructor or helper whose
+every caller keeps the result per key (`if token not in BOTS: BOTS[token] = Bot(token)`).
 
 ## Why is this slow?
 A client owns a connection pool. A new one has no open connections, so the request pays a DNS
@@ -75,7 +77,7 @@ impl Rule for ClientPerRequest {
     }
 
     fn ast_rules(&self) -> Vec<&dyn AstRule> {
-        vec![&LAZY_INIT_HOOK]
+        vec![&LAZY_INIT_HOOK, &crate::rules::models::lazy::HOOK]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {

@@ -20,7 +20,8 @@ static META: RuleMeta = RuleMeta {
 Finds constructors of worker pools — `concurrent.futures.ThreadPoolExecutor`,
 `ProcessPoolExecutor`, `multiprocessing.Pool` (catalog entries with the `executor` effect) —
 on a per-request path, including inside loops there. Pools created at startup, stored on an
-attribute, or created lazily under a test of their name are not reported.
+attribute, created lazily under a test of their name, in a memoised function or below a call
+whose result is kept per key are not reported.
 
 ## Why is this slow?
 A pool starts its workers on demand and `shutdown()` (the end of a `with` block) joins them:
@@ -66,7 +67,7 @@ impl Rule for ExecutorPerCall {
     }
 
     fn ast_rules(&self) -> Vec<&dyn AstRule> {
-        vec![&LAZY_INIT_HOOK]
+        vec![&LAZY_INIT_HOOK, &crate::rules::models::lazy::HOOK]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {

@@ -25,6 +25,8 @@ use crate::finding::Finding;
 use crate::knowledge::catalog::Effect;
 use crate::project::context::{Execution, Site};
 use crate::rules::cost::{DEFAULT_LOOP_REPETITIONS, PerCall};
+use crate::rules::models::lazy::{Laziness, memoised_by};
+use crate::rules::models::memoised_on_chain;
 
 /// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
 pub static LAZY_INIT_HOOK: SharedHook = SharedHook {
@@ -82,7 +84,8 @@ pub fn lazy_inits(m: &ModuleFacts) -> HashSet<(FuncId, u32)> {
 }
 
 /// The per-request execution in which `call` creates something that is thrown away
-/// afterwards: not kept on an attribute or in a container, not a lazy initialisation.
+/// afterwards: not kept on an attribute or in a container, not a lazy initialisation, not in a
+/// memoised function (`@functools.cache`), not below a call whose result is kept per key.
 pub fn creation_execution(
     cx: &RuleContext,
     module: usize,
@@ -93,10 +96,19 @@ pub fn creation_execution(
         .assigned_to
         .as_deref()
         .is_some_and(|t| t.contains('.') || t.contains('['));
-    if kept || lazy.contains(&(call.func, call.line)) {
+    if kept
+        || lazy.contains(&(call.func, call.line))
+        || memoised_by(&cx.project.modules[module], call.func).is_some()
+    {
         return None;
     }
-    cx.project.request_execution(&Site::call(module, call))
+    let exec = cx.project.request_execution(&Site::call(module, call))?;
+    // Made inside a constructor or helper whose every caller keeps the result once per key
+    // (`if token not in self.bots: self.bots[token] = Bot(token)`): not per request.
+    match memoised_on_chain(cx, &exec) {
+        Laziness::Every => Some(exec),
+        _ => None,
+    }
 }
 
 /// What a function does, after creating something, with what it created: the catalog calls

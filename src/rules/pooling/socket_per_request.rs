@@ -28,7 +28,8 @@ Finds functions on a per-request path that create messaging contexts or sockets 
 `context.socket(...)` and other catalog entries with the `socket` effect — on every call,
 typically to connect, send one message, wait for the reply and close. The finding is reported
 once per function, at its first creation, with the cost of all of them. Sockets created at
-startup, stored on an attribute or created lazily are not reported.
+startup, stored on an attribute, created lazily, in a memoised function or below a call whose
+result is kept per key are not reported.
 
 ## Why is this slow?
 A new `zmq.Context` starts its own I/O thread and must be terminated again; a new socket has to
@@ -82,7 +83,7 @@ impl Rule for SocketPerRequest {
     }
 
     fn ast_rules(&self) -> Vec<&dyn AstRule> {
-        vec![&LAZY_INIT_HOOK]
+        vec![&LAZY_INIT_HOOK, &crate::rules::models::lazy::HOOK]
     }
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
