@@ -365,10 +365,17 @@ impl ChainMemo {
                 by,
                 path,
                 line,
-            } => Some(format!(
-                "`{kept_by}` keeps what `{helper}` returns, but `{by}` ({path}:{line}) calls it \
-                 without keeping it"
-            )),
+            } => Some(match helper.strip_suffix(".__init__") {
+                // A constructor returns the instance: say so in the class's terms.
+                Some(class) => format!(
+                    "`{kept_by}` keeps the `{class}` it builds, but `{by}` ({path}:{line}) \
+                     builds one without keeping it"
+                ),
+                None => format!(
+                    "`{kept_by}` keeps what `{helper}` returns, but `{by}` ({path}:{line}) \
+                     calls it without keeping it"
+                ),
+            }),
             _ => None,
         }
     }
