@@ -223,12 +223,15 @@ pub fn request_path_loads(
         if lazy.as_ref().is_none_or(|(mi, _)| *mi != site.module) {
             lazy = Some((site.module, LazySites::of(m, lazy::HOOK_CODE)));
         }
-        let laziness = match lazy
+        let (laziness, bypass) = match lazy
             .as_ref()
             .map_or(Laziness::Every, |(_, l)| l.laziness(call))
         {
-            Laziness::Every => memoised_on_chain(cx, &exec),
-            other => other,
+            Laziness::Every => {
+                let memo = memoised_on_chain(cx, &exec);
+                (memo.laziness(), memo.bypass_note())
+            }
+            other => (other, None),
         };
         let entry = site.entry;
         let per = PerCall::entry(entry);
@@ -293,11 +296,12 @@ pub fn request_path_loads(
                     (true, true) => "inside a loop, once per iteration of every session",
                     (false, true) => "once per session, each time one starts",
                 };
-                let again = match &laziness {
-                    Laziness::Reloaded { key, reset_in } => format!(
+                let again = match (&laziness, &bypass) {
+                    (Laziness::Reloaded { key, reset_in }, _) => format!(
                         "; it is guarded, but `{reset_in}` resets `{key}`, so the next request \
                          loads it again"
                     ),
+                    (_, Some(note)) => format!("; {note}"),
                     _ => String::new(),
                 };
                 (
@@ -323,12 +327,67 @@ pub fn request_path_loads(
     }
 }
 
+/// What a memo on the chain to a site makes of it ([`memoised_on_chain`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChainMemo {
+    /// No call on the chain keeps its result under a not-loaded-yet check.
+    None,
+    /// A call on the chain keeps its result per key, and so does every other call of that
+    /// helper: what the helper reaches runs once per key.
+    Kept { how: String },
+    /// The chain's caller keeps the helper's result, but another call of the helper does not:
+    /// what the helper reaches runs on each of that caller's calls. The chain shown is the
+    /// shortest, the kept one; this names the other (for the message).
+    Bypassed {
+        helper: String,
+        kept_by: String,
+        by: String,
+        path: String,
+        line: u32,
+    },
+}
+
+impl ChainMemo {
+    /// The site's laziness when the site itself is not guarded.
+    pub fn laziness(&self) -> Laziness {
+        match self {
+            ChainMemo::Kept { how } => Laziness::Once { how: how.clone() },
+            _ => Laziness::Every,
+        }
+    }
+
+    /// For a message: which caller makes the kept chain pay on every call anyway.
+    pub fn bypass_note(&self) -> Option<String> {
+        match self {
+            ChainMemo::Bypassed {
+                helper,
+                kept_by,
+                by,
+                path,
+                line,
+            } => Some(match helper.strip_suffix(".__init__") {
+                // A constructor returns the instance: say so in the class's terms.
+                Some(class) => format!(
+                    "`{kept_by}` keeps the `{class}` it builds, but `{by}` ({path}:{line}) \
+                     builds one without keeping it"
+                ),
+                None => format!(
+                    "`{kept_by}` keeps what `{helper}` returns, but `{by}` ({path}:{line}) \
+                     calls it without keeping it"
+                ),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// A call on the chain to a load whose result the caller keeps under a "not loaded yet" check
 /// (`t = self._cache.get(key)`, `if t is not None: return t`, `t = self._build(key)`,
 /// `self._cache[key] = t`): what the called helper loads runs once per key, like a guarded
-/// load at the site — provided every call of that helper in the project is kept so (a helper
-/// some other code calls for its own use loads on that code's every call).
-pub fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> Laziness {
+/// load at the site — provided every call of that helper in the project is kept so, or made
+/// by a module body (a helper some other code calls for its own use loads on that code's
+/// every call).
+pub fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> ChainMemo {
     let project = cx.project;
     let locate = |step: &crate::finding::ChainStep| {
         let mi = project.modules.iter().position(|m| m.path == step.path)?;
@@ -353,6 +412,7 @@ pub fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> Laziness {
         };
         sites[i].1.at_line(f.func, line)
     };
+    let mut bypassed = ChainMemo::None;
     for pair in exec.chain.windows(2) {
         let (Some(caller), Some(callee)) = (locate(&pair[0]), locate(&pair[1])) else {
             continue;
@@ -362,20 +422,43 @@ pub fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> Laziness {
         };
         let graph = &project.graph;
         let target = graph.id(callee);
-        let every_call_kept = (0..graph.len() as u32).all(|from| {
-            graph
-                .edges_from(from)
-                .iter()
-                .filter(|e| e.to == target && crate::project::graph::Graph::is_call(e))
-                .all(|e| matches!(at_line(graph.node(from), e.line), Laziness::Once { .. }))
-        });
-        if every_call_kept {
-            return Laziness::Once {
-                how: format!("built by `{}`, {how}", pair[0].function),
-            };
+        // The first call of the helper that does not keep its result, if any; a module body
+        // or `__main__` block runs once, so its call is no per-request cost either way.
+        let once = |from: u32| {
+            let f = graph.node(from);
+            let kind = project.modules[f.module as usize].functions[f.func as usize].kind;
+            matches!(kind, FnKind::Module | FnKind::Main)
+        };
+        let unkept = (0..graph.len() as u32)
+            .filter(|&from| !once(from))
+            .find_map(|from| {
+                graph
+                    .edges_from(from)
+                    .iter()
+                    .filter(|e| e.to == target && crate::project::graph::Graph::is_call(e))
+                    .find(|e| !matches!(at_line(graph.node(from), e.line), Laziness::Once { .. }))
+                    .map(|e| (graph.node(from), e.line))
+            });
+        match unkept {
+            None => {
+                return ChainMemo::Kept {
+                    how: format!("built by `{}`, {how}", pair[0].function),
+                };
+            }
+            Some((by, line)) if bypassed == ChainMemo::None => {
+                let m = &project.modules[by.module as usize];
+                bypassed = ChainMemo::Bypassed {
+                    helper: pair[1].function.clone(),
+                    kept_by: pair[0].function.clone(),
+                    by: m.functions[by.func as usize].qualname.clone(),
+                    path: m.path.clone(),
+                    line,
+                };
+            }
+            Some(_) => {}
         }
     }
-    Laziness::Every
+    bypassed
 }
 
 /// Where the chain to a load keeps what it loaded for every later request, as (the assigned

@@ -26,7 +26,8 @@ receive loop, or on the event loop.
 A load guarded by "not loaded yet" (`if self.model is None:`, `if name not in self.models:`, the
 `else:` of `if name in self.models:`), stored into what the guard tests directly or through a
 local name (`m = load(name)` then `self.models[name] = m`), reached through a helper whose every
-caller keeps its result so (`m = self._build(name)`, `self.models[name] = m`), or made inside a memoised function (`functools.lru_cache`, `functools.cache`,
+caller keeps its result so (`m = self._build(name)`, `self.models[name] = m`; when one caller
+does not, the message names it, since the chain shown is the shortest, the kept one), or made inside a memoised function (`functools.lru_cache`, `functools.cache`,
 `functools.cached_property`) is paid by the first request that needs it: that request's latency
 is the full load, so it is banded like any other, and the message says it is paid once — unless
 other code resets what it loaded (`self.model = None`, `del`, `.clear()`), in which case the

@@ -25,8 +25,8 @@ use crate::finding::Finding;
 use crate::knowledge::catalog::Effect;
 use crate::project::context::{Execution, Site};
 use crate::rules::cost::{DEFAULT_LOOP_REPETITIONS, PerCall};
-use crate::rules::models::lazy::{Laziness, memoised_by};
-use crate::rules::models::memoised_on_chain;
+use crate::rules::models::lazy::memoised_by;
+use crate::rules::models::{ChainMemo, memoised_on_chain};
 
 /// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
 pub static LAZY_INIT_HOOK: SharedHook = SharedHook {
@@ -106,9 +106,18 @@ pub fn creation_execution(
     // Made inside a constructor or helper whose every caller keeps the result once per key
     // (`if token not in self.bots: self.bots[token] = Bot(token)`): not per request.
     match memoised_on_chain(cx, &exec) {
-        Laziness::Every => Some(exec),
-        _ => None,
+        ChainMemo::Kept { .. } => None,
+        _ => Some(exec),
     }
+}
+
+/// For a message: the caller that makes a creation below a kept call run on every call anyway
+/// (`"; `Pool.get` keeps what `Pool._build` returns, but ..."`), or nothing.
+pub fn bypass_note(cx: &RuleContext, exec: &Execution) -> String {
+    memoised_on_chain(cx, exec)
+        .bypass_note()
+        .map(|n| format!("; {n}"))
+        .unwrap_or_default()
 }
 
 /// What a function does, after creating something, with what it created: the catalog calls
@@ -339,7 +348,8 @@ pub fn report_creations(
                 names.join(", ")
             ));
         }
-        let (message, help) = say(func, call, exec.phrase(), &range);
+        let (mut message, help) = say(func, call, exec.phrase(), &range);
+        message.push_str(&bypass_note(cx, &exec));
         out.push(cx.emit(meta, Hotspot::call(mi, call, &exec, cost), message, help));
     }
 }

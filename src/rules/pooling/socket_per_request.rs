@@ -4,7 +4,7 @@
 use crate::rules::cost::CostMeta;
 use std::collections::BTreeMap;
 
-use super::{LAZY_INIT_HOOK, creation_execution, follow_on, lazy_inits};
+use super::{LAZY_INIT_HOOK, bypass_note, creation_execution, follow_on, lazy_inits};
 use crate::facts::collect::AstRule;
 use crate::facts::{Call, FuncId};
 use crate::finding::{Finding, Severity};
@@ -137,7 +137,7 @@ impl Rule for SocketPerRequest {
                 let exec = Execution { repeats, ..exec };
                 let cost = Costed::latency(&per, &exec);
                 let qualname = &m.functions[func as usize].qualname;
-                let message = format!(
+                let mut message = format!(
                     "`{qualname}` creates {} on every call on a request path, so every call \
                      starts from an unconnected socket (~{} {})",
                     names.join(" and "),
@@ -154,6 +154,7 @@ impl Rule for SocketPerRequest {
                             on first use."
                     .to_owned();
                 let h = Hotspot::call(mi, calls[0], &exec, cost);
+                message.push_str(&bypass_note(cx, &exec));
                 out.push(cx.emit(&META, h, message, help));
             }
         }
