@@ -170,6 +170,10 @@ static SHIPPED: &[(&str, &str)] = &[
     ("bots", include_str!("../../data/frameworks/bots.toml")),
     ("django", include_str!("../../data/frameworks/django.toml")),
     (
+        "esphome",
+        include_str!("../../data/frameworks/esphome.toml"),
+    ),
+    (
         "fastapi",
         include_str!("../../data/frameworks/fastapi.toml"),
     ),

@@ -30,11 +30,20 @@ pub(crate) struct Callers(OnceLock<CallerIndex>);
 struct CallerIndex {
     start: Vec<u32>,
     calls: Vec<(u32, u32)>,
+    /// Nodes some edge the index leaves out leads into (a dispatch to a subclass override, a
+    /// thread or task started, a registration, an import): they run otherwise than as called.
+    otherwise: Vec<bool>,
 }
 
 impl Callers {
+    /// Whether an edge this index leaves out (dispatch, spawn, import) leads into `to`.
+    pub(super) fn reached_otherwise(&self, graph: &Graph, to: u32) -> bool {
+        let index = self.0.get_or_init(|| CallerIndex::build(graph));
+        index.otherwise.get(to as usize).copied().unwrap_or(false)
+    }
+
     /// The `(from, line)` of every call edge into node `to`.
-    fn of(&self, graph: &Graph, to: u32) -> &[(u32, u32)] {
+    pub(super) fn of(&self, graph: &Graph, to: u32) -> &[(u32, u32)] {
         let index = self.0.get_or_init(|| CallerIndex::build(graph));
         match (
             index.start.get(to as usize),
@@ -51,9 +60,14 @@ impl CallerIndex {
         let counted = |e: &super::graph::Edge| Graph::is_call(e) && e.dispatch.is_none();
         let nodes = graph.len();
         let mut start = vec![0u32; nodes + 1];
+        let mut otherwise = vec![false; nodes];
         for from in 0..nodes as u32 {
-            for e in graph.edges_from(from).iter().filter(|e| counted(e)) {
-                start[e.to as usize + 1] += 1;
+            for e in graph.edges_from(from) {
+                if counted(e) {
+                    start[e.to as usize + 1] += 1;
+                } else if let Some(o) = otherwise.get_mut(e.to as usize) {
+                    *o = true;
+                }
             }
         }
         for i in 0..nodes {
@@ -90,7 +104,11 @@ impl CallerIndex {
         }
         start[nodes] = kept as u32;
         calls.truncate(kept);
-        CallerIndex { start, calls }
+        CallerIndex {
+            start,
+            calls,
+            otherwise,
+        }
     }
 }
 

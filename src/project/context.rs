@@ -364,9 +364,9 @@ impl Project {
                 Runs::Periodic => Frequency::Periodic,
                 Runs::Once => Frequency::Once,
                 Runs::Background => Frequency::Background,
-                Runs::AsCalled => self.request_frequency(kind, fr, receives, in_while),
+                Runs::AsCalled => self.request_frequency(kind, fr, receives, in_while, site),
             },
-            _ => self.request_frequency(kind, fr, receives, in_while),
+            _ => self.request_frequency(kind, fr, receives, in_while, site),
         };
         // Code that runs on a request path only after an exception (in a handler around the
         // site itself, or around the entry's call on the chain).
@@ -382,13 +382,15 @@ impl Project {
         on_request_path
     }
 
-    /// `frequency` before the `except` handlers around the site are taken into account.
+    /// `frequency` before the `except` handlers around the site are taken into account; `site`
+    /// is where the chain ends.
     fn request_frequency(
         &self,
         kind: CtxKind,
         fr: FnRef,
         receives: bool,
         in_while: bool,
+        site: &Site,
     ) -> Frequency {
         let (mi, fid) = (fr.module as usize, fr.func);
         let m = &self.modules[mi];
@@ -424,6 +426,21 @@ impl Project {
             // A coroutine that a request entry awaits (a helper of an async handler) runs per
             // request; otherwise how often it runs is not known.
             CtxKind::EventLoop if self.request_reaches(fr) => Frequency::PerRequest,
+            // ... unless only code that runs once awaits it (a start-up step's helper).
+            // The site's own function, not the chain's entry: another chain may reach it.
+            CtxKind::EventLoop | CtxKind::Request
+                if self.called_only_once(FnRef {
+                    module: site.module as u32,
+                    func: site.func,
+                }) =>
+            {
+                // ... and repeated there only by a polling loop of its own.
+                if site.in_while {
+                    Frequency::Periodic
+                } else {
+                    Frequency::Once
+                }
+            }
             CtxKind::EventLoop => Frequency::PerCall,
             // Work offloaded from a coroutine that no request entry reaches.
             CtxKind::Request if coroutine => Frequency::PerCall,
@@ -455,7 +472,7 @@ impl Project {
     /// Whether `func` is startup code that the context kinds cannot see as such: a startup hook
     /// by name (`setup`, `lifespan`, ...) that is not also a handler, or a function the module
     /// body or its `__main__` block calls directly (`asyncio.run(main())`).
-    fn runs_once(&self, module: usize, func: FuncId) -> bool {
+    pub(super) fn runs_once(&self, module: usize, func: FuncId) -> bool {
         let m = &self.modules[module];
         let f = &m.functions[func as usize];
         if !matches!(f.kind, FnKind::Function | FnKind::Method) {

@@ -12,6 +12,7 @@ mod arguments;
 pub mod context;
 pub mod copies;
 pub mod graph;
+mod once;
 pub mod resolve;
 pub mod services;
 
@@ -64,6 +65,8 @@ pub struct Project {
     pub copies: Vec<Vec<u32>>,
     /// Every call edge by callee, built on first use (what callers pass a parameter).
     callers: arguments::Callers,
+    /// What `called_only_once` answered, by node (asked again for every site in a function).
+    called_once: once::Answers,
     /// The values the system's manifests give to configuration keys.
     pub configured: Configured,
 }
@@ -137,6 +140,7 @@ impl Project {
             entries,
             copies,
             callers: Default::default(),
+            called_once: Default::default(),
             configured: Configured::default(),
         }
     }
