@@ -556,8 +556,7 @@ impl Types<'_> {
         class == ancestor
             || self
                 .resolver
-                .mro
-                .get(&class)
+                .mro(class)
                 .is_some_and(|mro| mro.contains(&ancestor))
     }
 

@@ -288,7 +288,7 @@ fn owned_by(
         while let Some(node) = stack.pop() {
             let f = graph.node(node);
             for c in graph.constructs(node) {
-                let mro: Vec<ClassRef> = match project.resolver.mro.get(&c) {
+                let mro: Vec<ClassRef> = match project.resolver.mro(c) {
                     Some(mro) => mro.to_vec(),
                     None => vec![c],
                 };

@@ -226,12 +226,7 @@ fn class_ancestors(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet) -> Vec<Vec<Stri
                 module: cx.module,
                 class,
             };
-            let mro = cx
-                .resolver
-                .mro
-                .get(&me)
-                .map(Vec::as_slice)
-                .unwrap_or(std::slice::from_ref(&me));
+            let mro = cx.resolver.mro(me).unwrap_or(std::slice::from_ref(&me));
             let mut names = Vec::new();
             for c in mro {
                 let cm = &cx.modules[c.module as usize];
@@ -605,7 +600,7 @@ pub(super) fn class_method_roots(
     mut live_classes: Vec<ClassRef>,
     live_roots: &mut Vec<u32>,
 ) {
-    live_classes.extend(resolver.subclasses.keys().copied());
+    live_classes.extend_from_slice(&resolver.subclassed);
     live_classes.sort();
     live_classes.dedup();
     // Walked module by module beside the sorted classes: a module's live classes are a flag
@@ -777,8 +772,8 @@ fn targets<'m>(
             if method.len() < 4 || method.starts_with("__") {
                 return Vec::new();
             }
-            match resolver.methods_by_name.get(method).map(Vec::as_slice) {
-                Some([only]) => vec![(Target::Function(*only), Confidence::Possible, None)],
+            match resolver.methods_named(method) {
+                [only] => vec![(Target::Function(*only), Confidence::Possible, None)],
                 _ => Vec::new(),
             }
         }
