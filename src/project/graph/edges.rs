@@ -379,15 +379,15 @@ fn callable_arg_edges<'m>(
             };
             out.edges.push((
                 from,
-                Edge {
+                Edge::new(
                     to,
-                    line: call.line,
+                    call.line,
                     kind,
                     confidence,
-                    dispatch: None,
-                    receiver: Receiver::Fresh,
+                    None,
+                    Receiver::Fresh,
                     label,
-                },
+                ),
             ));
         }
     }
@@ -446,15 +446,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
         };
         out.edges.push((
             from,
-            Edge {
-                to,
-                line: call.line,
-                kind,
-                confidence,
-                dispatch,
-                receiver,
-                label,
-            },
+            Edge::new(to, call.line, kind, confidence, dispatch, receiver, label),
         ));
         if call.in_recv_loop() {
             // An async receive loop's callees run on the event loop, once per request: a
@@ -501,16 +493,16 @@ fn implicit_dunders(
             let label = out.label(format!("{with} {}()", call.text));
             out.edges.push((
                 from,
-                Edge {
-                    to: cx.ids.id(f),
-                    line: call.line,
-                    kind: EdgeKind::Call,
+                Edge::new(
+                    cx.ids.id(f),
+                    call.line,
+                    EdgeKind::Call,
                     confidence,
-                    dispatch: None,
+                    None,
                     // The `with` statement's object is the instance just built.
-                    receiver: Receiver::Built(class),
+                    Receiver::Built(class),
                     label,
-                },
+                ),
             ));
         }
     }
@@ -574,18 +566,18 @@ fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
         {
             out.edges.push((
                 from,
-                Edge {
-                    to: cx.ids.id(FnRef {
+                Edge::new(
+                    cx.ids.id(FnRef {
                         module: target,
                         func: 0,
                     }),
-                    line: imp.line,
-                    kind: EdgeKind::Import,
+                    imp.line,
+                    EdgeKind::Import,
                     confidence,
-                    dispatch: None,
-                    receiver: Receiver::Fresh,
-                    label: NO_LABEL,
-                },
+                    None,
+                    Receiver::Fresh,
+                    NO_LABEL,
+                ),
             ));
         }
     }
