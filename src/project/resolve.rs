@@ -201,13 +201,23 @@ fn methods_of(
             }
         }
     }
-    // Stable: each name's methods stay in module and function order.
-    all.sort_by(|a, b| a.0.cmp(b.0));
+    // Counted by name, then placed: each name's methods stay in module and function order.
     let mut by_name: HashMap<Name, (u32, u32)> = HashMap::default();
-    let mut named = Vec::with_capacity(all.len());
-    for group in all.chunk_by(|a, b| a.0 == b.0) {
-        by_name.insert(group[0].0.clone(), (named.len() as u32, group.len() as u32));
-        named.extend(group.iter().map(|(_, f)| *f));
+    for (name, _) in &all {
+        by_name.entry((*name).clone()).or_default().1 += 1;
+    }
+    // Each name's start, and its count again as the methods are placed.
+    let mut start = 0;
+    for (at, len) in by_name.values_mut() {
+        *at = start;
+        start += std::mem::take(len);
+    }
+    let mut named = vec![FnRef { module: 0, func: 0 }; all.len()];
+    for (name, f) in all {
+        if let Some((at, len)) = by_name.get_mut(name.as_str()) {
+            named[(*at + *len) as usize] = f;
+            *len += 1;
+        }
     }
     (methods, (by_name, named))
 }
