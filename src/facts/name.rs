@@ -12,8 +12,8 @@
 //!
 //! A text is one allocation (`arcstr::ArcStr`: the count and the length, 16 bytes, then the
 //! text). It was an `Arc<Box<str>>`, thin too but two allocations: a 32-byte `Arc` block and the
-//! text's own; the standard library interns 164,198 texts, and the single block saves ~6 MiB
-//! of live heap.
+//! text's own. The standard library interns 164,198 texts: live heap after the module stage
+//! 65.9 -> 63.4 MiB, peak RSS -3 to -4 MiB.
 //!
 //! The interner is a set of shards behind mutexes. It only holds a reference: once every fact
 //! that uses a text is dropped, `Name::release_unused` lets it go. A text is hashed once per
