@@ -1,7 +1,7 @@
 //! `Name`: an interned, immutable string for the names and texts that facts repeat (call
 //! targets and callee texts, decorators, bases, import targets). The same text is stored once per
 //! process while it is in use: `os.path.join` at 3,000 call sites is one allocation, and a
-//! `Name` is 16 bytes where a `String` is 24 plus its own allocation.
+//! `Name` is 8 bytes (one pointer) where a `String` is 24 plus its own allocation.
 //!
 //! A `Name` reads like a `&str` (it derefs to one, compares with `str`, `&str` and `String`,
 //! hashes and orders like the text) and serialises as a plain string, except inside
@@ -10,24 +10,60 @@
 //! and reading it interns each text once, not once per use (the stdlib's entries use 1.2 M
 //! names, a fifth of them distinct per entry).
 //!
+//! A text is one allocation (`arcstr::ArcStr`: the count and the length, 16 bytes, then the
+//! text). It was an `Arc<Box<str>>`, thin too but two allocations: a 32-byte `Arc` block and the
+//! text's own. The standard library interns 164,198 texts: live heap after the module stage
+//! 65.9 -> 63.4 MiB, peak RSS -3 to -4 MiB.
+//!
 //! The interner is a set of shards behind mutexes. It only holds a reference: once every fact
 //! that uses a text is dropped, `Name::release_unused` lets it go. A text is hashed once per
 //! interning: the same hash picks the shard, finds the text and places a new one.
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::fmt;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+use arcstr::ArcStr;
 
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Name(Arc<Box<str>>);
+/// Compares, orders and hashes as its text (so that maps keyed by `Name` are looked up by
+/// `&str`).
+#[derive(Clone, Default)]
+pub struct Name(ArcStr);
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Name {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
 
 const SHARDS: usize = 16;
 
@@ -54,13 +90,13 @@ impl Name {
         if let Some(found) = table.find(hash, |n| n.as_str() == text) {
             return found.clone();
         }
-        let name = Name(Arc::new(Box::from(text)));
+        let name = Name(ArcStr::from(text));
         table.insert_unique(hash, name.clone(), |n| self::hash(n));
         name
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0[..]
+        self.0.as_str()
     }
 
     /// Drops the interner's references to texts that no fact uses any more (after a run's
@@ -68,7 +104,7 @@ impl Name {
     pub fn release_unused() {
         for shard in &INTERNER {
             let mut table = shard.lock().unwrap_or_else(|p| p.into_inner());
-            table.retain(|n| Arc::strong_count(&n.0) > 1);
+            table.retain(|n| ArcStr::strong_count(&n.0).is_some_and(|c| c > 1));
             table.shrink_to_fit(|n| hash(n));
         }
     }
@@ -275,11 +311,31 @@ pub fn read_with_table<T>(names: Vec<Name>, read: impl FnOnce() -> T) -> T {
 mod tests {
     use super::*;
 
+    /// Whether the interner holds `text`.
+    fn interned(text: &str) -> bool {
+        let hash = hash(text);
+        let table = INTERNER[shard(hash)].lock().unwrap();
+        table.find(hash, |n| n.as_str() == text).is_some()
+    }
+
+    /// A name hashes as its text: maps keyed by names are looked up by `&str`.
+    #[test]
+    fn a_name_hashes_and_orders_as_its_text() {
+        let n = Name::new("os.path.join");
+        assert_eq!(
+            FxBuildHasher.hash_one(&n),
+            FxBuildHasher.hash_one("os.path.join")
+        );
+        let mut names = [Name::new("b"), Name::new("a.c"), Name::new("a")];
+        names.sort();
+        assert_eq!(names, ["a", "a.c", "b"].map(Name::new));
+    }
+
     #[test]
     fn the_same_text_is_one_allocation() {
         let a = Name::new("os.path.join");
         let b = Name::from(String::from("os.path.join"));
-        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(ArcStr::ptr_eq(&a.0, &b.0));
         assert_eq!(a, "os.path.join");
         assert_eq!(a.as_str(), "os.path.join");
         assert!(a.starts_with("os."));
@@ -290,15 +346,15 @@ mod tests {
     fn release_keeps_what_is_in_use() {
         let kept = Name::new("name-test.kept");
         let dropped = Name::new("name-test.dropped");
-        let weak = Arc::downgrade(&dropped.0);
         drop(dropped);
         Name::release_unused();
-        assert!(weak.upgrade().is_none());
-        assert!(Arc::ptr_eq(&kept.0, &Name::new("name-test.kept").0));
+        assert!(!interned("name-test.dropped"));
+        assert!(interned("name-test.kept"));
+        assert!(ArcStr::ptr_eq(&kept.0, &Name::new("name-test.kept").0));
         // Many texts in one run: each is still one allocation.
         let names: Vec<Name> = (0..5000).map(|i| Name::new(&format!("n{i}"))).collect();
         for (i, n) in names.iter().enumerate() {
-            assert!(Arc::ptr_eq(&n.0, &Name::new(&format!("n{i}")).0));
+            assert!(ArcStr::ptr_eq(&n.0, &Name::new(&format!("n{i}")).0));
         }
     }
 
@@ -334,7 +390,7 @@ mod tests {
         let read = NameTable::names(&table.texts, &table.ends).unwrap();
         let back: Vec<Name> = read_with_table(read, || postcard::from_bytes(&bytes).unwrap());
         assert_eq!(back, names);
-        assert!(Arc::ptr_eq(&back[3].0, &names[3].0));
+        assert!(ArcStr::ptr_eq(&back[3].0, &names[3].0));
         // Out of the scope, a name is its text again.
         assert_eq!(
             postcard::to_stdvec(&names[0]).unwrap(),

@@ -288,7 +288,7 @@ fn owned_by(
         while let Some(node) = stack.pop() {
             let f = graph.node(node);
             for c in graph.constructs(node) {
-                let mro: Vec<ClassRef> = match project.resolver.mro.get(&c) {
+                let mro: Vec<ClassRef> = match project.resolver.mro(c) {
                     Some(mro) => mro.to_vec(),
                     None => vec![c],
                 };
@@ -320,7 +320,7 @@ fn owned_by(
                 }
             }
             for e in graph.edges_from(node) {
-                match e.dispatch {
+                match e.dispatch() {
                     Some(c) if !live_mro.contains(&c) => pending.push((e.to, c)),
                     _ => visit(e.to, &mut bits, &mut stack),
                 }

@@ -146,6 +146,9 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     // `with` and of calling an instance come with their call, in `call_edges`.
     implicit::implicit_edges(cx, &mut out);
     import_edges(cx, &mut out);
+    // Exact-size: every module's list is held until the graph's array is filled (the
+    // standard library's lists had 4 MiB of spare capacity).
+    out.edges.shrink_to_fit();
     out
 }
 
@@ -223,12 +226,7 @@ fn class_ancestors(cx: &ModuleCx<'_, '_>, profiles: &ProfileSet) -> Vec<Vec<Stri
                 module: cx.module,
                 class,
             };
-            let mro = cx
-                .resolver
-                .mro
-                .get(&me)
-                .map(Vec::as_slice)
-                .unwrap_or(std::slice::from_ref(&me));
+            let mro = cx.resolver.mro(me).unwrap_or(std::slice::from_ref(&me));
             let mut names = Vec::new();
             for c in mro {
                 let cm = &cx.modules[c.module as usize];
@@ -381,15 +379,15 @@ fn callable_arg_edges<'m>(
             };
             out.edges.push((
                 from,
-                Edge {
+                Edge::new(
                     to,
-                    line: call.line,
+                    call.line,
                     kind,
                     confidence,
-                    dispatch: None,
-                    receiver: Receiver::Fresh,
+                    None,
+                    Receiver::Fresh,
                     label,
-                },
+                ),
             ));
         }
     }
@@ -448,15 +446,7 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
         };
         out.edges.push((
             from,
-            Edge {
-                to,
-                line: call.line,
-                kind,
-                confidence,
-                dispatch,
-                receiver,
-                label,
-            },
+            Edge::new(to, call.line, kind, confidence, dispatch, receiver, label),
         ));
         if call.in_recv_loop() {
             // An async receive loop's callees run on the event loop, once per request: a
@@ -503,16 +493,16 @@ fn implicit_dunders(
             let label = out.label(format!("{with} {}()", call.text));
             out.edges.push((
                 from,
-                Edge {
-                    to: cx.ids.id(f),
-                    line: call.line,
-                    kind: EdgeKind::Call,
+                Edge::new(
+                    cx.ids.id(f),
+                    call.line,
+                    EdgeKind::Call,
                     confidence,
-                    dispatch: None,
+                    None,
                     // The `with` statement's object is the instance just built.
-                    receiver: Receiver::Built(class),
+                    Receiver::Built(class),
                     label,
-                },
+                ),
             ));
         }
     }
@@ -576,18 +566,18 @@ fn import_edges(cx: &ModuleCx<'_, '_>, out: &mut ModuleEdges) {
         {
             out.edges.push((
                 from,
-                Edge {
-                    to: cx.ids.id(FnRef {
+                Edge::new(
+                    cx.ids.id(FnRef {
                         module: target,
                         func: 0,
                     }),
-                    line: imp.line,
-                    kind: EdgeKind::Import,
+                    imp.line,
+                    EdgeKind::Import,
                     confidence,
-                    dispatch: None,
-                    receiver: Receiver::Fresh,
-                    label: NO_LABEL,
-                },
+                    None,
+                    Receiver::Fresh,
+                    NO_LABEL,
+                ),
             ));
         }
     }
@@ -602,7 +592,7 @@ pub(super) fn class_method_roots(
     mut live_classes: Vec<ClassRef>,
     live_roots: &mut Vec<u32>,
 ) {
-    live_classes.extend(resolver.subclasses.keys().copied());
+    live_classes.extend_from_slice(&resolver.subclassed);
     live_classes.sort();
     live_classes.dedup();
     // Walked module by module beside the sorted classes: a module's live classes are a flag
@@ -774,8 +764,8 @@ fn targets<'m>(
             if method.len() < 4 || method.starts_with("__") {
                 return Vec::new();
             }
-            match resolver.methods_by_name.get(method).map(Vec::as_slice) {
-                Some([only]) => vec![(Target::Function(*only), Confidence::Possible, None)],
+            match resolver.methods_named(method) {
+                [only] => vec![(Target::Function(*only), Confidence::Possible, None)],
                 _ => Vec::new(),
             }
         }

@@ -34,15 +34,15 @@ fn push(
     let label = out.label(imp.label.to_string());
     out.edges.push((
         cx.node(imp.func),
-        Edge {
+        Edge::new(
             to,
-            line: imp.line,
-            kind: EdgeKind::Call,
+            imp.line,
+            EdgeKind::Call,
             confidence,
             dispatch,
             receiver,
             label,
-        },
+        ),
     ));
 }
 
