@@ -34,14 +34,41 @@ pub(super) enum Binding {
 
 /// The bindings of one module in source order, with an index by (function, name): a lookup
 /// sees only the bindings made before a given position, as a call site does.
+///
+/// A binding holds its name's number, not its text, and a (function, name) bound once (most:
+/// parameters, single assignments) keeps its one position without a vector: the log cost
+/// 0.13 G instructions on the standard library, most of it a `String` and a `Vec` per binding.
 #[derive(Default)]
 pub(super) struct BindingLog {
-    /// Append-only log of bindings: (function, name, binding).
-    bindings: Vec<(FuncId, String, Binding)>,
+    /// Append-only log of bindings: (function, name number, binding).
+    bindings: Vec<(FuncId, u32, Binding)>,
     /// (function, name) -> positions in `bindings`, ascending.
-    binding_index: HashMap<(FuncId, u32), Vec<u32>>,
-    /// Names bound anywhere in the module, numbered for `binding_index`.
+    binding_index: HashMap<(FuncId, u32), Positions>,
+    /// Names bound anywhere in the module, numbered; `names` holds their texts by number.
     binding_names: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+/// The positions of one (function, name)'s bindings in the log, ascending.
+enum Positions {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Positions {
+    fn push(&mut self, pos: u32) {
+        match self {
+            Positions::One(first) => *self = Positions::Many(vec![*first, pos]),
+            Positions::Many(all) => all.push(pos),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Positions::One(one) => std::slice::from_ref(one),
+            Positions::Many(all) => all,
+        }
+    }
 }
 
 impl BindingLog {
@@ -50,25 +77,35 @@ impl BindingLog {
         self.bindings.len()
     }
 
-    pub fn bind(&mut self, func: FuncId, name: String, binding: Binding) {
-        let pos = self.bindings.len() as u32;
-        let next = self.binding_names.len() as u32;
-        // Most names are bound more than once: copy the text only for a new one.
-        let id = match self.binding_names.get(name.as_str()) {
+    /// The number of `name`, given it a new one when the module has not bound it yet (its
+    /// text is copied once). A number alone binds nothing: lookups read the index.
+    pub fn number(&mut self, name: &str) -> u32 {
+        match self.binding_names.get(name) {
             Some(&id) => id,
             None => {
-                self.binding_names.insert(name.clone(), next);
+                let next = self.names.len() as u32;
+                self.binding_names.insert(name.to_owned(), next);
+                self.names.push(name.to_owned());
                 next
             }
-        };
-        self.binding_index.entry((func, id)).or_default().push(pos);
-        self.bindings.push((func, name, binding));
+        }
+    }
+
+    pub fn bind(&mut self, func: FuncId, name: &str, binding: Binding) {
+        let pos = self.bindings.len() as u32;
+        let id = self.number(name);
+        self.binding_index
+            .entry((func, id))
+            .and_modify(|p| p.push(pos))
+            .or_insert(Positions::One(pos));
+        self.bindings.push((func, id, binding));
     }
 
     /// Logs a binding that lookups by name do not see (an annotation with no value): it takes
     /// a position, and only module-wide passes over the log read it.
-    pub fn push_unindexed(&mut self, func: FuncId, name: String, binding: Binding) {
-        self.bindings.push((func, name, binding));
+    pub fn push_unindexed(&mut self, func: FuncId, name: &str, binding: Binding) {
+        let id = self.number(name);
+        self.bindings.push((func, id, binding));
     }
 
     /// The latest binding of `name` in `func` made before position `limit` of the log.
@@ -83,13 +120,16 @@ impl BindingLog {
 
     /// [`Self::before`] by the name's number: one text lookup for several functions.
     pub fn before_id(&self, func: FuncId, id: u32, limit: usize) -> Option<Binding> {
-        let positions = self.binding_index.get(&(func, id))?;
+        let positions = self.binding_index.get(&(func, id))?.as_slice();
         let i = positions.partition_point(|&p| (p as usize) < limit);
         (i > 0).then(|| self.bindings[positions[i - 1] as usize].2.clone())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &(FuncId, String, Binding)> {
-        self.bindings.iter()
+    /// The log in order: (function, name, binding).
+    pub fn iter(&self) -> impl Iterator<Item = (FuncId, &str, &Binding)> {
+        self.bindings
+            .iter()
+            .map(|(f, id, b)| (*f, self.names[*id as usize].as_str(), b))
     }
 }
 
@@ -140,7 +180,7 @@ impl Collector<'_> {
         match target {
             Expr::Name(n) => {
                 let b = value_call.map_or(Binding::Unknown, Binding::Call);
-                self.bindings.bind(self.func, n.id.to_string(), b);
+                self.bindings.bind(self.func, n.id.as_str(), b);
             }
             Expr::Attribute(a) => {
                 if let (Expr::Name(base), Some(call), Some(class)) =
@@ -257,7 +297,7 @@ impl Collector<'_> {
             .bindings
             .iter()
             .filter_map(|(f, name, b)| match b {
-                Binding::Call(i) if *f == 0 => Some((name.clone(), *i)),
+                Binding::Call(i) if f == 0 => Some((name.to_owned(), *i)),
                 _ => None,
             })
             .collect();

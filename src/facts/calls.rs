@@ -346,7 +346,7 @@ impl<'a> Collector<'a> {
             _ => return false,
         };
         let flags = &self.patterns.nonblocking_args;
-        flags.iter().any(|f| last_segment(f) == last)
+        self.patterns.may_be_nonblocking_arg(last)
             && dotted_name(arg).is_some_and(|n| flags.contains(&through_imports(&self.imports, &n)))
     }
 

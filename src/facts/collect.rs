@@ -72,7 +72,7 @@ pub(super) struct Collector<'a> {
     /// Memoised `returned_type` per call, kept once the call's resolution is memoised.
     pub(super) returned: Vec<Option<Option<String>>>,
     pub(super) imports: HashMap<String, String>,
-    pub(super) module_defs: HashMap<String, ()>,
+    pub(super) module_defs: super::names::DefNames,
     pub(super) func: FuncId,
     pub(super) class: Option<u32>,
     pub(super) loop_depth: u8,
@@ -142,7 +142,7 @@ pub fn collect(
         resolving: Vec::new(),
         returned: Vec::new(),
         imports: HashMap::default(),
-        module_defs: HashMap::default(),
+        module_defs: Default::default(),
         func: 0,
         class: None,
         loop_depth: 0,
@@ -179,10 +179,10 @@ pub fn collect(
     for stmt in body {
         match stmt {
             Stmt::FunctionDef(f) => {
-                c.module_defs.insert(f.name.id.to_string(), ());
+                c.module_defs.insert(f.name.id.to_string());
             }
             Stmt::ClassDef(k) => {
-                c.module_defs.insert(k.name.id.to_string(), ());
+                c.module_defs.insert(k.name.id.to_string());
             }
             _ => {}
         }
@@ -345,7 +345,7 @@ impl<'a> Collector<'a> {
                 Some(t) => Binding::Annotation(t),
                 None => Binding::Unknown,
             };
-            self.bindings.bind(id, p.name().id.to_string(), binding);
+            self.bindings.bind(id, p.name().id.as_str(), binding);
             let kind = p.annotation().map_or(ValueKind::Other, kind_of_annotation);
             self.kinds
                 .entry(p.name().id.to_string())
@@ -380,13 +380,13 @@ impl<'a> Collector<'a> {
         }
         let qualname = match self.class {
             Some(c) if self.class_body_func == Some(self.func) => {
-                format!("{}.{}", self.facts.classes[c as usize].qualname, k.name.id)
+                dot_join(&[&self.facts.classes[c as usize].qualname, k.name.id.as_str()])
             }
             _ if self.func == 0 => k.name.id.to_string(),
-            _ => format!(
-                "{}.{}",
-                self.facts.functions[self.func as usize].qualname, k.name.id
-            ),
+            _ => dot_join(&[
+                &self.facts.functions[self.func as usize].qualname,
+                k.name.id.as_str(),
+            ]),
         };
         let idx = self.facts.classes.len() as u32;
         self.facts.classes.push(Class {
@@ -479,7 +479,7 @@ impl<'a> Collector<'a> {
                     match (b.is_empty(), module.is_empty()) {
                         (true, _) => module,
                         (false, true) => b,
-                        (false, false) => format!("{b}.{module}"),
+                        (false, false) => dot_join(&[&b, &module]),
                     }
                 } else {
                     module
@@ -497,7 +497,7 @@ impl<'a> Collector<'a> {
                     let target = if base.is_empty() {
                         name.to_owned()
                     } else {
-                        format!("{base}.{name}")
+                        dot_join(&[&base, name])
                     };
                     self.record_import(local, target, alias.range);
                 }
@@ -629,12 +629,12 @@ impl<'a> Collector<'a> {
                     // (`layer: DataLayer = get_layer()`).
                     (Some(_), Some(ann), Expr::Name(n)) => {
                         self.bindings
-                            .bind(self.func, n.id.to_string(), Binding::Annotation(ann));
+                            .bind(self.func, n.id.as_str(), Binding::Annotation(ann));
                     }
                     (None, Some(ann), Expr::Name(n)) => {
                         self.bindings.push_unindexed(
                             self.func,
-                            n.id.to_string(),
+                            n.id.as_str(),
                             Binding::Annotation(ann),
                         );
                     }

@@ -26,9 +26,10 @@ const RECENT_CALLS: usize = 64;
 /// What the collector learns about destinations while it walks a module.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
-    /// Names bound to a value in a function (or at module level, function 0): the latest
-    /// binding seen; `None` after a binding to something not understood (it shadows).
-    locals: HashMap<FuncId, HashMap<String, Option<Value>>>,
+    /// Names bound to a value in a function (or at module level, function 0), by function and
+    /// the name's number in the binding log (no copy of its text): the latest binding seen;
+    /// `None` after a binding to something not understood (it shadows).
+    locals: HashMap<(FuncId, u32), Option<Value>>,
     /// `self.attr` stored in a class's methods: its value when every store agrees.
     attrs: HashMap<u32, HashMap<String, Option<Value>>>,
     /// Each function's return values; `None` once one return is not understood.
@@ -93,7 +94,8 @@ impl Collector<'_> {
             Expr::FString(f) => Some(self.fstring_value(f, depth)),
             Expr::Name(n) => {
                 let name = n.id.as_str();
-                let local = |f: FuncId| self.dest.locals.get(&f).and_then(|m| m.get(name));
+                let id = self.bindings.name_id(name);
+                let local = |f: FuncId| id.and_then(|id| self.dest.locals.get(&(f, id)));
                 match local(self.func) {
                     Some(v) => v.clone(),
                     None if self.func != 0 => {
@@ -247,15 +249,8 @@ impl Collector<'_> {
                 // Any text is kept (`host = "localhost"` fills `f"http://{host}"`); what may
                 // point somewhere is filtered where it is used.
                 let v = self.dest_value(value, 0);
-                let func = self.func;
-                let locals = self.dest.locals.entry(func).or_default();
-                // A name bound again keeps its key: its text is copied once.
-                match locals.get_mut(n.id.as_str()) {
-                    Some(slot) => *slot = v,
-                    None => {
-                        locals.insert(n.id.to_string(), v);
-                    }
-                }
+                let id = self.bindings.number(n.id.as_str());
+                self.dest.locals.insert((self.func, id), v);
             }
             Expr::Attribute(a) if matches!(&*a.value, Expr::Name(b) if b.id.as_str() == "self") => {
                 let Some(class) = self.method_class(self.func) else {

@@ -3,6 +3,8 @@
 use ruff_python_ast::{self as ast, Expr};
 use rustc_hash::FxHashMap;
 
+use crate::knowledge::wildcard::NameFilter;
+
 /// The callee of a call as written: a base and the attribute path on it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Base {
@@ -91,6 +93,26 @@ pub fn dot_join(parts: &[&str]) -> String {
     s
 }
 
+/// The names a module defines at its top level, asked about at every name the walk loads: a
+/// filter answers most "no"s without hashing the name (these lookups cost 42 M instructions
+/// on the standard library, 618 k names, before it).
+#[derive(Default)]
+pub struct DefNames {
+    names: FxHashMap<String, ()>,
+    filter: NameFilter,
+}
+
+impl DefNames {
+    pub fn insert(&mut self, name: String) {
+        self.filter.insert(&name);
+        self.names.insert(name, ());
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.filter.may_contain(name) && self.names.contains_key(name)
+    }
+}
+
 /// Plain dotted text of a Name/Attribute chain (`a.b.c`), or `None` for anything else.
 pub fn dotted_name(expr: &Expr) -> Option<String> {
     // Reject anything that does not end in a name before allocating.
@@ -149,6 +171,12 @@ pub fn is_literal(expr: &Expr) -> bool {
 
 /// Truncates a string to at most `max` characters on a char boundary.
 pub fn truncate(s: &str, max: usize) -> String {
+    // A text of at most `max` bytes has at most `max` characters: most texts are that short,
+    // and counting their characters was most of this function's cost (59 M instructions on
+    // the standard library, 216 k calls).
+    if s.len() <= max {
+        return s.to_owned();
+    }
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),

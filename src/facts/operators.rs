@@ -79,7 +79,7 @@ impl Collector<'_> {
             && let Some(t) = self.operator_type(value)
         {
             self.bindings
-                .bind(self.func, n.id.to_string(), Binding::Type(t));
+                .bind(self.func, n.id.as_str(), Binding::Type(t));
         }
     }
 }

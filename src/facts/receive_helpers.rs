@@ -30,27 +30,33 @@ pub(super) fn receive_helpers(body: &[Stmt], patterns: &ContextPatterns) -> FxHa
     for f in defs {
         let mut finder = Finder {
             patterns,
-            received: FxHashSet::default(),
-            found: false,
+            steps: Vec::new(),
         };
         for s in &f.body {
             finder.visit_stmt(s);
         }
-        if finder.found {
+        if finder.found() {
             out.insert(f.name.id.to_string());
         }
     }
     out
 }
 
-struct Finder<'p> {
-    patterns: &'p ContextPatterns,
-    /// Names bound to an expression that receives (`msg = self.sock.recv_json()`).
-    received: FxHashSet<String>,
-    found: bool,
+/// What the helper's body does that matters, in source order: assignments and returns.
+enum Step<'a> {
+    Assign(&'a Expr, &'a [Expr]),
+    Return(&'a Expr),
 }
 
-impl Finder<'_> {
+/// Gathers a body's steps first and probes expressions for receive calls only as far as a
+/// return needs: most functions return nothing or nothing named, and probing every
+/// assignment's value was most of this pre-walk's cost.
+struct Finder<'a, 'p> {
+    patterns: &'p ContextPatterns,
+    steps: Vec<Step<'a>>,
+}
+
+impl Finder<'_, '_> {
     /// Whether evaluating `expr` calls a receive method (outside lambdas).
     fn receives(&self, expr: &Expr) -> bool {
         let mut probe = Probe {
@@ -60,29 +66,58 @@ impl Finder<'_> {
         probe.visit_expr(expr);
         probe.hit
     }
-}
 
-impl<'a> Visitor<'a> for Finder<'_> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        // A nested definition is not run by the helper's call.
-        if matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) || self.found {
-            return;
+    /// Whether some return gives what a receive gave: a receive call, or a name bound to one
+    /// before it.
+    fn found(&self) -> bool {
+        let returns = || {
+            self.steps.iter().filter_map(|s| match s {
+                Step::Return(v) => Some(*v),
+                Step::Assign(..) => None,
+            })
+        };
+        if !returns().any(|v| matches!(v, Expr::Name(_))) {
+            // No name returned: the assignments do not matter.
+            return returns().any(|v| self.receives(v));
         }
-        match stmt {
-            Stmt::Assign(a) if self.receives(&a.value) => {
-                for t in &a.targets {
-                    if let Expr::Name(n) = t {
-                        self.received.insert(n.id.to_string());
+        let mut received: FxHashSet<&str> = FxHashSet::default();
+        for step in &self.steps {
+            match step {
+                Step::Assign(value, targets) => {
+                    if self.receives(value) {
+                        for t in *targets {
+                            if let Expr::Name(n) = t {
+                                received.insert(n.id.as_str());
+                            }
+                        }
+                    }
+                }
+                Step::Return(v) => {
+                    let returns_received = match v {
+                        Expr::Name(n) => received.contains(n.id.as_str()),
+                        e => self.receives(e),
+                    };
+                    if returns_received {
+                        return true;
                     }
                 }
             }
+        }
+        false
+    }
+}
+
+impl<'a> Visitor<'a> for Finder<'a, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        // A nested definition is not run by the helper's call.
+        if matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+            return;
+        }
+        match stmt {
+            Stmt::Assign(a) => self.steps.push(Step::Assign(&a.value, &a.targets)),
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
-                    let returns_received = match v.as_ref() {
-                        Expr::Name(n) => self.received.contains(n.id.as_str()),
-                        e => self.receives(e),
-                    };
-                    self.found |= returns_received;
+                    self.steps.push(Step::Return(v));
                 }
             }
             _ => {}

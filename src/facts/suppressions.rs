@@ -133,6 +133,11 @@ fn codes(list: &str) -> Vec<String> {
 
 /// The suppression comments of a module, from its tokens.
 pub fn scan(tokens: &[Token], source: &str, line_index: &LineIndex) -> Vec<Suppression> {
+    // A module with no directive, as most are, needs no pass over its tokens (77 M
+    // instructions on the standard library before this test, 7 M after).
+    if !mentions_directive(source) {
+        return Vec::new();
+    }
     let line_of = |offset: TextSize| line_index.line_index(offset).get() as u32;
     let mut out = Vec::new();
     for t in tokens.iter().filter(|t| t.kind() == TokenKind::Comment) {
@@ -185,12 +190,49 @@ pub fn scan(tokens: &[Token], source: &str, line_index: &LineIndex) -> Vec<Suppr
     out
 }
 
+/// Whether some `#` in `source` is followed, after white space, by `perfaudit:` or `noqa` in
+/// any ASCII case, as every directive `parse_comment` reads is (its comment holds that `#`).
+/// A `#` is rare enough (one per comment) that looking at each costs little.
+fn mentions_directive(source: &str) -> bool {
+    memchr::memchr_iter(b'#', source.as_bytes()).any(|i| {
+        let rest = source[i + 1..].trim_start();
+        strip_prefix_ci(rest, "perfaudit:").is_some() || strip_prefix_ci(rest, "noqa").is_some()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn kinds(c: &str) -> Vec<(SuppressionKind, Vec<String>)> {
         parse_comment(c)
+    }
+
+    #[test]
+    fn a_module_without_a_directive_is_told_apart() {
+        let comments = [
+            "# perfaudit: ignore",
+            "#PerfAudit:ignore[pa101]",
+            "# NOQA",
+            "#\u{a0}noqa: PA101",
+            "# type: ignore  # noqa",
+            "# perfaudit: ignore-file",
+            "# noqa: E501",
+            "# perfaudit ignore",
+            "# a noqa b",
+            "# nothing here",
+        ];
+        for c in comments {
+            for before in ["", "x = 1  ", "s = '#'\n"] {
+                let text = format!("{before}{c}\ny = 2\n");
+                if !parse_comment(c).is_empty() {
+                    assert!(mentions_directive(&text), "{text:?}");
+                }
+            }
+        }
+        assert!(!mentions_directive("x = 1  # a noqa b\n"));
+        assert!(!mentions_directive("s = 'noqa perfaudit:'\n"));
+        assert!(!mentions_directive(""));
     }
 
     #[test]

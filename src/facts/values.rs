@@ -123,6 +123,28 @@ impl Collector<'_> {
             }
             Expr::Name(n) => self.constants.get(n.id.as_str()).cloned(),
             Expr::Call(c) => {
+                // The names below end like the callee, or the callee is a bare name imported
+                // under another: any other call is ruled out before its name is written.
+                const LASTS: [&str; 8] = [
+                    "home",
+                    "getcwd",
+                    "expanduser",
+                    "abspath",
+                    "realpath",
+                    "normpath",
+                    "Path",
+                    "str",
+                ];
+                let may = match &*c.func {
+                    Expr::Attribute(a) => LASTS.contains(&a.attr.id.as_str()),
+                    Expr::Name(n) => {
+                        LASTS.contains(&n.id.as_str()) || self.imports.contains_key(n.id.as_str())
+                    }
+                    _ => false,
+                };
+                if !may {
+                    return None;
+                }
                 let callee = dotted_name(&c.func)?;
                 match self.resolve_head(&callee).as_str() {
                     "pathlib.Path.home" | "os.getcwd" if c.arguments.args.is_empty() => {

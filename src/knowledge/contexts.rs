@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use serde::Deserialize;
 
-use super::wildcard::{Patterns, Star};
+use super::wildcard::{NameFilter, Patterns, Star};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,8 +78,14 @@ struct Sets {
     /// (`run_in_executor`): one lookup each instead of a scan of every list per call.
     by_target: FxHashMap<Box<str>, CallRoles>,
     by_method: FxHashMap<Box<str>, CallRoles>,
+    /// The keys of both maps: most calls are in neither, and the filter says so without
+    /// hashing (`call_roles` cost 73 M instructions on the standard library before it).
+    role_names: NameFilter,
     /// `zero_timeouts` split into the name and the timeout's index, asked per call site.
     zero_timeouts: Vec<(String, Option<usize>)>,
+    /// The last segments of `nonblocking_args`, compared with every positional argument that
+    /// names something (taking them at each comparison cost 3 byte searches per argument).
+    nonblocking_lasts: Vec<String>,
     /// The lists as compiled, to catch a list changed after its first use.
     #[cfg(debug_assertions)]
     sources: Vec<Vec<String>>,
@@ -185,6 +191,13 @@ impl ContextPatterns {
                 startup_decorators,
                 route_decorators,
                 subscriptions,
+                role_names: by_target.keys().chain(by_method.keys()).fold(
+                    NameFilter::default(),
+                    |mut f, k| {
+                        f.insert(k);
+                        f
+                    },
+                ),
                 by_target,
                 by_method,
                 zero_timeouts: self
@@ -192,6 +205,11 @@ impl ContextPatterns {
                     .iter()
                     .filter_map(|entry| split_last(entry, b':'))
                     .map(|(name, index)| (name.to_owned(), index.parse().ok()))
+                    .collect(),
+                nonblocking_lasts: self
+                    .nonblocking_args
+                    .iter()
+                    .map(|a| last_segment(a).to_owned())
                     .collect(),
                 #[cfg(debug_assertions)]
                 sources: self.compiled_lists(),
@@ -209,19 +227,22 @@ impl ContextPatterns {
     fn compiled_lists(&self) -> Vec<Vec<String>> {
         let wildcards = self.wildcard_lists().into_iter();
         let roles = self.role_lists().into_iter().map(|(l, _, _)| l);
-        let zero = std::iter::once(&self.zero_timeouts);
+        let zero = [&self.zero_timeouts, &self.nonblocking_args].into_iter();
         wildcards.chain(roles).chain(zero).cloned().collect()
     }
 
     /// What a call with this target does with its callable arguments, by the call-name lists.
     pub fn call_roles(&self, target: &str) -> CallRoles {
         let sets = self.sets();
-        let whole = sets.by_target.get(target).copied().unwrap_or_default();
-        let method = sets
-            .by_method
-            .get(last_segment(target))
-            .copied()
-            .unwrap_or_default();
+        let get = |map: &FxHashMap<Box<str>, CallRoles>, key: &str| {
+            if sets.role_names.may_contain(key) {
+                map.get(key).copied().unwrap_or_default()
+            } else {
+                CallRoles::default()
+            }
+        };
+        let whole = get(&sets.by_target, target);
+        let method = get(&sets.by_method, last_segment(target));
         CallRoles(whole.0 | method.0)
     }
 
@@ -258,6 +279,11 @@ impl ContextPatterns {
     pub fn is_poll(&self, target: &str) -> bool {
         let method = last_segment(target);
         self.poll_methods.iter().any(|m| m == method)
+    }
+
+    /// Whether an argument whose name ends in `last` may be one of `nonblocking_args`.
+    pub fn may_be_nonblocking_arg(&self, last: &str) -> bool {
+        self.sets().nonblocking_lasts.iter().any(|l| l == last)
     }
 
     /// Whether a call whose last segment is `method` may receive work: `is_receive` can only

@@ -166,9 +166,48 @@ fn segments(name: &str) -> String {
     name.replace('.', "/")
 }
 
+/// A set of texts that answers "surely not among them" from a text's length and first and
+/// last bytes, before a hash lookup makes the real test: 1,024 bits, so that a set of a few
+/// hundred texts leaves most others out without hashing them.
+#[derive(Clone, Default)]
+pub struct NameFilter([u64; 16]);
+
+impl NameFilter {
+    fn bit(text: &str) -> usize {
+        let b = text.as_bytes();
+        let ends = u32::from(b.first().copied().unwrap_or(0)) << 8
+            | u32::from(b.last().copied().unwrap_or(0));
+        let h = (b.len() as u32).wrapping_mul(0x9E37_79B1) ^ ends.wrapping_mul(0x85EB_CA6B);
+        (h >> 22) as usize
+    }
+
+    pub fn insert(&mut self, text: &str) {
+        let i = Self::bit(text);
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// False only when `text` was never inserted.
+    pub fn may_contain(&self, text: &str) -> bool {
+        let i = Self::bit(text);
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_filter_keeps_every_name_inserted() {
+        let names: Vec<String> = (0..600).map(|i| format!("n{i}.x{}", i % 7)).collect();
+        let mut filter = NameFilter::default();
+        for n in &names {
+            filter.insert(n);
+        }
+        assert!(names.iter().all(|n| filter.may_contain(n)));
+        assert!(!NameFilter::default().may_contain("anything"));
+        assert!(!NameFilter::default().may_contain(""));
+    }
 
     fn one(pattern: &str, star: Star, name: &str) -> bool {
         Patterns::new([pattern], star).is_match(name)

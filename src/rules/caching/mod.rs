@@ -43,6 +43,20 @@ pub fn literal_args(
     all.then(|| cx.source_text(args.range()).to_owned())
 }
 
+/// Whether [`literal_args`] can give a signature for this call, from its syntax alone: asked
+/// before the callee's catalog entry, which most calls (a name among the arguments, or none)
+/// need not look up.
+pub fn may_have_literal_args(call: &ExprCall, disk_args: bool) -> bool {
+    let args = &call.arguments;
+    let maybe = |e: &Expr| literal(e) || (disk_args && matches!(e, Expr::Call(_)));
+    !(args.args.is_empty() && args.keywords.is_empty())
+        && args.args.iter().all(maybe)
+        && args
+            .keywords
+            .iter()
+            .all(|k| k.arg.is_some() && maybe(&k.value))
+}
+
 fn literal(e: &Expr) -> bool {
     is_literal(e)
         || number_literal(e).is_some()

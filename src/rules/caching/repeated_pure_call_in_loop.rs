@@ -5,7 +5,7 @@ use crate::rules::cost::CostMeta;
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
-use super::{call_at, callee_effect, literal_args};
+use super::{call_at, callee_effect, literal_args, may_have_literal_args};
 use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::truncate;
@@ -99,7 +99,9 @@ impl AstRule for Hook {
             return;
         }
         let catalog = cx.catalog;
-        if callee_effect(c, cx, catalog).is_none_or(|e| !PURE_EFFECTS.contains(&e)) {
+        if !may_have_literal_args(c, false)
+            || callee_effect(c, cx, catalog).is_none_or(|e| !PURE_EFFECTS.contains(&e))
+        {
             return;
         }
         if let Some(args) = literal_args(c, cx, catalog, false) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
-use super::{call_at, callee_effect, literal_args};
+use super::{call_at, callee_effect, literal_args, may_have_literal_args};
 use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::truncate;
@@ -97,7 +97,9 @@ impl AstRule for Hook {
     fn check_expr(&self, expr: &Expr, cx: &mut LocalContext) {
         let Expr::Call(c) = expr else { return };
         let catalog = cx.catalog;
-        if callee_effect(c, cx, catalog).is_none_or(|e| !ARTEFACT_EFFECTS.contains(&e)) {
+        if !may_have_literal_args(c, true)
+            || callee_effect(c, cx, catalog).is_none_or(|e| !ARTEFACT_EFFECTS.contains(&e))
+        {
             return;
         }
         if let Some(args) = literal_args(c, cx, catalog, true) {
