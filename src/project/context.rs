@@ -340,12 +340,7 @@ impl Project {
             let s = site;
             (s.in_recv_loop, s.recv_replies, s.in_while, s.in_except)
         } else {
-            let f = self
-                .entries
-                .call_lines
-                .get(&(fr.module, fid, line))
-                .copied()
-                .unwrap_or_default();
+            let f = self.entries.line(fr.module, fid, line);
             (f.in_recv_loop, f.recv_replies, f.in_while, f.in_except)
         };
         // A thread that takes events from a queue or socket and answers nobody consumes events
@@ -538,6 +533,15 @@ pub fn serial_roles(
 }
 
 impl EntryIndex {
+    /// The loop and handler facts of the calls a function makes at `line` (none when it
+    /// makes none there).
+    pub fn line(&self, module: u32, func: FuncId, line: u32) -> LineFlags {
+        self.call_lines
+            .get(&(module, func, line))
+            .copied()
+            .unwrap_or_default()
+    }
+
     pub fn build(modules: &[ModuleFacts]) -> EntryIndex {
         let mut index = EntryIndex::default();
         for (mi, m) in modules.iter().enumerate() {

@@ -94,12 +94,7 @@ impl Project {
         let caller = self.graph.node(from);
         let (mi, fid) = (caller.module as usize, caller.func);
         // A call repeated by a loop that polls or serves runs as often as the loop.
-        let flags = self
-            .entries
-            .call_lines
-            .get(&(caller.module, fid, line))
-            .copied()
-            .unwrap_or_default();
+        let flags = self.entries.line(caller.module, fid, line);
         if flags.in_while || flags.in_recv_loop {
             return false;
         }

@@ -261,19 +261,24 @@ fn guard_key(test: &Expr) -> Option<String> {
         },
         Expr::UnaryOp(u) if matches!(u.op, UnaryOp::Not) => match &*u.operand {
             Expr::Call(call) if dotted_name(&call.func).as_deref() == Some("hasattr") => {
-                let args = &call.arguments.args;
-                let obj = args.first().and_then(dotted_name)?;
-                let attr = args.get(1).and_then(str_literal)?;
-                Some(match obj.as_str() {
-                    "self" | "cls" => format!("self.{attr}"),
-                    _ => format!("{obj}.{attr}"),
-                })
+                hasattr_key(call)
             }
             operand => key_of(operand),
         },
         Expr::BoolOp(b) => b.values.iter().find_map(guard_key),
         _ => None,
     }
+}
+
+/// The attribute `hasattr(obj, "attr")` tests, as a key (`self.attr` for `self` and `cls`).
+fn hasattr_key(call: &ast::ExprCall) -> Option<String> {
+    let args = &call.arguments.args;
+    let obj = args.first().and_then(dotted_name)?;
+    let attr = args.get(1).and_then(str_literal)?;
+    Some(match obj.as_str() {
+        "self" | "cls" => format!("self.{attr}"),
+        _ => format!("{obj}.{attr}"),
+    })
 }
 
 /// What an `if` test checks is loaded already: `k in X`, `X is not None`, `hasattr(self, "x")`,
@@ -287,13 +292,7 @@ fn loaded_key(test: &Expr) -> Option<String> {
             _ => None,
         },
         Expr::Call(call) if dotted_name(&call.func).as_deref() == Some("hasattr") => {
-            let args = &call.arguments.args;
-            let obj = args.first().and_then(dotted_name)?;
-            let attr = args.get(1).and_then(str_literal)?;
-            Some(match obj.as_str() {
-                "self" | "cls" => format!("self.{attr}"),
-                _ => format!("{obj}.{attr}"),
-            })
+            hasattr_key(call)
         }
         Expr::Attribute(_) => key_of(test),
         Expr::BoolOp(b) if matches!(b.op, ast::BoolOp::And) => b.values.iter().find_map(loaded_key),
