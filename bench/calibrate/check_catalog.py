@@ -28,7 +28,7 @@ EFFECTS = {
     "config-parse", "import", "deepcopy", "wait", "local",
 }
 REQUIRED = {"name", "effect", "low_ms", "high_ms", "source"}
-OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "timeout_kw", "url_arg", "peer_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "async_alternative",
+OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "timeout_kw", "url_arg", "peer_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "unless_keyword", "async_alternative",
             "note", "implemented_by"}
 SEGMENT = re.compile(r"^(\*|[A-Za-z_][A-Za-z0-9_]*)$")
 MEASURED = re.compile(r"measured: (\S+?\.py)\b")

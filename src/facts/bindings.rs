@@ -13,7 +13,7 @@ use ruff_python_ast::Expr;
 use super::collect::{Collector, RED_ZONE, STACK_SEGMENT};
 use super::kinds::{KindBinding, ValueKind};
 use super::names::{Base, dot_join};
-use super::{FnKind, FuncId, Resolution};
+use super::{FnKind, FuncId, NO_CALL, Resolution};
 use crate::knowledge::contexts::{last_segment, split_first};
 
 /// The builtins whose bare names resolve to themselves when not shadowed.
@@ -220,6 +220,14 @@ impl Collector<'_> {
                     .lookup(target.as_deref().unwrap_or(&self.facts.calls[i].text)),
                 _ => None,
             };
+            // `httpx.AsyncClient(transport=...)`: handed its transport, the client builds no
+            // pool of its own.
+            let api = api.filter(|&id| {
+                !self.raw[i].handed.is_some_and(|(k, by)| {
+                    let built = (by != NO_CALL).then(|| self.facts.calls[by as usize].api);
+                    self.catalog.handed_over(id, k, built)
+                })
+            });
             let seconds = api.and_then(|id| {
                 let idx = self.catalog.get(id).arg_seconds?;
                 let (nums, kw) = &self.numeric_args[i];

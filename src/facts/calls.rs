@@ -13,7 +13,7 @@ use super::names::{
     Base, Dotted, dotted, dotted_name, is_dotted, is_literal, number_literal, through_imports,
     truncate,
 };
-use super::{Call, CallExtra, CallFlags, FuncId, Name, Resolution};
+use super::{Call, CallExtra, CallFlags, FuncId, NO_CALL, Name, Resolution};
 use crate::knowledge::contexts::{ContextPatterns, last_segment, split_last};
 
 pub(super) struct RawCall {
@@ -26,6 +26,9 @@ pub(super) struct RawCall {
     /// Where the call starts in the source: the same place as its line and column, without
     /// a line lookup.
     pub start: TextSize,
+    /// A keyword of the catalog's `unless_keyword` the call passes, and the call that builds
+    /// its value in place (`NO_CALL` when the value is not built there).
+    pub handed: Option<(u8, u32)>,
 }
 
 impl<'a> Collector<'a> {
@@ -92,8 +95,23 @@ impl<'a> Collector<'a> {
         for arg in call.arguments.args.iter() {
             self.visit_expr(arg);
         }
+        let mut handed = None;
         for kw in call.arguments.keywords.iter() {
+            let calls_before = self.facts.calls.len();
             self.visit_expr(&kw.value);
+            if handed.is_none()
+                && let Some(k) = kw.arg.as_ref()
+                && let Some(k) = self.catalog.unless_keyword_index(k.id.as_str())
+            {
+                // A value built in place is the last call its walk recorded.
+                handed = match &kw.value {
+                    Expr::Call(_) if self.facts.calls.len() > calls_before => {
+                        Some((k, self.facts.calls.len() as u32 - 1))
+                    }
+                    Expr::Call(_) => None,
+                    _ => Some((k, NO_CALL)),
+                };
+            }
         }
         let mut callee = dotted(&call.func, inner);
         // `(Path(__file__).parent / "x").read_text()`: the receiver's type went through an
@@ -267,7 +285,7 @@ impl<'a> Collector<'a> {
             flags,
             str_arg,
             assigned_to: None,
-            receiver_call: inner.unwrap_or(super::NO_CALL),
+            receiver_call: inner.unwrap_or(NO_CALL),
             callable_args: callable_args.into_boxed_slice(),
             extra: CallExtra {
                 url_param,
@@ -310,6 +328,7 @@ impl<'a> Collector<'a> {
             callee,
             binding_mark: self.bindings.len(),
             start: call.start(),
+            handed,
         });
     }
 

@@ -142,6 +142,14 @@ pub struct ApiEntry {
     /// argument is given.
     #[serde(default)]
     pub log_file: Option<String>,
+    /// Keywords that hand the object what this entry costs for (`transport=`: an `httpx`
+    /// client then uses that transport's pool and SSL context; `app=`: it calls the app
+    /// in-process). A call that passes one is not this entry, unless the keyword's value is
+    /// built in place by a call that is not in-process (`transport=httpx.HTTPTransport()`
+    /// builds a pool of its own); a value built by an entry whose effect is `local`
+    /// (`httpx.ASGITransport(app=app)`) or not built there (`transport=self.transport`) is.
+    #[serde(default)]
+    pub unless_keyword: Vec<String>,
     pub source: String,
     #[serde(default)]
     pub note: Option<String>,
@@ -193,6 +201,7 @@ impl ApiEntry {
             async_alternative: None,
             release: None,
             log_file: None,
+            unless_keyword: Vec::new(),
             source,
             note: None,
             implemented_by: None,
@@ -259,6 +268,8 @@ pub struct Catalog {
     /// A pattern starting and ending with `*` matches names the two sets cannot rule out.
     open_both: bool,
     log_file_params: Vec<String>,
+    /// Every entry's `unless_keyword`, once each.
+    unless_keywords: Vec<String>,
 }
 
 /// An entry of the catalog a run audits with. Only `Catalog::lookup` makes one, and a run has
@@ -314,6 +325,12 @@ impl Catalog {
             entries.iter().filter_map(|e| e.log_file.clone()).collect();
         log_file_params.sort();
         log_file_params.dedup();
+        let mut unless_keywords: Vec<String> = entries
+            .iter()
+            .flat_map(|e| e.unless_keyword.iter().cloned())
+            .collect();
+        unless_keywords.sort();
+        unless_keywords.dedup();
         for (i, e) in entries.iter().enumerate() {
             let first = e.name.split('.').next().unwrap_or("");
             let last = e.name.rsplit('.').next().unwrap_or("");
@@ -347,6 +364,7 @@ impl Catalog {
             open_last_heads,
             open_both,
             log_file_params,
+            unless_keywords,
         }
     }
 
@@ -362,6 +380,26 @@ impl Catalog {
     /// The parameters that name a log file (`filename`), from every entry's `log_file`.
     pub fn log_file_params(&self) -> &[String] {
         &self.log_file_params
+    }
+
+    /// The position of `keyword` among every entry's `unless_keyword`, if it is one.
+    pub fn unless_keyword_index(&self, keyword: &str) -> Option<u8> {
+        let i = self.unless_keywords.iter().position(|k| k == keyword)?;
+        u8::try_from(i).ok()
+    }
+
+    /// Whether a call that matches `id` and passes the `unless_keyword` at `keyword` (an index
+    /// from `unless_keyword_index`) is handed what the entry costs for: the keyword's value is
+    /// not built in place (`built` is `None`), or is built by an in-process entry.
+    pub fn handed_over(&self, id: ApiId, keyword: u8, built: Option<Option<ApiId>>) -> bool {
+        let Some(k) = self.unless_keywords.get(usize::from(keyword)) else {
+            return false;
+        };
+        self.get(id).unless_keyword.contains(k)
+            && match built {
+                None => true,
+                Some(inner) => inner.is_some_and(|i| self.get(i).effect == Effect::Local),
+            }
     }
 
     pub fn entries(&self) -> &[ApiEntry] {
