@@ -113,13 +113,19 @@ impl Project {
         reuse: Option<&mut LinkReuse>,
     ) -> Project {
         // A profile applies when the audited code imports its framework, or is the framework.
-        frameworks.detect(
-            modules
-                .iter()
-                .flat_map(|m| m.imports.iter().map(|i| i.target.as_str()))
-                .chain(modules.iter().map(|m| m.module.as_str())),
+        // Detection reads every import on one thread: done beside the resolver, which reads
+        // nothing of the profiles.
+        let ((), resolver) = rayon::join(
+            || {
+                frameworks.detect(
+                    modules
+                        .iter()
+                        .flat_map(|m| m.imports.iter().map(|i| i.target.as_str()))
+                        .chain(modules.iter().map(|m| m.module.as_str())),
+                )
+            },
+            || Resolver::new(&modules, package),
         );
-        let resolver = Resolver::new(&modules, package);
         // The entry index and the copy groups read only the modules' facts: they are built
         // beside the graph, on the caller's pool.
         let (graph, (entries, copies)) = rayon::join(
