@@ -445,7 +445,7 @@ fn summarise_modules(
                 #[cfg(debug_assertions)]
                 if let Some(r) = fault::inject(f, settings, catalog, patterns) {
                     progress.tick();
-                    return r;
+                    return (r, None);
                 }
                 let r = match (memory, cache) {
                     (Some(m), _) => {
