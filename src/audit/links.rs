@@ -7,10 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-use crate::facts::ModuleFacts;
 use crate::module::cache::{Cache, Fingerprint, checked_payload, write_checked};
 use crate::module::discover::SourcePath;
-use crate::project::{LinkReuse, Links, module_key, settings_key};
+use crate::project::{LinkReuse, Links, settings_key};
 use crate::settings::Settings;
 
 /// The entry's file name in the module cache's folder (one entry: the last run's).
@@ -34,29 +33,20 @@ fn load(path: &Path) -> Option<Links> {
 }
 
 /// What the link stage may reuse: the settings that shape it, each module's own key (from the
-/// fingerprint its file had when the run began, in `files` order; `modules` holds the files
-/// that were analysed, in the same order) and the last run's links. `None` when a file changed
-/// while the run read it: its facts then match no fingerprint.
+/// fingerprint its file had when the run began: `project::module_key`, taken by the module
+/// stage, one per analysed module in module order) and the last run's links. `None` when a
+/// file changed while the run read it: its facts then match no fingerprint.
 pub(super) fn reuse(
     cache: &Cache,
     settings: &Settings,
     files: &[SourcePath],
     prints: &[Fingerprint],
-    modules: &[ModuleFacts],
+    keys: Vec<Option<u128>>,
     previous: Option<JoinHandle<Option<Links>>>,
 ) -> Option<LinkReuse> {
     let previous = previous.and_then(|h| h.join().ok()).flatten();
     if cache.moved() || prints.len() != files.len() {
         return None;
-    }
-    let mut keys = Vec::with_capacity(modules.len());
-    let mut next = files.iter().zip(prints);
-    for m in modules {
-        let print = next.find(|(f, _)| f.rel == m.path).map(|(_, p)| p);
-        keys.push(match print {
-            Some(Ok(content)) => Some(module_key(content, m)),
-            _ => None,
-        });
     }
     let key = settings_key(&[cache.key(), &super::reuse::shaping_settings(settings)]);
     Some(LinkReuse::new(key, keys, previous))

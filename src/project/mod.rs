@@ -112,24 +112,41 @@ impl Project {
         package: Option<&str>,
         reuse: Option<&mut LinkReuse>,
     ) -> Project {
-        // A profile applies when the audited code imports its framework, or is the framework.
-        frameworks.detect(
-            modules
-                .iter()
-                .flat_map(|m| m.imports.iter().map(|i| i.target.as_str()))
-                .chain(modules.iter().map(|m| m.module.as_str())),
-        );
-        let resolver = Resolver::new(&modules, package);
-        // The entry index and the copy groups read only the modules' facts: they are built
-        // beside the graph, on the caller's pool.
-        let (graph, (entries, copies)) = rayon::join(
-            || Graph::build(&modules, &resolver, &patterns, &frameworks, reuse),
+        // The entry index and the copy groups (70 M instructions on the standard library)
+        // read only the modules' facts: they are built on one side of the caller's pool while
+        // the other resolves and links, so that they also fill the resolver's serial stretch
+        // (its method index and class tables, through which a one-changed run's profile
+        // showed the second core idle), not only the graph's.
+        let ((resolver, graph, serial_roles), (mut entries, copies)) = rayon::join(
             || {
-                let mut entries = context::EntryIndex::build(&modules);
-                entries.serial_roles = context::serial_roles(&modules, &frameworks);
-                (entries, copies::copy_groups(&modules))
+                // A profile applies when the audited code imports its framework, or is the
+                // framework. Detection reads every import on one thread: done beside the
+                // resolver, which reads nothing of the profiles.
+                let ((), resolver) = rayon::join(
+                    || {
+                        frameworks.detect(
+                            modules
+                                .iter()
+                                .flat_map(|m| m.imports.iter().map(|i| i.target.as_str()))
+                                .chain(modules.iter().map(|m| m.module.as_str())),
+                        )
+                    },
+                    || Resolver::new(&modules, package),
+                );
+                let (graph, serial_roles) = rayon::join(
+                    || Graph::build(&modules, &resolver, &patterns, &frameworks, reuse),
+                    || context::serial_roles(&modules, &frameworks),
+                );
+                (resolver, graph, serial_roles)
+            },
+            || {
+                (
+                    context::EntryIndex::build(&modules),
+                    copies::copy_groups(&modules),
+                )
             },
         );
+        entries.serial_roles = serial_roles;
         Project {
             modules,
             patterns,

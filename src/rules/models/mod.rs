@@ -73,21 +73,22 @@ pub struct ModelLoadSite<'a> {
 /// Every call of a catalog entry whose effect is a model load, in module order.
 pub fn model_loads<'a>(cx: &RuleContext<'a>) -> Vec<ModelLoadSite<'a>> {
     let mut out = Vec::new();
-    for (mi, m) in cx.project.modules.iter().enumerate() {
-        for (index, call) in m.calls.iter().enumerate() {
-            let Some(api) = call.api else { continue };
-            let entry = cx.catalog.get(api);
-            if entry.effect != Effect::ModelLoad || calls_instance(entry, call) {
-                continue;
-            }
-            out.push(ModelLoadSite {
-                module: mi,
-                index,
-                call,
-                entry,
-                memory_mb: entry.memory_for(call.str_arg.as_deref()),
-            });
+    // The project's catalog calls, listed once per run, not every call record scanned.
+    for &(mi, index) in cx.catalog_sites() {
+        let (mi, index) = (mi as usize, index as usize);
+        let call = &cx.project.modules[mi].calls[index];
+        let Some(api) = call.api else { continue };
+        let entry = cx.catalog.get(api);
+        if entry.effect != Effect::ModelLoad || calls_instance(entry, call) {
+            continue;
         }
+        out.push(ModelLoadSite {
+            module: mi,
+            index,
+            call,
+            entry,
+            memory_mb: entry.memory_for(call.str_arg.as_deref()),
+        });
     }
     out
 }
