@@ -44,6 +44,9 @@ pub struct ContextPatterns {
     pub default_wrappers: Vec<String>,
     pub callable_keywords: Vec<String>,
     pub property_decorators: Vec<String>,
+    /// Decorators that memoise the result (`functools.lru_cache`): what the function calls
+    /// runs once per distinct argument.
+    pub memoising_decorators: Vec<String>,
     pub loop_callbacks: Vec<String>,
     pub exit_callbacks: Vec<String>,
     pub subscriptions: Vec<String>,
@@ -369,6 +372,11 @@ impl ContextPatterns {
         self.property_decorators.iter().any(|d| d == decorator)
     }
 
+    /// A decorator that memoises what the function returns (`functools.lru_cache`).
+    pub fn is_memoising_decorator(&self, decorator: &str) -> bool {
+        self.memoising_decorators.iter().any(|d| d == decorator)
+    }
+
     /// A call that runs its callable argument on the event loop later (`loop.call_soon(cb)`,
     /// `fut.add_done_callback(cb)`), by method name.
     pub fn is_loop_callback(&self, target: &str) -> bool {
@@ -501,6 +509,7 @@ mod tests {
             &p.nonblocking_keywords,
             &p.callable_keywords,
             &p.property_decorators,
+            &p.memoising_decorators,
             &p.loop_callbacks,
             &p.exit_callbacks,
             &p.subscriptions,

@@ -195,6 +195,10 @@ static SHIPPED: &[(&str, &str)] = &[
         "tornado",
         include_str!("../../data/frameworks/tornado.toml"),
     ),
+    (
+        "twisted",
+        include_str!("../../data/frameworks/twisted.toml"),
+    ),
     ("voice", include_str!("../../data/frameworks/voice.toml")),
 ];
 

@@ -118,6 +118,9 @@ pub struct Execution {
     /// concurrent (`socketserver.TCPServer` without `ThreadingMixIn`). What the site waits for,
     /// every request queued behind it waits for too.
     pub serial: bool,
+    /// Why the execution is `first-request` when a memoised function on its chain makes it
+    /// so: "memoised by `@functools.lru_cache` on `get_settings`".
+    pub memo: Option<String>,
 }
 
 /// Loops in a caller on the chain around its call to the next step (`for s in services:
@@ -155,6 +158,9 @@ impl Execution {
     pub fn phrase(&self) -> &'static str {
         if self.frequency == Frequency::PerSession {
             return "once per session";
+        }
+        if self.frequency == Frequency::FirstRequest {
+            return "once, by the first request that reaches it";
         }
         match (self.kind, self.repeats > 0 || !self.fan_out.is_empty()) {
             (CtxKind::EventLoop, false) => "on every call, on the event loop",
@@ -196,7 +202,25 @@ impl Project {
                 }
             };
             let entry = steps.first().map_or((here, site.line), |s| (s.0, s.1));
-            let frequency = self.frequency(kind, entry, steps.len(), site);
+            let mut frequency = self.frequency(kind, entry, steps.len(), site);
+            // A memoised function on the chain (`@lru_cache`, a container's lazy getter) runs
+            // what is below it once per distinct argument: the first request pays it. The
+            // site's own function counts for work in its body, not for its `def` line, which
+            // stands for the calls into it (how often the memo itself is asked).
+            let body = site.line != f.line;
+            let memo = if frequency.per_request() {
+                steps
+                    .iter()
+                    .map(|s| s.0)
+                    .chain(body.then_some(here))
+                    .find_map(|f| self.memoised_by(f.module as usize, f.func))
+                    .map(|(d, by)| format!("memoised by `@{d}` on `{}`", by.qualname))
+            } else {
+                None
+            };
+            if memo.is_some() {
+                frequency = Frequency::FirstRequest;
+            }
             let fan_out = self.caller_loops(&steps);
             let mut chain: Vec<ChainStep> = steps
                 .into_iter()
@@ -231,6 +255,7 @@ impl Project {
                 bound: site.loop_bound,
                 fan_out,
                 serial,
+                memo,
             });
         }
         // A constructor nothing in the project calls runs when the service sets itself up.
@@ -246,13 +271,18 @@ impl Project {
     }
 
     /// The execution in which the site costs every request: the first that runs per request,
-    /// else the first that runs on every call of a coroutine no known entry reaches.
+    /// else the first that runs on every call of a coroutine no known entry reaches, else one
+    /// that a memoised function on its chain runs once, for the first request.
     pub fn request_execution(&self, site: &Site) -> Option<Execution> {
         let all = self.executions(site);
         let pick = all
             .iter()
             .position(|e| e.serves_requests())
-            .or_else(|| all.iter().position(|e| e.per_request()))?;
+            .or_else(|| all.iter().position(|e| e.per_request()))
+            .or_else(|| {
+                all.iter()
+                    .position(|e| e.frequency == Frequency::FirstRequest)
+            })?;
         all.into_iter().nth(pick)
     }
 
@@ -283,6 +313,7 @@ impl Project {
             bound: site.loop_bound,
             fan_out: Vec::new(),
             serial: false,
+            memo: None,
         }
     }
 

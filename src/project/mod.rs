@@ -12,6 +12,7 @@ mod arguments;
 pub mod context;
 pub mod copies;
 pub mod graph;
+mod memo;
 mod once;
 pub mod resolve;
 pub mod services;
@@ -67,6 +68,8 @@ pub struct Project {
     callers: arguments::Callers,
     /// What `called_only_once` answered, by node (asked again for every site in a function).
     called_once: once::Answers,
+    /// The project's own memoising decorators, found on first use (`memo.rs`).
+    memoisers: memo::Memoisers,
     /// The values the system's manifests give to configuration keys.
     pub configured: Configured,
 }
@@ -158,6 +161,7 @@ impl Project {
             copies,
             callers: Default::default(),
             called_once: Default::default(),
+            memoisers: Default::default(),
             configured: Configured::default(),
         }
     }

@@ -243,6 +243,9 @@ pub fn estimate(per: &PerCall, exec: &Execution) -> (Estimate, Severity) {
         basis.push_str(&format!("; ×{factor} for {why}"));
     }
     basis.push_str(frequency_note(exec));
+    if let (Frequency::FirstRequest, Some(memo)) = (exec.frequency, &exec.memo) {
+        basis.push_str(&format!(" ({memo})"));
+    }
     let worst_ms = match (&per.worst, retry) {
         (Worst::Bounded { ms, why }, None) => {
             basis.push_str(&format!("; at worst {} ({why})", fmt_ms(ms * factor)));
@@ -471,6 +474,7 @@ mod tests {
             bound: None,
             fan_out: Vec::new(),
             serial: false,
+            memo: None,
         }
     }
 

@@ -120,7 +120,7 @@ impl Rule for SameArtifactLoadedRepeatedly {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            let lazy = LazySites::of(m, lazy::HOOK_CODE);
+            let lazy = LazySites::of(cx.project, mi, lazy::HOOK_CODE);
             // (catalog entry, arguments) -> the per-request places that load it.
             let mut groups: BTreeMap<(crate::knowledge::catalog::ApiId, &str), Vec<_>> =
                 BTreeMap::new();

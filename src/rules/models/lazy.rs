@@ -16,14 +16,7 @@ use crate::facts::hooks::ModuleEnd;
 use crate::facts::marks::Mark;
 use crate::facts::names::{dotted_name, is_dotted, str_literal};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
-
-/// Decorators that memoise a function's result (Python standard library): a load inside runs
-/// once per distinct argument.
-const MEMOISING_DECORATORS: &[&str] = &[
-    "functools.cache",
-    "functools.cached_property",
-    "functools.lru_cache",
-];
+use crate::project::Project;
 
 /// Methods that empty a dict used as a model cache.
 const RESET_METHODS: &[&str] = &["clear", "pop", "popitem"];
@@ -376,33 +369,18 @@ pub enum Laziness {
     Reloaded { key: String, reset_in: String },
 }
 
-/// The memoising decorator on `func` or a function around it, with the function it decorates:
-/// what `func` makes runs once per distinct argument.
-pub fn memoised_by(m: &ModuleFacts, func: FuncId) -> Option<(&str, &crate::facts::Function)> {
-    let mut f = Some(func);
-    while let Some(id) = f {
-        let func = &m.functions[id as usize];
-        if let Some(d) = func
-            .decorators
-            .iter()
-            .find(|d| MEMOISING_DECORATORS.contains(&d.as_str()))
-        {
-            return Some((d.as_str(), func));
-        }
-        f = func.parent;
-    }
-    None
-}
-
 /// The guarded loads and resets a rule's AST hook recorded in one module.
 pub struct LazySites<'a> {
+    project: &'a Project,
+    module: usize,
     m: &'a ModuleFacts,
     guarded: Vec<(FuncId, u32, u32, &'a str)>,
     resets: Vec<(FuncId, &'a str)>,
 }
 
 impl<'a> LazySites<'a> {
-    pub fn of(m: &'a ModuleFacts, code: &'a str) -> LazySites<'a> {
+    pub fn of(project: &'a Project, module: usize, code: &'a str) -> LazySites<'a> {
+        let m = &project.modules[module];
         let guarded = marks(m, code)
             .filter_map(|(c, mark)| match mark {
                 Mark::Lazy { key } => Some((c.func, c.line, c.column, key.as_str())),
@@ -415,12 +393,17 @@ impl<'a> LazySites<'a> {
                 _ => None,
             })
             .collect();
-        LazySites { m, guarded, resets }
+        LazySites {
+            project,
+            module,
+            m,
+            guarded,
+            resets,
+        }
     }
 
     pub fn laziness(&self, call: &Call) -> Laziness {
-        let m = self.m;
-        if let Some((d, func)) = memoised_by(m, call.func) {
+        if let Some((d, func)) = self.project.memoised_by(self.module, call.func) {
             return Laziness::Once {
                 how: format!("memoised by `@{d}` on `{}`", func.qualname),
             };

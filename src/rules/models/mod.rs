@@ -184,7 +184,7 @@ pub fn request_path_loads(
         let Some(exec) = cx
             .project
             .request_execution(&at)
-            .filter(|e| e.serves_requests())
+            .filter(|e| e.serves_requests() || e.memo.is_some())
         else {
             // A load that only runs at startup is not a request cost, but its time and memory
             // belong in the audit's footprint: reported as information.
@@ -222,12 +222,22 @@ pub fn request_path_loads(
         };
         let m = &cx.project.modules[site.module];
         if lazy.as_ref().is_none_or(|(mi, _)| *mi != site.module) {
-            lazy = Some((site.module, LazySites::of(m, lazy::HOOK_CODE)));
+            lazy = Some((
+                site.module,
+                LazySites::of(cx.project, site.module, lazy::HOOK_CODE),
+            ));
         }
         let (laziness, bypass) = match lazy
             .as_ref()
             .map_or(Laziness::Every, |(_, l)| l.laziness(call))
         {
+            // A memoised function on the chain (`@lru_cache` on a getter) runs it once.
+            Laziness::Every if exec.memo.is_some() => (
+                Laziness::Once {
+                    how: exec.memo.clone().unwrap_or_default(),
+                },
+                None,
+            ),
             Laziness::Every => {
                 let memo = memoised_on_chain(cx, &exec);
                 (memo.laziness(), memo.bypass_note())
@@ -406,8 +416,10 @@ pub fn memoised_on_chain(cx: &RuleContext, exec: &Execution) -> ChainMemo {
         let i = match sites.iter().position(|(mi, _)| *mi == f.module) {
             Some(i) => i,
             None => {
-                let m = &project.modules[f.module as usize];
-                sites.push((f.module, LazySites::of(m, lazy::HOOK_CODE)));
+                sites.push((
+                    f.module,
+                    LazySites::of(project, f.module as usize, lazy::HOOK_CODE),
+                ));
                 sites.len() - 1
             }
         };

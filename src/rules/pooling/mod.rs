@@ -25,7 +25,6 @@ use crate::finding::Finding;
 use crate::knowledge::catalog::Effect;
 use crate::project::context::{Execution, Site};
 use crate::rules::cost::{DEFAULT_LOOP_REPETITIONS, PerCall};
-use crate::rules::models::lazy::memoised_by;
 use crate::rules::models::{ChainMemo, memoised_on_chain};
 
 /// The hook PA401, PA402 and PA403 share: it runs once when any of them is enabled.
@@ -98,7 +97,7 @@ pub fn creation_execution(
         .is_some_and(|t| t.contains('.') || t.contains('['));
     if kept
         || lazy.contains(&(call.func, call.line))
-        || memoised_by(&cx.project.modules[module], call.func).is_some()
+        || cx.project.memoised_by(module, call.func).is_some()
     {
         return None;
     }

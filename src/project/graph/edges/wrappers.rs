@@ -4,13 +4,13 @@
 //! (`graph/links.rs`) counts the set they form in the project's interface.
 
 use super::{Memo, targets};
-use crate::facts::{Call, ModuleFacts};
+use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Name, Resolution};
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::Frameworks;
 use crate::project::resolve::{FnRef, Resolver, Target};
 
 /// Project functions that run a callable they are given on a worker thread: a function that
-/// passes one of its parameters to an offload API (`loop.run_in_executor(None, fn, *args)`,
+/// passes one of its parameters (or a closure of its own that calls one) to an offload API (`loop.run_in_executor(None, fn, *args)`,
 /// `asyncio.to_thread(fn)`, `hass.async_add_executor_job(fn)`), or to another such function.
 /// Calls of them offload their callable arguments like the API does.
 pub(in crate::project::graph) fn offload_wrappers(
@@ -19,20 +19,23 @@ pub(in crate::project::graph) fn offload_wrappers(
     patterns: &ContextPatterns,
     frameworks: &Frameworks,
 ) -> rustc_hash::FxHashSet<FnRef> {
-    // Only a call that passes one of its function's parameters as a callable can make a
-    // wrapper; they are few, so the rounds below walk them, not every call of the project.
+    // Only a call that passes one of its function's parameters as a callable, or a closure
+    // that calls one, can make a wrapper; they are few, so the rounds below walk them, not
+    // every call of the project.
     let passing: Vec<(u32, &Call)> = modules
         .iter()
         .enumerate()
         .flat_map(|(mi, m)| {
+            let relays = relays(m);
             m.calls
                 .iter()
                 .filter(|call| !call.callable_args().is_empty())
-                .filter(|call| {
+                .filter(move |call| {
                     let f = &m.functions[call.func as usize];
-                    call.callable_args()
-                        .iter()
-                        .any(|(text, _)| f.params.iter().any(|p| p == text))
+                    call.callable_args().iter().any(|(text, _)| {
+                        f.params.iter().any(|p| p == text)
+                            || relays.iter().any(|(p, g)| *p == call.func && *g == text)
+                    })
                 })
                 .map(move |call| (mi as u32, call))
         })
@@ -90,4 +93,30 @@ pub(in crate::project::graph) fn offload_wrappers(
         }
     }
     wrappers
+}
+
+/// The closures of a module that call a parameter of the function they are defined in, as
+/// (that function, the closure's name): `g` in `def run(f, *a): def g(): return f(*a)`, which
+/// `run` hands to an offload (`deferToThreadPool(reactor, pool, g)`) to run `f` there with
+/// something around it (a logging context, a timer). A closure's own parameter of the same
+/// name shadows the outer one. A module without nested functions is not walked.
+fn relays(m: &ModuleFacts) -> Vec<(FuncId, &Name)> {
+    let mut found: Vec<(FuncId, &Name)> = Vec::new();
+    if !m.functions.iter().any(|f| f.kind == FnKind::Nested) {
+        return found;
+    }
+    for call in &m.calls {
+        let g = &m.functions[call.func as usize];
+        let (FnKind::Nested, Some(parent)) = (g.kind, g.parent) else {
+            continue;
+        };
+        if call.resolution != Resolution::Unresolved || g.params.contains(&call.target) {
+            continue;
+        }
+        let outer = &m.functions[parent as usize];
+        if outer.params.contains(&call.target) && !found.contains(&(parent, &g.name)) {
+            found.push((parent, &g.name));
+        }
+    }
+    found
 }
