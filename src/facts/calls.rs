@@ -4,6 +4,8 @@
 //! A call is recorded after its children (post-order), unresolved; `bindings.rs` resolves its
 //! target once the walk is over. Nothing here consults the catalog or other modules.
 
+use std::num::NonZeroU32;
+
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextSize};
@@ -13,7 +15,7 @@ use super::names::{
     Base, Dotted, dotted, dotted_name, is_dotted, is_literal, number_literal, through_imports,
     truncate,
 };
-use super::{Call, CallExtra, CallFlags, FuncId, NO_CALL, Name, Resolution};
+use super::{Call, CallExtra, CallFlags, FAR, FuncId, NO_CALL, Name, Resolution, near_end};
 use crate::knowledge::contexts::{ContextPatterns, last_segment, split_last};
 
 pub(super) struct RawCall {
@@ -272,26 +274,33 @@ impl<'a> Collector<'a> {
             CallFlags::DYNAMIC_FIRST_ARG,
             first.is_some_and(|a| !is_literal(a)),
         );
+        let near = near_end(line, end_line, end_column);
+        let (end_lines, end_col) = near.unwrap_or((FAR, 0));
         self.facts.calls.push(Call {
             func: self.func,
             target: text.clone(),
             resolution: Resolution::Unresolved,
             line,
             column,
-            end_line,
-            end_column,
+            end_lines,
+            end_col,
             api: None,
             loop_depth: self.loop_depth,
             flags,
             str_arg,
             assigned_to: None,
-            receiver_call: inner.unwrap_or(NO_CALL),
             callable_args: callable_args.into_boxed_slice(),
             extra: CallExtra {
                 url_param,
                 receiver_hint,
                 timeout_s,
                 loop_bound: self.loop_bound(),
+                receiver_call: inner.and_then(|i| NonZeroU32::new(i.wrapping_add(1))),
+                end: if near.is_none() {
+                    (end_line, end_column)
+                } else {
+                    (0, 0)
+                },
                 ..CallExtra::default()
             }
             .boxed(),

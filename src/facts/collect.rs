@@ -170,8 +170,8 @@ pub fn collect(
         class: None,
         parent: None,
         is_async: false,
-        decorators: Vec::new(),
-        params: Vec::new(),
+        decorators: Box::default(),
+        params: Box::default(),
         line: 1,
         end_line,
     });
@@ -259,8 +259,8 @@ impl<'a> Collector<'a> {
             },
             parent: Some(parent),
             is_async,
-            decorators,
-            params: Vec::new(),
+            decorators: decorators.into_boxed_slice(),
+            params: Box::default(),
             line: self.line(range),
             end_line: self.line_index.line_index(range.end()).get() as u32,
         });

@@ -33,7 +33,7 @@ use crate::settings::Settings;
 
 /// Bump when `ModuleFacts` (the typed `Mark`s of its candidates included) or the way entries
 /// are written changes meaning.
-pub const CACHE_FORMAT: u32 = 29;
+pub const CACHE_FORMAT: u32 = 30;
 
 /// First bytes of every entry file.
 const MAGIC: &[u8; 8] = b"PAFACTS\0";
@@ -193,7 +193,11 @@ impl Cache {
             return None;
         }
         let names = NameTable::names(head.texts, &head.ends)?;
-        let facts: ModuleFacts = read_with_table(names, || postcard::from_bytes(facts)).ok()?;
+        // Decoded straight into the records kept for the run (`lifetime`); the entry's bytes and
+        // name table, read before, are freed at once.
+        let facts: ModuleFacts =
+            crate::lifetime::kept(|| read_with_table(names, || postcard::from_bytes(facts)))
+                .ok()?;
         (facts.path == rel).then_some(facts)
     }
 

@@ -156,7 +156,7 @@ impl RuleContext<'_> {
         let (func, (line, column, end_line, end_column), snippet, inferred) = match h.at {
             At::Call(c) => (
                 c.func,
-                (c.line, c.column, c.end_line, c.end_column),
+                (c.line, c.column, c.end_line(), c.end_column()),
                 c.target.as_str(),
                 c.resolution == Resolution::Inferred,
             ),

@@ -115,9 +115,9 @@ fn inner_call<'m>(m: &'m ModuleFacts, call: &Call) -> Option<&'m Call> {
         .filter(|c| {
             c.func == call.func
                 && (c.line, c.column) == (call.line, call.column)
-                && (c.end_line, c.end_column) < (call.end_line, call.end_column)
+                && (c.end_line(), c.end_column()) < (call.end_line(), call.end_column())
         })
-        .max_by_key(|c| (c.end_line, c.end_column))
+        .max_by_key(|c| (c.end_line(), c.end_column()))
 }
 
 /// Whether `receiver` (the text before a call's method) is a chain's root, or the result of a

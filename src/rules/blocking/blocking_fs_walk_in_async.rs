@@ -81,7 +81,7 @@ fn lazy_walks_handed_back(cx: &RuleContext, out: &mut Vec<Finding>) {
             c.func == walk.func
                 && !std::ptr::eq(c, walk)
                 && (c.line, c.column) <= (walk.line, walk.column)
-                && (c.end_line, c.end_column) >= (walk.end_line, walk.end_column)
+                && (c.end_line(), c.end_column()) >= (walk.end_line(), walk.end_column())
         });
         if consumed {
             continue;

@@ -102,7 +102,7 @@ fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String>
     };
     let inside = |c: &Call| {
         (c.line, c.column) > (call.line, call.column)
-            && (c.end_line, c.end_column) <= (call.end_line, call.end_column)
+            && (c.end_line(), c.end_column()) <= (call.end_line(), call.end_column())
     };
     if let Some(c) = m.calls.iter().find(|c| disk(c) && inside(c)) {
         return Some(format!("a file (read by `{}`)", c.target));

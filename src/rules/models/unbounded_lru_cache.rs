@@ -8,7 +8,7 @@ use ruff_text_size::Ranged;
 use crate::facts::collect::{AstRule, ExprKinds, LocalContext};
 use crate::facts::marks::Mark;
 use crate::facts::names::dotted_name;
-use crate::facts::{FnKind, FuncId, ModuleFacts, Resolution};
+use crate::facts::{FnKind, FuncId, ModuleFacts, Name, Resolution};
 use crate::finding::{ChainStep, Finding, Severity};
 use crate::project::context::{Execution, Site};
 use crate::rules::emit::{Costed, Hotspot};
@@ -122,7 +122,8 @@ impl AstRule for Hook {
                     .iter()
                     .map(|p| p.name().id.to_string())
                     .collect();
-                let decorator = kind.to_owned();
+                let decorator = Name::from(kind);
+                let params = params.into_boxed_slice();
                 cx.report(d.range(), Mark::Memo { decorator, params });
             }
         }

@@ -9,6 +9,7 @@ use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::{CONVERSIONS, EVICT_METHODS, GROW_METHODS, TENSOR_VIEWS, is_wanted, wanted_names};
+use crate::facts::Name;
 use crate::facts::collect::{ExprKinds, LocalContext, ModuleEnd, SharedHook};
 use crate::facts::marks::{ContainerOp, Mark};
 use crate::facts::names::{dotted_name, is_literal, number_literal};
@@ -166,32 +167,33 @@ fn on_assign(target: &Expr, value: Option<&Expr>, range: TextRange, cx: &mut Loc
             _ => false,
         }
     {
+        let key = key.into();
         cx.report(v.range(), Mark::Container(ContainerOp::Alias { key }));
     }
 }
 
 fn grow(key: &str, how: &str, value: String) -> Mark {
     Mark::Container(ContainerOp::Grow {
-        key: key.to_owned(),
-        how: how.to_owned(),
-        value,
+        key: key.into(),
+        how: how.into(),
+        value: value.into(),
     })
 }
 
 fn evict(key: &str, how: &str) -> Mark {
     Mark::Container(ContainerOp::Evict {
-        key: key.to_owned(),
-        how: how.to_owned(),
+        key: key.into(),
+        how: how.into(),
     })
 }
 
 fn bind(key: &str, value: Option<&Expr>, range: TextRange, cx: &mut LocalContext) {
     let kind = value.and_then(|v| container_kind(v, cx));
-    let key = key.to_owned();
+    let key = Name::from(key);
     let op = match kind {
         Some(kind) => ContainerOp::Init {
             key,
-            kind: kind.to_string(),
+            kind: Name::from(kind.to_string()),
         },
         None => ContainerOp::Assign { key },
     };
@@ -284,6 +286,7 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
                     && let [arg] = &call.arguments.args[..]
                     && let Some(key) = receiver(arg)
                 {
+                    let key = key.into();
                     cx.report(c.range(), Mark::Container(ContainerOp::Bound { key }));
                 }
             }
@@ -347,7 +350,7 @@ fn finish(_body: &[Stmt], cx: &mut ModuleEnd) {
             .collect();
         rebound.sort();
         for name in rebound {
-            let key = name.clone();
+            let key = Name::from(name.as_str());
             cx.report(parent, f.range, Mark::Container(ContainerOp::Reset { key }));
         }
     }
