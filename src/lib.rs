@@ -16,7 +16,6 @@ pub mod dev;
 pub mod facts;
 pub mod finding;
 pub mod knowledge;
-pub mod lifetime;
 pub mod module;
 pub mod progress;
 pub mod project;

@@ -90,13 +90,9 @@ impl Name {
         if let Some(found) = table.find(hash, |n| n.as_str() == text) {
             return found.clone();
         }
-        // A new text (and the table's growth) is kept for the run: made in the kept heap
-        // (`lifetime`), it does not pin a page of the walk's temporaries.
-        crate::lifetime::kept(|| {
-            let name = Name(ArcStr::from(text));
-            table.insert_unique(hash, name.clone(), |n| self::hash(n));
-            name
-        })
+        let name = Name(ArcStr::from(text));
+        table.insert_unique(hash, name.clone(), |n| self::hash(n));
+        name
     }
 
     pub fn as_str(&self) -> &str {

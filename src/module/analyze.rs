@@ -202,9 +202,7 @@ pub fn analyze_source(
     // that the tree leaves mostly free resident for the rest of the run. A copy made now packs
     // them into few pages (and exact-size vectors); the first copy is freed with those pages.
     // Stdlib: resident after the module stage 202-212 -> 183-186 MiB, peak 253-259 -> 222-230.
-    // The copy goes to the kept heap (`lifetime`), apart from the next module's source and
-    // tree: resident after the module stage 94 -> 90 MiB.
-    crate::lifetime::kept(|| facts.clone())
+    facts.clone()
 }
 
 /// Python refuses a source holding a NUL byte anywhere, even in a comment or a string, where

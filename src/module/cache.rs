@@ -193,11 +193,7 @@ impl Cache {
             return None;
         }
         let names = NameTable::names(head.texts, &head.ends)?;
-        // Decoded straight into the records kept for the run (`lifetime`); the entry's bytes and
-        // name table, read before, are freed at once.
-        let facts: ModuleFacts =
-            crate::lifetime::kept(|| read_with_table(names, || postcard::from_bytes(facts)))
-                .ok()?;
+        let facts: ModuleFacts = read_with_table(names, || postcard::from_bytes(facts)).ok()?;
         (facts.path == rel).then_some(facts)
     }
 
