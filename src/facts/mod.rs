@@ -127,6 +127,27 @@ impl ModuleFacts {
             .map(|(_, p, n)| (*p, n))
     }
 
+    /// The calls closures make of a parameter of the function they are defined in, with that
+    /// parameter's position: `f(*a)` in `g` of `def run(f, *a): def g(): return f(*a)`. A
+    /// closure's own parameter of the same name shadows the outer one. A module without nested
+    /// functions has none, and its calls are not walked.
+    pub fn closure_calls_of_params(&self) -> impl Iterator<Item = (&Call, usize)> {
+        let nested = self.functions.iter().any(|f| f.kind == FnKind::Nested);
+        let calls = if nested { &self.calls[..] } else { &[] };
+        calls.iter().filter_map(move |call| {
+            let g = &self.functions[call.func as usize];
+            let (FnKind::Nested, Some(parent)) = (g.kind, g.parent) else {
+                return None;
+            };
+            if call.resolution != Resolution::Unresolved || g.params.contains(&call.target) {
+                return None;
+            }
+            let outer = &self.functions[parent as usize];
+            let position = outer.params.iter().position(|p| *p == call.target)?;
+            Some((call, position))
+        })
+    }
+
     /// What `func` returns, where it may name a destination (one value per return).
     pub fn return_values(&self, func: FuncId) -> impl Iterator<Item = &Value> {
         let start = self.return_values.partition_point(|(f, _)| *f < func);

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashSet;
 
 use super::Project;
-use crate::facts::{FnKind, FuncId, Function, ModuleFacts, Resolution};
+use crate::facts::{FnKind, FuncId, Function, ModuleFacts};
 
 /// The project's memoising decorators by qualified name (`pkg.server.cache_in_self`), found on
 /// first use.
@@ -52,32 +52,14 @@ impl Project {
 fn project_memoisers(modules: &[ModuleFacts]) -> FxHashSet<String> {
     let mut found = FxHashSet::default();
     for m in modules {
-        if !m.functions.iter().any(|f| f.kind == FnKind::Nested) {
-            continue;
-        }
-        // Per nested function: whether it keeps a call of its parent's first parameter, and
-        // whether it calls `setattr` and that parameter.
-        let mut kept: FxHashSet<FuncId> = FxHashSet::default();
+        // The closures of module-level functions that call the function they are given (the
+        // first parameter), and those of them that keep what it returns.
         let mut calls_param: FxHashSet<FuncId> = FxHashSet::default();
-        let mut sets: FxHashSet<FuncId> = FxHashSet::default();
-        for call in &m.calls {
-            let w = &m.functions[call.func as usize];
-            let (FnKind::Nested, Some(parent)) = (w.kind, w.parent) else {
-                continue;
-            };
-            let d = &m.functions[parent as usize];
-            if d.kind != FnKind::Function {
-                continue;
-            }
-            if call.target == "setattr" || call.target == "builtins.setattr" {
-                sets.insert(call.func);
-            }
-            let Some(given) = d.params.first() else {
-                continue;
-            };
-            if call.resolution != Resolution::Unresolved
-                || call.target != *given
-                || w.params.contains(given)
+        let mut kept: FxHashSet<FuncId> = FxHashSet::default();
+        for (call, position) in m.closure_calls_of_params() {
+            let parent = m.functions[call.func as usize].parent;
+            if position != 0
+                || parent.is_none_or(|d| m.functions[d as usize].kind != FnKind::Function)
             {
                 continue;
             }
@@ -90,7 +72,18 @@ fn project_memoisers(modules: &[ModuleFacts]) -> FxHashSet<String> {
                 kept.insert(call.func);
             }
         }
-        for w in kept.iter().chain(calls_param.intersection(&sets)) {
+        if calls_param.is_empty() {
+            continue;
+        }
+        // ... or hand it to `setattr`.
+        for call in &m.calls {
+            if calls_param.contains(&call.func)
+                && (call.target == "setattr" || call.target == "builtins.setattr")
+            {
+                kept.insert(call.func);
+            }
+        }
+        for w in &kept {
             if let Some(parent) = m.functions[*w as usize].parent {
                 let d = &m.functions[parent as usize];
                 found.insert(format!("{}.{}", m.module, d.qualname));

@@ -4,7 +4,7 @@
 //! (`graph/links.rs`) counts the set they form in the project's interface.
 
 use super::{Memo, targets};
-use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Name, Resolution};
+use crate::facts::{Call, FuncId, ModuleFacts, Name};
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::Frameworks;
 use crate::project::resolve::{FnRef, Resolver, Target};
@@ -98,23 +98,14 @@ pub(in crate::project::graph) fn offload_wrappers(
 /// The closures of a module that call a parameter of the function they are defined in, as
 /// (that function, the closure's name): `g` in `def run(f, *a): def g(): return f(*a)`, which
 /// `run` hands to an offload (`deferToThreadPool(reactor, pool, g)`) to run `f` there with
-/// something around it (a logging context, a timer). A closure's own parameter of the same
-/// name shadows the outer one. A module without nested functions is not walked.
+/// something around it (a logging context, a timer).
 fn relays(m: &ModuleFacts) -> Vec<(FuncId, &Name)> {
     let mut found: Vec<(FuncId, &Name)> = Vec::new();
-    if !m.functions.iter().any(|f| f.kind == FnKind::Nested) {
-        return found;
-    }
-    for call in &m.calls {
+    for (call, _) in m.closure_calls_of_params() {
         let g = &m.functions[call.func as usize];
-        let (FnKind::Nested, Some(parent)) = (g.kind, g.parent) else {
-            continue;
-        };
-        if call.resolution != Resolution::Unresolved || g.params.contains(&call.target) {
-            continue;
-        }
-        let outer = &m.functions[parent as usize];
-        if outer.params.contains(&call.target) && !found.contains(&(parent, &g.name)) {
+        if let Some(parent) = g.parent
+            && !found.contains(&(parent, &g.name))
+        {
             found.push((parent, &g.name));
         }
     }
