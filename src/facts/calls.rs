@@ -44,10 +44,18 @@ impl<'a> Collector<'a> {
                 .zip(&self.raw[start..])
                 .any(|(c, r)| c.func == func && (r.takes_work || self.receives(&r.callee.text)));
         if receives {
+            // What the loop receives from (`self.queue` of `self.queue.get()`): a `put` back
+            // onto it feeds the loop itself and answers nobody (`ContextPatterns::answers`).
+            let sources: Vec<&str> = self.facts.calls[start..]
+                .iter()
+                .zip(&self.raw[start..])
+                .filter(|(c, r)| c.func == func && self.receives(&r.callee.text))
+                .filter_map(|(_, r)| split_last(&r.callee.text, b'.').map(|(head, _)| head))
+                .collect();
             let replies = self.facts.calls[start..]
                 .iter()
                 .zip(&self.raw[start..])
-                .any(|(c, r)| c.func == func && self.patterns.is_reply(&r.callee.text));
+                .any(|(c, r)| c.func == func && self.patterns.answers(&r.callee.text, &sources));
             // A `for` loop over received messages is the request loop itself, not a repetition
             // within a request.
             let outer = u8::from(iter_receives);

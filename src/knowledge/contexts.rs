@@ -15,6 +15,10 @@ use super::wildcard::{NameFilter, Patterns, Star};
 pub struct ContextPatterns {
     pub receive_methods: Vec<String>,
     pub reply_methods: Vec<String>,
+    /// Reply methods that, called on the queue the loop receives from, feed the loop itself.
+    pub requeue_methods: Vec<String>,
+    /// The process's console (`sys.stdout`): writing there answers nobody.
+    pub console_receivers: Vec<String>,
     pub poll_methods: Vec<String>,
     pub queue_receivers: Vec<String>,
     /// What a configuration object is called (`config`, `self.options`, `settings`): a read
@@ -278,6 +282,23 @@ impl ContextPatterns {
         self.reply_methods.iter().any(|m| m == method)
     }
 
+    /// Whether a call written `text` in a receive loop answers the sender: a reply method, not
+    /// on the process's console (`sys.stdout.write`), nor putting work back on a queue the loop
+    /// takes its work from (`sources`: `self.queue` of `self.queue.get()`), which feeds the loop
+    /// itself.
+    pub fn answers(&self, text: &str, sources: &[&str]) -> bool {
+        if !self.is_reply(text) {
+            return false;
+        }
+        let Some((receiver, method)) = split_last(text, b'.') else {
+            return true;
+        };
+        if self.console_receivers.iter().any(|c| c == receiver) {
+            return false;
+        }
+        !(self.requeue_methods.iter().any(|m| m == method) && sources.contains(&receiver))
+    }
+
     /// Whether a call with this target waits for work without taking it (`poller.poll(...)`).
     pub fn is_poll(&self, target: &str) -> bool {
         let method = last_segment(target);
@@ -502,6 +523,8 @@ mod tests {
         for list in [
             &p.receive_methods,
             &p.reply_methods,
+            &p.requeue_methods,
+            &p.console_receivers,
             &p.poll_methods,
             &p.tooling_dirs,
             &p.tooling_files,

@@ -163,8 +163,12 @@ enum SelfType {
 }
 
 /// How many known receivers a node is visited with, per context kind, before it is visited as
-/// "any receiver" (which follows every dispatch edge, as a search without types would).
-const RECEIVER_STATES: usize = 4;
+/// "any receiver" (which follows every dispatch edge, as a search without types would). A
+/// component base whose constructor calls `self.postprocess(value)` is built as dozens of
+/// classes by one handler (a UI toolkit's components): with a handful, the next class built
+/// made every component's override run on that handler's path. Known receivers only travel
+/// along `self.m()` and `super().m()` edges, so the visits stay a small multiple of the nodes.
+const RECEIVER_STATES: usize = 64;
 
 /// One visit of the search: a node with what is known of its `self`, reached from a visit of
 /// its caller (`from`, an index into the same kind's visits) or from outside the search.

@@ -461,15 +461,20 @@ fn call_edges<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, out: &mut ModuleEdg
     }
 }
 
+/// Whether the call is `super().m(...)`.
+fn is_super_call(m: &ModuleFacts, call: &Call) -> bool {
+    call.receiver_call()
+        .is_some_and(|i| &*m.calls[i as usize].text == "super")
+}
+
 /// How a call that names no class or method wrote it, when it runs one: `cls(...)` in a
 /// classmethod, `super().__init__(...)`.
 fn constructor_label(m: &ModuleFacts, call: &Call) -> Option<String> {
     if &*call.text == "cls" {
         return Some("cls(...)".to_owned());
     }
-    let inner = &m.calls[call.receiver_call()? as usize];
     let method = call.text.strip_prefix("<call>.")?;
-    (&*inner.text == "super").then(|| format!("super().{method}(...)"))
+    is_super_call(m, call).then(|| format!("super().{method}(...)"))
 }
 
 /// The context-manager methods a `with` statement runs on an instance of a project class:
@@ -515,6 +520,8 @@ fn receiver<'m>(cx: &mut ModuleCx<'_, 'm>, call: &'m Call, t: Target) -> Receive
     match (t, call.resolution) {
         (Target::Class(c), _) => Receiver::Built(c),
         (Target::Function(_), Resolution::SelfMethod) => Receiver::Same,
+        // `super().m()` runs the base's method on the caller's own `self`.
+        (Target::Function(_), _) if is_super_call(cx.facts(), call) => Receiver::Same,
         (Target::Function(f), Resolution::Inferred) => {
             let Some((typed, _)) = call.target.rsplit_once('.') else {
                 return Receiver::Fresh;

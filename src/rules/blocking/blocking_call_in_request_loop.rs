@@ -36,6 +36,11 @@ the request's work:
   them for the disk and the CPU: medium at most when every round of the thread's loop walks,
   low when the thread walks once.
 
+A loop on a thread that answers nobody consumes events in the background, and its pacing sleep
+is not a request's: writing to the process's console (`sys.stdout.write`) and putting work back
+on the queue the loop takes from (a terminal spinner's `self.queue.put(1)` after
+`self.queue.get()`) are not answers (`contexts.toml` `console_receivers`, `requeue_methods`).
+
 Other blocking I/O in a request loop (an HTTP call, a database query, a file read) is usually
 the work the request asks for, so it is not reported here; PA115 reports it when the server
 serves one request at a time. Code on the event loop is left to

@@ -30,7 +30,11 @@ created as a plain `dict`, `list`, `set`, `defaultdict`, `Counter`,
 `x[user].append(...)`), when nothing anywhere in the module ever removes from them: no `pop`,
 `popitem`, `popleft`, `remove`, `discard`, `clear` or `del x[...]`, no second assignment or
 slice that replaces or trims them, no `len(x)` comparison that bounds them, no alias that other
-code could trim through. Model outputs kept this way are PA207.
+code could trim through; and no module removes from a container of the same name through
+another object (`app.get_blocks().pending.pop(session)` on disconnect trims `self.pending`),
+unless that object is an attribute its class builds as another class (`self.oauth =
+OAuth()`: `self.oauth._clients.pop(k)` trims the library's dict, not this one). Model outputs
+kept this way are PA207.
 
 ## Why is this slow?
 Every distinct key (or every request, for a list) adds an entry that stays until the process
@@ -77,7 +81,8 @@ eviction is medium — it ends in an out-of-memory kill, but not within one requ
 A dict keyed by a small fixed set of values (operation names, configured services, file
 names) stops growing after the first requests. Growth in the constructor, with a literal key, or
 through an object that is not known to live as long as the service is not reported. Eviction
-done by another module is not seen.
+done by another module is seen by the container's name alone: a same-named container of an
+unrelated class, trimmed elsewhere through an object of unknown type, hides this one.
 "#,
 };
 

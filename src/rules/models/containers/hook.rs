@@ -8,7 +8,9 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::{CONVERSIONS, EVICT_METHODS, GROW_METHODS, TENSOR_VIEWS, is_wanted, wanted_names};
+use super::{
+    CONVERSIONS, EVICT_METHODS, FOREIGN, GROW_METHODS, TENSOR_VIEWS, is_wanted, wanted_names,
+};
 use crate::facts::Name;
 use crate::facts::collect::{ExprKinds, LocalContext, ModuleEnd, SharedHook};
 use crate::facts::marks::{ContainerOp, Mark};
@@ -172,6 +174,21 @@ fn on_assign(target: &Expr, value: Option<&Expr>, range: TextRange, cx: &mut Loc
     }
 }
 
+/// The key of an eviction written through an object other than `self` (`other.cache.pop(k)`):
+/// the attribute's name behind [`FOREIGN`], matched against containers of every module.
+fn foreign_key(attr: &str) -> String {
+    format!("{FOREIGN}{attr}")
+}
+
+/// How a foreign eviction is written, and through which object when it is an attribute of
+/// `self` (`.pop@self.oauth`): the class may say what that object is (`self.oauth = OAuth()`).
+fn foreign_how(how: &str, object: &Expr) -> String {
+    match receiver(object) {
+        Some(key) if key.starts_with("self.") => format!("{how}@{key}"),
+        _ => how.to_owned(),
+    }
+}
+
 fn grow(key: &str, how: &str, value: String) -> Mark {
     Mark::Container(ContainerOp::Grow {
         key: key.into(),
@@ -232,6 +249,12 @@ pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
             for t in &d.targets {
                 if let Some(key) = root_receiver(t) {
                     cx.report(t.range(), evict(&key, "del"));
+                } else if let Expr::Subscript(s) = t
+                    && let Expr::Attribute(a) = &*s.value
+                {
+                    // `del server.sessions[k]`: through another object.
+                    let how = foreign_how("del", &a.value);
+                    cx.report(t.range(), evict(&foreign_key(&a.attr.id), &how));
                 }
             }
         }
@@ -256,6 +279,13 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
                     Some(k) => (k, true),
                     None => return,
                 },
+                // `app.get_blocks().pending.pop(k)`: eviction through another object, which
+                // may be the one whose container grows elsewhere.
+                (None, Expr::Attribute(inner)) if !grows => {
+                    let how = foreign_how(&format!(".{method}"), &inner.value);
+                    cx.report(c.range(), evict(&foreign_key(&inner.attr.id), &how));
+                    return;
+                }
                 _ => return,
             };
             let how = if nested {
@@ -311,7 +341,9 @@ fn finish(_body: &[Stmt], cx: &mut ModuleEnd) {
         }
         match c.mark.container() {
             Some(ContainerOp::Class) => true,
-            Some(op) => op.key().is_some_and(|key| is_wanted(&wanted_ref, key)),
+            Some(op) => op
+                .key()
+                .is_some_and(|key| is_wanted(&wanted_ref, key) || key.starts_with(FOREIGN)),
             None => false,
         }
     });

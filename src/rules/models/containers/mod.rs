@@ -10,7 +10,9 @@
 //!
 //! `unbounded` reads the module's candidates back and keeps the containers created exactly once
 //! as an unbounded built-in container, that grow somewhere and are never evicted from anywhere in
-//! the module. Whether a growth site runs per request is the rules' question.
+//! the module; `Unbounded::new` also drops those that some module evicts from through another
+//! object (`app.get_blocks().pending.pop(k)`: by the attribute's name). Whether a growth site
+//! runs per request is the rules' question.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -50,6 +52,11 @@ const EVICT_METHODS: &[&str] = &[
     "remove",
     "symmetric_difference_update",
 ];
+
+/// The prefix of an eviction key written through another object than `self`
+/// (`app.get_blocks().pending.pop(k)` is `*.pending`): the module cannot tell whose container
+/// it is, so it counts for every module's container of that name.
+pub(super) const FOREIGN: &str = "*.";
 
 /// Methods that turn an array or tensor into plain Python values: what is kept is no tensor.
 const CONVERSIONS: &[&str] = &["item", "numpy", "tolist"];
@@ -178,11 +185,53 @@ pub struct Unbounded<'a> {
 
 impl<'a> Unbounded<'a> {
     pub fn new(project: &'a Project) -> Unbounded<'a> {
+        // What code evicts through another object (`server.sessions.pop(k)`), by name: a
+        // container of that name may be trimmed there, by whoever holds its owner. With the
+        // class that object is built as, when the module says (`self.oauth = OAuth()`).
+        let foreign: Vec<(&str, Option<&str>)> = project
+            .modules
+            .iter()
+            .flat_map(|m| marks(m, HOOK_CODE).map(move |(c, mark)| (m, c, mark)))
+            .filter_map(|(m, c, mark)| match mark.container()? {
+                ContainerOp::Evict { key, how } => {
+                    let attr = key.strip_prefix(FOREIGN)?;
+                    Some((attr, built_as(m, c.func, how)))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut by_module: Vec<Vec<Container>> = project.modules.iter().map(unbounded).collect();
+        if !foreign.is_empty() {
+            for (mi, containers) in by_module.iter_mut().enumerate() {
+                let m = &project.modules[mi];
+                containers.retain(|c| {
+                    let attr = c.name.strip_prefix("self.").unwrap_or(&c.name);
+                    let owner = c.class.map(|k| m.classes[k as usize].name.as_str());
+                    !foreign
+                        .iter()
+                        .any(|&(a, built)| a == attr && (built.is_none() || built == owner))
+                });
+            }
+        }
         Unbounded {
             lifetimes: Lifetimes::new(project),
-            by_module: project.modules.iter().map(unbounded).collect(),
+            by_module,
         }
     }
+}
+
+/// For an eviction written through an attribute of `self` (`how` ends `@self.oauth`), the
+/// class the module builds that attribute as (`self.oauth = OAuth()` in a method of the same
+/// class: `OAuth`), when it does.
+fn built_as<'m>(m: &'m ModuleFacts, func: FuncId, how: &str) -> Option<&'m str> {
+    let (_, object) = how.split_once('@')?;
+    let class = method_class(m, func)?;
+    m.calls
+        .iter()
+        .filter(|c| c.assigned_to.as_deref() == Some(object))
+        .filter(|c| method_class(m, c.func) == Some(class))
+        .find(|c| c.resolution != Resolution::Unresolved)
+        .map(|c| last_segment(&c.target))
 }
 
 /// The containers of a module, from the candidates the shared hook recorded, that are
