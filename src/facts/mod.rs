@@ -13,6 +13,8 @@ pub mod hooks;
 mod implicit;
 pub mod kinds;
 pub mod marks;
+// The interner's arena: thin pointers to texts that are never freed (see the module).
+#[allow(unsafe_code)]
 pub mod name;
 pub mod names;
 mod operators;
