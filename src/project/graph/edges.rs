@@ -299,7 +299,8 @@ fn callable_arg_edges<'m>(
     call: &'m Call,
     out: &mut ModuleEdges,
 ) {
-    if call.callable_args().is_empty() {
+    let callables = cx.facts().callable_args(call);
+    if callables.is_empty() {
         return;
     }
     let from = cx.node(call.func);
@@ -319,7 +320,7 @@ fn callable_arg_edges<'m>(
     let at_exit = roles.exit_callback();
     let subscription = cx.patterns.is_subscription(&call.text);
     let on_loop = roles.loop_callback();
-    for (text, res) in call.callable_args() {
+    for (text, res) in callables {
         let targets = cx.callable_targets(call.func, text, *res);
         for (t, conf, _) in targets {
             let f = match t {

@@ -29,10 +29,9 @@ pub(in crate::project::graph) fn offload_wrappers(
             let relays = relays(m);
             m.calls
                 .iter()
-                .filter(|call| !call.callable_args().is_empty())
                 .filter(move |call| {
                     let f = &m.functions[call.func as usize];
-                    call.callable_args().iter().any(|(text, _)| {
+                    m.callable_args(call).iter().any(|(text, _)| {
                         f.params.iter().any(|p| p == text)
                             || relays.iter().any(|(p, g)| *p == call.func && *g == text)
                     })
