@@ -78,6 +78,19 @@ impl CallableArgs {
             .unwrap_or(&[])
     }
 
+    /// The calls that pass callables, in call order, each with its callables: a walk over
+    /// every call reads them without a search per call.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &[(Name, Resolution)])> {
+        self.calls
+            .iter()
+            .zip(&self.ends)
+            .scan(0, |start, (&call, &end)| {
+                let args = self.args.get(*start as usize..end as usize).unwrap_or(&[]);
+                *start = end;
+                Some((call, args))
+            })
+    }
+
     /// Builds the array from each call's callables, in call order (exact-size).
     pub(crate) fn from_calls<'a>(
         per_call: impl Iterator<Item = &'a mut Vec<(Name, Resolution)>>,
@@ -132,5 +145,7 @@ mod tests {
         assert_eq!(texts(2), ["c"]);
         assert!(texts(3).is_empty());
         assert!(texts(7).is_empty());
+        let walked: Vec<(u32, usize)> = args.iter().map(|(c, a)| (c, a.len())).collect();
+        assert_eq!(walked, [(0, 2), (2, 1)]);
     }
 }

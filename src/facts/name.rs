@@ -1,7 +1,7 @@
 //! `Name`: an interned, immutable string for the names and texts that facts repeat (call
 //! targets and callee texts, decorators, bases, import targets). The same text is stored once per
-//! process while it is in use: `os.path.join` at 3,000 call sites is one allocation, and a
-//! `Name` is 8 bytes (one pointer) where a `String` is 24 plus its own allocation.
+//! process: `os.path.join` at 3,000 call sites is one text, and a `Name` is 8 bytes (one
+//! pointer) where a `String` is 24 plus its own allocation.
 //!
 //! A `Name` reads like a `&str` (it derefs to one, compares with `str`, `&str` and `String`,
 //! hashes and orders like the text) and serialises as a plain string, except inside

@@ -136,8 +136,12 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     entry_seeds(cx, &profiles, &mut out);
     referenced_callables(cx, &mut out);
     let m = cx.facts();
-    for call in &m.calls {
-        callable_arg_edges(cx, &profiles, call, &mut out);
+    let mut callables = m.callables.iter().peekable();
+    for (i, call) in m.calls.iter().enumerate() {
+        let args = callables
+            .next_if(|(c, _)| *c == i as u32)
+            .map_or(&[][..], |(_, a)| a);
+        callable_arg_edges(cx, &profiles, call, args, &mut out);
         if call.api.is_none() {
             call_edges(cx, call, &mut out);
         }
@@ -297,9 +301,9 @@ fn callable_arg_edges<'m>(
     cx: &mut ModuleCx<'_, 'm>,
     profiles: &ProfileSet,
     call: &'m Call,
+    callables: &'m [(Name, Resolution)],
     out: &mut ModuleEdges,
 ) {
-    let callables = cx.facts().callable_args(call);
     if callables.is_empty() {
         return;
     }
