@@ -717,11 +717,7 @@ fn outcome(
     // a thread of its own while the report is written (the memory is freed either way).
     let _ = std::thread::Builder::new()
         .name("perfaudit-drop".to_owned())
-        .spawn(move || {
-            drop((project, ownership));
-            // The interner lets go of the names only those facts used.
-            crate::facts::Name::release_unused();
-        });
+        .spawn(move || drop((project, ownership)));
     reuse::Outcome {
         files_scanned: counts.files_scanned,
         files_unparsable: counts.files_unparsable,

@@ -1,5 +1,6 @@
 //! The shape of the source tree, as ARCHITECTURE.md states it: the top-level modules (the
-//! layers) depend on each other without cycles, and no source file is over 800 lines.
+//! layers) depend on each other without cycles, no source file is over 800 lines, and `unsafe`
+//! code is only where it is allowed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -104,4 +105,32 @@ fn no_source_file_is_over_800_lines() {
         })
         .collect();
     assert!(long.is_empty(), "split these: {long:?}");
+}
+
+/// The library denies `unsafe` code; the one exception is the interner's arena, and the binary
+/// sets the allocator's options. A new `unsafe` block elsewhere fails here, not only in review.
+#[test]
+fn unsafe_code_stays_where_it_is_allowed() {
+    let mut files = Vec::new();
+    sources(&src(), &mut files);
+    let allowed = [src().join("facts/name.rs"), src().join("main.rs")];
+    let found: Vec<String> = files
+        .iter()
+        .filter(|p| !allowed.contains(p))
+        .filter(|p| {
+            std::fs::read_to_string(p).unwrap().lines().any(|l| {
+                let code = l.split("//").next().unwrap_or("");
+                code.contains("unsafe {")
+                    || code.contains("unsafe impl")
+                    || code.contains("unsafe fn")
+            })
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        found.is_empty(),
+        "unsafe code outside its allowed files: {found:?}"
+    );
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    assert!(lib.contains("#![deny(unsafe_code)]"));
 }

@@ -248,7 +248,7 @@ impl Collector<'_> {
         for i in 0..n {
             let func = self.facts.calls[i].func;
             let mark = self.raw[i].binding_mark;
-            let args = self.facts.calls[i].take_callable_args();
+            let args = std::mem::take(&mut self.raw[i].callable_args);
             if args.is_empty() {
                 continue;
             }
@@ -263,7 +263,7 @@ impl Collector<'_> {
                     },
                 })
                 .collect();
-            self.facts.calls[i].set_callable_args(args);
+            self.raw[i].callable_args = args;
         }
         let mut refs = std::mem::take(&mut self.raw_refs);
         refs.sort();
@@ -384,7 +384,7 @@ impl Collector<'_> {
         if res != Resolution::Local
             && let Some(id) = self.catalog.lookup(&target)
         {
-            let literal = self.facts.calls[i as usize].str_arg.as_deref();
+            let literal = self.raw[i as usize].str_arg.as_deref();
             return self
                 .catalog
                 .get(id)

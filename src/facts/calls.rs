@@ -15,7 +15,10 @@ use super::names::{
     Base, Dotted, dotted, dotted_name, is_dotted, is_literal, number_literal, through_imports,
     truncate,
 };
-use super::{Call, CallExtra, CallFlags, FAR, FuncId, NO_CALL, Name, Resolution, near_end};
+use super::{
+    ByCall, Call, CallExtra, CallFlags, CallableArgs, FAR, FuncId, NO_CALL, Name, Resolution,
+    near_end,
+};
 use crate::knowledge::contexts::{ContextPatterns, last_segment, split_last};
 
 pub(super) struct RawCall {
@@ -31,9 +34,25 @@ pub(super) struct RawCall {
     /// A keyword of the catalog's `unless_keyword` the call passes, and the call that builds
     /// its value in place (`NO_CALL` when the value is not built there).
     pub handed: Option<(u8, u32)>,
+    /// What only some calls have, kept here while the module is collected and moved beside
+    /// the call records at its end (`facts/by_call.rs`): the first string literal, the name
+    /// the result is bound to, the callables passed by reference.
+    pub str_arg: Option<Name>,
+    pub assigned_to: Option<Name>,
+    pub callable_args: Vec<(Name, Resolution)>,
 }
 
 impl<'a> Collector<'a> {
+    /// Moves what only some calls have beside the call records (`facts/by_call.rs`), once
+    /// nothing in the walk changes it any more.
+    pub(super) fn finish_calls(&mut self) {
+        let raw = &mut self.raw;
+        self.facts.str_args = ByCall::from_calls(raw.iter_mut().map(|r| r.str_arg.take()));
+        self.facts.assigned = ByCall::from_calls(raw.iter_mut().map(|r| r.assigned_to.take()));
+        self.facts.callables =
+            CallableArgs::from_calls(raw.iter_mut().map(|r| &mut r.callable_args));
+    }
+
     /// Marks calls recorded since `start` in the current function as inside a receive loop when
     /// one of them receives work.
     pub(super) fn close_loop(&mut self, start: usize, cand_start: usize, iter_receives: bool) {
@@ -231,7 +250,7 @@ impl<'a> Collector<'a> {
                 && is_partial(&inner.func)
                 && let Some(i) = self.recorded_call(before, inner.start(), Last)
             {
-                callable_args.append(&mut self.facts.calls[i].take_callable_args());
+                callable_args.append(&mut self.raw[i].callable_args);
             }
         }
         // Lambdas passed as arguments, in order: the `<lambda>` functions this call's
@@ -295,9 +314,6 @@ impl<'a> Collector<'a> {
             api: None,
             loop_depth: self.loop_depth,
             flags,
-            str_arg,
-            assigned_to: None,
-            callable_args: callable_args.into_boxed_slice(),
             extra: CallExtra {
                 url_param,
                 receiver_hint,
@@ -346,6 +362,9 @@ impl<'a> Collector<'a> {
             binding_mark: self.bindings.len(),
             start: call.start(),
             handed,
+            str_arg,
+            assigned_to: None,
+            callable_args,
         });
     }
 

@@ -8,9 +8,8 @@
 //! `stacker::maybe_grow`, so deeply nested code cannot overflow the stack.
 //!
 //! This file owns the walk and the collector's state; the pieces it delegates live next to it:
-//! `hooks.rs` (what AST rules see), `bindings.rs` (what a name holds, and resolution after the
-//! walk), `calls.rs` (call records) and `values.rs` (literal strings and paths). It must not
-//! know about other modules or judge cost.
+//! `hooks.rs` (what AST rules see), `bindings.rs` (what a name holds, resolution after the walk),
+//! `calls.rs` (call records), `values.rs` (literals). It knows no other module, judges no cost.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -192,6 +191,7 @@ pub fn collect(
     c.resolve_implicit();
     c.resolve_waits();
     c.finish_destinations();
+    c.finish_calls();
     let defs = std::cell::OnceCell::new();
     for rule in rules {
         rule.finish(
@@ -614,7 +614,7 @@ impl<'a> Collector<'a> {
                     }
                 }
                 if let (Some(i), Some(t)) = (vc, a.targets.first()) {
-                    self.facts.calls[i as usize].assigned_to =
+                    self.raw[i as usize].assigned_to =
                         Some(truncate(&self.source[t.range()], 80).into());
                 }
             }
@@ -649,7 +649,7 @@ impl<'a> Collector<'a> {
                 };
                 self.record_kind(&a.target, kind);
                 if let Some(i) = vc {
-                    self.facts.calls[i as usize].assigned_to =
+                    self.raw[i as usize].assigned_to =
                         Some(truncate(&self.source[a.target.range()], 80).into());
                 }
             }

@@ -6,6 +6,7 @@
 
 mod bindings;
 mod branches;
+pub mod by_call;
 mod calls;
 pub mod collect;
 mod destinations;
@@ -13,6 +14,8 @@ pub mod hooks;
 mod implicit;
 pub mod kinds;
 pub mod marks;
+// The interner's arena: thin pointers to texts that are never freed (see the module).
+#[allow(unsafe_code)]
 pub mod name;
 pub mod names;
 mod operators;
@@ -26,6 +29,7 @@ use std::num::NonZeroU32;
 use serde::{Deserialize, Serialize};
 
 use crate::knowledge::catalog::ApiId;
+pub use by_call::{ByCall, CallableArgs};
 pub use implicit::{Implicit, ImplicitKind};
 pub use name::Name;
 
@@ -48,6 +52,14 @@ pub struct ModuleFacts {
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
     pub calls: Vec<Call>,
+    /// What only some calls have (`by_call.rs`; read through [`ModuleFacts::str_arg`],
+    /// [`ModuleFacts::assigned_to`] and [`ModuleFacts::callable_args`]): each call's first
+    /// string literal, truncated (model names, patterns, paths), ...
+    pub str_args: ByCall<Name>,
+    /// ... the name its result is bound to (`x = ...`, `self.x = ...`), as source text, ...
+    pub assigned: ByCall<Name>,
+    /// ... and the callables it passes by reference.
+    pub callables: CallableArgs,
     /// Names bound at module level to an instance of a known type (`client = Client()`).
     pub globals: Vec<(String, String)>,
     /// Directories this module adds to `sys.path`, relative to the audited root.
@@ -107,6 +119,23 @@ impl ModuleFacts {
         (offset.is_multiple_of(std::mem::size_of::<Call>())
             && self.calls.get(i).is_some_and(|c| std::ptr::eq(c, call)))
         .then_some(i as u32)
+    }
+
+    /// The first positional string literal `call` (one of this module's calls) passes,
+    /// truncated (model names, patterns, paths).
+    pub fn str_arg(&self, call: &Call) -> Option<&Name> {
+        self.str_args.get(self.call_index(call)?)
+    }
+
+    /// The name `call`'s result is bound to (`x = ...`, `self.x = ...`), as source text.
+    pub fn assigned_to(&self, call: &Call) -> Option<&Name> {
+        self.assigned.get(self.call_index(call)?)
+    }
+
+    /// The callables `call` passes by reference (`to_thread(fn)`, `Thread(target=fn)`, and
+    /// any name or attribute passed positionally), resolved like targets.
+    pub fn callable_args(&self, call: &Call) -> &[(Name, Resolution)] {
+        self.call_index(call).map_or(&[], |i| self.callables.get(i))
     }
 
     /// What call `index`'s argument at `position` holds, where it may name a destination.
@@ -251,14 +280,6 @@ pub struct Call {
     pub loop_depth: u8,
     /// The yes/no facts of the call, one bit each (read through the accessors below).
     flags: CallFlags,
-    /// First positional string literal, truncated (model names, patterns, paths).
-    pub str_arg: Option<Name>,
-    /// The name the result is bound to (`x = ...`, `self.x = ...`), as source text.
-    pub assigned_to: Option<Name>,
-    /// Callables passed by reference (`to_thread(fn)`, `Thread(target=fn)`, and any name or
-    /// attribute passed positionally), resolved like targets. Nearly half of all calls pass
-    /// one, so they are kept here, exact-size, rather than in `extra`.
-    callable_args: Box<[(Name, Resolution)]>,
     /// What few calls have (read through the accessors below), boxed apart so that the
     /// record every call site pays for stays small; `None` when all of it is empty.
     extra: Option<Box<CallExtra>>,
@@ -477,10 +498,6 @@ impl Call {
         self.extra.as_ref().and_then(|e| e.timeout_s)
     }
 
-    pub fn callable_args(&self) -> &[(Name, Resolution)] {
-        &self.callable_args
-    }
-
     pub fn with_as(&self) -> Option<&Name> {
         self.extra.as_ref().and_then(|e| e.with_as.as_ref())
     }
@@ -496,17 +513,6 @@ impl Call {
     /// The rare facts, to fill in while the module is collected (boxed on first use).
     pub(crate) fn extra_mut(&mut self) -> &mut CallExtra {
         self.extra.get_or_insert_with(Default::default)
-    }
-
-    /// Takes the callables passed by reference (the `partial(...)` a call is handed moves
-    /// them to the call).
-    pub(crate) fn take_callable_args(&mut self) -> Vec<(Name, Resolution)> {
-        std::mem::take(&mut self.callable_args).into_vec()
-    }
-
-    /// Sets the callables passed by reference (exact-size).
-    pub(crate) fn set_callable_args(&mut self, args: Vec<(Name, Resolution)>) {
-        self.callable_args = args.into_boxed_slice();
     }
 }
 
@@ -619,6 +625,6 @@ mod tests {
     #[test]
     fn call_record_stays_compact() {
         let size = std::mem::size_of::<Call>();
-        assert!(size <= 80, "Call is {size} bytes");
+        assert!(size <= 48, "Call is {size} bytes");
     }
 }

@@ -139,7 +139,7 @@ impl Project {
         if position != 0 {
             return false;
         }
-        match (&call.str_arg, call.url_param()) {
+        match (m.str_arg(call), call.url_param()) {
             (Some(text), _) => {
                 out.push(text.to_string());
                 true

@@ -64,9 +64,7 @@ fn project_memoisers(modules: &[ModuleFacts]) -> FxHashSet<String> {
                 continue;
             }
             calls_param.insert(call.func);
-            if call
-                .assigned_to
-                .as_deref()
+            if m.assigned_to(call)
                 .is_some_and(|t| t.contains('.') || t.contains('['))
             {
                 kept.insert(call.func);

@@ -74,11 +74,11 @@ impl Project {
         let target = &self.modules[callee.module as usize].functions[callee.func as usize];
         let lambda = target.kind == FnKind::Lambda;
         let name = target.name.as_str();
-        self.modules[caller.module as usize]
-            .calls
+        let m = &self.modules[caller.module as usize];
+        m.calls
             .iter()
             .filter(|c| c.func == caller.func && c.line == line)
-            .flat_map(|c| c.callable_args().iter())
+            .flat_map(|c| m.callable_args(c).iter())
             .any(|(text, _)| match crate::facts::lambda_id(text) {
                 Some(_) => lambda,
                 None => text.rsplit('.').next() == Some(name),

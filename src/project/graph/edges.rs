@@ -136,8 +136,12 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     entry_seeds(cx, &profiles, &mut out);
     referenced_callables(cx, &mut out);
     let m = cx.facts();
-    for call in &m.calls {
-        callable_arg_edges(cx, &profiles, call, &mut out);
+    let mut callables = m.callables.iter().peekable();
+    for (i, call) in m.calls.iter().enumerate() {
+        let args = callables
+            .next_if(|(c, _)| *c == i as u32)
+            .map_or(&[][..], |(_, a)| a);
+        callable_arg_edges(cx, &profiles, call, args, &mut out);
         if call.api.is_none() {
             call_edges(cx, call, &mut out);
         }
@@ -297,9 +301,10 @@ fn callable_arg_edges<'m>(
     cx: &mut ModuleCx<'_, 'm>,
     profiles: &ProfileSet,
     call: &'m Call,
+    callables: &'m [(Name, Resolution)],
     out: &mut ModuleEdges,
 ) {
-    if call.callable_args().is_empty() {
+    if callables.is_empty() {
         return;
     }
     let from = cx.node(call.func);
@@ -319,7 +324,7 @@ fn callable_arg_edges<'m>(
     let at_exit = roles.exit_callback();
     let subscription = cx.patterns.is_subscription(&call.text);
     let on_loop = roles.loop_callback();
-    for (text, res) in call.callable_args() {
+    for (text, res) in callables {
         let targets = cx.callable_targets(call.func, text, *res);
         for (t, conf, _) in targets {
             let f = match t {

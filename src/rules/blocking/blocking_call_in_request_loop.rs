@@ -102,7 +102,7 @@ impl Rule for BlockingCallInRequestLoop {
                 // can state, and a zero sleep is a deliberate yield.
                 Effect::Sleep if call.seconds().is_none_or(|s| s <= 0.0) => continue,
                 Effect::Sleep | Effect::Input => PerCall::of(entry, call),
-                Effect::FsWalk => match unbounded_root(entry, call) {
+                Effect::FsWalk => match unbounded_root(entry, m, call) {
                     Some(r) => r,
                     None => continue,
                 },

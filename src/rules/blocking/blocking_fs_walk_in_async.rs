@@ -1,7 +1,7 @@
 //! PA105 blocking-fs-walk-in-async: Filesystem walk (`os.walk`, `glob`, `rglob`) inside `async def`.
 
 use super::BlockingInAsync;
-use crate::facts::{Call, FnKind, lambda_ref};
+use crate::facts::{Call, FnKind, ModuleFacts, lambda_ref};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::project::context::Site;
@@ -89,7 +89,7 @@ fn lazy_walks_handed_back(cx: &RuleContext, out: &mut Vec<Finding>) {
         let me = lambda_ref(walk.func);
         let Some(handoff) = m.calls.iter().find(|c| {
             Some(c.func) == lambda.parent
-                && c.callable_args().iter().any(|(t, _)| *t == me)
+                && m.callable_args(c).iter().any(|(t, _)| *t == me)
                 && (patterns.is_offload(&c.target) || frameworks.is_offload(&c.target))
         }) else {
             continue;
@@ -97,7 +97,7 @@ fn lazy_walks_handed_back(cx: &RuleContext, out: &mut Vec<Finding>) {
         let Some(exec) = cx.project.loop_execution(&Site::call(mi, handoff)) else {
             continue;
         };
-        let per = unbounded_root(entry, walk).unwrap_or_else(|| PerCall::of(entry, walk));
+        let per = unbounded_root(entry, m, walk).unwrap_or_else(|| PerCall::of(entry, walk));
         let caller = &m.functions[handoff.func as usize].qualname;
         let message = format!(
             "`{}` is handed to `{}` in `{caller}` as a lambda, but it returns a lazy iterator: the \
@@ -116,11 +116,11 @@ fn lazy_walks_handed_back(cx: &RuleContext, out: &mut Vec<Finding>) {
 }
 
 /// A literal root of `/`, `~` or a home directory: 10^5–10^6 entries at a few µs each.
-pub(crate) fn unbounded_root(entry: &ApiEntry, call: &Call) -> Option<PerCall> {
+pub(crate) fn unbounded_root(entry: &ApiEntry, m: &ModuleFacts, call: &Call) -> Option<PerCall> {
     // `os.walk(root)` names its root first; `Path(root).rglob(pattern)` on its receiver.
     let root = match call.receiver_hint().map(|h| h.as_str()) {
         Some(r) if !call.target.starts_with("os.") && !call.target.starts_with("glob.") => r,
-        _ => call.str_arg.as_deref()?,
+        _ => m.str_arg(call)?.as_str(),
     };
     let unbounded = root == "/"
         || root.starts_with("/*")

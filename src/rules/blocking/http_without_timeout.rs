@@ -1,6 +1,6 @@
 //! PA110 http-without-timeout: a network call that can wait forever because no timeout is set.
 
-use crate::facts::{Call, Resolution};
+use crate::facts::{Call, ModuleFacts, Resolution};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
@@ -76,7 +76,7 @@ impl Rule for HttpWithoutTimeout {
                 if call.has_timeout() {
                     continue;
                 }
-                let Some((entry, offloaded)) = timeout_api(cx, call) else {
+                let Some((entry, offloaded)) = timeout_api(cx, m, call) else {
                     continue;
                 };
                 let Some((exec, severity)) = worst_execution(cx, mi, call) else {
@@ -108,16 +108,21 @@ impl Rule for HttpWithoutTimeout {
 
 /// The catalog entry that needs a timeout at this call, and whether it is passed by reference
 /// to an offloading call (`asyncio.to_thread(requests.get, url)`, whose keywords it receives).
-fn timeout_api<'a>(cx: &'a RuleContext, call: &Call) -> Option<(&'a ApiEntry, bool)> {
+fn timeout_api<'a>(
+    cx: &'a RuleContext,
+    m: &ModuleFacts,
+    call: &Call,
+) -> Option<(&'a ApiEntry, bool)> {
     if let Some(api) = call.api {
         let entry = cx.catalog.get(api);
         return entry.timeout_kw.then_some((entry, false));
     }
     // Most calls pass no callable: that is known before the offload names are looked up.
-    if call.callable_args().is_empty() || !cx.project.patterns.is_offload(&call.target) {
+    let callables = m.callable_args(call);
+    if callables.is_empty() || !cx.project.patterns.is_offload(&call.target) {
         return None;
     }
-    call.callable_args().iter().find_map(|(name, res)| {
+    callables.iter().find_map(|(name, res)| {
         if !matches!(res, Resolution::Import | Resolution::Inferred) {
             return None;
         }

@@ -21,14 +21,14 @@ pub mod http_without_timeout;
 
 use super::emit::{Costed, Hotspot};
 use super::{Rule, RuleContext, RuleMeta};
-use crate::facts::Call;
+use crate::facts::{Call, ModuleFacts};
 use crate::finding::Finding;
 use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::project::context::Site;
 use crate::rules::cost::PerCall;
 
 /// Widens a call's cost from its literal arguments (e.g. a walk over `/`).
-pub type RangeAdjust = fn(&ApiEntry, &Call) -> Option<PerCall>;
+pub type RangeAdjust = fn(&ApiEntry, &ModuleFacts, &Call) -> Option<PerCall>;
 
 /// A rule that reports every call whose catalog effect is one of `effects` and that runs on
 /// the event loop (PA101–PA109): each rule file holds its documentation and one of these.
@@ -84,7 +84,7 @@ fn blocking_in_async(rule: &BlockingInAsync, cx: &RuleContext, out: &mut Vec<Fin
             continue;
         };
         let per = adjust
-            .and_then(|f| f(entry, call))
+            .and_then(|f| f(entry, m, call))
             .unwrap_or_else(|| super::call_cost(cx, mi, call, entry));
         if crate::finding::typical_ms(per.low_ms, per.high_ms) < rule.floor_ms {
             continue;

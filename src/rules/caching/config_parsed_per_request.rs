@@ -1,7 +1,7 @@
 //! PA501 config-parsed-per-request: a configuration file read and parsed again on every
 //! request.
 
-use crate::facts::{Call, ModuleFacts};
+use crate::facts::{Call, ModuleFacts, Name};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::rules::cost::CostMeta;
@@ -92,7 +92,7 @@ impl Rule for ConfigParsedPerRequest {
 /// call's arguments, a name bound to a disk read earlier in the function, or a file opened in a
 /// `with` block of the function.
 fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String> {
-    if let (Some(lit), false) = (&call.str_arg, call.dynamic_first_arg()) {
+    if let (Some(lit), false) = (m.str_arg(call), call.dynamic_first_arg()) {
         return Some(format!("`{lit}`"));
     }
     let disk = |c: &Call| {
@@ -107,10 +107,13 @@ fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String>
     if let Some(c) = m.calls.iter().find(|c| disk(c) && inside(c)) {
         return Some(format!("a file (read by `{}`)", c.target));
     }
-    let arg = call.callable_args().first().map(|(text, _)| text.as_str());
+    let arg = m.callable_args(call).first().map(|(text, _)| text.as_str());
     let before = |c: &Call| c.line <= call.line;
     if let Some(c) = m.calls.iter().rev().find(|c| {
-        disk(c) && before(c) && c.assigned_to.is_some() && c.assigned_to.as_deref() == arg
+        disk(c)
+            && before(c)
+            && m.assigned_to(c).is_some()
+            && m.assigned_to(c).map(Name::as_str) == arg
     }) {
         return Some(format!("a file (read by `{}`)", c.target));
     }
@@ -127,7 +130,7 @@ fn file_source(cx: &RuleContext, m: &ModuleFacts, call: &Call) -> Option<String>
             // A disk call used as a `with` context manager opens a file.
             disk(c) && before(c) && c.in_with()
         })
-        .map(|c| match &c.str_arg {
+        .map(|c| match m.str_arg(c) {
             Some(path) => format!("`{path}` (opened by `{}`)", c.target),
             None => format!("a file (opened by `{}`)", c.target),
         })

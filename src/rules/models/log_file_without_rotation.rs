@@ -126,7 +126,7 @@ impl Rule for LogFileWithoutRotation {
                         && c.column == call.column
                         && matches!(&c.mark, Mark::LogFileKeyword { param: p } if p == param)
                 });
-                if (!named && !call.dynamic_first_arg() && call.str_arg.is_none())
+                if (!named && !call.dynamic_first_arg() && m.str_arg(call).is_none())
                     || in_test(&cx.project.patterns, m, call.func)
                 {
                     continue;

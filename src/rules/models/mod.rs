@@ -20,7 +20,7 @@ pub mod unbounded_lru_cache;
 use lazy::{Laziness, LazySites};
 
 use crate::facts::marks::Mark;
-use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Resolution};
+use crate::facts::{Call, FnKind, FuncId, ModuleFacts, Name, Resolution};
 use crate::finding::{Finding, Frequency, Severity};
 use crate::knowledge::catalog::{ApiEntry, Effect};
 use crate::project::CtxKind;
@@ -76,7 +76,8 @@ pub fn model_loads<'a>(cx: &RuleContext<'a>) -> Vec<ModelLoadSite<'a>> {
     // The project's catalog calls, listed once per run, not every call record scanned.
     for &(mi, index) in cx.catalog_sites() {
         let (mi, index) = (mi as usize, index as usize);
-        let call = &cx.project.modules[mi].calls[index];
+        let m = &cx.project.modules[mi];
+        let call = &m.calls[index];
         let Some(api) = call.api else { continue };
         let entry = cx.catalog.get(api);
         if entry.effect != Effect::ModelLoad || calls_instance(entry, call) {
@@ -87,7 +88,7 @@ pub fn model_loads<'a>(cx: &RuleContext<'a>) -> Vec<ModelLoadSite<'a>> {
             index,
             call,
             entry,
-            memory_mb: entry.memory_for(call.str_arg.as_deref()),
+            memory_mb: entry.memory_for(m.str_arg(call).map(Name::as_str)),
         });
     }
     out
@@ -103,8 +104,8 @@ pub fn calls_instance(entry: &ApiEntry, call: &Call) -> bool {
 }
 
 /// How a model load reads in a message: the callee with its literal model name.
-pub fn load_label(call: &Call) -> String {
-    match &call.str_arg {
+pub fn load_label(m: &ModuleFacts, call: &Call) -> String {
+    match m.str_arg(call) {
         Some(lit) => format!("{}(\"{lit}\")", call.target),
         None => call.target.to_string(),
     }
@@ -117,7 +118,7 @@ pub fn bound_name(m: &ModuleFacts, index: usize) -> Option<&str> {
     // A chain is recorded inner call first; the outer call starts where the inner one does.
     for _ in 0..8 {
         let call = &m.calls[i];
-        if let Some(name) = &call.assigned_to {
+        if let Some(name) = m.assigned_to(call) {
             return Some(name);
         }
         i = (i + 1..m.calls.len()).find(|&j| {
@@ -209,7 +210,7 @@ pub fn request_path_loads(
                 let message = format!(
                     "`{}` loads a model at startup in `{func}` (~{} once{memory}): not a request \
                      cost",
-                    load_label(call),
+                    load_label(&cx.project.modules[site.module], call),
                     fmt_range(entry.low_ms, entry.high_ms)
                 );
                 let help = "Nothing to do for latency; keep the model loaded once and shared.";
@@ -247,7 +248,7 @@ pub fn request_path_loads(
         let entry = site.entry;
         let per = PerCall::entry(entry);
         let func = &m.functions[call.func as usize].qualname;
-        let label = load_label(call);
+        let label = load_label(m, call);
         let memory = site
             .memory_mb
             .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
@@ -487,15 +488,14 @@ fn swapped_into(
     call: &Call,
 ) -> Option<(String, String)> {
     let project = cx.project;
-    let shared = |c: &Call| {
-        c.assigned_to
-            .as_ref()
+    let shared = |m: &ModuleFacts, c: &Call| {
+        m.assigned_to(c)
             .filter(|t| project.patterns.is_shared_state(t.as_str()))
             .map(|t| t.as_str().to_owned())
     };
     let m = &project.modules[module];
     let loader = &m.functions[call.func as usize];
-    if let Some(into) = shared(call) {
+    if let Some(into) = shared(m, call) {
         return Some((into, loader.qualname.clone()));
     }
     let [.., caller, _] = exec.chain.as_slice() else {
@@ -507,7 +507,7 @@ fn swapped_into(
         .iter()
         .filter(|c| c.line == caller.line)
         .filter(|c| cm.functions[c.func as usize].qualname == caller.function)
-        .find_map(shared)?;
+        .find_map(|c| shared(cm, c))?;
     // Every use of the loading function keeps its result in shared state.
     let this = FnRef {
         module: module as u32,
@@ -521,7 +521,10 @@ fn swapped_into(
         // A reference that no call passes on (`HANDLERS = {"a": load}`) is a use of its own.
         let passed = |g: FuncId| {
             m.calls.iter().any(|c| {
-                c.func == g && c.callable_args().iter().any(|(n, _)| is_loader(n.as_str()))
+                c.func == g
+                    && m.callable_args(c)
+                        .iter()
+                        .any(|(n, _)| is_loader(n.as_str()))
             })
         };
         if m.refs
@@ -532,8 +535,10 @@ fn swapped_into(
         }
         for c in &m.calls {
             let uses = is_loader(c.target.as_str())
-                || c.callable_args().iter().any(|(n, _)| is_loader(n.as_str()));
-            if uses && shared(c).is_none() {
+                || m.callable_args(c)
+                    .iter()
+                    .any(|(n, _)| is_loader(n.as_str()));
+            if uses && shared(m, c).is_none() {
                 return None;
             }
         }
@@ -578,7 +583,7 @@ pub fn background_round_loads(meta: &'static RuleMeta, cx: &RuleContext, out: &m
             "`{}` loads a model in `{func}` on every round of a background thread (reached from \
              `{thread}`, ~{} per load{memory}): off the request path, but each round competes with the \
              requests for CPU, disk and memory",
-            load_label(call),
+            load_label(m, call),
             per.range()
         );
         let help = "Load the model once when the thread starts, before its loop, and reuse it.";

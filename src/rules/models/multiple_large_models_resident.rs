@@ -157,7 +157,7 @@ fn report_module(cx: &RuleContext, startup: &[&ModelLoadSite], out: &mut Vec<Fin
             .map(|(_, s, mb)| {
                 format!(
                     "`{}` ~{} (line {})",
-                    load_label(s.call),
+                    load_label(&cx.project.modules[s.module], s.call),
                     fmt_mb(*mb),
                     s.call.line
                 )
@@ -192,7 +192,7 @@ fn report_module(cx: &RuleContext, startup: &[&ModelLoadSite], out: &mut Vec<Fin
         // The resident models, for leak reports.
         f.snippet = residents
             .iter()
-            .map(|r| load_label(r.1.call))
+            .map(|r| load_label(&cx.project.modules[r.1.module], r.1.call))
             .collect::<Vec<_>>()
             .join(" + ");
         match found.iter_mut().find(|(i, _, _)| *i == anchor.index) {

@@ -10,7 +10,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use super::{calls_instance, fmt_mb, function_at, method_class};
 use crate::facts::collect::{AstRule, ExprKinds, ModuleEnd};
 use crate::facts::marks::Mark;
-use crate::facts::{Call, FuncId, ModuleFacts};
+use crate::facts::{Call, FuncId, ModuleFacts, Name};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::Effect;
 use crate::project::CtxKind;
@@ -105,14 +105,14 @@ impl AstRule for Hook {
     /// release them.
     fn finish(&self, _body: &[Stmt], cx: &mut ModuleEnd) {
         let catalog = cx.catalog;
-        let holders: HashSet<FuncId> = cx
-            .facts
+        let facts = &*cx.facts;
+        let holders: HashSet<FuncId> = facts
             .calls
             .iter()
             .filter(|c| {
                 !c.in_with()
                     && c.api.is_some_and(|id| catalog.get(id).release.is_some())
-                    && c.assigned_to.as_deref().is_some_and(is_identifier)
+                    && facts.assigned_to(c).is_some_and(|n| is_identifier(n))
             })
             .map(|c| c.func)
             .collect();
@@ -287,7 +287,7 @@ impl Rule for ResourceNeverReleased {
                 if calls_instance(entry, call) {
                     continue;
                 }
-                let Some(name) = call.assigned_to.as_deref() else {
+                let Some(name) = m.assigned_to(call).map(Name::as_str) else {
                     continue;
                 };
                 let plain = is_identifier(name);
@@ -383,7 +383,7 @@ fn released(m: &ModuleFacts, call: &Call, name: &str, release: &str, attr: bool)
     m.calls.iter().any(|c| {
         in_scope(c.func)
             && (wanted.iter().any(|w| *w == c.text)
-                || c.callable_args()
+                || m.callable_args(c)
                     .iter()
                     .any(|(text, _)| wanted.iter().any(|w| w == text)))
     })

@@ -91,9 +91,8 @@ pub fn creation_execution(
     call: &Call,
     lazy: &HashSet<(FuncId, u32)>,
 ) -> Option<Execution> {
-    let kept = call
-        .assigned_to
-        .as_deref()
+    let kept = cx.project.modules[module]
+        .assigned_to(call)
         .is_some_and(|t| t.contains('.') || t.contains('['));
     if kept
         || lazy.contains(&(call.func, call.line))
@@ -135,9 +134,8 @@ pub fn follow_on(
     skip: &[&Call],
 ) -> Vec<(String, PerCall)> {
     let plain = |n: &&crate::facts::Name| n.chars().all(|c| c.is_alphanumeric() || c == '_');
-    let Some(name) = creation
-        .assigned_to
-        .as_ref()
+    let Some(name) = m
+        .assigned_to(creation)
         .filter(plain)
         .or(creation.with_as().filter(plain))
     else {
@@ -189,11 +187,14 @@ pub fn follow_on(
         .and_then(|a| cx.catalog.get(a).exit.as_deref())
         .and_then(|e| cx.catalog.lookup(e));
     // The statements run on it (`execute("...")`): a commit of reads only writes nothing.
-    let statements: Vec<&str> = on_it.iter().filter_map(|c| c.str_arg.as_deref()).collect();
+    let statements: Vec<&str> = on_it
+        .iter()
+        .filter_map(|c| m.str_arg(c).map(|n| n.as_str()))
+        .collect();
     let reads_only = !statements.is_empty()
         && on_it
             .iter()
-            .all(|c| c.str_arg.is_some() || c.receiver_call().is_some())
+            .all(|c| m.str_arg(c).is_some() || c.receiver_call().is_some())
         && statements
             .iter()
             .all(|q| q.trim_start().to_ascii_uppercase().starts_with("SELECT"));
@@ -225,7 +226,7 @@ pub fn submitted_work(
     let m = &cx.project.modules[module];
     let name = creation
         .with_as()
-        .or(creation.assigned_to.as_ref())
+        .or(m.assigned_to(creation))
         .filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'))?;
     let (map, submit) = (format!("{name}.map"), format!("{name}.submit"));
     let mut starts: Vec<FnRef> = Vec::new();
@@ -243,7 +244,7 @@ pub fn submitted_work(
                 });
             }
         }
-        for (target, res) in c.callable_args() {
+        for (target, res) in m.callable_args(c) {
             if *res == crate::facts::Resolution::Unresolved {
                 continue;
             }

@@ -27,17 +27,16 @@ pub(in crate::project::graph) fn offload_wrappers(
         .enumerate()
         .flat_map(|(mi, m)| {
             let relays = relays(m);
-            m.calls
-                .iter()
-                .filter(|call| !call.callable_args().is_empty())
-                .filter(move |call| {
-                    let f = &m.functions[call.func as usize];
-                    call.callable_args().iter().any(|(text, _)| {
+            m.callables.iter().filter_map(move |(ci, args)| {
+                let call = &m.calls[ci as usize];
+                let f = &m.functions[call.func as usize];
+                args.iter()
+                    .any(|(text, _)| {
                         f.params.iter().any(|p| p == text)
                             || relays.iter().any(|(p, g)| *p == call.func && *g == text)
                     })
-                })
-                .map(move |call| (mi as u32, call))
+                    .then_some((mi as u32, call))
+            })
         })
         .collect();
     // What each such call is does not change between rounds: whether it offloads itself, and

@@ -22,7 +22,7 @@ pub use hook::{HOOK, HOOK_CODE};
 
 use super::{bound_name, function_at, load_label, marks, method_class};
 use crate::facts::marks::ContainerOp;
-use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Resolution};
+use crate::facts::{Candidate, FnKind, FuncId, ModuleFacts, Name, Resolution};
 use crate::knowledge::catalog::{Catalog, Effect};
 use crate::knowledge::contexts::last_segment;
 use crate::project::context::Execution;
@@ -374,7 +374,7 @@ pub fn model_objects(catalog: &Catalog, m: &ModuleFacts) -> Vec<(String, String)
             if !loads_module {
                 return None;
             }
-            Some((bound_name(m, i)?.to_owned(), load_label(c)))
+            Some((bound_name(m, i)?.to_owned(), load_label(m, c)))
         })
         .collect()
 }
@@ -408,7 +408,9 @@ pub fn tensor_source(
     }
     let name = g.value.strip_prefix("n:")?;
     let call = m.calls.iter().rev().find(|c| {
-        c.func == g.cand.func && c.line <= g.cand.line && c.assigned_to.as_deref() == Some(name)
+        c.func == g.cand.func
+            && c.line <= g.cand.line
+            && m.assigned_to(c).map(Name::as_str) == Some(name)
     })?;
     explain(&call.target, &call.text)
 }
@@ -439,8 +441,7 @@ impl<'a> Lifetimes<'a> {
                 let once = match m.functions[c.func as usize].kind {
                     FnKind::Main => true,
                     FnKind::Module => {
-                        c.assigned_to
-                            .as_deref()
+                        m.assigned_to(c)
                             .is_some_and(|n| n.chars().all(|ch| ch == '_' || ch.is_alphanumeric()))
                             && !class_bodies
                                 .iter()
