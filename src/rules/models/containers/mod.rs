@@ -228,7 +228,7 @@ fn built_as<'m>(m: &'m ModuleFacts, func: FuncId, how: &str) -> Option<&'m str> 
     let class = method_class(m, func)?;
     m.calls
         .iter()
-        .filter(|c| c.assigned_to.as_deref() == Some(object))
+        .filter(|c| m.assigned_to(c).map(Name::as_str) == Some(object))
         .filter(|c| method_class(m, c.func) == Some(class))
         .find(|c| c.resolution != Resolution::Unresolved)
         .map(|c| last_segment(&c.target))
