@@ -121,21 +121,33 @@ impl ModuleFacts {
         .then_some(i as u32)
     }
 
+    /// The index of `call`, which must be one of this module's calls: asked with another
+    /// module's call, the accessors below would answer "none" (a test build says so).
+    fn own_index(&self, call: &Call) -> Option<u32> {
+        let i = self.call_index(call);
+        debug_assert!(
+            i.is_some(),
+            "{}: asked about another module's call",
+            self.path
+        );
+        i
+    }
+
     /// The first positional string literal `call` (one of this module's calls) passes,
     /// truncated (model names, patterns, paths).
     pub fn str_arg(&self, call: &Call) -> Option<&Name> {
-        self.str_args.get(self.call_index(call)?)
+        self.str_args.get(self.own_index(call)?)
     }
 
     /// The name `call`'s result is bound to (`x = ...`, `self.x = ...`), as source text.
     pub fn assigned_to(&self, call: &Call) -> Option<&Name> {
-        self.assigned.get(self.call_index(call)?)
+        self.assigned.get(self.own_index(call)?)
     }
 
     /// The callables `call` passes by reference (`to_thread(fn)`, `Thread(target=fn)`, and
     /// any name or attribute passed positionally), resolved like targets.
     pub fn callable_args(&self, call: &Call) -> &[(Name, Resolution)] {
-        self.call_index(call).map_or(&[], |i| self.callables.get(i))
+        self.own_index(call).map_or(&[], |i| self.callables.get(i))
     }
 
     /// What call `index`'s argument at `position` holds, where it may name a destination.
