@@ -1,6 +1,6 @@
 //! PA110 http-without-timeout: a network call that can wait forever because no timeout is set.
 
-use crate::facts::{Call, ModuleFacts, Resolution};
+use crate::facts::{Call, Name, Resolution};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
@@ -72,11 +72,15 @@ impl Rule for HttpWithoutTimeout {
 
     fn check(&self, cx: &RuleContext, out: &mut Vec<Finding>) {
         for (mi, m) in cx.project.modules.iter().enumerate() {
-            for call in &m.calls {
+            // Every call is visited: the callables are walked beside them, not searched.
+            let mut callables = m.callables.iter().peekable();
+            for (i, call) in m.calls.iter().enumerate() {
+                let passed = callables.next_if(|(c, _)| *c == i as u32);
                 if call.has_timeout() {
                     continue;
                 }
-                let Some((entry, offloaded)) = timeout_api(cx, m, call) else {
+                let passed = passed.map_or(&[][..], |(_, a)| a);
+                let Some((entry, offloaded)) = timeout_api(cx, call, passed) else {
                     continue;
                 };
                 let Some((exec, severity)) = worst_execution(cx, mi, call) else {
@@ -107,18 +111,18 @@ impl Rule for HttpWithoutTimeout {
 }
 
 /// The catalog entry that needs a timeout at this call, and whether it is passed by reference
-/// to an offloading call (`asyncio.to_thread(requests.get, url)`, whose keywords it receives).
+/// to an offloading call (`asyncio.to_thread(requests.get, url)`, whose keywords it receives);
+/// `callables` are what the call passes by reference.
 fn timeout_api<'a>(
     cx: &'a RuleContext,
-    m: &ModuleFacts,
     call: &Call,
+    callables: &[(Name, Resolution)],
 ) -> Option<(&'a ApiEntry, bool)> {
     if let Some(api) = call.api {
         let entry = cx.catalog.get(api);
         return entry.timeout_kw.then_some((entry, false));
     }
     // Most calls pass no callable: that is known before the offload names are looked up.
-    let callables = m.callable_args(call);
     if callables.is_empty() || !cx.project.patterns.is_offload(&call.target) {
         return None;
     }
