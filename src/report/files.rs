@@ -4,7 +4,10 @@
 //! target, so a reader (a CI upload step, a browser reloading the page) never sees a half
 //! written file, and an interrupted run leaves the previous report intact. Renaming replaces a
 //! symbolic link at the target path rather than writing through it, so a planted link cannot
-//! redirect the report onto another file.
+//! redirect the report onto another file. A target that is no file at all (a device such as
+//! `/dev/null` or a terminal, a named pipe, `/dev/stdout`) is written through instead: renaming
+//! over it would replace the device node itself (run as root, `-o /dev/null` left a regular
+//! file where the null device was, and every later redirection to it read or grew that file).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -69,6 +72,12 @@ pub fn write_atomic(
             std::io::ErrorKind::IsADirectory,
             "is a directory",
         ));
+    }
+    // Followed through links: `/dev/stdout` is a link to the process's own output.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut w = BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        emit(&mut w)?;
+        return w.flush();
     }
     let mut tmp = tempfile::Builder::new()
         .prefix(".perfaudit-")
@@ -144,6 +153,30 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "report");
+    }
+
+    /// A named pipe stays a pipe and its reader gets the report (a device such as
+    /// `/dev/null` takes the same path; a pipe can be made in a test's own folder).
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_written_through_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("report.pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("mkfifo unavailable: skipped");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomic(&fifo, |w| w.write_all(b"report")).unwrap();
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "the pipe was replaced by a {kind:?}");
+        assert_eq!(reader.join().unwrap(), "report");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
