@@ -99,10 +99,11 @@ pub struct ModuleFacts {
     /// self._started = True`; `once.rs`), in walk order.
     #[serde(default)]
     pub once_guards: Vec<OnceGuard>,
-    /// The last segments of the flags set back to `False` outside a constructor and
-    /// module-level code, sorted: a guard on such a flag runs again after each reset.
+    /// The functions that set a flag back to `False`, with the flag's last segment, sorted
+    /// (constructors and module-level code left out): a guard on such a flag runs again after
+    /// each reset, unless the function runs once.
     #[serde(default)]
-    pub flag_resets: Vec<Name>,
+    pub flag_resets: Vec<(FuncId, Name)>,
 }
 
 /// What a value holds as far as a destination goes (`facts/destinations.rs`).

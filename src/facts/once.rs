@@ -14,8 +14,9 @@
 //!
 //! The walk records each such guard as the lines of its function it covers
 //! ([`OnceGuard`]); the execution query reads a per-request chain through one as
-//! `first-request`, unless some code other than a constructor sets the flag back to `False`
-//! (`flag_resets`: a flag reset on every disconnect or write guards nothing).
+//! `first-request`, unless code that runs more than once sets the flag back to `False`
+//! (`flag_resets`, by function: a flag reset on every disconnect or write guards nothing; a
+//! constructor, module-level code or an app factory that runs once sets it up).
 //!
 //! Only a flag kept on an object is read (`self._started`, `app.ready`): a local name
 //! (`done = True` in a loop) lives for one call, so its guard runs on every call.
@@ -70,10 +71,12 @@ impl<'a> Collector<'a> {
                 confirmed: true,
             });
         } else if let Some(flag) = flag_tested(&i.test, true).and_then(dotted_name)
-            && matches!(i.body.as_slice(), [Stmt::Return(_)])
+            && let [said @ .., Stmt::Return(_)] = i.body.as_slice()
+            && said.iter().all(|s| matches!(s, Stmt::Expr(_)))
         {
-            // `if F: return`, then `F = True`: the rest of the function, once a statement
-            // after the guard sets the flag (`note_flag_assign`).
+            // `if F: return` (a log line before the return allowed), then `F = True`: the rest
+            // of the function, once a statement after the guard sets the flag
+            // (`note_flag_assign`).
             let end = self.facts.functions[self.func as usize].end_line;
             self.facts.once_guards.push(OnceGuard {
                 func: self.func,
@@ -114,17 +117,19 @@ impl<'a> Collector<'a> {
             || self.class_body_func == Some(self.func)
             || f.name.as_str() == "__init__";
         if !setup {
-            self.facts.flag_resets.push(Name::new(flag_key(&text)));
+            // Whether the function runs once (an app factory) is the project's to say.
+            let key = Name::new(flag_key(&text));
+            self.facts.flag_resets.push((self.func, key));
         }
     }
 }
 
 /// The module's walk is over: drops early-return guards nothing confirmed, and repeated
 /// resets.
-pub(super) fn finish(guards: &mut Vec<OnceGuard>, resets: &mut Vec<Name>) {
+pub(super) fn finish(guards: &mut Vec<OnceGuard>, resets: &mut Vec<(FuncId, Name)>) {
     guards.retain(|g| g.confirmed);
     guards.shrink_to_fit();
-    resets.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    resets.sort_unstable_by(|a, b| (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str())));
     resets.dedup();
     resets.shrink_to_fit();
 }

@@ -3,9 +3,10 @@
 //! chain through a memoised function.
 //!
 //! Read as once only when the flag outlives a request:
-//! - no code other than a constructor or module-level code sets it back to `False` (matched by
-//!   the flag's last segment across the project: a flag reset on every disconnect or write
-//!   guards nothing);
+//! - no code that may run more than once sets it back to `False` (matched by the flag's last
+//!   segment across the project: a flag reset on every disconnect or write guards nothing; a
+//!   constructor, module-level code, or a function only code that runs once calls, such as an
+//!   app factory, sets it up: `Project::called_only_once`);
 //! - a flag on `self` lives as long as the instance: when the project builds an instance of
 //!   the guard's class on a request path (its `__init__` runs per request), the guard runs on
 //!   every request too.
@@ -16,10 +17,12 @@ use rustc_hash::FxHashSet;
 
 use super::Project;
 use super::context::Site;
+use super::resolve::FnRef;
 use crate::facts::once::flag_key;
-use crate::facts::{FnKind, FuncId, ModuleFacts, OnceGuard};
+use crate::facts::{FnKind, FuncId, OnceGuard};
 
-/// The flags set back to `False` somewhere in the project, by last segment, found on first use.
+/// The flags set back to `False` by code that may run more than once, by last segment, found
+/// on first use.
 #[derive(Debug, Default)]
 pub(super) struct Resets(OnceLock<FxHashSet<String>>);
 
@@ -36,7 +39,7 @@ impl Project {
         if self
             .flag_resets
             .0
-            .get_or_init(|| resets(&self.modules))
+            .get_or_init(|| self.resets())
             .contains(flag_key(flag))
         {
             return None;
@@ -65,11 +68,23 @@ impl Project {
                 .any(|e| e.per_request())
         })
     }
-}
 
-fn resets(modules: &[ModuleFacts]) -> FxHashSet<String> {
-    modules
-        .iter()
-        .flat_map(|m| m.flag_resets.iter().map(|n| n.as_str().to_owned()))
-        .collect()
+    fn resets(&self) -> FxHashSet<String> {
+        let mut out = FxHashSet::default();
+        for (mi, m) in self.modules.iter().enumerate() {
+            for (func, key) in &m.flag_resets {
+                if out.contains(key.as_str()) {
+                    continue;
+                }
+                let f = FnRef {
+                    module: mi as u32,
+                    func: *func,
+                };
+                if !self.called_only_once(f) {
+                    out.insert(key.as_str().to_owned());
+                }
+            }
+        }
+        out
+    }
 }
