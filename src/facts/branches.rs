@@ -29,6 +29,7 @@ impl<'a> Collector<'a> {
     /// Visits an `if` statement: its tests are guards for the calls in its branches, and what
     /// a test says about how often its branch runs is marked on the calls there.
     pub(super) fn visit_if(&mut self, i: &'a ast::StmtIf) {
+        self.note_once_guard(i);
         self.visit_expr(&i.test);
         self.guards.push(i.test.range());
         let start = (self.facts.calls.len(), self.facts.candidates.len());

@@ -209,14 +209,7 @@ pub fn collect(
     }
     let max_depth = c.max_depth;
     let mut facts = c.facts;
-    // Every module's facts stay in memory until the end of the run: give back what the
-    // vectors grew by and will not use.
-    facts.calls.shrink_to_fit();
-    facts.functions.shrink_to_fit();
-    facts.candidates.shrink_to_fit();
-    facts.imports.shrink_to_fit();
-    facts.classes.shrink_to_fit();
-    facts.refs.shrink_to_fit();
+    facts.finish();
     (facts, max_depth)
 }
 
@@ -598,6 +591,7 @@ impl<'a> Collector<'a> {
                     self.bind_target(t, vc);
                     self.record_kind(t, kind);
                     self.note_option_assign(t, &a.value);
+                    self.note_flag_assign(t, &a.value);
                     self.note_assign(t, &a.value, lambdas);
                     self.bind_operator_type(t, &a.value);
                     self.note_dest_assign(t, &a.value);

@@ -18,6 +18,7 @@ pub mod marks;
 #[allow(unsafe_code)]
 pub mod name;
 pub mod names;
+pub mod once;
 mod operators;
 mod receive_helpers;
 pub mod suppressions;
@@ -32,6 +33,7 @@ use crate::knowledge::catalog::ApiId;
 pub use by_call::{ByCall, CallableArgs};
 pub use implicit::{Implicit, ImplicitKind};
 pub use name::Name;
+pub use once::OnceGuard;
 
 /// Index of a function inside its module's `functions`; 0 is the module body itself.
 pub type FuncId = u32;
@@ -93,6 +95,15 @@ pub struct ModuleFacts {
     /// `# perfaudit: ignore[...]` and `# noqa` comments, applied after the rules run.
     #[serde(default)]
     pub suppressions: Vec<suppressions::Suppression>,
+    /// Lines that run once because a flag guards them (`if not self._started: ...;
+    /// self._started = True`; `once.rs`), in walk order.
+    #[serde(default)]
+    pub once_guards: Vec<OnceGuard>,
+    /// The functions that set a flag back to `False`, with the flag's last segment, sorted
+    /// (constructors and module-level code left out): a guard on such a flag runs again after
+    /// each reset, unless the function runs once.
+    #[serde(default)]
+    pub flag_resets: Vec<(FuncId, Name)>,
 }
 
 /// What a value holds as far as a destination goes (`facts/destinations.rs`).
@@ -112,6 +123,18 @@ pub struct Value {
 }
 
 impl ModuleFacts {
+    /// The walk is over. Every module's facts stay in memory until the end of the run: give
+    /// back what the vectors grew by and will not use.
+    pub(crate) fn finish(&mut self) {
+        once::finish(&mut self.once_guards, &mut self.flag_resets);
+        self.calls.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        self.candidates.shrink_to_fit();
+        self.imports.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.refs.shrink_to_fit();
+    }
+
     /// The index of `call` in this module's calls, `None` when it is not one of them.
     pub fn call_index(&self, call: &Call) -> Option<u32> {
         let offset = (call as *const Call as usize).wrapping_sub(self.calls.as_ptr() as usize);

@@ -104,6 +104,10 @@ pub struct EntryCandidate<'a> {
     pub is_method: bool,
     pub decorators: &'a [String],
     pub first_param: Option<&'a str>,
+    /// Defined inside another function (a route in an app factory, `def create_app(): ...
+    /// @app.get("/") def index(): ...`): only its decorators can make it an entry, never its
+    /// name (a nested `handle` is a local helper).
+    pub nested: bool,
 }
 
 /// A call that registers its callable arguments as entries (`hass.services.async_register(d,
@@ -430,6 +434,7 @@ impl Frameworks {
             is_method,
             decorators,
             first_param,
+            nested,
         } = f;
         for (pi, p) in self.profiles_in(set) {
             for (si, (e, c)) in p.entries.iter().zip(&self.compiled[pi].entries).enumerate() {
@@ -438,7 +443,7 @@ impl Frameworks {
                 {
                     continue;
                 }
-                if !e.names.is_empty() && !c.names.is_match(name) {
+                if !e.names.is_empty() && (nested || !c.names.is_match(name)) {
                     continue;
                 }
                 if c.exclude.is_match(name) {
@@ -576,6 +581,7 @@ mod tests {
             is_method: true,
             decorators: &[],
             first_param: Some("self"),
+            nested: false,
         }
     }
 
@@ -585,6 +591,7 @@ mod tests {
             is_method: false,
             decorators,
             first_param: None,
+            nested: false,
         }
     }
 
@@ -612,5 +619,28 @@ mod tests {
             .entry_role(function("_handle", &cb), &[], &ha)
             .expect("a callback");
         assert_eq!(f.role(id).on, On::Loop);
+    }
+
+    #[test]
+    fn nested_functions_are_entries_by_decorators_only() {
+        let f = Frameworks::builtin();
+        let ha = f.matching(["homeassistant"]);
+        let nested = |name, decorators| EntryCandidate {
+            nested: true,
+            ..function(name, decorators)
+        };
+        // A module-level `async_setup_entry` is an entry by its name; one nested in another
+        // function is a local helper.
+        assert!(
+            f.entry_role(function("async_setup_entry", &[]), &[], &ha)
+                .is_some()
+        );
+        assert!(
+            f.entry_role(nested("async_setup_entry", &[]), &[], &ha)
+                .is_none()
+        );
+        // A decorator makes it one wherever it is defined (a callback in a setup function).
+        let cb = vec!["homeassistant.core.callback".to_owned()];
+        assert!(f.entry_role(nested("_handle", &cb), &[], &ha).is_some());
     }
 }

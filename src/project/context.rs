@@ -118,8 +118,9 @@ pub struct Execution {
     /// concurrent (`socketserver.TCPServer` without `ThreadingMixIn`). What the site waits for,
     /// every request queued behind it waits for too.
     pub serial: bool,
-    /// Why the execution is `first-request` when a memoised function on its chain makes it
-    /// so: "memoised by `@functools.lru_cache` on `get_settings`".
+    /// Why the execution is `first-request` when a memoised function or a flag guard on its
+    /// chain makes it so: "memoised by `@functools.lru_cache` on `get_settings`", "guarded by
+    /// `app.ready`, which it sets once it has run".
     pub memo: Option<String>,
 }
 
@@ -175,6 +176,16 @@ impl Project {
     /// Every way the site is executed, one per context kind, most severe kind first, each with
     /// the shortest chain from an entry of that kind and its frequency.
     pub fn executions(&self, site: &Site) -> Vec<Execution> {
+        self.executions_of(site, true)
+    }
+
+    /// `executions`, without reading flag guards on the chains as once (`flags.rs` asks it
+    /// whether a guard's class is built per request).
+    pub(super) fn executions_unguarded(&self, site: &Site) -> Vec<Execution> {
+        self.executions_of(site, false)
+    }
+
+    fn executions_of(&self, site: &Site, guards: bool) -> Vec<Execution> {
         let here = FnRef {
             module: site.module as u32,
             func: site.func,
@@ -208,7 +219,7 @@ impl Project {
             // site's own function counts for work in its body, not for its `def` line, which
             // stands for the calls into it (how often the memo itself is asked).
             let body = site.line != f.line;
-            let memo = if frequency.per_request() {
+            let mut memo = if frequency.per_request() {
                 steps
                     .iter()
                     .map(|s| s.0)
@@ -218,6 +229,16 @@ impl Project {
             } else {
                 None
             };
+            // ... and so does a flag guard around a call on the chain or around the site
+            // (`if not app.ready: ...; app.ready = True`; `flags.rs`).
+            if guards && memo.is_none() && frequency.per_request() {
+                memo = steps
+                    .iter()
+                    .map(|s| (s.0, s.1))
+                    .chain(std::iter::once((here, site.line)))
+                    .find_map(|(f, line)| self.once_guard(f.module as usize, f.func, line))
+                    .map(|g| format!("guarded by `{}`, which it sets once it has run", g.flag));
+            }
             if memo.is_some() {
                 frequency = Frequency::FirstRequest;
             }

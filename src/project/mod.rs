@@ -11,6 +11,7 @@ use crate::knowledge::frameworks::{Frameworks, ProfileSet};
 mod arguments;
 pub mod context;
 pub mod copies;
+mod flags;
 pub mod graph;
 mod memo;
 mod once;
@@ -70,6 +71,8 @@ pub struct Project {
     called_once: once::Answers,
     /// The project's own memoising decorators, found on first use (`memo.rs`).
     memoisers: memo::Memoisers,
+    /// The flags set back to `False` somewhere, found on first use (`flags.rs`).
+    flag_resets: flags::Resets,
     /// The values the system's manifests give to configuration keys.
     pub configured: Configured,
 }
@@ -162,6 +165,7 @@ impl Project {
             callers: Default::default(),
             called_once: Default::default(),
             memoisers: Default::default(),
+            flag_resets: Default::default(),
             configured: Configured::default(),
         }
     }

@@ -178,7 +178,9 @@ fn entry_seeds(cx: &mut ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut Modul
         // A framework entry the profile says how often runs: its role seeds it, and a name
         // that usually handles requests (`handle`) says nothing more (a Django management
         // command's `handle()` runs once per command line).
-        let role = if matches!(f.kind, FnKind::Function | FnKind::Method) {
+        // A nested function is an entry only by its decorators (a route in an app factory).
+        let nested = f.kind == FnKind::Nested && !f.decorators.is_empty();
+        let role = if matches!(f.kind, FnKind::Function | FnKind::Method) || nested {
             let ancestors = f
                 .class
                 .map_or(&[][..], |c| ancestors[c as usize].as_slice());
@@ -188,6 +190,7 @@ fn entry_seeds(cx: &mut ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut Modul
                     is_method: f.kind == FnKind::Method,
                     decorators: &f.decorators,
                     first_param: f.params.first().map(Name::as_str),
+                    nested,
                 },
                 ancestors,
                 profiles,
@@ -196,8 +199,8 @@ fn entry_seeds(cx: &mut ModuleCx<'_, '_>, profiles: &ProfileSet, out: &mut Modul
             None
         };
         let profiled = role.is_some_and(|r| cx.frameworks.role(r).runs != Runs::AsCalled);
-        let handler = matches!(f.kind, FnKind::Function | FnKind::Method)
-            && ((handler_name && !profiled)
+        let handler = (matches!(f.kind, FnKind::Function | FnKind::Method) || nested)
+            && ((handler_name && !profiled && !nested)
                 || f.decorators.iter().any(|d| patterns.is_route_decorator(d)));
         // A request handler serves one request per call, on a thread or (async) on the event
         // loop: what it calls runs per request.

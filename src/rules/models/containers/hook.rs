@@ -266,6 +266,7 @@ pub fn hook_stmt(stmt: &Stmt, cx: &mut LocalContext) {
 pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
     match expr {
         Expr::Call(c) => {
+            callback_evictions(c, cx);
             let Expr::Attribute(a) = &*c.func else { return };
             let method = a.attr.id.as_str();
             // Most method calls neither grow nor evict: test that before naming the receiver.
@@ -322,6 +323,21 @@ pub fn hook_expr(expr: &Expr, cx: &mut LocalContext) {
             }
         }
         _ => {}
+    }
+}
+
+/// An evicting method handed over as a callable evicts when it is called
+/// (`task.add_done_callback(tasks.discard)`, `loop.call_later(60, cache.pop, key)`).
+fn callback_evictions(c: &ast::ExprCall, cx: &mut LocalContext) {
+    let args = c.arguments.args.iter();
+    for arg in args.chain(c.arguments.keywords.iter().map(|k| &k.value)) {
+        if let Expr::Attribute(m) = arg
+            && EVICT_METHODS.contains(&m.attr.id.as_str())
+            && let Some(key) = receiver(&m.value)
+        {
+            let how = format!(".{} (handed over as a callable)", m.attr.id);
+            cx.report(arg.range(), evict(&key, &how));
+        }
     }
 }
 
