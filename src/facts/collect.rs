@@ -81,6 +81,8 @@ pub(super) struct Collector<'a> {
     /// Parameters of the current function whose default is `None`: a branch taken when one is
     /// `None` is the fallback for a caller that left it out.
     pub(super) optional_params: Vec<String>,
+    /// Names each function declares `global` or `nonlocal` (`once.rs`).
+    pub(super) declared: Vec<(FuncId, String)>,
     /// The function whose body holds the class statement being visited (its defs are methods).
     pub(super) class_body_func: Option<FuncId>,
     /// Implicit calls seen by the walk, resolved at its end (`implicit.rs`).
@@ -148,6 +150,7 @@ pub fn collect(
         loop_bounds: Vec::new(),
         optional_params: Vec::new(),
         class_body_func: None,
+        declared: Vec::new(),
         implicit: Default::default(),
         dest: Default::default(),
         receive_helpers: super::receive_helpers::receive_helpers(body, patterns),
@@ -657,6 +660,8 @@ impl<'a> Collector<'a> {
                 }
             }
             Stmt::If(i) => self.visit_if(i),
+            Stmt::Global(ast::StmtGlobal { names, .. }) => self.note_declared(names),
+            Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => self.note_declared(names),
             Stmt::Return(r) => {
                 visitor::walk_stmt(self, stmt);
                 self.note_dest_return(r.value.as_deref());

@@ -87,6 +87,11 @@ pub struct EntryShape {
     /// Empty: the entry's concurrency is not the profile's to say.
     #[serde(default)]
     pub concurrent_with: Vec<String>,
+    /// The framework builds a new instance of the entry's class for each request or
+    /// connection (a tornado `RequestHandler`, a Django class-based view): what the instance
+    /// keeps (`self._x`, a flag it sets) lasts one request or connection, not the process.
+    #[serde(default)]
+    pub fresh_instance: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -223,6 +228,8 @@ pub struct Role<'a> {
     pub on: On,
     /// See `EntryShape::concurrent_with` (registrations have none).
     pub concurrent_with: &'a [String],
+    /// See `EntryShape::fresh_instance` (registrations register callables, not classes).
+    pub fresh_instance: bool,
 }
 
 /// Which profiles apply (to one module, or anywhere in the project).
@@ -378,11 +385,17 @@ impl Frameworks {
     pub fn role(&self, id: RoleId) -> Role<'_> {
         let p = &self.profiles[id.profile as usize];
         let shape = id.shape as usize;
-        let (what, runs, on, concurrent_with) = match p.entries.get(shape) {
-            Some(e) => (&e.what, e.runs, e.on, e.concurrent_with.as_slice()),
+        let (what, runs, on, concurrent_with, fresh_instance) = match p.entries.get(shape) {
+            Some(e) => (
+                &e.what,
+                e.runs,
+                e.on,
+                e.concurrent_with.as_slice(),
+                e.fresh_instance,
+            ),
             None => {
                 let r = &p.registrations[shape - p.entries.len()];
-                (&r.what, r.runs, r.on, &[][..])
+                (&r.what, r.runs, r.on, &[][..], false)
             }
         };
         Role {
@@ -391,6 +404,7 @@ impl Frameworks {
             runs,
             on,
             concurrent_with,
+            fresh_instance,
         }
     }
 

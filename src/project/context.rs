@@ -237,7 +237,10 @@ impl Project {
                     .map(|s| (s.0, s.1))
                     .chain(std::iter::once((here, site.line)))
                     .find_map(|(f, line)| self.once_guard(f.module as usize, f.func, line))
-                    .map(|g| format!("guarded by `{}`, which it sets once it has run", g.flag));
+                    .map(|g| match g.lazy {
+                        true => format!("kept in `{}` once made", g.flag),
+                        false => format!("guarded by `{}`, which it sets once it has run", g.flag),
+                    });
             }
             if memo.is_some() {
                 frequency = Frequency::FirstRequest;

@@ -8,8 +8,10 @@
 //!   constructor, module-level code, or a function only code that runs once calls, such as an
 //!   app factory, sets it up: `Project::called_only_once`);
 //! - a flag on `self` lives as long as the instance: when the project builds an instance of
-//!   the guard's class on a request path (its `__init__` runs per request), the guard runs on
-//!   every request too.
+//!   the guard's class on a request path (its `__init__` runs per request), or a framework
+//!   builds one per request or connection (a method of the class is an entry whose profile
+//!   says `fresh_instance`: a tornado `RequestHandler`, a Django class-based view), the guard
+//!   runs on every request too.
 
 use std::sync::OnceLock;
 
@@ -51,13 +53,28 @@ impl Project {
         Some(g)
     }
 
-    /// Whether the class of method `func` is instantiated on a request path: its `__init__`
-    /// runs per request. A class without its own `__init__` is not known to be.
+    /// Whether the class of method `func` is instantiated per request: a framework builds one
+    /// for each request or connection (one of its methods is an entry whose profile says
+    /// `fresh_instance`), or its own `__init__` runs per request. A class without its own
+    /// `__init__` and no such entry is not known to be.
     fn built_per_request(&self, module: usize, func: FuncId) -> bool {
         let m = &self.modules[module];
         let Some(class) = m.functions[func as usize].class else {
             return false;
         };
+        let fresh = m.functions.iter().enumerate().any(|(i, f)| {
+            f.class == Some(class)
+                && self
+                    .graph
+                    .role(FnRef {
+                        module: module as u32,
+                        func: i as FuncId,
+                    })
+                    .is_some_and(|r| self.frameworks.role(r).fresh_instance)
+        });
+        if fresh {
+            return true;
+        }
         let init = m.functions.iter().position(|f| {
             f.kind == FnKind::Method && f.class == Some(class) && f.name.as_str() == "__init__"
         });
