@@ -57,7 +57,7 @@ impl Callers {
 
 impl CallerIndex {
     fn build(graph: &Graph) -> CallerIndex {
-        let counted = |e: &super::graph::Edge| Graph::is_call(e) && e.dispatch().is_none();
+        let counted = |e: &super::graph::GraphEdge| Graph::is_call(e) && !e.is_dispatch();
         let nodes = graph.len();
         let mut start = vec![0u32; nodes + 1];
         let mut otherwise = vec![false; nodes];
@@ -331,7 +331,7 @@ mod tests {
         let mut sorted = Vec::new();
         for from in 0..graph.len() as u32 {
             for e in graph.edges_from(from) {
-                if Graph::is_call(e) && e.dispatch().is_none() {
+                if Graph::is_call(e) && !e.is_dispatch() {
                     sorted.push((e.to, from, e.line));
                 }
             }

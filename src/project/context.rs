@@ -557,7 +557,7 @@ pub struct LineFlags {
 #[derive(Debug, Default)]
 pub struct EntryIndex {
     /// (module, function, line) -> the facts of the calls it makes there.
-    pub call_lines: rustc_hash::FxHashMap<(u32, FuncId, u32), LineFlags>,
+    pub call_lines: CallLines,
     /// Functions that their own module's body or `__main__` block call directly.
     pub called_at_module_level: rustc_hash::FxHashSet<(u32, FuncId)>,
     /// Framework entry roles whose server serves one request at a time in this project: the
@@ -593,28 +593,38 @@ impl EntryIndex {
     pub fn line(&self, module: u32, func: FuncId, line: u32) -> LineFlags {
         self.call_lines
             .get(&(module, func, line))
-            .copied()
             .unwrap_or_default()
     }
 
     pub fn build(modules: &[ModuleFacts]) -> EntryIndex {
         let mut index = EntryIndex::default();
+        let lines = &mut index.call_lines;
+        lines.start.reserve_exact(modules.len() + 1);
+        let mut module_lines: Vec<(FuncId, u32, LineFlags)> = Vec::new();
         for (mi, m) in modules.iter().enumerate() {
             let mi = mi as u32;
             let mut by_qualname: Option<rustc_hash::FxHashMap<&str, FuncId>> = None;
+            lines.start.push(lines.keys.len() as u32);
             for c in &m.calls {
                 // Most calls sit in no loop or handler: only the others are kept (a missing
                 // line reads as all-false).
                 if c.in_recv_loop() || c.in_while() || c.in_except() || c.loop_depth > 0 {
-                    let flags = index.call_lines.entry((mi, c.func, c.line)).or_default();
-                    flags.in_recv_loop |= c.in_recv_loop();
-                    flags.recv_replies |= c.recv_replies();
-                    flags.in_while |= c.in_while();
-                    flags.in_except |= c.in_except();
-                    if c.loop_depth > flags.loop_depth {
-                        flags.loop_depth = c.loop_depth;
-                        flags.loop_bound = c.loop_bound();
-                    }
+                    module_lines.push((
+                        c.func,
+                        c.line,
+                        LineFlags {
+                            in_recv_loop: c.in_recv_loop(),
+                            recv_replies: c.recv_replies(),
+                            in_while: c.in_while(),
+                            in_except: c.in_except(),
+                            loop_depth: c.loop_depth,
+                            loop_bound: if c.loop_depth > 0 {
+                                c.loop_bound()
+                            } else {
+                                None
+                            },
+                        },
+                    ));
                 }
                 let at_module_level = matches!(
                     m.functions[c.func as usize].kind,
@@ -642,8 +652,111 @@ impl EntryIndex {
                     index.called_at_module_level.insert((mi, f));
                 }
             }
+            lines.add_module(&mut module_lines);
         }
+        lines.start.push(lines.keys.len() as u32);
+        lines.keys.shrink_to_fit();
+        lines.flags.shrink_to_fit();
         index
+    }
+}
+
+/// The loop and handler facts of every (module, function, line) where a call sits in a loop
+/// or handler: per module (`start[m]..start[m + 1]`), the (function, line) keys sorted, and
+/// beside them their flags in 8 bytes. On the standard library 34,640 lines: 0.5 MiB, where a
+/// hash map of `(u32, FuncId, u32) -> LineFlags` took 1.8 MiB (28-byte entries, the table
+/// under half full after its last doubling).
+#[derive(Debug, Default)]
+pub struct CallLines {
+    start: Vec<u32>,
+    keys: Vec<(FuncId, u32)>,
+    flags: Vec<PackedFlags>,
+}
+
+/// A [`LineFlags`] in 8 bytes: the four yes/no facts and whether a bound is known as bits.
+#[derive(Debug, Clone, Copy)]
+struct PackedFlags {
+    bits: u8,
+    loop_depth: u8,
+    loop_bound: u32,
+}
+
+const RECV_LOOP: u8 = 1;
+const RECV_REPLIES: u8 = 2;
+const IN_WHILE: u8 = 4;
+const IN_EXCEPT: u8 = 8;
+const BOUNDED: u8 = 16;
+
+impl PackedFlags {
+    fn pack(f: &LineFlags) -> PackedFlags {
+        let bit = |yes: bool, b: u8| if yes { b } else { 0 };
+        PackedFlags {
+            bits: bit(f.in_recv_loop, RECV_LOOP)
+                | bit(f.recv_replies, RECV_REPLIES)
+                | bit(f.in_while, IN_WHILE)
+                | bit(f.in_except, IN_EXCEPT)
+                | bit(f.loop_bound.is_some(), BOUNDED),
+            loop_depth: f.loop_depth,
+            loop_bound: f.loop_bound.unwrap_or(0),
+        }
+    }
+
+    fn unpack(self) -> LineFlags {
+        LineFlags {
+            in_recv_loop: self.bits & RECV_LOOP != 0,
+            recv_replies: self.bits & RECV_REPLIES != 0,
+            in_while: self.bits & IN_WHILE != 0,
+            in_except: self.bits & IN_EXCEPT != 0,
+            loop_depth: self.loop_depth,
+            loop_bound: (self.bits & BOUNDED != 0).then_some(self.loop_bound),
+        }
+    }
+}
+
+impl CallLines {
+    /// The facts of the calls a function makes at a line, OR-ed together; `None` when none
+    /// of them sits in a loop or handler.
+    pub fn get(&self, &(module, func, line): &(u32, FuncId, u32)) -> Option<LineFlags> {
+        let (a, b) = (
+            *self.start.get(module as usize)? as usize,
+            *self.start.get(module as usize + 1)? as usize,
+        );
+        let i = self.keys[a..b].binary_search(&(func, line)).ok()?;
+        Some(self.flags[a + i].unpack())
+    }
+
+    /// Adds one module's lines (in call order; emptied): sorted by (function, line), the
+    /// calls of one line merged as the map did, in call order: the yes/no facts OR-ed, and the
+    /// deepest loop with the bound of the first call at that depth.
+    fn add_module(&mut self, lines: &mut Vec<(FuncId, u32, LineFlags)>) {
+        // Stable: calls of one line stay in call order.
+        lines.sort_by_key(|&(f, l, _)| (f, l));
+        let mut last: Option<(FuncId, u32, LineFlags)> = None;
+        for (f, l, c) in lines.drain(..) {
+            match &mut last {
+                Some((lf, ll, flags)) if (*lf, *ll) == (f, l) => {
+                    flags.in_recv_loop |= c.in_recv_loop;
+                    flags.recv_replies |= c.recv_replies;
+                    flags.in_while |= c.in_while;
+                    flags.in_except |= c.in_except;
+                    if c.loop_depth > flags.loop_depth {
+                        flags.loop_depth = c.loop_depth;
+                        flags.loop_bound = c.loop_bound;
+                    }
+                }
+                _ => {
+                    if let Some((lf, ll, flags)) = last.take() {
+                        self.keys.push((lf, ll));
+                        self.flags.push(PackedFlags::pack(&flags));
+                    }
+                    last = Some((f, l, c));
+                }
+            }
+        }
+        if let Some((lf, ll, flags)) = last {
+            self.keys.push((lf, ll));
+            self.flags.push(PackedFlags::pack(&flags));
+        }
     }
 }
 

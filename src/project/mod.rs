@@ -143,6 +143,8 @@ impl Project {
                     || Graph::build(&modules, &resolver, &patterns, &frameworks, reuse),
                     || context::serial_roles(&modules, &frameworks),
                 );
+                let mut resolver = resolver;
+                resolver.drop_link_only();
                 (resolver, graph, serial_roles)
             },
             || {

@@ -7,6 +7,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{FnKind, FuncId, ModuleFacts, Name};
 use crate::finding::Confidence;
+use tables::{ByModule, ClassNames, sorted_last};
+
+mod tables;
 
 /// A class anywhere in the project.
 #[derive(
@@ -42,15 +45,15 @@ pub struct Resolver {
     modules: HashMap<String, (u32, Confidence)>,
     /// First segments of every module name and import root, to reject external names early.
     heads: HashSet<String>,
-    /// Per module: top-level name -> function id / class index.
-    top_funcs: Vec<HashMap<Name, FuncId>>,
-    top_classes: Vec<HashMap<String, u32>>,
-    /// Per module: class qualname -> class index.
-    class_by_qualname: Vec<HashMap<String, u32>>,
+    /// Per module: top-level name -> function id.
+    top_funcs: ByModule<FuncId>,
+    /// Per module: class qualname -> class index (a top-level class's qualified name is its
+    /// name: the only qualified names without a dot).
+    class_by_qualname: ClassNames,
     /// Per class: its methods by name (`ClassMethods`).
     methods: ClassMethods,
     /// Per module: imported local name -> qualified target (for re-exports).
-    imports: Vec<HashMap<Name, Name>>,
+    imports: ByModule<Name>,
     /// The linearised MRO of each class (itself first), read through [`Resolver::mro`]: class
     /// `k` (numbered module by module, from `class_offsets`) has `mro_items[mro_start[k]..
     /// mro_start[k + 1]]`. Flat arrays rather than a map of vectors, and the resolved bases are
@@ -131,38 +134,39 @@ fn module_names(
     names
 }
 
-/// One module's own lookup tables.
-struct ModuleMaps {
-    top_funcs: HashMap<Name, FuncId>,
-    top_classes: HashMap<String, u32>,
-    class_by_qualname: HashMap<String, u32>,
-    imports: HashMap<Name, Name>,
+/// One module's own lookup tables, each sorted by name with one entry per name (the last
+/// defined or imported).
+struct ModuleMaps<'m> {
+    top_funcs: Vec<(Name, FuncId)>,
+    class_by_qualname: Vec<(&'m str, u32)>,
+    imports: Vec<(Name, Name)>,
 }
 
-impl ModuleMaps {
-    fn of(m: &ModuleFacts) -> ModuleMaps {
-        let mut top_funcs = HashMap::default();
-        for (fi, f) in m.functions.iter().enumerate() {
-            if matches!(f.kind, FnKind::Function) && f.parent == Some(0) {
-                top_funcs.insert(f.name.clone(), fi as FuncId);
-            }
-        }
-        let mut top_classes = HashMap::default();
-        let mut class_by_qualname = HashMap::default();
-        for (ci, c) in m.classes.iter().enumerate() {
-            if c.qualname == c.name {
-                top_classes.insert(c.name.clone(), ci as u32);
-            }
-            class_by_qualname.insert(c.qualname.clone(), ci as u32);
-        }
-        let imports = m
+impl ModuleMaps<'_> {
+    fn of(m: &ModuleFacts) -> ModuleMaps<'_> {
+        let mut top_funcs: Vec<(Name, FuncId)> = m
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f.kind, FnKind::Function) && f.parent == Some(0))
+            .map(|(fi, f)| (f.name.clone(), fi as FuncId))
+            .collect();
+        sorted_last(&mut top_funcs);
+        let mut class_by_qualname: Vec<(&str, u32)> = m
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| (c.qualname.as_str(), ci as u32))
+            .collect();
+        sorted_last(&mut class_by_qualname);
+        let mut imports: Vec<(Name, Name)> = m
             .imports
             .iter()
             .map(|i| (i.local.clone(), i.target.clone()))
             .collect();
+        sorted_last(&mut imports);
         ModuleMaps {
             top_funcs,
-            top_classes,
             class_by_qualname,
             imports,
         }
@@ -313,15 +317,18 @@ impl Resolver {
             },
         );
         let mut top_funcs = Vec::with_capacity(modules.len());
-        let mut top_classes = Vec::with_capacity(modules.len());
         let mut class_by_qualname = Vec::with_capacity(modules.len());
         let mut imports = Vec::with_capacity(modules.len());
         for m in maps {
             top_funcs.push(m.top_funcs);
-            top_classes.push(m.top_classes);
             class_by_qualname.push(m.class_by_qualname);
             imports.push(m.imports);
         }
+        let (top_funcs, class_by_qualname, imports) = (
+            ByModule::new(top_funcs),
+            ClassNames::new(class_by_qualname),
+            ByModule::new(imports),
+        );
         let heads = names
             .keys()
             .map(|n| n.split('.').next().unwrap_or(n).to_owned())
@@ -331,7 +338,6 @@ impl Resolver {
             package: package.filter(|p| !p.is_empty()).map(str::to_owned),
             modules: names,
             top_funcs,
-            top_classes,
             class_by_qualname,
             methods,
             imports,
@@ -369,8 +375,9 @@ impl Resolver {
                         if base != me {
                             bases_items.push(base);
                         }
-                    } else if let Some(&bi) =
-                        self.top_classes[mi].get(b.rsplit('.').next().unwrap_or(b))
+                    } else if let Some(bi) = self
+                        .class_by_qualname
+                        .get(mi, b.rsplit('.').next().unwrap_or(b))
                         && b.starts_with(&m.module)
                     {
                         bases_items.push(ClassRef {
@@ -385,6 +392,7 @@ impl Resolver {
         subclassed.extend_from_slice(&bases_items);
         subclassed.sort_unstable();
         subclassed.dedup();
+        subclassed.shrink_to_fit();
         let index = |c: ClassRef| (class_offsets[c.module as usize] + c.class) as usize;
         let bases_of = |c: ClassRef| {
             &bases_items[bases_start[index(c)] as usize..bases_start[index(c) + 1] as usize]
@@ -414,6 +422,7 @@ impl Resolver {
             }
         }
         mro_start.push(mro_items.len() as u32);
+        mro_items.shrink_to_fit();
         self.class_offsets = class_offsets;
         self.mro_start = mro_start;
         self.mro_items = mro_items;
@@ -428,7 +437,17 @@ impl Resolver {
         Some(&self.mro_items[start as usize..end as usize])
     }
 
-    /// Every project method named `name`, in module and function order.
+    /// Frees what only the call graph's construction reads: the method-name index behind
+    /// [`Resolver::methods_named`] and [`Resolver::overrides`] (the unique-name fallback and
+    /// the overrides of a `self.m()` call; 1.4 MiB on the standard library), which the rules
+    /// never ask. Both answer nothing afterwards.
+    pub(super) fn drop_link_only(&mut self) {
+        self.methods_by_name = HashMap::default();
+        self.named_methods = Vec::new();
+    }
+
+    /// Every project method named `name`, in module and function order (until
+    /// [`Resolver::drop_link_only`]).
     pub fn methods_named(&self, name: &str) -> &[FnRef] {
         self.methods_by_name.get(name).map_or(&[], |&(start, len)| {
             &self.named_methods[start as usize..(start + len) as usize]
@@ -477,7 +496,7 @@ impl Resolver {
             None => (rest, ""),
         };
         if tail.is_empty()
-            && let Some(&f) = self.top_funcs[m].get(head)
+            && let Some(&f) = self.top_funcs.get(m, head)
         {
             return Some((
                 Target::Function(FnRef {
@@ -491,7 +510,7 @@ impl Resolver {
         let mut end = rest.len();
         loop {
             let qual = &rest[..end];
-            if let Some(&ci) = self.class_by_qualname[m].get(qual) {
+            if let Some(ci) = self.class_by_qualname.get(m, qual) {
                 let class = ClassRef {
                     module: mi,
                     class: ci,
@@ -511,7 +530,7 @@ impl Resolver {
             }
         }
         // A re-export: the name is imported into this module from elsewhere.
-        if let Some(target) = self.imports[m].get(head) {
+        if let Some(target) = self.imports.get(m, head) {
             if tail.is_empty() {
                 return self.resolve_depth(target, depth + 1);
             }

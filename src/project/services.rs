@@ -320,7 +320,7 @@ fn owned_by(
                 }
             }
             for e in graph.edges_from(node) {
-                match e.dispatch() {
+                match graph.dispatch(e) {
                     Some(c) if !live_mro.contains(&c) => pending.push((e.to, c)),
                     _ => visit(e.to, &mut bits, &mut stack),
                 }

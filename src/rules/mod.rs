@@ -102,6 +102,7 @@ impl<'a> RuleContext<'a> {
                     }
                 }
             }
+            sites.shrink_to_fit();
             sites
         })
     }
