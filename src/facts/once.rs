@@ -186,7 +186,7 @@ enum Waits {
     True,
     /// A value (`if X is None:`).
     Value,
-    /// Either (`if not F:`).
+    /// `True` too (`if not F:`: falsy again once a value it holds is emptied).
     Either,
 }
 
@@ -268,8 +268,11 @@ fn stored(value: &Expr, waits: Waits) -> Option<bool> {
     match waits {
         Waits::True | Waits::Either if is_true => Some(false),
         Waits::True => None,
-        Waits::Value | Waits::Either if !is_unset(value) && !is_true => Some(true),
-        Waits::Value | Waits::Either => None,
+        // `if not self._batch: self._batch = fetch()` refills whatever empties: only `is
+        // None` waits for a value.
+        Waits::Either => None,
+        Waits::Value if !is_unset(value) && !is_true => Some(true),
+        Waits::Value => None,
     }
 }
 
@@ -366,7 +369,11 @@ mod tests {
             "the flag waits for True"
         );
         assert_eq!(stores("load()", Waits::Value), Some(true));
-        assert_eq!(stores("load()", Waits::Either), Some(true));
+        assert_eq!(
+            stores("load()", Waits::Either),
+            None,
+            "`not x` is true again once what it holds is emptied"
+        );
         assert_eq!(stores("None", Waits::Value), None, "still unset");
         assert_eq!(stores("False", Waits::Either), None, "still unset");
     }
