@@ -119,6 +119,27 @@ pub fn dotted_name(expr: &Expr) -> Option<String> {
     is_dotted(expr).then(|| dotted(expr, None).text)
 }
 
+/// Whether `expr` mentions the dotted name `text` anywhere in it (`t.is_alive()` mentions `t`,
+/// `self.x is None` mentions `self.x`).
+pub fn mentions(expr: &Expr, text: &str) -> bool {
+    struct Finder<'t> {
+        text: &'t str,
+        found: bool,
+    }
+    impl<'a> ruff_python_ast::visitor::Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if self.found || dotted_name(e).as_deref() == Some(self.text) {
+                self.found = true;
+                return;
+            }
+            ruff_python_ast::visitor::walk_expr(self, e);
+        }
+    }
+    let mut f = Finder { text, found: false };
+    ruff_python_ast::visitor::Visitor::visit_expr(&mut f, expr);
+    f.found
+}
+
 /// Whether `expr` is a Name/Attribute chain, which [`dotted_name`] writes out.
 pub fn is_dotted(expr: &Expr) -> bool {
     let mut cur = expr;

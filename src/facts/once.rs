@@ -32,9 +32,7 @@ use ruff_text_size::Ranged;
 use serde::{Deserialize, Serialize};
 
 use super::collect::Collector;
-use ruff_python_ast::visitor::{Visitor, walk_expr};
-
-use super::names::dotted_name;
+use super::names::{dotted_name, mentions};
 use super::{FnKind, FuncId, Name};
 
 /// Lines of a function that run once per flag (see the module's documentation).
@@ -279,26 +277,6 @@ fn stored(value: &Expr, waits: Waits) -> Option<bool> {
 /// Whether `e` is the dotted name `text`.
 fn is_text(e: &Expr, text: &str) -> bool {
     dotted_name(e).as_deref() == Some(text)
-}
-
-/// Whether `e` mentions the dotted name `text` (`t.is_alive()` mentions `t`).
-fn mentions(e: &Expr, text: &str) -> bool {
-    struct Finder<'t> {
-        text: &'t str,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Finder<'_> {
-        fn visit_expr(&mut self, e: &'a Expr) {
-            if self.found || is_text(e, self.text) {
-                self.found = true;
-                return;
-            }
-            walk_expr(self, e);
-        }
-    }
-    let mut f = Finder { text, found: false };
-    f.visit_expr(e);
-    f.found
 }
 
 #[cfg(test)]

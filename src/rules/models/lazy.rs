@@ -14,7 +14,7 @@ use super::{marks, method_class};
 use crate::facts::collect::{ExprKinds, LocalContext, SharedHook};
 use crate::facts::hooks::ModuleEnd;
 use crate::facts::marks::Mark;
-use crate::facts::names::{dotted_name, is_dotted, str_literal};
+use crate::facts::names::{dotted_name, is_dotted, mentions, str_literal};
 use crate::facts::{Call, FnKind, FuncId, ModuleFacts};
 use crate::project::Project;
 
@@ -87,30 +87,6 @@ fn memo_key(value: &Expr) -> Option<String> {
     // A memo lives on something long-lived: an attribute (`self.x`, `app.state.x`), not a
     // local name.
     key.contains('.').then_some(key)
-}
-
-/// Whether `expr` mentions the name `v`.
-fn mentions(expr: &Expr, v: &str) -> bool {
-    struct Finder<'n> {
-        name: &'n str,
-        found: bool,
-    }
-    impl<'a> ruff_python_ast::visitor::Visitor<'a> for Finder<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Name(n) = expr
-                && n.id.as_str() == self.name
-            {
-                self.found = true;
-            }
-            ruff_python_ast::visitor::walk_expr(self, expr);
-        }
-    }
-    let mut f = Finder {
-        name: v,
-        found: false,
-    };
-    ruff_python_ast::visitor::Visitor::visit_expr(&mut f, expr);
-    f.found
 }
 
 /// Whether a statement stores into `key`: `K.a = ...`, `K[...] = ...`, `setattr(K, "a", ...)`.
