@@ -13,9 +13,9 @@
 //!   says `fresh_instance`: a tornado `RequestHandler`, a Django class-based view), the guard
 //!   runs on every request too.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Project;
 use super::context::Site;
@@ -24,9 +24,13 @@ use crate::facts::once::flag_key;
 use crate::facts::{FnKind, FuncId, OnceGuard};
 
 /// The flags set back to `False` by code that may run more than once, by last segment, found
-/// on first use.
+/// on first use; and whether each class asked about is built per request (every site on a
+/// chain through a guard asks again).
 #[derive(Debug, Default)]
-pub(super) struct Resets(OnceLock<FxHashSet<String>>);
+pub(super) struct Resets(
+    OnceLock<FxHashSet<String>>,
+    Mutex<FxHashMap<(usize, u32), bool>>,
+);
 
 impl Project {
     /// The flag guard that makes `line` of `func` run once, if any (see the module's
@@ -62,6 +66,24 @@ impl Project {
         let Some(class) = m.functions[func as usize].class else {
             return false;
         };
+        let known = self
+            .flag_resets
+            .1
+            .lock()
+            .ok()
+            .and_then(|k| k.get(&(module, class)).copied());
+        if let Some(answer) = known {
+            return answer;
+        }
+        let answer = self.class_built_per_request(module, class);
+        if let Ok(mut k) = self.flag_resets.1.lock() {
+            k.insert((module, class), answer);
+        }
+        answer
+    }
+
+    fn class_built_per_request(&self, module: usize, class: u32) -> bool {
+        let m = &self.modules[module];
         let fresh = m.functions.iter().enumerate().any(|(i, f)| {
             f.class == Some(class)
                 && self
