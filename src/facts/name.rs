@@ -173,6 +173,38 @@ fn shard(hash: u64) -> usize {
     (hash >> 40) as usize % SHARDS
 }
 
+fn lock(shard: usize) -> std::sync::MutexGuard<'static, Shard> {
+    INTERNER[shard]
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shard {
+    /// The interned name for `text`, whose hash is `hash` and whose shard this is.
+    fn intern(&mut self, text: &str, hash: u64) -> Name {
+        if let Some(found) = self.table.find(hash, |n| n.as_str() == text) {
+            return found.clone();
+        }
+        let name = Name(self.arena.place(text));
+        self.table
+            .insert_unique(hash, name.clone(), |n| self::hash(n));
+        name
+    }
+}
+
+/// Makes room for about `names` more distinct texts, so that the interner's tables do not
+/// grow (rehashing every text they hold, each read back from the arena) while a run interns
+/// them. Measured on the standard library with one file changed: growing the tables from
+/// empty took 15.5 M instructions (1.3% of the run) in `Name::new`.
+pub fn reserve(names: usize) {
+    let each = names.div_ceil(SHARDS);
+    for s in 0..SHARDS {
+        let mut shard = lock(s);
+        let wanted = each.saturating_sub(shard.table.capacity() - shard.table.len());
+        shard.table.reserve(wanted, |n| hash(n));
+    }
+}
+
 impl Name {
     /// The interned name for `text`.
     pub fn new(text: &str) -> Name {
@@ -180,17 +212,7 @@ impl Name {
             return Name::default();
         }
         let hash = hash(text);
-        let mut shard = INTERNER[shard(hash)]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(found) = shard.table.find(hash, |n| n.as_str() == text) {
-            return found.clone();
-        }
-        let name = Name(shard.arena.place(text));
-        shard
-            .table
-            .insert_unique(hash, name.clone(), |n| self::hash(n));
-        name
+        lock(shard(hash)).intern(text, hash)
     }
 
     pub fn as_str(&self) -> &str {
@@ -337,15 +359,54 @@ pub struct NameTable {
 impl NameTable {
     /// The interned names of the table, in order; `None` when its ends do not cut `texts` into
     /// texts (a damaged table).
+    ///
+    /// Each shard's lock is taken once for all of the table's texts in it, not once per text:
+    /// a cache entry's table holds ~160 texts on average, and the stdlib's 1,787 tables are
+    /// read on every run with one file changed.
     pub fn names(texts: &str, ends: &[u32]) -> Option<Vec<Name>> {
         let mut start = 0;
-        ends.iter()
-            .map(|&end| {
-                let text = texts.get(start..end as usize)?;
-                start = end as usize;
-                Some(Name::new(text))
-            })
-            .collect()
+        let mut cut = Vec::with_capacity(ends.len());
+        let mut per_shard = [0u32; SHARDS];
+        for &end in ends {
+            let text = texts.get(start..end as usize)?;
+            start = end as usize;
+            let h = hash(text);
+            if !text.is_empty() {
+                per_shard[shard(h)] += 1;
+            }
+            cut.push((text, h));
+        }
+        // The texts' indices grouped by shard (a counting sort), then each group interned
+        // under one lock.
+        let mut next = [0u32; SHARDS];
+        let mut at = 0;
+        for (n, &count) in next.iter_mut().zip(&per_shard) {
+            *n = at;
+            at += count;
+        }
+        let mut order = vec![0u32; at as usize];
+        for (i, (text, h)) in cut.iter().enumerate() {
+            if !text.is_empty() {
+                let slot = &mut next[shard(*h)];
+                order[*slot as usize] = i as u32;
+                *slot += 1;
+            }
+        }
+        let mut names = vec![Name::default(); cut.len()];
+        let mut from = 0;
+        for (s, &count) in per_shard.iter().enumerate() {
+            let group = &order[from..from + count as usize];
+            from += count as usize;
+            if group.is_empty() {
+                continue;
+            }
+            let mut table = lock(s);
+            for &i in group {
+                let (text, h) = cut[i as usize];
+                names[i as usize] = table.intern(text, h);
+            }
+        }
+        Some(names)
     }
 }
 
@@ -520,5 +581,32 @@ mod tests {
         // The scope ends with the read: a name is a string again.
         let back: Name = postcard::from_bytes(&postcard::to_stdvec("x").unwrap()).unwrap();
         assert_eq!(back, "x");
+    }
+
+    /// A table's names come back in the table's order, whatever shard each text falls in,
+    /// each the name `Name::new` gives its text (the empty text included).
+    #[test]
+    fn a_table_is_read_in_order_across_shards() {
+        let texts: Vec<String> = (0..300).map(|i| format!("mod{i}.call{}", i * 7)).collect();
+        let mut joined = String::new();
+        let mut ends = Vec::new();
+        for t in texts
+            .iter()
+            .map(String::as_str)
+            .chain(["", "os.path.join", ""])
+        {
+            joined.push_str(t);
+            ends.push(joined.len() as u32);
+        }
+        let read = NameTable::names(&joined, &ends).unwrap();
+        assert_eq!(read.len(), 303);
+        for (name, text) in read.iter().zip(texts.iter()) {
+            assert_eq!(name.0, Name::new(text).0);
+        }
+        assert_eq!(read[300], Name::default());
+        assert_eq!(read[301].0, Name::new("os.path.join").0);
+        let shards: std::collections::HashSet<usize> =
+            texts.iter().map(|t| shard(hash(t))).collect();
+        assert!(shards.len() > 1, "the texts span shards");
     }
 }

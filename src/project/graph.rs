@@ -34,6 +34,7 @@ use links::LinkReuse;
 mod compact;
 mod edges;
 pub mod links;
+mod sentinel;
 
 pub use compact::GraphEdge;
 use compact::{EdgeExtra, NO_EXTRA, compact};
@@ -65,11 +66,14 @@ pub struct Edge {
     /// For a call Python makes without `f()` at the site (`with Lock()`, `for r in Reader()`,
     /// a property read): how the code wrote it, an index into its module's labels, or
     /// [`NO_LABEL`].
+    #[serde(with = "sentinel")]
     label: u32,
     /// For `self.m()` dispatched to a subclass override: the class that defines it, or
     /// [`NO_CLASS`] (read through [`Graph::dispatch`]).
+    #[serde(with = "sentinel::class")]
     dispatch: ClassRef,
     /// The class of a `Built` or `Typed` receiver (read through `Graph::receiver`).
+    #[serde(with = "sentinel::class")]
     receiver_class: ClassRef,
     kind: EdgeKind,
     pub confidence: Confidence,
