@@ -122,12 +122,17 @@ fn timeout_api<'a>(
         let entry = cx.catalog.get(api);
         return entry.timeout_kw.then_some((entry, false));
     }
-    // Most calls pass no callable: that is known before the offload names are looked up.
-    if callables.is_empty() || !cx.project.patterns.is_offload(&call.target) {
+    // Most calls pass no callable, or none that names a library function: that is known
+    // before the offload names are looked up (137,186 lookups, 20.8 M instructions, on the
+    // standard library when only emptiness was asked first).
+    let library = |res: &Resolution| matches!(res, Resolution::Import | Resolution::Inferred);
+    if !callables.iter().any(|(_, res)| library(res))
+        || !cx.project.patterns.is_offload(&call.target)
+    {
         return None;
     }
     callables.iter().find_map(|(name, res)| {
-        if !matches!(res, Resolution::Import | Resolution::Inferred) {
+        if !library(res) {
             return None;
         }
         let entry = cx.catalog.get(cx.catalog.lookup(name)?);
