@@ -28,7 +28,7 @@ EFFECTS = {
     "config-parse", "import", "deepcopy", "wait", "local",
 }
 REQUIRED = {"name", "effect", "low_ms", "high_ms", "source"}
-OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "timeout_kw", "url_arg", "peer_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "unless_keyword", "async_alternative",
+OPTIONAL = {"arg_seconds", "memory_mb", "sizes", "returns", "returns_for", "returns_module", "timeout_kw", "url_arg", "peer_arg", "lazy", "rcvtimeo", "exit", "release", "log_file", "unless_keyword", "async_alternative",
             "note", "implemented_by"}
 SEGMENT = re.compile(r"^(\*|[A-Za-z_][A-Za-z0-9_]*)$")
 MEASURED = re.compile(r"measured: (\S+?\.py)\b")
@@ -109,6 +109,8 @@ def check(path: Path) -> list[str]:
         if "arg_seconds" in e and (not isinstance(e["arg_seconds"], int)
                                    or isinstance(e["arg_seconds"], bool) or e["arg_seconds"] < 0):
             errors.append(f"{where}: arg_seconds must be a non-negative integer")
+        if "returns_module" in e and e["returns_module"] not in ("named", "top-level"):
+            errors.append(f"{where}: returns_module must be \"named\" or \"top-level\"")
         if "memory_mb" in e:
             if not isinstance(e["memory_mb"], float) or e["memory_mb"] < 0:
                 errors.append(f"{where}: memory_mb must be a non-negative float")

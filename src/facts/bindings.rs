@@ -490,6 +490,12 @@ impl Collector<'_> {
 
     /// `rest` is the attribute path after the bound name, dot-separated; `None` is `text`.
     fn resolve_binding(&mut self, b: Binding, rest: &str) -> (Same, Resolution) {
+        // `m = import_module("torch")`: `m` is the module, as if imported.
+        if let Binding::Call(i) = b
+            && let Some(module) = self.imported_module(i)
+        {
+            return (Some(join(&module, rest)), Resolution::Import);
+        }
         let ty = match b {
             Binding::Call(i) => self.returned_type(i),
             Binding::Annotation(ann) => {
@@ -503,6 +509,20 @@ impl Collector<'_> {
             Some(t) => (Some(join(&t, rest)), Resolution::Inferred),
             None => (None, Resolution::Unresolved),
         }
+    }
+
+    /// The module call `i` imports by name and returns (`importlib.import_module("torch")`:
+    /// a catalog entry with `returns_module`, called with a literal module name).
+    fn imported_module(&mut self, i: u32) -> Option<String> {
+        let (target, res) = self.resolve_call(i);
+        if matches!(res, Resolution::Unresolved | Resolution::Local) {
+            return None;
+        }
+        let target = target.unwrap_or_else(|| self.raw[i as usize].callee.text.clone());
+        let entry = self.catalog.get(self.catalog.lookup(&target)?);
+        entry.returns_module?;
+        let literal = self.raw[i as usize].str_arg.as_deref();
+        entry.returned_type_for(literal).map(str::to_owned)
     }
 
     /// The type a method of `class` assigned to `self.attr` (`self.attr = Type(...)`).

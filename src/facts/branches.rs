@@ -39,7 +39,11 @@ impl<'a> Collector<'a> {
         }
         // `if response.status_code == 429: time.sleep(1); retry`: the branch runs after a
         // failed request, like an `except` handler.
-        if tests_error_status(&i.test) {
+        // `if not conn.poll(0.01): time.sleep(0.02)`, and the `else` of `if conn.poll(...)`:
+        // the branch a poll takes when nothing arrived, an idle wait that only the requests
+        // arriving meanwhile see (`contexts.toml` `poll_methods`).
+        let polled = self.tests_poll(&i.test);
+        if tests_error_status(&i.test) || polled == Some(false) {
             mark_since!(self, start, CallFlags::IN_EXCEPT);
         }
         self.guards.pop();
@@ -48,11 +52,28 @@ impl<'a> Collector<'a> {
                 self.visit_expr(test);
                 self.guards.push(test.range());
             }
+            let start = (self.facts.calls.len(), self.facts.candidates.len());
             self.visit_branch(&clause.body);
             if clause.test.is_some() {
                 self.guards.pop();
+            } else if polled == Some(true) {
+                mark_since!(self, start, CallFlags::IN_EXCEPT);
             }
         }
+    }
+
+    /// Whether an `if` test polls for work: `Some(true)` for `x.poll(...)` (its branch runs
+    /// when something arrived), `Some(false)` for `not x.poll(...)`.
+    fn tests_poll(&self, test: &Expr) -> Option<bool> {
+        let (call, arrived) = match test {
+            Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::Not) => (&*u.operand, false),
+            e => (e, true),
+        };
+        let Expr::Call(c) = call else { return None };
+        let Expr::Attribute(a) = &*c.func else {
+            return None;
+        };
+        self.patterns.is_poll(a.attr.id.as_str()).then_some(arrived)
     }
 
     /// Visits an `if` branch. A branch that only calls things and then skips to the next

@@ -287,12 +287,25 @@ impl Collector<'_> {
             value,
             Expr::Dict(_) | Expr::List(_) | Expr::Tuple(_) | Expr::Attribute(_)
         );
-        if alias.is_none() && !table {
+        let held = alias.is_none() && matches!(target, Expr::Name(_)) && self.names_callable(value);
+        if alias.is_none() && !table && !held {
             return;
         }
         let Some(name) = dotted_name(target) else {
             return;
         };
+        // `factory = Recorder`, `fn = self._on_message`: a local name that holds a class or a
+        // function; calling it runs what it holds (a table of one, seen through an alias).
+        if held && let Some(value) = dotted_name(value) {
+            self.add_table(&name, vec![value]);
+            self.implicit.add_alias(Alias {
+                func: self.func,
+                name: name.clone(),
+                source: Source::Table(name),
+                each: None,
+            });
+            return;
+        }
         if let Some(source) = alias {
             self.implicit.add_alias(Alias {
                 func: self.func,
@@ -344,6 +357,20 @@ impl Collector<'_> {
         if let Some(v) = dotted_name(arg) {
             self.add_table(&name, vec![v]);
         }
+    }
+
+    /// Whether `value` is a name that may hold a class or a function: one the module defines or
+    /// imports. A local variable's copy is not kept, nor an attribute of `self`: `tok =
+    /// self.tokenizer; tok(text)` calls an instance, not its class.
+    fn names_callable(&self, value: &Expr) -> bool {
+        if !matches!(value, Expr::Name(_) | Expr::Attribute(_)) {
+            return false;
+        }
+        let Some(text) = dotted_name(value) else {
+            return false;
+        };
+        let head = text.split('.').next().unwrap_or(&text);
+        self.imports.contains_key(head) || self.module_defs.contains_key(head)
     }
 
     fn add_table(&mut self, name: &str, values: Vec<String>) {

@@ -106,6 +106,11 @@ pub struct ApiEntry {
     /// (`boto3.client("dynamodb")` returns a DynamoDB client).
     #[serde(default)]
     pub returns_for: Option<toml::Table>,
+    /// The call returns the module its first string literal names
+    /// (`importlib.import_module("torch")` returns `torch`; `__import__("a.b")` returns `a`),
+    /// so that what is called on the result resolves like an `import` of it.
+    #[serde(default)]
+    pub returns_module: Option<ReturnsModule>,
     #[serde(default)]
     pub timeout_kw: bool,
     /// The first positional argument (or `url=`) is the URL the call sends a request to: its
@@ -173,6 +178,35 @@ pub struct LibraryFrame {
     pub function: String,
 }
 
+/// Which module a call that imports by name returns (`returns_module`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReturnsModule {
+    /// The module named (`importlib.import_module("a.b")` is `a.b`).
+    Named,
+    /// Its top-level package (`__import__("a.b")` is `a`).
+    TopLevel,
+}
+
+/// The module a call importing `literal` returns: `None` unless the literal is an absolute
+/// dotted name (a relative `".sub"` depends on the `package=` argument).
+fn module_named(kind: ReturnsModule, literal: &str) -> Option<&str> {
+    let valid = !literal.is_empty()
+        && literal.split('.').all(|seg| {
+            seg.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+    if !valid {
+        return None;
+    }
+    match kind {
+        ReturnsModule::Named => Some(literal),
+        ReturnsModule::TopLevel => literal.split('.').next(),
+    }
+}
+
 impl ApiEntry {
     /// An entry with its name, effect, `(low_ms, high_ms)` range and source, and every optional
     /// field unset (configuration builds its entries from this).
@@ -192,6 +226,7 @@ impl ApiEntry {
             sizes: None,
             returns: None,
             returns_for: None,
+            returns_module: None,
             timeout_kw: false,
             url_arg: false,
             peer_arg: false,
@@ -230,7 +265,10 @@ impl ApiEntry {
 
     /// The returned type when the call's first literal argument is `literal`: its
     /// `returns_for` entry, else `returned_type`.
-    pub fn returned_type_for(&self, literal: Option<&str>) -> Option<&str> {
+    pub fn returned_type_for<'a>(&'a self, literal: Option<&'a str>) -> Option<&'a str> {
+        if let (Some(kind), Some(lit)) = (self.returns_module, literal) {
+            return module_named(kind, lit);
+        }
         if let (Some(table), Some(lit)) = (&self.returns_for, literal)
             && let Some(t) = table.get(lit).and_then(|v| v.as_str())
         {
@@ -449,6 +487,26 @@ mod tests {
             }
         }
         assert!(n >= 3);
+    }
+
+    /// `import_module("a.b")` returns `a.b`, `__import__("a.b")` returns `a`; a name that is
+    /// not an absolute dotted module name returns nothing known.
+    #[test]
+    fn imports_by_name_return_the_module_named() {
+        let c = builtin();
+        let get = |n: &str| c.get(c.lookup(n).unwrap());
+        let named = get("importlib.import_module");
+        assert_eq!(
+            named.returned_type_for(Some("torch.hub")),
+            Some("torch.hub")
+        );
+        assert_eq!(named.returned_type_for(Some(".sibling")), None);
+        assert_eq!(named.returned_type_for(Some("plugins/x")), None);
+        assert_eq!(named.returned_type_for(None), None);
+        assert_eq!(
+            get("__import__").returned_type_for(Some("torch.hub")),
+            Some("torch")
+        );
     }
 
     #[test]

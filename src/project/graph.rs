@@ -363,7 +363,7 @@ impl Graph {
     ) -> Graph {
         let (offsets, nodes) = number_nodes(modules);
         let ids = NodeIds { offsets: &offsets };
-        let wrappers = edges::offload_wrappers(modules, resolver, patterns, frameworks);
+        let wrappers = edges::wrappers(modules, resolver, patterns, frameworks);
         let interface = reuse
             .as_deref()
             .map(|r| links::interface(r.settings, modules, resolver.package.as_deref(), &wrappers));

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 mod implicit;
 mod wrappers;
 
-pub(super) use wrappers::offload_wrappers;
+pub(super) use wrappers::{Wrappers, wrappers};
 
 use super::{Edge, EdgeKind, NO_LABEL, Receiver, Seed};
 use crate::facts::{Call, FnKind, ModuleFacts, Name, Resolution};
@@ -69,8 +69,9 @@ pub(super) struct ModuleCx<'a, 'm> {
     pub resolver: &'m Resolver,
     pub patterns: &'a ContextPatterns,
     pub frameworks: &'a Frameworks,
-    /// Project functions that hand a callable parameter to an offload API (inferred).
-    pub wrappers: &'a rustc_hash::FxHashSet<FnRef>,
+    /// Project functions that hand a callable parameter to an offload or a background API
+    /// (inferred).
+    pub wrappers: &'a Wrappers,
     pub ids: &'a NodeIds<'a>,
     pub module: u32,
     pub memo: &'a mut Memo<'m>,
@@ -312,14 +313,11 @@ fn callable_arg_edges<'m>(
     }
     let from = cx.node(call.func);
     let roles = cx.patterns.call_roles(&call.target);
+    let wrappers = cx.wrappers;
     let offload = roles.offload()
         || cx.frameworks.is_offload(&call.target)
-        || (!cx.wrappers.is_empty()
-            && cx
-                .targets(call.func, &call.target, call.resolution, &call.text)
-                .iter()
-                .any(|(t, _, _)| matches!(t, Target::Function(f) if cx.wrappers.contains(f))));
-    let background = roles.background();
+        || cx.calls_wrapper(call, &wrappers.offload);
+    let background = roles.background() || cx.calls_wrapper(call, &wrappers.background);
     let role = cx
         .frameworks
         .registration(&call.target, &call.text, profiles);

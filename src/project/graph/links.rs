@@ -9,7 +9,7 @@
 //! is, and per module, in order, its path and dotted name, the folders it adds to `sys.path`,
 //! its imports (local name and target; their lines are read only for the module's own edges),
 //! its functions (name, kind, class, parent, `async`, decorators: the count fixes every
-//! global node id) and its classes (name, qualified name, bases); then the offload wrappers
+//! global node id) and its classes (name, qualified name, bases); then the offload and background wrappers
 //! inferred from every module's calls. The framework profiles turned on follow from the
 //! imports, module names and settings. An edit inside a function body leaves all of it
 //! unchanged, even when it shifts lines; adding, removing or renaming a function, a class or a
@@ -25,7 +25,6 @@
 //! This module decides what may be reused; it does no I/O (the audit driver reads and writes
 //! the kept links).
 
-use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3Default;
 
@@ -134,7 +133,7 @@ pub(super) fn interface(
     settings: u128,
     modules: &[ModuleFacts],
     package: Option<&str>,
-    wrappers: &FxHashSet<FnRef>,
+    wrappers: &super::edges::Wrappers,
 ) -> u128 {
     let mut h = Hasher::default();
     h.bytes(&settings.to_le_bytes());
@@ -178,12 +177,14 @@ pub(super) fn interface(
             }
         }
     }
-    let mut wrappers: Vec<FnRef> = wrappers.iter().copied().collect();
-    wrappers.sort_unstable();
-    h.u32(wrappers.len() as u32);
-    for w in wrappers {
-        h.u32(w.module);
-        h.u32(w.func);
+    for set in [&wrappers.offload, &wrappers.background] {
+        let mut sorted: Vec<FnRef> = set.iter().copied().collect();
+        sorted.sort_unstable();
+        h.u32(sorted.len() as u32);
+        for w in sorted {
+            h.u32(w.module);
+            h.u32(w.func);
+        }
     }
     h.finish()
 }
