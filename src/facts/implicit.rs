@@ -294,8 +294,9 @@ impl Collector<'_> {
         let Some(name) = dotted_name(target) else {
             return;
         };
-        // `factory = Recorder`, `fn = self._on_message`: a local name that holds a class or a
-        // function; calling it runs what it holds (a table of one, seen through an alias).
+        // `factory = Recorder`, `load = models.load_model`: a local name that holds a class or
+        // a function the module defines or imports; calling it runs what it holds (a table of
+        // one, seen through an alias).
         if held && let Some(value) = dotted_name(value) {
             self.add_table(&name, vec![value]);
             self.implicit.add_alias(Alias {
