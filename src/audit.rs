@@ -540,12 +540,7 @@ fn package_of(root: &Path, memory: Option<&HashMap<String, Vec<u8>>>) -> Option<
             break;
         }
         let name = d.file_name()?.to_str()?;
-        let identifier = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_alphanumeric() || c == '_');
-        if !identifier {
+        if !crate::knowledge::is_identifier(name) {
             break;
         }
         parts.push(name.to_owned());

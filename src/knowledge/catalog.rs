@@ -191,13 +191,7 @@ pub enum ReturnsModule {
 /// The module a call importing `literal` returns: `None` unless the literal is an absolute
 /// dotted name (a relative `".sub"` depends on the `package=` argument).
 fn module_named(kind: ReturnsModule, literal: &str) -> Option<&str> {
-    let valid = !literal.is_empty()
-        && literal.split('.').all(|seg| {
-            seg.chars()
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_')
-                && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
-        });
+    let valid = literal.split('.').all(super::is_identifier);
     if !valid {
         return None;
     }

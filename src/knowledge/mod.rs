@@ -12,3 +12,12 @@ pub mod catalog;
 pub mod contexts;
 pub mod endpoints;
 pub mod frameworks;
+
+/// Whether `s` is a Python identifier as far as names of modules, packages and variables go:
+/// a letter or `_`, then letters, digits or `_`.
+pub fn is_identifier(s: &str) -> bool {
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+}

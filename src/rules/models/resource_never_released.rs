@@ -112,7 +112,9 @@ impl AstRule for Hook {
             .filter(|c| {
                 !c.in_with()
                     && c.api.is_some_and(|id| catalog.get(id).release.is_some())
-                    && facts.assigned_to(c).is_some_and(|n| is_identifier(n))
+                    && facts
+                        .assigned_to(c)
+                        .is_some_and(|n| crate::knowledge::is_identifier(n))
             })
             .map(|c| c.func)
             .collect();
@@ -290,8 +292,10 @@ impl Rule for ResourceNeverReleased {
                 let Some(name) = m.assigned_to(call).map(Name::as_str) else {
                     continue;
                 };
-                let plain = is_identifier(name);
-                let attr = name.strip_prefix("self.").filter(|a| is_identifier(a));
+                let plain = crate::knowledge::is_identifier(name);
+                let attr = name
+                    .strip_prefix("self.")
+                    .filter(|a| crate::knowledge::is_identifier(a));
                 if !plain && attr.is_none() {
                     continue;
                 }
@@ -353,12 +357,6 @@ impl Rule for ResourceNeverReleased {
     fn ast_rules(&self) -> Vec<&dyn AstRule> {
         vec![&Hook]
     }
-}
-
-fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c == '_' || c.is_alphanumeric())
 }
 
 /// Whether `name.release()` / `name.close()` is called (or passed on as a callback) where it
