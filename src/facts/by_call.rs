@@ -5,15 +5,73 @@
 //! (142,914 calls, 187,871 callables) were 32 bytes of every record: an `Option<Name>` each and
 //! a boxed slice. Here they are sorted by call index and found by binary search.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Name, Resolution};
+use super::{Name, Resolution, packed};
 
 /// A value for some of a module's calls: the calls' indices, ascending, and a value each.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// In the module cache, a column of names is one block of (call, name index) pairs
+/// (`facts::packed`): read field by field, each pair was a variable-length integer and a name
+/// read through the thread's table.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ByCall<T> {
     calls: Vec<u32>,
     values: Vec<T>,
+}
+
+/// [`ByCall`]'s plain serde shape (JSON, a write without a name table), written ...
+#[derive(Serialize)]
+struct PlainRef<'a> {
+    calls: &'a [u32],
+    values: &'a [Name],
+}
+
+/// ... and read.
+#[derive(Deserialize)]
+struct PlainByCall {
+    calls: Vec<u32>,
+    values: Vec<Name>,
+}
+
+impl Serialize for ByCall<Name> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let plain = PlainRef {
+            calls: &self.calls,
+            values: &self.values,
+        };
+        packed::serialize_with_names(&plain, s, |index| {
+            let mut block = Vec::with_capacity(self.calls.len() * 8);
+            for (call, value) in self.calls.iter().zip(&self.values) {
+                block.extend_from_slice(&call.to_le_bytes());
+                block.extend_from_slice(&index(value).to_le_bytes());
+            }
+            block
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ByCall<Name> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ByCall<Name>, D::Error> {
+        let plain = packed::deserialize_with_names(d, |block, names| {
+            if !block.len().is_multiple_of(8) {
+                return None;
+            }
+            let mut out = PlainByCall {
+                calls: Vec::with_capacity(block.len() / 8),
+                values: Vec::with_capacity(block.len() / 8),
+            };
+            for r in block.chunks_exact(8) {
+                out.calls.push(packed::u32_at(r, 0));
+                out.values
+                    .push(names.get(packed::u32_at(r, 4) as usize)?.clone());
+            }
+            Some(out)
+        })?;
+        Ok(ByCall {
+            calls: plain.calls,
+            values: plain.values,
+        })
+    }
 }
 
 impl<T> Default for ByCall<T> {
@@ -59,11 +117,53 @@ impl<T> ByCall<T> {
 /// The callables each call passes by reference (`to_thread(fn)`, `Thread(target=fn)`, and any
 /// name or attribute passed positionally), resolved like targets: for each call that passes
 /// any, its index and where its callables end in one array.
+/// In the module cache the callables are one block of (name index, resolution) records
+/// (`facts::packed`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallableArgs {
+    #[serde(with = "packed::u32s")]
     calls: Vec<u32>,
+    #[serde(with = "packed::u32s")]
     ends: Vec<u32>,
+    #[serde(with = "callables")]
     args: Vec<(Name, Resolution)>,
+}
+
+/// The callables' block: per callable, its name's index and its resolution.
+mod callables {
+    use super::packed;
+    use super::{Name, Resolution};
+    use serde::{Deserializer, Serializer};
+
+    const RECORD: usize = 5;
+
+    pub fn serialize<S: Serializer>(args: &[(Name, Resolution)], s: S) -> Result<S::Ok, S::Error> {
+        packed::serialize_with_names(args, s, |index| {
+            let mut block = Vec::with_capacity(args.len() * RECORD);
+            for (name, resolution) in args {
+                block.extend_from_slice(&index(name).to_le_bytes());
+                block.push(packed::resolution_byte(*resolution));
+            }
+            block
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<(Name, Resolution)>, D::Error> {
+        packed::deserialize_with_names(d, |block, names| {
+            if !block.len().is_multiple_of(RECORD) {
+                return None;
+            }
+            block
+                .chunks_exact(RECORD)
+                .map(|r| {
+                    let name = names.get(packed::u32_at(r, 0) as usize)?.clone();
+                    Some((name, packed::resolution_of(r[4])?))
+                })
+                .collect()
+        })
+    }
 }
 
 impl CallableArgs {
@@ -127,6 +227,49 @@ mod tests {
         assert_eq!(col.get(3).map(Name::as_str), Some("b"));
         assert_eq!(col.get(9), None);
         assert!(ByCall::<Name>::default().get(0).is_none());
+    }
+
+    /// Both columns read back as written: packed under a name table, plain without one, and
+    /// in JSON; a cut block is an error.
+    #[test]
+    fn columns_round_trip_packed_and_plain() {
+        use crate::facts::name::{NameTable, read_with_table, write_with_table};
+        let col = ByCall::from_calls(
+            [
+                None,
+                Some(Name::new("a")),
+                Some(Name::new("b")),
+                None,
+                Some(Name::new("a")),
+            ]
+            .into_iter(),
+        );
+        let f = |s: &str, r| (Name::new(s), r);
+        let mut per_call = [
+            vec![f("a", Resolution::Local), f("x.y", Resolution::Inferred)],
+            vec![],
+            vec![f("c", Resolution::Unresolved)],
+        ];
+        let args = CallableArgs::from_calls(per_call.iter_mut());
+        let value = (col, args);
+        let (bytes, table) = write_with_table(|| postcard::to_stdvec(&value).unwrap());
+        let names = NameTable::names(&table.texts, &table.ends).unwrap();
+        let back: (ByCall<Name>, CallableArgs) =
+            read_with_table(names.clone(), || postcard::from_bytes(&bytes).unwrap());
+        assert_eq!(back, value);
+        let plain = postcard::to_stdvec(&value).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<(ByCall<Name>, CallableArgs)>(&plain).unwrap(),
+            value
+        );
+        let json = serde_json::to_string(&value).unwrap();
+        assert_eq!(
+            serde_json::from_str::<(ByCall<Name>, CallableArgs)>(&json).unwrap(),
+            value
+        );
+        let cut: Result<(ByCall<Name>, CallableArgs), _> =
+            read_with_table(names, || postcard::from_bytes(&bytes[..bytes.len() - 3]));
+        assert!(cut.is_err());
     }
 
     #[test]

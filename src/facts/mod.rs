@@ -7,9 +7,11 @@
 mod bindings;
 mod branches;
 pub mod by_call;
+mod call_codec;
 mod calls;
 pub mod collect;
 mod destinations;
+mod function_codec;
 pub mod hooks;
 mod implicit;
 pub mod kinds;
@@ -20,6 +22,7 @@ pub mod name;
 pub mod names;
 pub mod once;
 mod operators;
+pub mod packed;
 mod receive_helpers;
 pub mod suppressions;
 mod values;
@@ -51,8 +54,10 @@ pub struct ModuleFacts {
     /// How the file was decoded when it was not plain UTF-8.
     pub decode_note: Option<String>,
     pub imports: Vec<Import>,
+    #[serde(with = "function_codec")]
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
+    #[serde(with = "call_codec")]
     pub calls: Vec<Call>,
     /// What only some calls have (`by_call.rs`; read through [`ModuleFacts::str_arg`],
     /// [`ModuleFacts::assigned_to`] and [`ModuleFacts::callable_args`]): each call's first

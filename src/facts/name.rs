@@ -462,6 +462,21 @@ pub fn read_with_table<T>(names: Vec<Name>, read: impl FnOnce() -> T) -> T {
     read()
 }
 
+/// Runs `f` with the index of each name in the table being written on this thread, or `None`
+/// when no table is (names are then written as their texts): the table is borrowed once for a
+/// whole run of names (`facts::call_codec`). `f` must not serialise a `Name` itself.
+pub(crate) fn with_write_index<R>(f: impl FnOnce(Option<&mut dyn FnMut(&Name) -> u32>) -> R) -> R {
+    WRITING.with_borrow_mut(|w| match w {
+        Some(w) => f(Some(&mut |n: &Name| w.index(n))),
+        None => f(None),
+    })
+}
+
+/// Runs `f` with the table being read on this thread, if any (see [`with_write_index`]).
+pub(crate) fn with_read_table<R>(f: impl FnOnce(Option<&[Name]>) -> R) -> R {
+    READING.with_borrow(|r| f(r.as_deref()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

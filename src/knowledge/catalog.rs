@@ -321,6 +321,17 @@ impl ApiId {
     fn index(self) -> usize {
         (self.0.get() - 1) as usize
     }
+
+    /// The id as the module cache writes it (`facts::call_codec`); an entry is read back only
+    /// under the catalog it was written with (the cache's key).
+    pub(crate) fn raw(self) -> u32 {
+        self.0.get()
+    }
+
+    /// The id [`ApiId::raw`] gave, `None` for 0.
+    pub(crate) fn from_raw(raw: u32) -> Option<ApiId> {
+        NonZeroU32::new(raw).map(ApiId)
+    }
 }
 
 static SHIPPED: &str = include_str!("../../data/apis.toml");

@@ -33,7 +33,7 @@ use crate::settings::Settings;
 
 /// Bump when `ModuleFacts` (the typed `Mark`s of its candidates included) or the way entries
 /// are written changes meaning.
-pub const CACHE_FORMAT: u32 = 33;
+pub const CACHE_FORMAT: u32 = 34;
 
 /// First bytes of every entry file.
 const MAGIC: &[u8; 8] = b"PAFACTS\0";
