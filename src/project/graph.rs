@@ -32,9 +32,9 @@ use edges::{Memo, ModuleCx, ModuleEdges, NodeIds};
 use links::LinkReuse;
 
 mod compact;
+mod edge_codec;
 mod edges;
 pub mod links;
-mod sentinel;
 
 pub use compact::GraphEdge;
 use compact::{EdgeExtra, NO_EXTRA, compact};
@@ -59,21 +59,18 @@ enum EdgeKind {
 /// took 12 bytes each (40 in all). The standard library has 177,514 edges, each held in its
 /// module's list (and the link cache) and then, compacted, in the graph's array
 /// ([`GraphEdge`]).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct Edge {
     pub to: u32,
     pub line: u32,
     /// For a call Python makes without `f()` at the site (`with Lock()`, `for r in Reader()`,
     /// a property read): how the code wrote it, an index into its module's labels, or
     /// [`NO_LABEL`].
-    #[serde(with = "sentinel")]
     label: u32,
     /// For `self.m()` dispatched to a subclass override: the class that defines it, or
     /// [`NO_CLASS`] (read through [`Graph::dispatch`]).
-    #[serde(with = "sentinel::class")]
     dispatch: ClassRef,
     /// The class of a `Built` or `Typed` receiver (read through `Graph::receiver`).
-    #[serde(with = "sentinel::class")]
     receiver_class: ClassRef,
     kind: EdgeKind,
     pub confidence: Confidence,

@@ -29,6 +29,8 @@ use crate::project::resolve::{ClassRef, FnRef, Resolver, Target};
 /// live classes and constructions (kept between runs by `links.rs`).
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct ModuleEdges {
+    /// The link cache writes them as one block (`graph/edge_codec.rs`).
+    #[serde(with = "super::edge_codec")]
     pub edges: Vec<(u32, Edge)>,
     pub seeds: Vec<Seed>,
     pub live_roots: Vec<u32>,

@@ -33,7 +33,7 @@ use crate::facts::{FnKind, ModuleFacts};
 use crate::project::resolve::FnRef;
 
 /// Bump when `ModuleEdges` or what the interface covers changes meaning.
-const LINK_FORMAT: u32 = 3;
+const LINK_FORMAT: u32 = 4;
 
 /// The per-module link results of one run: the interface they were made under and, in module
 /// order, each module's key (`None`: never reused) and its results.
