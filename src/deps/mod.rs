@@ -61,8 +61,9 @@ pub struct Inputs<'a> {
     /// The dotted package the audited folder is (`chainlit` for an audit of `chainlit/`): its
     /// names are the project's own, even when a copy of it is installed in the environment.
     pub own: Option<&'a str>,
-    /// Whether summaries may be read from and written to the cache.
-    pub use_cache: bool,
+    /// The key summaries are cached under (the module cache's key of this build, settings,
+    /// catalog and context patterns, `Cache::library_key`); `None` without a cache.
+    pub cache_key: Option<&'a str>,
 }
 
 impl<'a> Inputs<'a> {
@@ -71,14 +72,14 @@ impl<'a> Inputs<'a> {
         catalog: &'a Catalog,
         patterns: &'a ContextPatterns,
         own: Option<&'a str>,
-        module_cache: &Option<crate::module::cache::Cache>,
+        module_cache: &'a Option<crate::module::cache::Cache>,
     ) -> Inputs<'a> {
         Inputs {
             settings,
             catalog,
             patterns,
             own,
-            use_cache: module_cache.is_some(),
+            cache_key: module_cache.as_ref().map(|c| c.library_key()),
         }
     }
 }
@@ -123,7 +124,7 @@ pub fn follow(root: &Path, inputs: &Inputs, modules: &mut [ModuleFacts]) -> Opti
         catalog,
         patterns,
         own,
-        use_cache,
+        cache_key,
     } = inputs;
     let virtual_env = std::env::var_os("VIRTUAL_ENV").map(std::path::PathBuf::from);
     let flag = match &settings.python {
@@ -139,9 +140,7 @@ pub fn follow(root: &Path, inputs: &Inputs, modules: &mut [ModuleFacts]) -> Opti
         .chain(own.and_then(|p| p.split('.').next()))
         .map(str::to_owned)
         .collect();
-    let cache = use_cache
-        .then(|| summary::open_cache(root, settings, catalog, patterns))
-        .flatten();
+    let cache = cache_key.and_then(|key| dist::SummaryCache::open(root, key.to_owned()));
     let mut library = Library::new(
         &environment.site_packages,
         settings,

@@ -549,14 +549,3 @@ fn find_function(m: &ModuleFacts, qualname: &str) -> Option<FuncId> {
         .position(|f| f.qualname == qualname)
         .map(|i| i as FuncId)
 }
-
-/// The cache for `root` keyed by this build and catalog (`None` when there is no cache).
-pub fn open_cache(
-    root: &std::path::Path,
-    settings: &Settings,
-    catalog: &Catalog,
-    patterns: &ContextPatterns,
-) -> Option<SummaryCache> {
-    let key = crate::module::cache::settings_key(settings, catalog, patterns, &[])?;
-    SummaryCache::open(root, key)
-}

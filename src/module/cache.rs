@@ -44,6 +44,8 @@ pub const CACHE_DIR: &str = ".perfaudit_cache";
 pub struct Cache {
     dir: PathBuf,
     key: String,
+    /// [`Cache::library_key`].
+    library_key: String,
     reused: AtomicUsize,
     parsed: AtomicUsize,
     /// Files whose bytes, read to be parsed, no longer had the fingerprint taken before the
@@ -99,9 +101,17 @@ impl Cache {
             // Keeps the cache out of version control wherever it is created.
             std::fs::write(&ignore, "*\n").ok()?;
         }
+        let library_key = settings_key(settings, catalog, patterns)?;
+        let mut codes: Vec<&str> = rules.iter().map(|r| r.code()).collect();
+        codes.sort_unstable();
+        let key = format!(
+            "{:032x}",
+            xxh3_128(format!("{library_key}\u{1f}{codes:?}").as_bytes())
+        );
         Some(Cache {
             dir,
-            key: settings_key(settings, catalog, patterns, rules)?,
+            key,
+            library_key,
             reused: AtomicUsize::new(0),
             parsed: AtomicUsize::new(0),
             moved: AtomicUsize::new(0),
@@ -112,6 +122,13 @@ impl Cache {
     /// context patterns, AST hooks), hashed.
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The key of everything but the AST hooks (tool build, settings that shape facts, catalog,
+    /// context patterns): the summaries of installed libraries (`deps::summary`) are kept under
+    /// it. Made once with the module key: each formats the whole catalog.
+    pub fn library_key(&self) -> &str {
+        &self.library_key
     }
 
     /// The folder this run's entries are kept in.
@@ -257,22 +274,19 @@ fn reused(file: &SourcePath, facts: ModuleFacts) -> FileResult {
     }
 }
 
-/// Everything besides a file's bytes that shapes its facts, hashed: a change to any of it
-/// invalidates every entry. `None` when the running executable cannot be identified.
-pub(crate) fn settings_key(
+/// Everything besides a file's bytes and the AST hooks that shapes its facts, hashed: a change
+/// to any of it invalidates every entry. `None` when the running executable cannot be
+/// identified.
+fn settings_key(
     settings: &Settings,
     catalog: &Catalog,
     patterns: &ContextPatterns,
-    rules: &[&dyn AstRule],
 ) -> Option<String> {
-    let mut codes: Vec<&str> = rules.iter().map(|r| r.code()).collect();
-    codes.sort_unstable();
     let text = format!(
-        "{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}",
+        "{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}",
         env!("CARGO_PKG_VERSION"),
         build_identity()?,
         settings.target_version,
-        codes,
         catalog.entries(),
         patterns
     );
