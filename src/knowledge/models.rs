@@ -78,6 +78,18 @@ impl Models {
         &self.models
     }
 
+    /// Whether `text` names a known model, without allocating (most texts asked about are
+    /// not model names: every string literal passed to a call).
+    pub fn names(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        self.models.iter().any(|m| {
+            m.matches.iter().any(|k| {
+                let k = k.as_bytes();
+                k.len() <= bytes.len() && bytes.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k))
+            })
+        })
+    }
+
     /// The known model `name` names, if one does.
     pub fn named(&self, name: &str) -> Option<&Model> {
         let lower = name.to_ascii_lowercase();
@@ -155,6 +167,7 @@ mod tests {
             "hey_jarvis_v0.1.onnx".to_owned(),
         ];
         assert_eq!(models.load(onnx, &both).unwrap().models.len(), 2);
+        assert!(models.names("Models/SILERO_VAD.onnx") && !models.names("whisper.onnx"));
         let mixed = vec!["silero_vad.onnx".to_owned(), "whisper.onnx".to_owned()];
         assert_eq!(models.load(onnx, &mixed), None);
         assert_eq!(models.load("torch.load", &vad), None);
