@@ -43,13 +43,22 @@ pub(super) struct Pending {
 
 impl Value {
     /// Whether the value may say where something goes: an address, a configuration read or
-    /// another call's result.
+    /// another call's result; or which known model a load reads.
     fn may_point(&self) -> bool {
         self.key.is_some()
             || self.param.is_some()
             || self.from_call.is_some()
-            || self.text.as_deref().is_some_and(|t| t.contains("://"))
+            || self
+                .text
+                .as_deref()
+                .is_some_and(|t| t.contains("://") || names_model(t))
     }
+}
+
+/// A text that names a small model `data/models.toml` knows (`"silero_vad.onnx"`): kept like
+/// an address, at any argument position, so that the load it reaches is costed by that model.
+fn names_model(t: &str) -> bool {
+    crate::knowledge::models::Models::shipped().names(t)
 }
 
 /// A configuration key: a short identifier-like literal (`host`, `ALERT_WEBHOOK`, `api.url`).
@@ -309,7 +318,10 @@ impl Collector<'_> {
             let pos = pos as u8;
             // Most arguments cannot point anywhere: skip them before building a value.
             let cheap_no = match arg {
-                Expr::StringLiteral(s) => !s.value.to_str().contains("://"),
+                Expr::StringLiteral(s) => {
+                    let t = s.value.to_str();
+                    !t.contains("://") && !names_model(t)
+                }
                 Expr::NumberLiteral(_)
                 | Expr::BooleanLiteral(_)
                 | Expr::NoneLiteral(_)
@@ -362,7 +374,9 @@ impl Collector<'_> {
         let calls = &self.facts.calls;
         let useful = |v: &Value| {
             v.key.is_some()
-                || v.text.as_deref().is_some_and(|t| t.contains("://"))
+                || v.text
+                    .as_deref()
+                    .is_some_and(|t| t.contains("://") || names_model(t))
                 || v.from_call.is_some_and(|i| {
                     calls.get(i as usize).is_some_and(|c| {
                         c.api.is_none()

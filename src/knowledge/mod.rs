@@ -1,6 +1,7 @@
 //! Knowledge as data: the API catalog (`data/apis.toml`: what blocks, loads a model, opens a
 //! connection, and what one call costs) and the context patterns (`data/contexts.toml`: entry
-//! shapes, offload and background APIs, receive methods). This layer loads and validates the
+//! shapes, offload and background APIs, receive methods), where requests go (`data/endpoints.toml`)
+//! and the small models whose load is known (`data/models.toml`). This layer loads and validates the
 //! data and answers look-ups; it depends on nothing else in the crate, and only configuration
 //! loading and the audit driver build a catalog.
 
@@ -12,6 +13,7 @@ pub mod catalog;
 pub mod contexts;
 pub mod endpoints;
 pub mod frameworks;
+pub mod models;
 
 /// Whether `s` is a Python identifier as far as names of modules, packages and variables go:
 /// a letter or `_`, then letters, digits or `_`.

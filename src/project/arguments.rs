@@ -249,6 +249,14 @@ impl Project {
         }
         let position = param - first;
         let id = self.graph.id(f);
+        // A constructor is called by its class's name (`Vad(path)` runs `Vad.__init__`).
+        let class = match (func.kind, func.class, func.name.as_str()) {
+            (FnKind::Method, Some(c), "__init__") => self.modules[f.module as usize]
+                .classes
+                .get(c as usize)
+                .map(|c| c.name.as_str()),
+            _ => None,
+        };
         let mut any = false;
         for &(from, line) in self.callers.of(&self.graph, id) {
             any = true;
@@ -256,10 +264,11 @@ impl Project {
             let m = &self.modules[caller.module as usize];
             let name = Some(func.name.as_str());
             let at_line = |c: &&Call| c.func == caller.func && c.line == line;
-            let mut direct = m
-                .calls
-                .iter()
-                .filter(|c| at_line(c) && c.target.rsplit('.').next() == name);
+            let calls_it = |c: &&Call| {
+                let last = c.target.rsplit('.').next();
+                last == name || (class.is_some() && last == class)
+            };
+            let mut direct = m.calls.iter().filter(|c| at_line(c) && calls_it(c));
             let (call, position) = match (direct.next(), direct.next()) {
                 (Some(call), None) => (call, position),
                 (None, _) => {

@@ -7,6 +7,7 @@
 //! the growth does (`memory_severity`), since they cost no time per request.
 
 pub mod containers;
+pub mod known;
 pub mod lazy;
 pub mod log_file_without_rotation;
 pub mod model_load_in_loop;
@@ -66,8 +67,18 @@ pub struct ModelLoadSite<'a> {
     pub index: usize,
     pub call: &'a Call,
     pub entry: &'a ApiEntry,
-    /// Resident memory from the catalog, by the literal model name when the catalog knows it.
+    /// Resident memory: the known model's size (`data/models.toml`), else the catalog's, by
+    /// the literal model name when the catalog knows it.
     pub memory_mb: Option<f64>,
+    /// The known small models it loads, when every name it may receive is one.
+    pub known: Option<crate::knowledge::models::KnownLoad>,
+}
+
+impl ModelLoadSite<'_> {
+    /// What one load costs: the known models' range, else the loader's catalog range.
+    pub fn per_call(&self) -> PerCall {
+        known::load_per_call(self.entry, self.known.as_ref())
+    }
 }
 
 /// Every call of a catalog entry whose effect is a model load, in module order.
@@ -83,12 +94,18 @@ pub fn model_loads<'a>(cx: &RuleContext<'a>) -> Vec<ModelLoadSite<'a>> {
         if entry.effect != Effect::ModelLoad || calls_instance(entry, call) {
             continue;
         }
+        let known = known::known_load(cx, mi, call, entry);
+        let memory_mb = match &known {
+            Some(k) => Some(k.size_mb),
+            None => entry.memory_for(m.str_arg(call).map(Name::as_str)),
+        };
         out.push(ModelLoadSite {
             module: mi,
             index,
             call,
             entry,
-            memory_mb: entry.memory_for(m.str_arg(call).map(Name::as_str)),
+            memory_mb,
+            known,
         });
     }
     out
@@ -108,6 +125,15 @@ pub fn load_label(m: &ModuleFacts, call: &Call) -> String {
     match m.str_arg(call) {
         Some(lit) => format!("{}(\"{lit}\")", call.target),
         None => call.target.to_string(),
+    }
+}
+
+/// `load_label`, with the known model it loads when no literal names it (the name reached the
+/// load through a parameter): `onnxruntime.InferenceSession` of Silero VAD.
+fn site_label(m: &ModuleFacts, site: &ModelLoadSite) -> String {
+    match (&site.known, m.str_arg(site.call)) {
+        (Some(k), None) => format!("{}` of `{}", site.call.target, k.models.join("` or `")),
+        _ => load_label(m, site.call),
     }
 }
 
@@ -195,7 +221,6 @@ pub fn request_path_loads(
                 .into_iter()
                 .find(|e| e.kind == CtxKind::Startup);
             if let (false, Some(exec)) = (in_loop, startup) {
-                let entry = site.entry;
                 let func = &cx.project.modules[site.module].functions[call.func as usize].qualname;
                 let memory = site
                     .memory_mb
@@ -206,12 +231,13 @@ pub fn request_path_loads(
                     fan_out: Vec::new(),
                     ..exec
                 };
-                let cost = Costed::latency(&PerCall::entry(entry), &exec);
+                let per = site.per_call();
+                let cost = Costed::latency(&per, &exec);
                 let message = format!(
                     "`{}` loads a model at startup in `{func}` (~{} once{memory}): not a request \
                      cost",
-                    load_label(&cx.project.modules[site.module], call),
-                    fmt_range(entry.low_ms, entry.high_ms)
+                    site_label(&cx.project.modules[site.module], &site),
+                    fmt_range(per.low_ms, per.high_ms)
                 );
                 let help = "Nothing to do for latency; keep the model loaded once and shared.";
                 let h = Hotspot::call(site.module, call, &exec, cost);
@@ -245,10 +271,9 @@ pub fn request_path_loads(
             }
             other => (other, None),
         };
-        let entry = site.entry;
-        let per = PerCall::entry(entry);
+        let per = site.per_call();
         let func = &m.functions[call.func as usize].qualname;
-        let label = load_label(m, call);
+        let label = site_label(m, &site);
         let memory = site
             .memory_mb
             .map(|mb| format!(", ~{} resident", fmt_mb(mb)))
@@ -567,7 +592,7 @@ pub fn background_round_loads(meta: &'static RuleMeta, cx: &RuleContext, out: &m
         let Some(exec) = all.into_iter().find(|e| e.kind == CtxKind::Background) else {
             continue;
         };
-        let per = PerCall::entry(site.entry);
+        let per = site.per_call();
         let band = crate::rules::cost::background_band(&per, true);
         let m = &cx.project.modules[site.module];
         let func = &m.functions[call.func as usize].qualname;
@@ -583,7 +608,7 @@ pub fn background_round_loads(meta: &'static RuleMeta, cx: &RuleContext, out: &m
             "`{}` loads a model in `{func}` on every round of a background thread (reached from \
              `{thread}`, ~{} per load{memory}): off the request path, but each round competes with the \
              requests for CPU, disk and memory",
-            load_label(m, call),
+            site_label(m, &site),
             per.range()
         );
         let help = "Load the model once when the thread starts, before its loop, and reuse it.";

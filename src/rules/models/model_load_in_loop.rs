@@ -58,9 +58,10 @@ def handle_request(msg):
 ```
 
 ## Cost model
-The catalog's load-time range for the entry, times the default loop repetition (×10) of the
-cost model; resident memory as for PA201. In a background thread's loop, one load per round,
-banded by its typical cost and medium at most (a background cost is otherwise information).
+The load-time range of PA201 (the catalog's, or a known small model's), times the default loop
+repetition (×10) of the cost model; resident memory as for PA201. In a background thread's
+loop, one load per round, banded by its typical cost and medium at most (a background cost is
+otherwise information).
 
 ## Known false positives
 A loop that runs once in practice (a list of one model name) costs one load, not ten.

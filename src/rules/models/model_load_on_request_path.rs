@@ -67,12 +67,15 @@ def handle_request(msg):
 
 ## Cost model
 The catalog's load-time range for the entry, with its resident memory (by the literal model
-name when the catalog knows the size) in the finding's `memory_mb`. The severity follows the
-load time in the request's context; a startup-only load is information.
+name when the catalog knows the size) in the finding's `memory_mb`. When every name the load may
+receive (a literal, a module constant, a `model=` keyword, or what every caller passes the
+parameter it loads) is a small model `data/models.toml` knows (Silero VAD, openWakeWord), that
+model's range for the loader and its size are used instead. The severity follows the load time
+in the request's context; a startup-only load is information.
 
 ## Known false positives
-A load of a small model the catalog cannot size may cost less than the catalog's range; a
-cache check the rule cannot see (a dict lookup in a helper, a `try`/`except KeyError`) makes a
+A load of a small model whose name the code computes (a path found on disk, `a or b`, a value
+read from configuration) costs less than the catalog's range; a cache check the rule cannot see (a dict lookup in a helper, a `try`/`except KeyError`) makes a
 per-request load a one-time one.
 "#,
 };
