@@ -47,29 +47,6 @@ enum Read<'a> {
     },
 }
 
-fn kind_bits(k: FnKind) -> u8 {
-    match k {
-        FnKind::Module => 0,
-        FnKind::Function => 1,
-        FnKind::Method => 2,
-        FnKind::Nested => 3,
-        FnKind::Lambda => 4,
-        FnKind::Main => 5,
-    }
-}
-
-fn kind_of(b: u8) -> Option<FnKind> {
-    Some(match b & 7 {
-        0 => FnKind::Module,
-        1 => FnKind::Function,
-        2 => FnKind::Method,
-        3 => FnKind::Nested,
-        4 => FnKind::Lambda,
-        5 => FnKind::Main,
-        _ => return None,
-    })
-}
-
 /// The block and the text for `functions`; `None` when a function has more than 65,535
 /// decorators or parameters (then the plain list is written).
 fn encode(
@@ -93,7 +70,7 @@ fn encode(
         }
         out.extend_from_slice(&decorators.to_le_bytes());
         out.extend_from_slice(&params.to_le_bytes());
-        let mut bits = kind_bits(f.kind);
+        let mut bits = f.kind.code();
         if f.class.is_some() {
             bits |= HAS_CLASS;
         }
@@ -147,7 +124,7 @@ fn decode(count: u32, mut block: &[u8], text: &str, names: &[Name]) -> Option<Ve
         functions.push(Function {
             name: names.get(u32_at(r, 0) as usize)?.clone(),
             qualname,
-            kind: kind_of(bits)?,
+            kind: FnKind::from_code(bits & 7)?,
             class: (bits & HAS_CLASS != 0).then(|| u32_at(r, 4)),
             parent: (bits & HAS_PARENT != 0).then(|| u32_at(r, 8)),
             is_async: bits & IS_ASYNC != 0,

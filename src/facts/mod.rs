@@ -254,6 +254,34 @@ pub enum FnKind {
     Main,
 }
 
+impl FnKind {
+    /// A number per kind, as the caches write it (`function_codec.rs`) and the link interface
+    /// hashes it (`project/graph/links.rs`).
+    pub fn code(self) -> u8 {
+        match self {
+            FnKind::Module => 0,
+            FnKind::Function => 1,
+            FnKind::Method => 2,
+            FnKind::Nested => 3,
+            FnKind::Lambda => 4,
+            FnKind::Main => 5,
+        }
+    }
+
+    /// The kind [`FnKind::code`] gave.
+    pub fn from_code(code: u8) -> Option<FnKind> {
+        Some(match code {
+            0 => FnKind::Module,
+            1 => FnKind::Function,
+            2 => FnKind::Method,
+            3 => FnKind::Nested,
+            4 => FnKind::Lambda,
+            5 => FnKind::Main,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Function {
     /// Interned: `__init__`, `run`, `get`, ... repeat across a project.

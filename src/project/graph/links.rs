@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3Default;
 
 use super::edges::ModuleEdges;
-use crate::facts::{FnKind, ModuleFacts};
+use crate::facts::ModuleFacts;
 use crate::project::resolve::FnRef;
 
 /// Bump when `ModuleEdges` or what the interface covers changes meaning.
@@ -158,7 +158,7 @@ pub(super) fn interface(
         h.u32(m.functions.len() as u32);
         for f in &m.functions {
             h.str(&f.name);
-            h.u32(kind_code(f.kind));
+            h.u32(f.kind.code().into());
             h.u32(f.class.map_or(u32::MAX, |c| c));
             h.u32(f.parent.map_or(u32::MAX, |p| p));
             h.u32(u32::from(f.is_async));
@@ -187,17 +187,6 @@ pub(super) fn interface(
         }
     }
     h.finish()
-}
-
-fn kind_code(kind: FnKind) -> u32 {
-    match kind {
-        FnKind::Module => 0,
-        FnKind::Function => 1,
-        FnKind::Method => 2,
-        FnKind::Nested => 3,
-        FnKind::Lambda => 4,
-        FnKind::Main => 5,
-    }
 }
 
 /// The settings that shape the link, hashed from their texts.
