@@ -53,6 +53,10 @@ pub struct KnownLoad {
 #[derive(Debug)]
 pub struct Models {
     models: Vec<Model>,
+    /// Every model's `match` texts in one automaton, ASCII case-insensitive: [`Models::names`]
+    /// is asked about every string literal passed to a call, and a scan per text and model
+    /// took 2.6% of a run on the standard library.
+    any: aho_corasick::AhoCorasick,
 }
 
 static SHIPPED: &str = include_str!("../../data/models.toml");
@@ -70,7 +74,11 @@ impl Models {
                     *k = k.to_ascii_lowercase();
                 }
             }
-            Models { models }
+            let any = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(models.iter().flat_map(|m| &m.matches))
+                .expect("a few short literal patterns build");
+            Models { models, any }
         })
     }
 
@@ -78,16 +86,10 @@ impl Models {
         &self.models
     }
 
-    /// Whether `text` names a known model, without allocating (most texts asked about are
-    /// not model names: every string literal passed to a call).
+    /// Whether `text` names a known model, in one pass without allocating (most texts asked
+    /// about are not model names: every string literal passed to a call).
     pub fn names(&self, text: &str) -> bool {
-        let bytes = text.as_bytes();
-        self.models.iter().any(|m| {
-            m.matches.iter().any(|k| {
-                let k = k.as_bytes();
-                k.len() <= bytes.len() && bytes.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k))
-            })
-        })
+        self.any.is_match(text)
     }
 
     /// The known model `name` names, if one does.
