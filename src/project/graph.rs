@@ -20,7 +20,6 @@ use std::collections::VecDeque;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::CtxKind;
 use super::resolve::{ClassRef, FnRef, Resolver};
@@ -40,7 +39,7 @@ pub use compact::GraphEdge;
 use compact::{EdgeExtra, NO_EXTRA, compact};
 
 /// How a call transfers control.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EdgeKind {
     /// The caller runs the callee on its own thread.
     Call,
@@ -86,7 +85,7 @@ const NO_CLASS: ClassRef = ClassRef {
 };
 
 /// The variant of an edge's [`Receiver`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReceiverKind {
     Fresh,
     Same,
@@ -127,7 +126,7 @@ impl Edge {
 const NO_LABEL: u32 = u32::MAX;
 
 /// What a call says about the callee's `self`, for following `self.m()` dispatch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Receiver {
     /// Nothing: the callee's `self` is any instance of its class (a plain call, a callback).
     Fresh,
