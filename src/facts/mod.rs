@@ -33,7 +33,7 @@ use std::num::NonZeroU32;
 use serde::{Deserialize, Serialize};
 
 use crate::knowledge::catalog::ApiId;
-pub use by_call::{ByCall, CallableArgs};
+pub use by_call::{ByCall, CallableArgs, Callables};
 pub use implicit::{Implicit, ImplicitKind};
 pub use name::Name;
 pub use once::OnceGuard;
@@ -174,8 +174,9 @@ impl ModuleFacts {
 
     /// The callables `call` passes by reference (`to_thread(fn)`, `Thread(target=fn)`, and
     /// any name or attribute passed positionally), resolved like targets.
-    pub fn callable_args(&self, call: &Call) -> &[(Name, Resolution)] {
-        self.own_index(call).map_or(&[], |i| self.callables.get(i))
+    pub fn callable_args(&self, call: &Call) -> Callables<'_> {
+        self.own_index(call)
+            .map_or(Callables::default(), |i| self.callables.get(i))
     }
 
     /// What call `index`'s argument at `position` holds, where it may name a destination.

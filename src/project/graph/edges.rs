@@ -18,7 +18,7 @@ mod wrappers;
 pub(super) use wrappers::{Wrappers, wrappers};
 
 use super::{Edge, EdgeKind, NO_LABEL, Receiver, Seed};
-use crate::facts::{Call, FnKind, ModuleFacts, Name, Resolution};
+use crate::facts::{Call, Callables, FnKind, ModuleFacts, Name, Resolution};
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::{EntryCandidate, Frameworks, On, ProfileSet, RoleId, Runs};
@@ -143,7 +143,7 @@ pub(super) fn module_edges(cx: &mut ModuleCx<'_, '_>) -> ModuleEdges {
     for (i, call) in m.calls.iter().enumerate() {
         let args = callables
             .next_if(|(c, _)| *c == i as u32)
-            .map_or(&[][..], |(_, a)| a);
+            .map_or(Callables::default(), |(_, a)| a);
         callable_arg_edges(cx, &profiles, call, args, &mut out);
         if call.api.is_none() {
             call_edges(cx, call, &mut out);
@@ -307,7 +307,7 @@ fn callable_arg_edges<'m>(
     cx: &mut ModuleCx<'_, 'm>,
     profiles: &ProfileSet,
     call: &'m Call,
-    callables: &'m [(Name, Resolution)],
+    callables: Callables<'m>,
     out: &mut ModuleEdges,
 ) {
     if callables.is_empty() {

@@ -1,6 +1,6 @@
 //! PA110 http-without-timeout: a network call that can wait forever because no timeout is set.
 
-use crate::facts::{Call, Name, Resolution};
+use crate::facts::{Call, Callables, Resolution};
 use crate::finding::{Finding, Severity};
 use crate::knowledge::catalog::ApiEntry;
 use crate::project::CtxKind;
@@ -79,7 +79,7 @@ impl Rule for HttpWithoutTimeout {
                 if call.has_timeout() {
                     continue;
                 }
-                let passed = passed.map_or(&[][..], |(_, a)| a);
+                let passed = passed.map_or(Callables::default(), |(_, a)| a);
                 let Some((entry, offloaded)) = timeout_api(cx, call, passed) else {
                     continue;
                 };
@@ -116,7 +116,7 @@ impl Rule for HttpWithoutTimeout {
 fn timeout_api<'a>(
     cx: &'a RuleContext,
     call: &Call,
-    callables: &[(Name, Resolution)],
+    callables: Callables<'_>,
 ) -> Option<(&'a ApiEntry, bool)> {
     if let Some(api) = call.api {
         let entry = cx.catalog.get(api);
