@@ -115,3 +115,37 @@ pub fn example_copy() -> (tempfile::TempDir, PathBuf) {
     );
     (tmp, root)
 }
+
+/// The facts of every Python file of `examples/agent_system`, summarised with the default
+/// settings, catalog and context patterns, in path order (for unit tests of the project stage).
+pub fn example_modules() -> Vec<crate::facts::ModuleFacts> {
+    fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                sources(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system");
+    let mut files = Vec::new();
+    sources(&root, &root, &mut files);
+    let (settings, catalog) = (
+        Settings::default(),
+        crate::knowledge::catalog::Catalog::with_extensions(&[]),
+    );
+    let patterns = crate::knowledge::contexts::ContextPatterns::builtin();
+    files
+        .iter()
+        .map(|(rel, text)| {
+            crate::module::analyze::analyze_source(text, rel, &settings, &catalog, &patterns, &[])
+        })
+        .collect()
+}

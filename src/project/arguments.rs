@@ -300,42 +300,20 @@ impl Project {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::catalog::Catalog;
     use crate::knowledge::contexts::ContextPatterns;
     use crate::knowledge::frameworks::Frameworks;
-    use crate::module::analyze::analyze_source;
-    use crate::settings::Settings;
-
-    fn sources(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<(String, String)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                sources(&p, root, out);
-            } else if p.extension().is_some_and(|x| x == "py") {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.push((rel, std::fs::read_to_string(&p).unwrap()));
-            }
-        }
-    }
 
     /// The index by callee holds exactly what sorting every call edge by `(to, from, line)`
     /// and dropping repeats gives, node by node.
     #[test]
     fn caller_index_is_the_sorted_edge_list() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_system");
-        let mut files = Vec::new();
-        sources(&root, &root, &mut files);
-        let (settings, catalog) = (Settings::default(), Catalog::with_extensions(&[]));
-        let patterns = ContextPatterns::builtin();
-        let modules = files
-            .iter()
-            .map(|(rel, text)| analyze_source(text, rel, &settings, &catalog, &patterns, &[]))
-            .collect();
-        let project = Project::new(modules, patterns, Frameworks::builtin(), None);
+        let modules = crate::dev::testing::example_modules();
+        let project = Project::new(
+            modules,
+            ContextPatterns::builtin(),
+            Frameworks::builtin(),
+            None,
+        );
         let graph = &project.graph;
         let mut sorted = Vec::new();
         for from in 0..graph.len() as u32 {

@@ -19,24 +19,23 @@ use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use rayon::prelude::*;
-
 use super::CtxKind;
 use super::resolve::{ClassRef, FnRef, Resolver};
 use crate::facts::ModuleFacts;
 use crate::finding::Confidence;
 use crate::knowledge::contexts::ContextPatterns;
 use crate::knowledge::frameworks::{Frameworks, RoleId};
-use edges::{Memo, ModuleCx, ModuleEdges, NodeIds};
+use edges::NodeIds;
 use links::LinkReuse;
 
+mod assemble;
 mod compact;
 mod edge_codec;
 mod edges;
 pub mod links;
 
+use compact::EdgeExtra;
 pub use compact::GraphEdge;
-use compact::{EdgeExtra, NO_EXTRA, compact};
 
 /// How a call transfers control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,107 +366,39 @@ impl Graph {
             (Some(r), Some(i)) => r.take(i, modules.len()),
             _ => (0..modules.len()).map(|_| None).collect(),
         };
-        let mut per_module: Vec<ModuleEdges> = kept
-            .into_par_iter()
-            .enumerate()
-            .map_init(
-                || Memo::new(resolver),
-                |memo, (mi, kept)| {
-                    kept.unwrap_or_else(|| {
-                        edges::module_edges(&mut ModuleCx {
-                            modules,
-                            resolver,
-                            patterns,
-                            frameworks,
-                            wrappers: &wrappers,
-                            ids: &ids,
-                            module: mi as u32,
-                            memo,
-                        })
-                    })
-                },
-            )
-            .collect();
-
-        // Merged in module order: the graph does not depend on how the work was split.
         let keep = reuse.is_some();
-        // Edges placed into one array by a counting sort on their caller. A module's edges all
-        // leave its own nodes (`ModuleCx::node`), so they fill one stretch of the array: it is
-        // filled module after module, and each module's list (without a cache to keep it for)
-        // freed once placed. The array is reserved, not filled, up front, so its pages are
-        // touched only as the per-module lists are freed: on the standard library the link
-        // stage no longer holds every edge twice (7 MiB of flat edges beside 12 MiB of lists).
-        let mut edge_start: Vec<u32> = vec![0; nodes.len() + 1];
-        for out in &per_module {
-            for &(from, _) in &out.edges {
-                edge_start[from as usize + 1] += 1;
-            }
-        }
-        for i in 1..edge_start.len() {
-            edge_start[i] += edge_start[i - 1];
-        }
-        let mut edges: Vec<GraphEdge> = Vec::with_capacity(edge_start[nodes.len()] as usize);
-        let mut extras: Vec<EdgeExtra> = Vec::new();
-        let mut next: Vec<u32> = edge_start[..nodes.len()].to_vec();
-        let mut seeds: Vec<Seed> = Vec::new();
-        let mut live_roots: Vec<u32> = Vec::new();
-        let mut live_classes: Vec<ClassRef> = Vec::new();
-        let mut constructs: Vec<(u32, ClassRef)> = Vec::new();
-        let mut roles: Vec<(u32, RoleId)> = Vec::new();
-        let mut labels: Vec<Box<str>> = Vec::new();
-        let mut registered: Vec<u32> = Vec::new();
-        for (mi, out) in per_module.iter_mut().enumerate() {
-            roles.extend_from_slice(&out.roles);
-            registered.extend_from_slice(&out.registered);
-            let base = labels.len() as u32;
-            if keep {
-                labels.extend(out.labels.iter().cloned());
-            } else {
-                labels.append(&mut out.labels);
-            }
-            let (first, end) = (offsets[mi], offsets.get(mi + 1).copied());
-            if let Some(&(_, filler)) = out.edges.first() {
-                let filler = GraphEdge {
-                    extra: NO_EXTRA,
-                    ..compact(&filler)
-                };
-                edges.resize(edges.len() + out.edges.len(), filler);
-            }
-            for &(from, e) in &out.edges {
-                debug_assert!(from >= first && end.is_none_or(|end| from < end));
-                let mut stored = compact(&e);
-                if e.label != NO_LABEL || e.dispatch != NO_CLASS || e.receiver_class != NO_CLASS {
-                    stored.extra = extras.len() as u32;
-                    extras.push(EdgeExtra {
-                        label: match e.label {
-                            NO_LABEL => NO_LABEL,
-                            l => l + base,
-                        },
-                        dispatch: e.dispatch,
-                        receiver_class: e.receiver_class,
-                    });
-                }
-                let at = &mut next[from as usize];
-                edges[*at as usize] = stored;
-                *at += 1;
-            }
-            if !keep {
-                out.edges = Vec::new();
-            }
-            seeds.extend_from_slice(&out.seeds);
-            live_roots.extend_from_slice(&out.live_roots);
-            live_classes.extend_from_slice(&out.live_classes);
-            constructs.extend_from_slice(&out.constructs);
-        }
-        drop(next);
+        let assemble::Assembled {
+            edge_start,
+            mut edges,
+            mut extras,
+            seeds,
+            mut live_roots,
+            live_classes,
+            mut constructs,
+            mut roles,
+            mut labels,
+            mut registered,
+            lists,
+        } = assemble::assemble(
+            &assemble::Inputs {
+                modules,
+                resolver,
+                patterns,
+                frameworks,
+                wrappers: &wrappers,
+                offsets: &offsets,
+                nodes: nodes.len(),
+            },
+            kept,
+            keep,
+        );
         // A caller's edges by line, then callee; equal ones in module order (a stable sort).
         for w in edge_start.windows(2) {
             edges[w[0] as usize..w[1] as usize].sort_by_key(|e| (e.line, e.to));
         }
-        // Kept for the next run, or freed.
-        match (reuse, interface) {
-            (Some(r), Some(i)) => r.keep(i, per_module),
-            _ => drop(per_module),
+        // Kept for the next run.
+        if let (Some(r), Some(i)) = (reuse, interface) {
+            r.keep(i, lists);
         }
         edges::class_method_roots(modules, resolver, &ids, live_classes, &mut live_roots);
         constructs.sort();
