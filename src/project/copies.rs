@@ -109,19 +109,41 @@ pub fn copy_groups(modules: &[ModuleFacts]) -> Vec<Vec<u32>> {
         .iter()
         .map(|m| Some(shape(m)).filter(|s| s.defs.len() >= MIN_DEFS && m.calls.len() >= MIN_CALLS))
         .collect();
-    // Rarest qualnames first: the prefix of a set is its rarest names.
-    let mut freq: HashMap<&str, u32> = HashMap::default();
+    // Rarest qualnames first: the prefix of a set is its rarest names. Each distinct name is
+    // numbered as it is counted, and each def keeps its name's number, so that its count is
+    // read back without hashing the text again; the map is made at the size of every def
+    // (at most that many names): hashing each def twice and growing the map from empty cost
+    // 9 M instructions of a standard-library run (copy groups 54 M -> 45 M).
+    let total: usize = shapes.iter().flatten().map(|s| s.defs.len()).sum();
+    let mut number: HashMap<&str, u32> =
+        HashMap::with_capacity_and_hasher(total, Default::default());
+    let mut counts: Vec<u32> = Vec::new();
+    let mut numbers: Vec<u32> = Vec::with_capacity(total);
     for s in shapes.iter().flatten() {
         for d in &s.defs {
-            *freq.entry(d).or_default() += 1;
+            let n = *number.entry(d).or_insert_with(|| {
+                counts.push(0);
+                counts.len() as u32 - 1
+            });
+            counts[n as usize] += 1;
+            numbers.push(n);
         }
     }
+    drop(number);
     let mut index: HashMap<&str, Vec<u32>> = HashMap::default();
     let mut parent: Vec<u32> = (0..modules.len() as u32).collect();
+    let mut next_def = 0;
     for (i, s) in shapes.iter().enumerate() {
         let Some(s) = s else { continue };
         // Each name's count is looked up once, not at every comparison of the sort.
-        let mut order: Vec<(u32, &str)> = s.defs.iter().map(|d| (freq[d], *d)).collect();
+        let own = &numbers[next_def..next_def + s.defs.len()];
+        next_def += s.defs.len();
+        let mut order: Vec<(u32, &str)> = s
+            .defs
+            .iter()
+            .zip(own)
+            .map(|(d, &n)| (counts[n as usize], *d))
+            .collect();
         order.sort_unstable();
         // Sets with Jaccard >= t share one of the first |A| - ceil(t |A|) + 1 rarest names.
         let keep = (MIN_DEFS_SIMILARITY * order.len() as f64).ceil() as usize;
