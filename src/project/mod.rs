@@ -172,6 +172,23 @@ impl Project {
         }
     }
 
+    /// Whether some execution of the site can be `serial` (`Execution::serial`): it is reached
+    /// in a request loop (or sits in a synchronous function's receive loop), or reached from a
+    /// request entry while some framework role is served serially. Only reads what
+    /// `executions` would find first, without building a chain: a rule that reports only
+    /// serial executions asks it before costing the call.
+    pub fn may_be_serial(&self, site: &context::Site) -> bool {
+        let here = FnRef {
+            module: site.module as u32,
+            func: site.func,
+        };
+        let f = &self.modules[site.module].functions[site.func as usize];
+        (site.in_recv_loop && !f.is_async)
+            || self.graph.reach(here, CtxKind::RequestLoop).is_some()
+            || (!self.entries.serial_roles.is_empty()
+                && self.graph.reach(here, CtxKind::Request).is_some())
+    }
+
     /// Whether any entry point or module-level code reaches the function.
     pub fn is_reachable(&self, module: usize, func: FuncId) -> bool {
         self.graph.is_live(FnRef {
